@@ -1,0 +1,1 @@
+"""Who acts: scripted experts, mistake injection, LLM agents, humans, simulated users."""

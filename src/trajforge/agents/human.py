@@ -1,0 +1,69 @@
+"""A human agent in the terminal: typed commands become actions."""
+
+from __future__ import annotations
+
+import shlex
+
+import msgspec
+
+from trajforge.errors import ConfigError
+from trajforge.schema import Action, ClarifyingQuestion, Finish, HandOff, Reply, ToolCall
+
+HELP = """\
+commands:
+  TOOL {"arg": value, ...}   call a tool with JSON arguments (or TOOL key=value ...)
+  say TEXT                   reply to the user
+  ask TEXT                   ask the user a clarifying question
+  handoff TEXT               hand the conversation to a human and end
+  finish TEXT                finish the task with a final message
+  fail TEXT                  give up, reporting why
+  tools                      list the tools again
+  help                       this text
+  quit                       stop without finishing"""
+
+TextActionType = type[Reply | ClarifyingQuestion | HandOff | Finish]
+_TEXT_ACTIONS: dict[str, TextActionType] = {
+    "say": Reply,
+    "ask": ClarifyingQuestion,
+    "handoff": HandOff,
+    "finish": Finish,
+}
+
+
+def _key_values(text: str) -> dict[str, object]:
+    arguments: dict[str, object] = {}
+    for item in shlex.split(text):
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(
+                f"expected key=value, got {item!r}", hint='or pass JSON: TOOL {"k": 1}'
+            )
+        try:
+            arguments[key] = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            arguments[key] = raw
+    return arguments
+
+
+def parse_command(line: str, tool_names: set[str], call_index: int) -> Action:
+    """Turn one typed line into an action; a ConfigError explains a line that is not one."""
+    word, _, rest = line.strip().partition(" ")
+    rest = rest.strip()
+    if word in _TEXT_ACTIONS:
+        if not rest:
+            raise ConfigError(f"{word} needs a message")
+        return _TEXT_ACTIONS[word](content=rest)
+    if word == "fail":
+        return Finish(content=rest or "I could not complete the task.", completed=False)
+    if word not in tool_names:
+        raise ConfigError(f"unknown command or tool {word!r}", hint="type help for the commands")
+    if rest.startswith("{"):
+        try:
+            arguments = msgspec.json.decode(rest)
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"arguments are not valid JSON: {exc}") from None
+        if not isinstance(arguments, dict):
+            raise ConfigError("arguments must be a JSON object")
+    else:
+        arguments = _key_values(rest)
+    return ToolCall(id=f"call_{call_index}", name=word, arguments=arguments)

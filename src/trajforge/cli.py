@@ -1,0 +1,342 @@
+"""The ``trajforge`` command: one sub-command per stage, plus ``demo``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from trajforge import __version__
+from trajforge.agents.human import HELP, parse_command
+from trajforge.agents.users import ScriptedUser
+from trajforge.envs import FaultInjector
+from trajforge.envs.base import EnvironmentLike
+from trajforge.envs.registry import ENVIRONMENTS, get_environment
+from trajforge.errors import ConfigError, TrajforgeError
+from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
+from trajforge.io import (
+    BadRecord,
+    Quarantine,
+    iter_lines,
+    read_trajectories,
+    resolve_paths,
+    write_lines,
+    write_trajectories,
+)
+from trajforge.report.env_tables import (
+    environment_details,
+    environments_table,
+    task_summary,
+    tools_table,
+)
+from trajforge.report.stats import compute_stats
+from trajforge.report.tables import stats_table
+from trajforge.report.transcript import observation_line, render_transcript
+from trajforge.run.episode import EpisodeRecorder
+from trajforge.schema import Generator, Trajectory, trajectory_json_schema
+
+app = typer.Typer(
+    name="trajforge",
+    help="Simulate, generate, verify, grade, curate and export agent trajectories.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+Format = Literal["trajforge", "openai"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"trajforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """trajforge: training data for LLM agents."""
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of a trajectory record."""
+    out.print_json(json.dumps(trajectory_json_schema()))
+
+
+def _read_openai(source: str, on_error: Any) -> Iterator[Trajectory]:
+    for path in resolve_paths(source):
+        for line in iter_lines(path, on_error=on_error):
+            location = f"{line.file}:{line.line}"
+            try:
+                yield record_to_trajectory(line.data, location=location)
+            except TrajforgeError as exc:
+                exc.located(file=line.file, line=line.line)
+                if on_error is None:
+                    raise
+                on_error(BadRecord(file=line.file, line=line.line, error=str(exc), raw=line.data))
+
+
+def _read(source: str, fmt: Format, on_error: Any) -> Iterator[Trajectory]:
+    if fmt == "openai":
+        return _read_openai(source, on_error)
+    return read_trajectories(source, on_error=on_error)
+
+
+def _default_quarantine(dest: str) -> Path:
+    return Path(f"{dest.rstrip('/')}.quarantine.jsonl")
+
+
+@app.command()
+def convert(
+    source: Annotated[str, typer.Argument(help="File, glob or directory to read.")],
+    dest: Annotated[
+        str, typer.Argument(help="Output file (.jsonl[.gz|.zst], .parquet) or directory.")
+    ],
+    from_format: Annotated[
+        str, typer.Option("--from", help="Input records: trajforge or openai ({messages, tools}).")
+    ] = "trajforge",
+    to_format: Annotated[
+        str, typer.Option("--to", help="Output records: trajforge or openai.")
+    ] = "trajforge",
+    shard_size: Annotated[
+        int, typer.Option(help="Records per shard when DEST is a directory.", min=1)
+    ] = 10_000,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(help="Where bad input records go (default: DEST.quarantine.jsonl)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
+    ] = False,
+) -> None:
+    """Convert between JSONL and Parquet, and from/to OpenAI chat records."""
+    fmt_in = _check_format(from_format, "--from")
+    fmt_out = _check_format(to_format, "--to")
+    sink = Quarantine(quarantine or _default_quarantine(dest))
+    with sink:
+        records = _read(source, fmt_in, None if strict else sink.add)
+        if fmt_out == "openai":
+            lines = (msgspec.json.encode(trajectory_to_record(t)) for t in records)
+            count = write_lines(dest, lines)
+            files = 1
+        else:
+            result = write_trajectories(dest, records, shard_size=shard_size)
+            count, files = result.count, len(result.paths)
+    out.print(f"wrote {count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
+    if sink.count:
+        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+
+
+def _check_format(value: str, option: str) -> Format:
+    if value not in ("trajforge", "openai"):
+        raise ConfigError(
+            f"{option} {value!r} is not a known format", hint="use trajforge or openai"
+        )
+    return "openai" if value == "openai" else "trajforge"
+
+
+@app.command()
+def stats(
+    path: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Counts, steps per trajectory, tool calls, status mix."""
+    result = compute_stats(read_trajectories(path))
+    if as_json:
+        sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
+    else:
+        out.print(stats_table(result, title=path))
+
+
+@app.command()
+def head(
+    path: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    n: Annotated[int, typer.Option("-n", help="How many trajectories to show.", min=1)] = 1,
+    trajectory_id: Annotated[str | None, typer.Option("--id", help="Show this id only.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    max_chars: Annotated[int, typer.Option(help="Clip long texts to this many characters.")] = 400,
+) -> None:
+    """Pretty-print trajectories as step-by-step transcripts."""
+    shown = 0
+    for trajectory in read_trajectories(path):
+        if trajectory_id is not None and trajectory.id != trajectory_id:
+            continue
+        if as_json:
+            sys.stdout.write(msgspec.json.format(msgspec.json.encode(trajectory)).decode() + "\n")
+        else:
+            out.print(render_transcript(trajectory, max_chars=max_chars))
+        shown += 1
+        if shown >= n:
+            break
+    if shown == 0:
+        what = f"no trajectory with id {trajectory_id!r}" if trajectory_id else "no trajectories"
+        raise ConfigError(f"{what} in {path}")
+
+
+def example_path() -> Path:
+    """The bundled example: OpenAI-style chat records with tool calls."""
+    return Path(str(resources.files("trajforge") / "data" / "example_chats.jsonl"))
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the demo outputs.")] = Path(
+        "out/demo"
+    ),
+) -> None:
+    """Run the main job end to end on the bundled example (offline)."""
+    source = example_path()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parquet = out_dir / "trajectories.parquet"
+    out.rule("1. import OpenAI chat records")
+    convert(
+        str(source),
+        str(parquet),
+        from_format="openai",
+        to_format="trajforge",
+        shard_size=10_000,
+        quarantine=None,
+        strict=True,
+    )
+    out.rule("2. statistics")
+    stats(str(parquet), as_json=False)
+    out.rule("3. one trajectory")
+    head(str(parquet), n=1, trajectory_id=None, as_json=False, max_chars=400)
+    out.rule("4. export back to OpenAI chat records")
+    convert(
+        str(parquet),
+        str(out_dir / "chats.jsonl"),
+        from_format="trajforge",
+        to_format="openai",
+        shard_size=10_000,
+        quarantine=None,
+        strict=True,
+    )
+
+
+envs_app = typer.Typer(
+    help="Simulated environments: list, inspect, sample tasks, play.", no_args_is_help=True
+)
+app.add_typer(envs_app, name="envs")
+
+
+@envs_app.command("list")
+def envs_list() -> None:
+    """List the built-in environments."""
+    out.print(environments_table(ENVIRONMENTS))
+
+
+@envs_app.command("show")
+def envs_show(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
+    """Show an environment's tools with schemas, rules, difficulty levels, user contract."""
+    out.print(environment_details(get_environment(name)))
+
+
+@envs_app.command("tasks")
+def envs_tasks(
+    name: Annotated[str, typer.Argument(help="Environment name.")],
+    n: Annotated[int, typer.Option("--n", help="How many tasks.", min=1)] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    difficulty: Annotated[int | None, typer.Option(help="Only this level.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print tasks as JSON lines.")] = False,
+) -> None:
+    """Sample tasks of an environment."""
+    cls = get_environment(name)
+    if difficulty is not None and difficulty not in cls.difficulty_levels:
+        raise ConfigError(
+            f"{name} has no difficulty {difficulty}",
+            hint=f"levels: {', '.join(map(str, cls.difficulty_levels))}",
+        )
+    for i, task in enumerate(cls.sample_tasks(n, seed, difficulty)):
+        if as_json:
+            sys.stdout.write(msgspec.json.encode(task).decode() + "\n")
+        else:
+            out.rule(f"task {i + 1}")
+            out.print(task_summary(task))
+
+
+@envs_app.command("play")
+def envs_play(
+    name: Annotated[str, typer.Argument(help="Environment name.")],
+    seed: Annotated[int, typer.Option(help="Task seed.")] = 1,
+    difficulty: Annotated[int, typer.Option(help="Difficulty level.")] = 1,
+    faults: Annotated[
+        str, typer.Option(help="Fault profile (none, flaky, drift, hostile).")
+    ] = "none",
+    max_steps: Annotated[int, typer.Option(help="Stop after this many steps.", min=1)] = 60,
+    dest: Annotated[str | None, typer.Option("--out", help="Where to save the trajectory.")] = None,
+) -> None:
+    """Play a task yourself in the terminal; the session is saved as a trajectory."""
+    cls = get_environment(name)
+    task = cls.generate_task(seed, difficulty)
+    env: EnvironmentLike = cls() if faults == "none" else FaultInjector(cls(), faults)
+    recorder = EpisodeRecorder(
+        env,
+        task,
+        trajectory_id=f"human-{name}-{seed}-{difficulty}",
+        user=ScriptedUser(task, cls.hidden_info_keys),
+        source="human",
+        generator=Generator(policy="human"),
+        fault_profile=faults,
+    )
+    out.print(tools_table(cls, schemas=False))
+    out.print(Text.assemble(("user: ", "bold blue"), recorder.first_observation.content))
+    out.print("[dim]type help for the commands[/]")
+    while not recorder.done and len(recorder.steps) < max_steps:
+        try:
+            line = out.input("[bold]agent>[/] ").strip()
+        except EOFError:
+            break
+        if line in ("quit", "exit"):
+            break
+        if line in ("help", "tools", ""):
+            out.print(HELP if line == "help" else tools_table(cls, schemas=False) if line else "")
+            continue
+        try:
+            action = parse_command(line, set(cls.tools), len(recorder.steps))
+        except ConfigError as exc:
+            err.print(f"[red]{escape(str(exc))}[/]")
+            continue
+        for obs in recorder.act([action]):
+            out.print(observation_line(obs, 2000))
+    trajectory = recorder.trajectory()
+    path = dest or f"runs/play-{name}-{seed}-{difficulty}.jsonl"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_trajectories(path, [trajectory])
+    score = trajectory.outcome.score or 0.0
+    out.print(f"outcome: {trajectory.outcome.status} (score {score:.2f}); saved to {path}")
+
+
+def main() -> None:
+    """Entry point: run the app, rendering trajforge errors in one or two lines."""
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except (TrajforgeError, OSError) as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        hint = getattr(exc, "hint", None)
+        if hint:
+            err.print(f"[dim]hint: {escape(hint)}[/]", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

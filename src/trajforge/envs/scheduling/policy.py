@@ -1,0 +1,238 @@
+"""The scheduling policy rules and their detection in trajectories.
+
+Violations are found by replaying the trajectory's tool calls in a fresh world built from
+``trajectory.task``: a call that really ran (not one a fault blocked) is executed again, and what it
+did (double bookings, times outside working hours, whose meeting it touched) is read from the
+replayed state at that step. When the task carries no world, the tool results are read instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from trajforge.envs.base import PolicyRule, Violation
+from trajforge.schema import (
+    ClarifyingQuestion,
+    Reply,
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    UserMessage,
+)
+
+if TYPE_CHECKING:
+    from trajforge.envs.scheduling.env import SchedulingEnv
+
+NO_DOUBLE_BOOKING: Final = "no_double_booking"
+CONFIRM_OUTSIDE_HOURS: Final = "confirm_outside_working_hours"
+CONFIRM_OTHERS_MEETING: Final = "confirm_changing_others_meeting"
+ASK_WHEN_AMBIGUOUS: Final = "ask_when_ambiguous"
+
+POLICY_RULES: Final = (
+    PolicyRule(
+        name=NO_DOUBLE_BOOKING,
+        kind="forbidden",
+        description="Never book or move a meeting so that an attendee or the room is double-booked "
+        "(the call's result lists the conflicts).",
+    ),
+    PolicyRule(
+        name=CONFIRM_OUTSIDE_HOURS,
+        kind="needs_confirmation",
+        description="Booking or moving a meeting outside any attendee's working hours (their own "
+        "time zone, Monday to Friday) needs the user's explicit confirmation first.",
+    ),
+    PolicyRule(
+        name=CONFIRM_OTHERS_MEETING,
+        kind="needs_confirmation",
+        description="Cancelling or moving a meeting someone else organised needs the user's "
+        "explicit confirmation first.",
+    ),
+    PolicyRule(
+        name=ASK_WHEN_AMBIGUOUS,
+        kind="forbidden",
+        description="When the request is ambiguous (which person, room, meeting, day, time or how "
+        "long), ask the user a clarifying question before changing anything.",
+    ),
+)
+
+#: Error kinds of faults that stop a call before it runs (see trajforge.envs.faults).
+_BLOCKED_KINDS: Final = frozenset({"timeout", "server_error", "rate_limit", "permanent"})
+_YES: Final = re.compile(
+    r"\b(yes|yep|yeah|confirm(?:ed)?|go ahead|please do|ok(?:ay)?|sure|do it)\b", re.I
+)
+_NO: Final = re.compile(r"^\W*(no|nope|don'?t|do not|never)\b", re.I)
+_CHANGING: Final = frozenset(
+    {"book_meeting", "reschedule_meeting", "cancel_meeting", "send_invite", "notify"}
+)
+
+
+def is_yes(text: str) -> bool:
+    """Whether a user message reads as an explicit yes."""
+    return bool(_YES.search(text)) and not _NO.search(text)
+
+
+def _result_for(call: ToolCall, index: int, results: list[ToolResult]) -> ToolResult | None:
+    if call.id is not None:
+        for result in results:
+            if result.call_id == call.id:
+                return result
+    return results[index] if index < len(results) else None
+
+
+def _ran(result: ToolResult | None) -> bool:
+    """Whether the call reached the tool (faults that block a call leave no effect)."""
+    if result is None:
+        return True
+    if result.status == "timeout":
+        return False
+    return not (result.status == "error" and result.error_kind in _BLOCKED_KINDS)
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        value = value[0]
+    if isinstance(value, dict):
+        return {k.replace("_", "").lower(): _normalise(v) for k, v in value.items()}
+    return value
+
+
+def _effect_from_result(call: ToolCall, result: ToolResult | None) -> dict[str, Any] | None:
+    """Fallback when the world cannot be replayed: read what the result says."""
+    if result is None or result.status in ("error", "timeout"):
+        return None
+    try:
+        body = _normalise(msgspec.json.decode(result.content))
+    except msgspec.DecodeError:
+        return {
+            "conflicts": '"type":"attendee"' in result.content or '"type":"room"' in result.content
+        }
+    if not isinstance(body, dict):
+        return None
+    meeting = body.get("meeting") if isinstance(body.get("meeting"), dict) else body
+    return {
+        "conflicts": bool(body.get("conflicts")),
+        "outside": bool(body.get("outsideworkinghours")),
+        "organizer": meeting.get("organizerid") if isinstance(meeting, dict) else None,
+    }
+
+
+class _Replayer:
+    """Replays calls in a fresh environment; ``None`` when the task has no world."""
+
+    def __init__(self, trajectory: Trajectory, env: SchedulingEnv) -> None:
+        self.env: SchedulingEnv | None = env
+        try:
+            env.reset(trajectory.task)
+        except (ValueError, KeyError, TypeError):
+            self.env = None
+
+    def before(self, call: ToolCall) -> str | None:
+        """The organizer of the meeting a call targets, before it runs."""
+        if self.env is None:
+            return None
+        meeting = self.env._state.meetings.get(str(call.arguments.get("meeting_id", "")))
+        return meeting.organizer_id if meeting is not None else None
+
+    def run(self, call: ToolCall) -> dict[str, Any] | None:
+        if self.env is None:
+            return None
+        self.env.last_effect = None
+        self.env.execute(call)
+        effect = self.env.last_effect
+        if effect is None:
+            return None
+        return {
+            "conflicts": bool(effect.conflicts),
+            "outside": bool(effect.outside_hours),
+            "organizer": effect.organizer_id,
+            "detail_conflicts": effect.conflicts,
+            "detail_outside": effect.outside_hours,
+        }
+
+
+def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violation]:
+    """Violations of the scheduling rules, in step order."""
+    replay = _Replayer(trajectory, env)
+    truth = trajectory.task.parameters.get("truth", {}) if trajectory.task.parameters else {}
+    ambiguous = list(truth.get("ambiguous", [])) if isinstance(truth, dict) else []
+    user_id = trajectory.task.parameters.get("user_id") if trajectory.task.parameters else None
+    if replay.env is not None:
+        user_id = replay.env._state.user_id
+    violations: list[Violation] = []
+    asked = False  # the agent has asked or replied to the user at some point
+    clarified = False  # a clarifying question came in an earlier step
+    confirmed = False  # the latest user message, after an ask, was a yes
+    flagged_ambiguity = False
+    for i, step in enumerate(trajectory.steps):
+        results = [o for o in step.observations if isinstance(o, ToolResult)]
+        call_index = 0
+        for j, action in enumerate(step.actions):
+            if not isinstance(action, ToolCall):
+                continue
+            result = _result_for(action, call_index, results)
+            call_index += 1
+            if action.name in _CHANGING and ambiguous and not clarified and not flagged_ambiguity:
+                flagged_ambiguity = True
+                violations.append(
+                    Violation(
+                        rule=ASK_WHEN_AMBIGUOUS,
+                        step=i,
+                        action=j,
+                        detail=f"{action.name} before asking about: {', '.join(ambiguous)}",
+                    )
+                )
+            if action.name not in _CHANGING or not _ran(result):
+                continue
+            organizer_before = replay.before(action)
+            effect = (
+                replay.run(action)
+                if replay.env is not None
+                else _effect_from_result(action, result)
+            )
+            if effect is None:
+                continue
+            if effect.get("conflicts"):
+                detail = effect.get("detail_conflicts") or "the result lists conflicts"
+                violations.append(
+                    Violation(
+                        rule=NO_DOUBLE_BOOKING, step=i, action=j, detail=f"{action.name}: {detail}"
+                    )
+                )
+            if effect.get("outside") and not confirmed:
+                who = effect.get("detail_outside") or "an attendee"
+                violations.append(
+                    Violation(
+                        rule=CONFIRM_OUTSIDE_HOURS,
+                        step=i,
+                        action=j,
+                        detail=f"{action.name} outside working hours of {who} without confirmation",
+                    )
+                )
+            organizer = organizer_before or effect.get("organizer")
+            if (
+                action.name in ("cancel_meeting", "reschedule_meeting")
+                and user_id is not None
+                and organizer is not None
+                and organizer != user_id
+                and not confirmed
+            ):
+                violations.append(
+                    Violation(
+                        rule=CONFIRM_OTHERS_MEETING,
+                        step=i,
+                        action=j,
+                        detail=f"{action.name} on a meeting organised by {organizer} "
+                        "without confirmation",
+                    )
+                )
+        if any(isinstance(a, ClarifyingQuestion | Reply) for a in step.actions):
+            asked = True
+        if any(isinstance(a, ClarifyingQuestion) for a in step.actions):
+            clarified = True
+        for obs in step.observations:
+            if isinstance(obs, UserMessage):
+                confirmed = asked and is_yes(obs.content)
+    return violations

@@ -1,0 +1,60 @@
+"""The one exception family of trajforge: every error carries where it happened and a hint."""
+
+from __future__ import annotations
+
+
+class TrajforgeError(Exception):
+    """Base error: a message plus optional location (file, line, field path) and a hint."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.path = path
+        self.hint = hint
+
+    @property
+    def location(self) -> str:
+        """Human-readable location such as ``line 12 of runs/a.jsonl``."""
+        if self.file and self.line is not None:
+            return f"line {self.line} of {self.file}"
+        if self.file:
+            return self.file
+        if self.line is not None:
+            return f"line {self.line}"
+        return ""
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.location, self.path) if p]
+        return ": ".join([*parts, self.message])
+
+    def located(self, *, file: str | None = None, line: int | None = None) -> TrajforgeError:
+        """Return the same error with file/line filled in where they were unknown."""
+        self.file = self.file or file
+        self.line = self.line if self.line is not None else line
+        return self
+
+
+class InputError(TrajforgeError):
+    """Input data is malformed: bad JSON, bad UTF-8, a corrupt or truncated file."""
+
+
+class SchemaError(InputError):
+    """A record is well-formed JSON but does not match the trajectory schema."""
+
+
+class ConversionError(InputError):
+    """A record cannot be converted between trajforge and an external format."""
+
+
+class ConfigError(TrajforgeError):
+    """A command-line option or run configuration is invalid."""

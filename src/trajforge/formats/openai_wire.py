@@ -1,0 +1,150 @@
+"""The OpenAI chat-record shapes as strict msgspec Structs, and their located decoding.
+
+The same Structs describe both directions: :mod:`trajforge.formats.openai` decodes records into them
+on import and builds them (then ``msgspec.to_builtins``) on export. Optional keys are ``UNSET`` when
+absent, so absent, ``null`` and ``""`` stay three different things. Unknown keys are rejected: a key
+trajforge has no place for could not be written back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, TypeAlias
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from trajforge.errors import ConversionError
+from trajforge.schema.codec import schema_error
+
+ROLES = ("system", "user", "assistant", "tool", "function")
+
+
+class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of the OpenAI shapes: strict, unknown keys rejected."""
+
+
+class FunctionCall(Wire):
+    """``tool_calls[i].function`` and the legacy ``function_call``: arguments are JSON text."""
+
+    name: str
+    arguments: str
+
+
+class ToolCallWire(Wire):
+    """One entry of an assistant message's ``tool_calls``."""
+
+    id: str
+    type: Literal["function"]
+    function: FunctionCall
+
+
+class SystemMessage(Wire, tag="system", tag_field="role"):
+    """``{"role": "system", "content": ...}``."""
+
+    content: str
+
+
+class UserMessageWire(Wire, tag="user", tag_field="role"):
+    """``{"role": "user", "content": ..., "name"?: ...}``."""
+
+    content: str
+    name: str | UnsetType = UNSET
+
+
+class AssistantMessage(Wire, tag="assistant", tag_field="role"):
+    """An assistant turn: text (or null, or absent), reasoning, and tool calls."""
+
+    content: str | UnsetType | None = UNSET
+    reasoning_content: str | UnsetType = UNSET
+    function_call: FunctionCall | UnsetType = UNSET
+    tool_calls: list[ToolCallWire] | UnsetType = UNSET
+
+
+class ToolMessage(Wire, tag="tool", tag_field="role"):
+    """The result of one modern tool call."""
+
+    tool_call_id: str
+    content: str
+    name: str | UnsetType = UNSET
+
+
+class FunctionMessage(Wire, tag="function", tag_field="role"):
+    """The result of a legacy ``function_call``."""
+
+    name: str
+    content: str
+
+
+Message: TypeAlias = (
+    SystemMessage | UserMessageWire | AssistantMessage | ToolMessage | FunctionMessage
+)
+
+
+class FunctionDef(Wire):
+    """``tools[i].function``: absent keys stay absent."""
+
+    name: str
+    description: str | UnsetType = UNSET
+    parameters: dict[str, Any] | UnsetType = UNSET
+    strict: bool | UnsetType = UNSET
+
+
+class ToolDef(Wire):
+    """One entry of the record's ``tools``."""
+
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class ChatRecord(Wire):
+    """The two keys of a chat record trajforge interprets; the others go to metadata."""
+
+    messages: list[Message]
+    tools: list[ToolDef] | UnsetType = UNSET
+
+
+# ---------------------------------------------------------------- located errors
+
+_BACKTICKED = re.compile(r"`([^`]*)`")
+_KEY_IN_MESSAGE = re.compile(
+    r"object (?P<what>contains unknown|missing required) field '(?P<key>[^']*)'"
+)
+_KEY_PROBLEM = {"contains unknown": "unknown key", "missing required": "required key missing"}
+_TYPE_WORDS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def _words(match: re.Match[str]) -> str:
+    return " or ".join(_TYPE_WORDS.get(part, part) for part in match.group(1).split(" | "))
+
+
+def _hint(path: str, message: str) -> str:
+    if path.endswith(".role") and message.startswith("invalid value"):
+        return f"supported roles are {', '.join(ROLES)}"
+    if path.endswith(".content") and message.endswith("got array"):
+        return "content as a list of parts is not supported: join the text parts into one string"
+    if message == "unknown key":
+        return "trajforge keeps only the keys it can write back; drop this key before importing"
+    if path.endswith(".arguments"):
+        return "OpenAI tool-call arguments are a JSON-encoded string"
+    return "the record must be an OpenAI chat record: {'messages': [...], 'tools': [...]}"
+
+
+def decode_chat(data: dict[str, Any]) -> ChatRecord:
+    """Validate the ``messages``/``tools`` part of a record; errors are located ConversionErrors."""
+    try:
+        return msgspec.convert(data, ChatRecord)
+    except msgspec.ValidationError as exc:
+        raise located_error(exc) from None
+
+
+def located_error(exc: msgspec.ValidationError) -> ConversionError:
+    """msgspec's message as a ConversionError whose path names the offending key itself."""
+    error = schema_error(exc)
+    message = _BACKTICKED.sub(_words, error.message)
+    path = error.path or ""
+    key = _KEY_IN_MESSAGE.fullmatch(message)
+    if key:  # name the key in the path: `messages[2].refusal: unknown key`
+        path = f"{path}.{key.group('key')}" if path else key.group("key")
+        message = _KEY_PROBLEM[key.group("what")]
+    return ConversionError(message, path=path or None, hint=_hint(path, message))

@@ -1,0 +1,43 @@
+"""Streaming IO: JSONL (.gz/.zst) and nested Parquet, shard directories, atomic writes.
+
+Read with :func:`read_trajectories` (a file, glob or directory), write with
+:func:`write_trajectories` (a file by suffix, or a shard directory); bad records go to
+``on_error`` callbacks such as :class:`Quarantine`.
+"""
+
+from trajforge.io.jsonl import RawLine, iter_lines, read_jsonl, write_jsonl, write_lines
+from trajforge.io.manifest import Manifest, ShardInfo
+from trajforge.io.parquet import read_parquet, write_parquet
+from trajforge.io.quarantine import BadRecord, OnError, Quarantine
+from trajforge.io.shards import ShardedWriter
+from trajforge.io.sources import (
+    WriteResult,
+    read_file,
+    read_trajectories,
+    resolve_paths,
+    write_trajectories,
+)
+from trajforge.io.suffixes import SUPPORTED_SUFFIXES, DataFormat
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "BadRecord",
+    "DataFormat",
+    "Manifest",
+    "OnError",
+    "Quarantine",
+    "RawLine",
+    "ShardInfo",
+    "ShardedWriter",
+    "WriteResult",
+    "iter_lines",
+    "read_file",
+    "read_jsonl",
+    "read_parquet",
+    "read_trajectories",
+    "resolve_paths",
+    "write_jsonl",
+    "write_lines",
+    "write_parquet",
+    "write_trajectories",
+]

@@ -1,0 +1,187 @@
+"""Streaming JSONL (plain, .gz, .zst): read lines and trajectories, write lines atomically."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Final, NamedTuple
+
+from trajforge.errors import InputError, TrajforgeError
+from trajforge.io._oserror import read_error, write_error
+from trajforge.io.atomic import AtomicFile
+from trajforge.io.compression import (
+    DECOMPRESSION_ERRORS,
+    compression_of,
+    open_read,
+    wrap_writer,
+)
+from trajforge.io.quarantine import BadRecord, OnError
+from trajforge.schema import Trajectory, TrajectoryDecoder, encode
+
+_FLUSH_AT: Final = 1 << 20
+
+
+class RawLine(NamedTuple):
+    """One non-blank line of a file, without its line ending; ``line`` is 1-based."""
+
+    file: str
+    line: int
+    data: bytes
+
+
+def _stream_error(file: str, line: int, exc: BaseException) -> InputError:
+    detail = str(exc) or type(exc).__name__
+    return InputError(
+        "compressed stream is truncated or corrupt",
+        file=file,
+        line=line,
+        hint=f"the file may be cut short or damaged ({detail})",
+    )
+
+
+def iter_lines(path: str | Path, on_error: OnError | None = None) -> Iterator[RawLine]:
+    """Yield the non-blank lines of a plain, .gz or .zst file, one at a time.
+
+    Memory is bounded by the longest line. Line endings (``\\n`` or ``\\r\\n``) and a UTF-8
+    byte order mark at the start of the file are removed. A file that cannot be read, or a
+    truncated or corrupt compressed stream, raises a located InputError naming the line being read
+    when it broke (an empty compressed file, without even a header, counts as truncated; an empty
+    plain file simply has no lines). With ``on_error`` that error is reported as one BadRecord
+    and the file ends.
+    """
+    try:
+        yield from _lines(path)
+    except InputError as err:
+        if on_error is None:
+            raise
+        on_error(BadRecord.from_error(err))
+
+
+def _lines(path: str | Path) -> Iterator[RawLine]:
+    file = str(path)
+    compressed = compression_of(path) != "none"
+    lineno = 0
+    try:
+        stream = open_read(path)
+    except OSError as exc:
+        raise read_error(path, exc) from None
+    with stream:
+        try:
+            if compressed and Path(path).stat().st_size == 0:
+                raise EOFError("the file is empty")
+            for chunk in stream:
+                lineno += 1
+                if chunk.isspace():
+                    continue
+                if chunk.endswith(b"\n"):
+                    chunk = chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1]  # noqa: PLW2901
+                if lineno == 1 and chunk.startswith(codecs.BOM_UTF8):
+                    chunk = chunk[len(codecs.BOM_UTF8) :]  # noqa: PLW2901
+                    if not chunk or chunk.isspace():
+                        continue
+                yield RawLine(file, lineno, chunk)
+        except DECOMPRESSION_ERRORS as exc:
+            if not compressed and isinstance(exc, OSError):
+                raise read_error(path, exc).located(line=lineno + 1) from None
+            raise _stream_error(file, lineno + 1, exc) from None
+
+
+def read_jsonl(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+    """Yield the trajectories of a JSONL file (plain, .gz or .zst), validated.
+
+    Without ``on_error`` the first bad line raises a located InputError/SchemaError. With it, bad
+    lines are reported and skipped; an unreadable file or a broken compressed stream is reported
+    once and ends the file.
+    """
+    decoder = TrajectoryDecoder()
+    for raw in iter_lines(path, on_error):
+        try:
+            yield decoder.decode(raw.data)
+        except TrajforgeError as err:
+            err.located(file=raw.file, line=raw.line)
+            if on_error is None:
+                raise
+            on_error(BadRecord.from_error(err, raw=raw.data))
+
+
+class LineWriter:
+    """Write lines to ``path`` (compressed by suffix), published atomically on :meth:`close`.
+
+    Each item is one line without its newline; the writer appends ``\\n``. On an exception
+    inside a ``with`` block the partial file is discarded.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.count = 0
+        self._target = AtomicFile(self.path)
+        self._out: BinaryIO = wrap_writer(self._target.file, compression_of(self.path))
+        self._buffer = bytearray()
+
+    def write_line(self, line: bytes) -> None:
+        """Append one line (which must not contain a newline)."""
+        if b"\n" in line:
+            raise ValueError("a JSONL line must not contain a newline")
+        buffer = self._buffer
+        buffer += line
+        buffer += b"\n"
+        self.count += 1
+        if len(buffer) >= _FLUSH_AT:
+            self._flush()
+
+    def write(self, record: Trajectory) -> None:
+        """Append one trajectory as a compact JSON line."""
+        self.write_line(encode(record))
+
+    def _flush(self) -> None:
+        try:
+            self._out.write(self._buffer)
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
+        self._buffer.clear()
+
+    def close(self) -> None:
+        """Flush, finish compression and publish the file."""
+        if self._target.done:
+            return
+        self._flush()
+        try:
+            self._out.close()
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
+        self._target.commit()
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        self._target.abort()
+
+    def __enter__(self) -> LineWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:
+    """Write byte lines (each without its newline) atomically; return how many were written."""
+    with LineWriter(path) as writer:
+        for line in lines:
+            writer.write_line(line)
+    return writer.count
+
+
+def write_jsonl(path: str | Path, records: Iterable[Trajectory]) -> int:
+    """Write trajectories as JSONL (compressed by suffix) atomically; return the count."""
+    return write_lines(path, (encode(record) for record in records))

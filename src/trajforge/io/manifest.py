@@ -1,0 +1,92 @@
+"""The manifest of a sharded dataset: which shards exist, their counts and checksums."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+from trajforge.errors import InputError
+from trajforge.io._oserror import read_error
+from trajforge.io.atomic import atomic_write
+from trajforge.io.suffixes import DataFormat
+from trajforge.schema import SCHEMA_VERSION
+
+MANIFEST_NAME: Final = "manifest.json"
+
+
+class ShardInfo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One finished shard: its file name (relative to the dataset directory) and contents."""
+
+    file: str
+    count: int
+    sha256: str
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A dataset directory's table of contents.
+
+    It is rewritten (atomically) after every finished shard with ``complete = False``, and a last
+    time with ``complete = True``; so after a crash it lists exactly the shards that are whole.
+    """
+
+    format: DataFormat
+    schema_version: str = SCHEMA_VERSION
+    shard_size: int | None = None
+    count: int = 0
+    complete: bool = False
+    shards: list[ShardInfo] = msgspec.field(default_factory=list)
+
+    def add(self, shard: ShardInfo) -> None:
+        """Append a finished shard and update the total."""
+        self.shards.append(shard)
+        self.count += shard.count
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``manifest.json`` into ``directory`` atomically; return its path."""
+        path = Path(directory) / MANIFEST_NAME
+        with atomic_write(path) as out:
+            out.write(msgspec.json.format(msgspec.json.encode(self), indent=2) + b"\n")
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Manifest:
+        """Read ``manifest.json`` from ``directory`` (InputError if missing or malformed)."""
+        path = Path(directory) / MANIFEST_NAME
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise read_error(path, exc) from None
+        try:
+            return msgspec.json.decode(data, type=cls)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"malformed manifest: {exc}", file=str(path)) from None
+
+    def paths(self, directory: str | Path) -> list[Path]:
+        """The shard files, in order."""
+        return [Path(directory) / shard.file for shard in self.shards]
+
+    def verify(self, directory: str | Path) -> None:
+        """Check that every shard exists with the recorded sha256 (InputError if not)."""
+        for shard in self.shards:
+            path = Path(directory) / shard.file
+            try:
+                digest = sha256_file(path)
+            except OSError as exc:
+                raise read_error(path, exc) from None
+            if digest != shard.sha256:
+                raise InputError(
+                    "checksum mismatch: the shard changed after it was written",
+                    file=str(path),
+                    hint=f"manifest says sha256 {shard.sha256}, the file has {digest}",
+                )
+
+
+def sha256_file(path: str | Path) -> str:
+    """The hex sha256 of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -1,0 +1,250 @@
+"""Parquet with nested columns: trajectories in, trajectories out, streaming by row group.
+
+The Arrow schema comes from the record types (see :mod:`trajforge.io.arrow_schema`). Writing
+buffers ``row_group_size`` records per row group, so memory stays bounded; reading goes row group
+by row group in small batches. Page checksums are written and verified, so corruption is caught.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from trajforge.errors import ConversionError, InputError, TrajforgeError
+from trajforge.io._oserror import read_error, write_error
+from trajforge.io.arrow_schema import TablePlan, table_plan
+from trajforge.io.atomic import AtomicFile
+from trajforge.io.quarantine import BadRecord, OnError
+from trajforge.schema import Trajectory, from_builtins
+
+ROW_GROUP_SIZE: Final = 1000
+READ_BATCH_SIZE: Final = 256
+COMPRESSION: Final = "zstd"
+
+_ARROW_ERRORS: Final = (pa.ArrowException, OSError)
+_CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
+
+
+def trajectory_plan() -> TablePlan:
+    """The Parquet/Arrow plan of :class:`Trajectory` (built once)."""
+    return table_plan(Trajectory)
+
+
+def arrow_schema() -> pa.Schema:
+    """The Arrow schema trajectories are stored with."""
+    return trajectory_plan().schema
+
+
+class ParquetWriter:
+    """Write trajectories to ``path`` as Parquet, published atomically on :meth:`close`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        row_group_size: int = ROW_GROUP_SIZE,
+        compression: str = COMPRESSION,
+    ) -> None:
+        if row_group_size < 1:
+            raise ValueError("row_group_size must be at least 1")
+        self.path = Path(path)
+        self.count = 0
+        self.row_group_size = row_group_size
+        self._plan = trajectory_plan()
+        self._rows: list[dict[str, Any]] = []
+        self._target = AtomicFile(self.path)
+        try:
+            self._writer = pq.ParquetWriter(
+                self._target.file,
+                self._plan.schema,
+                compression=compression,
+                write_page_checksum=True,
+            )
+        except BaseException:
+            self._target.abort()
+            raise
+
+    def write(self, record: Trajectory) -> None:
+        """Append one trajectory (written out once a row group is full)."""
+        self._rows.append(self._plan.write_row(msgspec.to_builtins(record)))
+        self.count += 1
+        if len(self._rows) >= self.row_group_size:
+            self._flush()
+
+    def _table(self, rows: list[dict[str, Any]]) -> pa.Table:
+        schema = self._plan.schema
+        try:
+            return pa.Table.from_pylist(rows, schema=schema)
+        except _CONVERT_ERRORS:
+            pass
+        first = self.count - len(self._rows) + 1
+        for index, row in enumerate(rows):  # find the record Arrow cannot take
+            try:
+                pa.Table.from_pylist([row], schema=schema)
+            except _CONVERT_ERRORS as exc:
+                raise ConversionError(
+                    f"record {first + index} (id {row.get('id')!r}) cannot be stored in "
+                    f"Parquet: {exc}",
+                    file=str(self.path),
+                    hint="integers must fit in 64 bits; JSONL output has no such limit",
+                ) from None
+        raise AssertionError("a batch failed but every row converts")  # pragma: no cover
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        try:
+            table = self._table(self._rows)
+            self._writer.write_table(table, row_group_size=len(self._rows))
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
+        self._rows.clear()
+
+    def close(self) -> None:
+        """Write the last row group and the footer, then publish the file."""
+        if self._target.done:
+            return
+        self._flush()
+        try:
+            self._writer.close()
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
+        self._target.commit()
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        if self._target.done:
+            return
+        with contextlib.suppress(Exception):  # the file is discarded anyway
+            self._writer.close()
+        self._target.abort()
+
+    def __enter__(self) -> ParquetWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_parquet(
+    path: str | Path,
+    records: Iterable[Trajectory],
+    *,
+    row_group_size: int = ROW_GROUP_SIZE,
+) -> int:
+    """Write trajectories to a Parquet file atomically; return the count."""
+    with ParquetWriter(path, row_group_size=row_group_size) as writer:
+        for record in records:
+            writer.write(record)
+    return writer.count
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _open(path: str | Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path, page_checksum_verification=True)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise read_error(path, exc) from None
+    except _ARROW_ERRORS as exc:
+        raise InputError(
+            "not a Parquet file, or it is truncated or corrupt",
+            file=str(path),
+            hint=f"the footer could not be read ({exc})",
+        ) from None
+
+
+def _row_error(err: TrajforgeError, file: str, row: int, group: int) -> TrajforgeError:
+    err.located(file=file)
+    err.message = f"{err.message} (row {row}, row group {group})"
+    return err
+
+
+def _raw(value: Any) -> bytes:
+    try:
+        return msgspec.json.encode(value)
+    except (TypeError, ValueError, OverflowError):
+        return repr(value).encode("utf-8", "backslashreplace")
+
+
+def _convert(read_row: Any, data: dict[str, Any]) -> Trajectory:
+    try:
+        builtins = read_row(data)
+    except (msgspec.DecodeError, RecursionError, KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"cannot convert the row: {exc}") from None
+    try:
+        return from_builtins(builtins)
+    except RecursionError:
+        raise InputError("value is nested too deeply") from None
+
+
+def read_parquet(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+    """Yield the trajectories of a Parquet file written by :func:`write_parquet`, validated.
+
+    Errors are located InputErrors naming the file, and the row and row group where they apply.
+    With ``on_error`` bad rows are reported and skipped; a corrupt row group is reported once and
+    skipped; an unreadable footer is reported once and ends the file.
+    """
+    file = str(path)
+    try:
+        pf = _open(path)
+        with pf:
+            try:
+                read_row = trajectory_plan().row_reader(pf.schema_arrow)
+            except InputError as err:
+                raise err.located(file=file) from None
+            yield from _read_groups(pf, file, read_row, on_error)
+    except InputError as err:
+        if on_error is None:
+            raise
+        on_error(BadRecord.from_error(err))
+
+
+def _read_groups(
+    pf: pq.ParquetFile, file: str, read_row: Any, on_error: OnError | None
+) -> Iterator[Trajectory]:
+    row = 0
+    for group in range(pf.num_row_groups):
+        start = row
+        try:
+            for batch in pf.iter_batches(batch_size=READ_BATCH_SIZE, row_groups=[group]):
+                for data in batch.to_pylist():
+                    row += 1
+                    try:
+                        yield _convert(read_row, data)
+                    except TrajforgeError as err:
+                        _row_error(err, file, row, group)
+                        if on_error is None:
+                            raise
+                        on_error(BadRecord.from_error(err, raw=_raw(data), row=row))
+        except _ARROW_ERRORS as exc:
+            broken = InputError(
+                f"row group {group} is corrupt: {exc}",
+                file=file,
+                hint="the file is damaged; rows in other row groups may still be readable",
+            )
+            if on_error is None:
+                raise broken from None
+            on_error(BadRecord.from_error(broken))
+        row = start + pf.metadata.row_group(group).num_rows

@@ -1,0 +1,161 @@
+"""Where trajectories come from and go to: files, globs and shard directories, by suffix."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from trajforge.errors import ConfigError
+from trajforge.io._oserror import write_error
+from trajforge.io.jsonl import read_jsonl, write_jsonl
+from trajforge.io.manifest import MANIFEST_NAME, Manifest
+from trajforge.io.parquet import ROW_GROUP_SIZE, read_parquet, write_parquet
+from trajforge.io.quarantine import OnError
+from trajforge.io.shards import SHARD_SIZE, ShardedWriter
+from trajforge.io.suffixes import FORMATS, DataFormat, format_of, supported_hint
+from trajforge.schema import Trajectory
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _dir_paths(directory: Path) -> list[Path]:
+    if (directory / MANIFEST_NAME).is_file():
+        manifest = Manifest.load(directory)
+        if not manifest.complete:
+            raise ConfigError(
+                "the dataset is incomplete: its writer did not finish",
+                file=str(directory / MANIFEST_NAME),
+                hint=f"re-run the job that wrote it, or read the finished shards with a glob "
+                f"such as {directory}/part-*.{manifest.format}",
+            )
+        return manifest.paths(directory)
+    found = sorted(
+        p
+        for p in directory.iterdir()
+        if not p.name.startswith(".") and format_of(p) is not None and p.is_file()
+    )
+    if not found:
+        raise ConfigError(
+            "no data files in the directory", file=str(directory), hint=supported_hint()
+        )
+    return found
+
+
+def resolve_paths(spec: str | Path) -> list[Path]:
+    """The data files ``spec`` names: a file, a glob pattern, or a directory.
+
+    A directory with ``manifest.json`` gives its shards in order (it must be complete); any other
+    directory gives its data files (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``, ``.parquet``) in
+    sorted order. A glob gives its matching data files in sorted order (and the shards of matching
+    directories that have a manifest). ConfigError when nothing matches.
+    """
+    path = Path(spec)
+    if path.is_dir():
+        return _dir_paths(path)
+    if path.exists():
+        if format_of(path) is None:
+            raise ConfigError(
+                f"unknown file type {''.join(path.suffixes) or '(no suffix)'}",
+                file=str(path),
+                hint=supported_hint(),
+            )
+        return [path]
+    text = str(spec)
+    if not _GLOB_CHARS & set(text):
+        raise ConfigError("no such file or directory", file=text)
+    found: list[Path] = []
+    for match in sorted(glob.glob(text, recursive=True)):
+        candidate = Path(match)
+        if candidate.is_dir():
+            if (candidate / MANIFEST_NAME).is_file():
+                found.extend(_dir_paths(candidate))
+        elif format_of(candidate) is not None:
+            found.append(candidate)
+    if not found:
+        raise ConfigError("no data files match the pattern", file=text, hint=supported_hint())
+    return found
+
+
+def read_file(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+    """Read one data file, choosing the reader by suffix."""
+    fmt = format_of(path)
+    if fmt is None:
+        raise ConfigError("unknown file type", file=str(path), hint=supported_hint())
+    if fmt == "parquet":
+        return read_parquet(path, on_error)
+    return read_jsonl(path, on_error)
+
+
+def read_trajectories(spec: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+    """Stream the trajectories of every file ``spec`` names (see :func:`resolve_paths`).
+
+    The paths are resolved at call time (a bad spec raises at once); records stream lazily.
+    """
+    paths = resolve_paths(spec)
+    return _read_all(paths, on_error)
+
+
+def _read_all(paths: list[Path], on_error: OnError | None) -> Iterator[Trajectory]:
+    for path in paths:
+        yield from read_file(path, on_error)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write produced: the record count, the files, and the manifest if sharded."""
+
+    count: int
+    paths: tuple[Path, ...]
+    manifest: Path | None = None
+
+
+def write_trajectories(
+    dest: str | Path,
+    records: Iterable[Trajectory],
+    *,
+    format: DataFormat | None = None,
+    shard_size: int | None = None,
+    row_group_size: int = ROW_GROUP_SIZE,
+) -> WriteResult:
+    """Write trajectories to a file or a shard directory, atomically.
+
+    A path ending in a supported suffix is one file in that format. An existing directory, or a
+    path without a suffix, becomes a shard directory (``format`` defaults to parquet,
+    ``shard_size`` to 10,000; it is ignored for a single file) with a manifest. Any other suffix
+    is a ConfigError.
+    """
+    path = Path(dest)
+    if format is not None and format not in FORMATS:
+        raise ConfigError(f"unknown format {format!r}", hint=supported_hint())
+    fmt = format_of(path)
+    if path.is_dir() or (fmt is None and not path.suffix):
+        with ShardedWriter(
+            path,
+            format=format or "parquet",
+            shard_size=shard_size or SHARD_SIZE,
+            row_group_size=row_group_size,
+        ) as writer:
+            for record in records:
+                writer.write(record)
+        return WriteResult(writer.count, tuple(writer.paths), path / MANIFEST_NAME)
+    if fmt is None:
+        raise ConfigError(
+            f"unknown output file type {path.suffix!r}",
+            file=str(path),
+            hint=f"{supported_hint()}; or a directory (a name without a suffix) for shards",
+        )
+    if format is not None and format != fmt:
+        raise ConfigError(
+            f"format {format!r} does not match the file name", file=str(path), hint=f"use .{format}"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    if fmt == "parquet":
+        count = write_parquet(path, records, row_group_size=row_group_size)
+    else:
+        count = write_jsonl(path, records)
+    return WriteResult(count, (path,))

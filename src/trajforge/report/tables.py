@@ -1,0 +1,48 @@
+"""Rich tables for dataset statistics."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from trajforge.report.stats import DatasetStats, Distribution
+
+
+def _dist(d: Distribution) -> str:
+    marks = " ".join(f"{k}={v}" for k, v in d.percentiles.items())
+    return f"mean={d.mean:.1f} min={d.min} {marks} max={d.max}" if d.count else "-"
+
+
+def _mix(counts: dict[str, int], top: int = 8) -> str:
+    total = sum(counts.values())
+    if not total:
+        return "-"
+    items = list(counts.items())
+    shown = ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in items[:top])
+    return shown + (f", … {len(items) - top} more" if len(items) > top else "")
+
+
+def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
+    """One row per statistic, formatted for people."""
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("statistic")
+    table.add_column("value", overflow="fold")
+    score = "-" if stats.mean_outcome_score is None else f"{stats.mean_outcome_score:.3f}"
+    rows = [
+        ("trajectories", f"{stats.trajectories:,}"),
+        ("steps per trajectory", _dist(stats.steps)),
+        ("tool calls", f"{stats.tool_calls:,}"),
+        ("tool calls per trajectory", _dist(stats.tool_calls_per_trajectory)),
+        ("tool calls by tool", _mix(stats.tool_calls_by_name)),
+        ("actions by kind", _mix(stats.action_kinds)),
+        ("tool result status", _mix(stats.result_statuses)),
+        ("outcome status", _mix(stats.outcome_statuses)),
+        ("mean outcome score", score),
+        ("environments", _mix(stats.environments)),
+        ("sources", _mix(stats.sources)),
+        ("faults injected", _mix(stats.faults)),
+        ("labels", _mix(stats.labels)),
+        ("tokens (prompt / completion)", f"{stats.prompt_tokens:,} / {stats.completion_tokens:,}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

@@ -1,0 +1,1 @@
+"""Episode loop, batch runner, branching, resume."""

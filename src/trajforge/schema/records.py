@@ -1,0 +1,304 @@
+"""The canonical trajectory record family, defined once as msgspec Structs.
+
+A ``Trajectory`` is one episode: the task, the tools on offer, and the agent's ``Step``s. A step is
+one decision: optional reasoning and plan, the actions taken (tool calls, a reply, a clarifying
+question, a hand-off, finish), the observations that came back, state notes, the environment's
+state digest, faults injected at this step and the labels graders attached. Free-form JSON values
+(tool arguments, JSON Schemas, state snapshots) are typed ``Any``; everything else is checked on
+decode.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal, TypeAlias
+
+import msgspec
+
+SCHEMA_VERSION: Final = "1.0"
+
+Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0, description="A number in [0, 1].")]
+NonNegative = Annotated[float, msgspec.Meta(ge=0.0)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1, description="A 64-bit integer.")]
+
+
+class Record(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Base of every nested record: keyword-only, strict, compact on the wire."""
+
+
+# ---------------------------------------------------------------- task and tools
+
+
+class ToolSpec(Record):
+    """A tool the agent may call: name, description and JSON-Schema parameters."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class GoalCheck(Record):
+    """A programmatic check over the final environment state that defines success."""
+
+    name: str
+    description: str | None = None
+    params: dict[str, Any] = {}
+
+
+class ExpectedAction(Record):
+    """A tool call the source expects (tau-bench / BFCL style ground truth)."""
+
+    name: str
+    arguments: dict[str, Any] = {}
+
+
+class Task(Record):
+    """What the agent is asked to do, where, and what only the simulated user knows."""
+
+    instruction: str | None = None
+    environment: str | None = None
+    environment_version: str | None = None
+    seed: Int64 | None = None
+    parameters: dict[str, Any] = {}
+    goal_checks: list[GoalCheck] = []
+    expected_actions: list[ExpectedAction] = []
+    difficulty: Int64 | None = None
+    domain: str | None = None
+    hidden_info: dict[str, Any] = {}
+
+
+# ---------------------------------------------------------------- actions
+
+
+class ToolCall(Record, tag="tool_call", tag_field="kind", kw_only=True):
+    """A call of a declared tool.
+
+    ``id`` is the call id pairing it with its result (``None`` for legacy single ``function_call``
+    messages). ``raw_arguments`` keeps the exact argument text when it is not the canonical JSON
+    encoding of ``arguments`` (other spacing, or text that is not a JSON object at all).
+    """
+
+    id: str | None = None
+    name: str
+    arguments: dict[str, Any] = {}
+    raw_arguments: str | None = None
+    rationale: str | None = None
+
+
+class Reply(Record, tag="reply", tag_field="kind", kw_only=True):
+    """A message to the user."""
+
+    content: str
+
+
+class ClarifyingQuestion(Record, tag="ask", tag_field="kind", kw_only=True):
+    """A question to the user because the request is ambiguous or incomplete."""
+
+    content: str
+
+
+class HandOff(Record, tag="handoff", tag_field="kind", kw_only=True):
+    """The agent passes the conversation to a human (or another agent)."""
+
+    content: str
+    target: str = "human"
+    reason: str | None = None
+
+
+class Finish(Record, tag="finish", tag_field="kind", kw_only=True):
+    """The agent ends the episode, reporting whether it believes it completed the task."""
+
+    content: str
+    completed: bool = True
+
+
+Action: TypeAlias = ToolCall | Reply | ClarifyingQuestion | HandOff | Finish
+TextAction: TypeAlias = Reply | ClarifyingQuestion | HandOff | Finish
+TEXT_ACTIONS: tuple[type, ...] = (Reply, ClarifyingQuestion, HandOff, Finish)
+
+# ---------------------------------------------------------------- observations
+
+ResultStatus = Literal["ok", "error", "timeout", "partial"]
+
+
+class ToolResult(Record, tag="tool_result", tag_field="kind", kw_only=True):
+    """What came back from a tool call."""
+
+    call_id: str | None = None
+    name: str | None = None
+    content: str
+    status: ResultStatus = "ok"
+    error_kind: str | None = None
+    latency_ms: NonNegative | None = None
+
+
+class UserMessage(Record, tag="user", tag_field="kind", kw_only=True):
+    """A message from the (possibly simulated) user."""
+
+    content: str
+    name: str | None = None
+
+
+Observation: TypeAlias = ToolResult | UserMessage
+
+# ---------------------------------------------------------------- step annotations
+
+
+class Plan(Record):
+    """The agent's plan: ordered sub-goals, and why it changed if it was revised."""
+
+    steps: list[str]
+    revision: Count = 0
+    reason: str | None = None
+
+
+class StateNotes(Record):
+    """The agent's running memory: what is done, what remains, what it assumes."""
+
+    done: list[str] = []
+    remaining: list[str] = []
+    assumptions: list[str] = []
+
+
+class FaultRecord(Record):
+    """A fault the environment injected at this step."""
+
+    kind: str
+    tool: str | None = None
+    call_id: str | None = None
+    permanent: bool = False
+    detail: str | None = None
+    params: dict[str, Any] = {}
+
+
+LabelSourceKind = Literal["rule", "verify", "replay", "rollout", "judge", "human", "generator"]
+
+
+class LabelSource(Record):
+    """Who gave a label: a rule, replay, rollouts, an LLM judge or a human, with id and version."""
+
+    kind: LabelSourceKind
+    id: str | None = None
+    version: str | None = None
+
+
+class Label(Record):
+    """Graded feedback on a trajectory or one of its steps."""
+
+    name: str
+    source: LabelSource
+    value: Unit | None = None
+    grade: str | None = None
+    rationale: str | None = None
+    target: str | None = None
+    details: dict[str, Any] = {}
+
+
+class Usage(Record):
+    """Token usage and latency of one model call."""
+
+    prompt_tokens: Count | None = None
+    completion_tokens: Count | None = None
+    latency_ms: NonNegative | None = None
+
+
+class Step(Record):
+    """One decision of the agent and what came back from it."""
+
+    reasoning: str | None = None
+    plan: Plan | None = None
+    actions: list[Action] = []
+    observations: list[Observation] = []
+    state_notes: StateNotes | None = None
+    env_state_digest: str | None = None
+    state_diff: dict[str, Any] | None = None
+    faults: list[FaultRecord] = []
+    labels: list[Label] = []
+    usage: Usage | None = None
+
+
+# ---------------------------------------------------------------- trajectory level
+
+OutcomeStatus = Literal["success", "partial", "failure", "unknown"]
+
+
+class CheckResult(Record):
+    """The result of one goal check."""
+
+    name: str
+    passed: bool
+    score: Unit | None = None
+    detail: str | None = None
+
+
+class Outcome(Record):
+    """How the episode ended, graded by the goal checks."""
+
+    status: OutcomeStatus = "unknown"
+    score: Unit | None = None
+    checks: list[CheckResult] = []
+    final_state_digest: str | None = None
+
+
+class Generator(Record):
+    """What produced the trajectory: policy, model and sampling settings."""
+
+    policy: str | None = None
+    model: str | None = None
+    sampling: dict[str, Any] = {}
+    seed: Int64 | None = None
+
+
+class StageRecord(Record):
+    """A pipeline stage the trajectory passed through."""
+
+    name: str
+    version: str | None = None
+    params: dict[str, Any] = {}
+
+
+ProvenanceSource = Literal["synthetic", "human", "imported", "production"]
+
+
+class Provenance(Record):
+    """Where a trajectory came from and what happened to it since."""
+
+    source: ProvenanceSource = "synthetic"
+    generator: Generator | None = None
+    fault_profile: str | None = None
+    parent_id: str | None = None
+    branch_step: Count | None = None
+    stages: list[StageRecord] = []
+    original_format: str | None = None
+    record_location: str | None = None
+    license: str | None = None
+
+
+class Metrics(Record):
+    """Totals over the episode."""
+
+    prompt_tokens: Count | None = None
+    completion_tokens: Count | None = None
+    wall_time_ms: NonNegative | None = None
+    optimal_steps: Count | None = None
+
+
+class Trajectory(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One episode: the unit that flows through every trajforge stage.
+
+    Top-level fields are always written (``schema_version`` in particular), nested records omit
+    their defaults.
+    """
+
+    id: str
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    task: Task = msgspec.field(default_factory=Task)
+    tools: list[ToolSpec] = []
+    system_prompt: str | None = None
+    steps: list[Step] = []
+    outcome: Outcome = msgspec.field(default_factory=Outcome)
+    labels: list[Label] = []
+    provenance: Provenance = msgspec.field(default_factory=Provenance)
+    metrics: Metrics = msgspec.field(default_factory=Metrics)
+    metadata: dict[str, Any] = {}

@@ -1,0 +1,426 @@
+"""Unit tests of the OpenAI chat-record converter: mapping, export, and located errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from trajforge.errors import ConversionError, InputError
+from trajforge.formats.openai import (
+    SHAPE_KEY,
+    arguments_text,
+    parse_arguments,
+    record_to_trajectory,
+    trajectory_to_messages,
+    trajectory_to_record,
+)
+from trajforge.schema import (
+    ClarifyingQuestion,
+    Finish,
+    Reply,
+    Step,
+    Task,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    Trajectory,
+    UserMessage,
+)
+
+
+def _call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+SYSTEM = {"role": "system", "content": "You are terse."}
+USER = {"role": "user", "content": "Book a table for two."}
+CALLING = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        _call("c1", "find", '{"city": "Zürich"}'),
+        _call("c2", "book", '{"n":2}'),
+    ],
+}
+
+
+def _record(*messages: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"messages": list(messages), **extra}
+
+
+# ---------------------------------------------------------------- import mapping
+
+
+def test_import_maps_messages_to_steps() -> None:
+    record = _record(
+        SYSTEM,
+        USER,
+        {**CALLING, "reasoning_content": "look it up"},
+        {"role": "tool", "tool_call_id": "c2", "content": "Error: full", "name": "book"},
+        {"role": "user", "content": "hurry", "name": "ann"},
+        {"role": "tool", "tool_call_id": "c1", "content": "[]"},
+        {"role": "assistant", "content": ""},
+        tools=[{"type": "function", "function": {"name": "find", "parameters": {}}}],
+        source="web",
+    )
+    traj = record_to_trajectory(record, location="chats.jsonl:3")
+
+    assert traj.system_prompt == "You are terse."
+    assert traj.task.instruction == "Book a table for two."
+    assert traj.tools == [ToolSpec(name="find", parameters={})]
+    first, second = traj.steps
+    assert first.reasoning == "look it up"
+    assert first.actions == [
+        ToolCall(
+            id="c1", name="find", arguments={"city": "Zürich"}, raw_arguments='{"city": "Zürich"}'
+        ),
+        ToolCall(id="c2", name="book", arguments={"n": 2}),
+    ]
+    assert first.observations == [
+        ToolResult(call_id="c2", name="book", content="Error: full"),
+        UserMessage(content="hurry", name="ann"),
+        ToolResult(call_id="c1", content="[]"),
+    ]
+    assert second.actions == [Reply(content="")]
+    assert traj.metadata == {"source": "web"}
+    assert traj.provenance.source == "imported"
+    assert traj.provenance.original_format == "openai"
+    assert traj.provenance.record_location == "chats.jsonl:3"
+    assert trajectory_to_record(traj) == record
+
+
+def test_id_is_deterministic_and_independent_of_key_order_and_spacing() -> None:
+    record = _record(USER, {"role": "assistant", "content": "hi"}, z=1, a=2)
+    reordered = (
+        b'{"a": 2, "z": 1, "messages": [{"content": "Book a table for two.", "role": "user"},'
+    )
+    reordered += b' {"role": "assistant", "content": "hi"}]}'
+    traj = record_to_trajectory(record)
+    assert traj.id.startswith("oai-")
+    assert len(traj.id) == len("oai-") + 32
+    assert record_to_trajectory(reordered).id == traj.id
+    assert record_to_trajectory(_record(USER)).id != traj.id
+    assert record_to_trajectory(record, id="mine").id == "mine"
+
+
+def test_content_null_and_absent_both_survive() -> None:
+    record = _record(
+        USER,
+        {"role": "assistant", "tool_calls": [_call("a", "f", "{}")]},
+        {"role": "tool", "tool_call_id": "a", "content": ""},
+        {"role": "assistant", "content": None, "tool_calls": [_call("b", "f", "{}")]},
+        {"role": "tool", "tool_call_id": "b", "content": ""},
+        {"role": "assistant"},
+    )
+    traj = record_to_trajectory(record)
+    assert all(not isinstance(a, Reply) for step in traj.steps for a in step.actions)
+    assert traj.metadata == {SHAPE_KEY: {"content_absent": [0, 2]}}
+    assert trajectory_to_record(traj) == record
+
+
+def test_empty_tools_list_is_kept_and_absent_tools_stay_absent() -> None:
+    with_empty = record_to_trajectory(_record(USER, tools=[]))
+    assert trajectory_to_record(with_empty) == _record(USER, tools=[])
+    assert trajectory_to_record(record_to_trajectory(_record(USER))) == _record(USER)
+
+
+def test_tool_spec_keeps_present_keys_only() -> None:
+    tools = [
+        {"type": "function", "function": {"name": "a"}},
+        {
+            "type": "function",
+            "function": {"name": "b", "description": "", "parameters": {"type": "object"}},
+        },
+        {"type": "function", "function": {"name": "c", "strict": False}},
+    ]
+    traj = record_to_trajectory(_record(USER, tools=tools))
+    assert traj.tools == [
+        ToolSpec(name="a"),
+        ToolSpec(name="b", description="", parameters={"type": "object"}),
+        ToolSpec(name="c", strict=False),
+    ]
+    assert trajectory_to_record(traj)["tools"] == tools
+
+
+def test_legacy_function_call_round_trip() -> None:
+    record = _record(
+        USER,
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "find", "arguments": "{}"},
+        },
+        {"role": "function", "name": "find", "content": "nothing"},
+        {"role": "assistant", "content": "No tables."},
+    )
+    traj = record_to_trajectory(record)
+    assert traj.steps[0].actions == [ToolCall(id=None, name="find")]
+    assert traj.steps[0].observations == [ToolResult(call_id=None, name="find", content="nothing")]
+    assert trajectory_to_record(traj) == record
+
+
+# ---------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments", "raw"),
+    [
+        ('{"a":[1,{"b":null}]}', {"a": [1, {"b": None}]}, None),
+        ('{"a": 1}', {"a": 1}, '{"a": 1}'),
+        ('{"s":"\\u00e9"}', {"s": "é"}, '{"s":"\\u00e9"}'),
+        ('{"a":1,"a":2}', {"a": 2}, '{"a":1,"a":2}'),
+        ('{"a": 1', {}, '{"a": 1'),
+        ("[1, 2]", {}, "[1, 2]"),
+        ("null", {}, "null"),
+        ("", {}, ""),
+    ],
+)
+def test_parse_arguments(text: str, arguments: dict[str, Any], raw: str | None) -> None:
+    assert parse_arguments(text) == (arguments, raw)
+    assert arguments_text(ToolCall(name="f", arguments=arguments, raw_arguments=raw)) == text
+
+
+def test_stale_raw_arguments_are_not_exported() -> None:
+    call = ToolCall(name="f", arguments={"email": "[REDACTED]"}, raw_arguments='{"email": "a@b.c"}')
+    assert arguments_text(call) == '{"email":"[REDACTED]"}'
+    repaired = ToolCall(name="f", arguments={"a": 1}, raw_arguments='{"a": 1')
+    assert arguments_text(repaired) == '{"a":1}'
+
+
+# ---------------------------------------------------------------- export of trajforge trajectories
+
+
+def test_export_of_a_generated_trajectory_gives_modern_messages() -> None:
+    traj = Trajectory(
+        id="t1",
+        system_prompt="Be careful.",
+        task=Task(instruction="Refund order 7.", environment="shop"),
+        tools=[
+            ToolSpec(name="refund", description="Refund an order.", parameters={"type": "object"})
+        ],
+        steps=[
+            Step(actions=[ClarifyingQuestion(content="Which item?")]),
+            Step(
+                reasoning="refund it",
+                actions=[
+                    ToolCall(id="r1", name="refund", arguments={"order": 7, "item": "ünï"}),
+                    ToolCall(id="r2", name="refund", arguments={}),
+                ],
+                observations=[
+                    ToolResult(call_id="r1", content="done", latency_ms=3.0),
+                    ToolResult(call_id="r2", content="missing order", status="error"),
+                ],
+            ),
+            Step(
+                actions=[Finish(content="Refunded.", completed=True)],
+                observations=[UserMessage(content="thanks")],
+            ),
+        ],
+    )
+    traj.steps[0].observations.append(UserMessage(content="The lamp."))
+    assert trajectory_to_record(traj) == {
+        "messages": [
+            {"role": "system", "content": "Be careful."},
+            {"role": "user", "content": "Refund order 7."},
+            {"role": "assistant", "content": "Which item?"},
+            {"role": "user", "content": "The lamp."},
+            {
+                "role": "assistant",
+                "content": None,
+                "reasoning_content": "refund it",
+                "tool_calls": [
+                    _call("r1", "refund", '{"order":7,"item":"ünï"}'),
+                    _call("r2", "refund", "{}"),
+                ],
+            },
+            {"role": "tool", "tool_call_id": "r1", "content": "done"},
+            {"role": "tool", "tool_call_id": "r2", "content": "missing order"},
+            {"role": "assistant", "content": "Refunded."},
+            {"role": "user", "content": "thanks"},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "refund",
+                    "description": "Refund an order.",
+                    "parameters": {"type": "object"},
+                },
+            }
+        ],
+    }
+    assert trajectory_to_messages(traj) == trajectory_to_record(traj)["messages"]
+
+
+def test_export_without_prompt_instruction_or_tools() -> None:
+    traj = Trajectory(id="t", steps=[Step()])
+    assert trajectory_to_record(traj) == {"messages": [{"role": "assistant", "content": None}]}
+
+
+@pytest.mark.parametrize(
+    ("traj", "path"),
+    [
+        (
+            Trajectory(id="t", steps=[Step(actions=[Reply(content="a"), Finish(content="b")])]),
+            "steps[0].actions",
+        ),
+        (
+            Trajectory(id="t", steps=[Step(actions=[ToolCall(name="a"), ToolCall(name="b")])]),
+            "steps[0].actions",
+        ),
+        (
+            Trajectory(
+                id="t",
+                steps=[
+                    Step(),
+                    Step(
+                        actions=[ToolCall(id="x", name="a")],
+                        observations=[UserMessage(content=""), ToolResult(call_id="y", content="")],
+                    ),
+                ],
+            ),
+            "steps[1].observations[1].call_id",
+        ),
+        (
+            Trajectory(id="t", steps=[Step(observations=[ToolResult(content="")])]),
+            "steps[0].observations[0].call_id",
+        ),
+        (Trajectory(id="t", metadata={"messages": []}), "metadata.messages"),
+        (
+            Trajectory(id="t", metadata={SHAPE_KEY: {"content_absent": ["x"]}}),
+            f"metadata.{SHAPE_KEY}.content_absent[0]",
+        ),
+    ],
+)
+def test_unexportable_trajectories_raise_located_errors(traj: Trajectory, path: str) -> None:
+    with pytest.raises(ConversionError) as info:
+        trajectory_to_record(traj)
+    assert info.value.path == path
+    assert info.value.hint
+
+
+# ---------------------------------------------------------------- unsupported shapes
+
+ASSISTANT = {"role": "assistant", "content": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("record", "path", "words"),
+    [
+        (_record(SYSTEM, USER, {"role": "user", "content": "more"}), "messages[2]", "second user"),
+        (_record(USER, ASSISTANT, SYSTEM), "messages[2].role", "system message"),
+        (
+            _record({"role": "user", "content": [{"type": "text", "text": "hi"}]}),
+            "messages[0].content",
+            "expected string, got array",
+        ),
+        (
+            _record(USER, {"role": "assistant", "content": [{"type": "text", "text": "x"}]}),
+            "messages[1].content",
+            "expected string or null, got array",
+        ),
+        (_record(USER, {"role": "developer", "content": "x"}), "messages[1].role", "invalid value"),
+        (
+            _record(
+                USER,
+                CALLING,
+                {"role": "tool", "tool_call_id": "c1", "content": ""},
+                ASSISTANT,
+                {"role": "tool", "tool_call_id": "c2", "content": ""},
+            ),
+            "messages[4].tool_call_id",
+            "'c2'",
+        ),
+        (
+            _record(USER, {"role": "tool", "tool_call_id": "c1", "content": ""}),
+            "messages[1]",
+            "tool",
+        ),
+        (_record({"role": "function", "name": "f", "content": ""}), "messages[0]", "tool"),
+        (
+            _record(
+                USER,
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": {}}}
+                    ],
+                },
+            ),
+            "messages[1].tool_calls[0].function.arguments",
+            "expected string, got object",
+        ),
+        (
+            _record(
+                USER,
+                {
+                    "role": "assistant",
+                    "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}],
+                },
+            ),
+            "messages[1].tool_calls[0].type",
+            "required key missing",
+        ),
+        (_record(USER, {"role": "assistant", "tool_calls": []}), "messages[1].tool_calls", "empty"),
+        (_record(USER, {**ASSISTANT, "refusal": None}), "messages[1].refusal", "unknown key"),
+        (
+            _record(USER, {**ASSISTANT, "reasoning_content": None}),
+            "messages[1].reasoning_content",
+            "expected string, got null",
+        ),
+        (_record({**USER, "name": "ann"}), "messages[0].name", "instruction"),
+        (_record({"content": "x"}), "messages[0].role", "required key missing"),
+        (
+            _record(
+                USER, tools=[{"type": "function", "function": {"name": "f", "description": None}}]
+            ),
+            "tools[0].function.description",
+            "expected string, got null",
+        ),
+        (_record(USER, tools=None), "tools", "expected array, got null"),
+        ({"msgs": []}, "messages", "required key missing"),
+        (_record(USER, **{SHAPE_KEY: {}}), SHAPE_KEY, "reserved"),
+    ],
+)
+def test_unsupported_shapes_raise_located_errors(
+    record: dict[str, Any], path: str, words: str
+) -> None:
+    with pytest.raises(ConversionError) as info:
+        record_to_trajectory(record)
+    assert info.value.path == path
+    assert words in info.value.message
+    assert info.value.hint
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_list_content_error_explains_parts() -> None:
+    with pytest.raises(ConversionError, match="expected string, got array") as info:
+        record_to_trajectory(_record({"role": "user", "content": [{"type": "text", "text": "x"}]}))
+    assert info.value.hint is not None
+    assert "list of parts" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"[1, 2]", "array"),
+        (b'"x"', "string"),
+        (b"null", "null"),
+        (msgspec.json.encode([USER]), "array"),
+    ],
+)
+def test_non_object_records_are_rejected(data: bytes, kind: str) -> None:
+    with pytest.raises(ConversionError, match=f"expected an object, got {kind}$"):
+        record_to_trajectory(data)
+
+
+def test_malformed_json_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="truncated"):
+        record_to_trajectory(b'{"messages": [')
+
+
+def test_non_json_dict_values_are_rejected() -> None:
+    with pytest.raises(ConversionError, match="not JSON data"):
+        record_to_trajectory({"messages": [], "when": object()})

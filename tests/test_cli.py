@@ -1,0 +1,111 @@
+"""The trajforge command, run as a real process: outputs, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trajforge.cli import example_path
+
+EXAMPLE = example_path()
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trajforge", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        check=False,
+    )
+
+
+def test_help_and_schema() -> None:
+    assert run("--help").returncode == 0
+    result = run("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "steps" in schema["$defs"]["Trajectory"]["properties"]
+
+
+def test_openai_round_trip_through_parquet(tmp_path: Path) -> None:
+    parquet = tmp_path / "t.parquet"
+    back = tmp_path / "back.jsonl"
+    assert run("convert", str(EXAMPLE), str(parquet), "--from", "openai").returncode == 0
+    assert run("convert", str(parquet), str(back), "--to", "openai").returncode == 0
+    original = [json.loads(line) for line in EXAMPLE.read_text().splitlines()]
+    assert [json.loads(line) for line in back.read_text().splitlines()] == original
+
+
+def test_stats_json_and_table(tmp_path: Path) -> None:
+    jsonl = tmp_path / "t.jsonl.zst"
+    assert run("convert", str(EXAMPLE), str(jsonl), "--from", "openai").returncode == 0
+    stats = json.loads(run("stats", str(jsonl), "--json").stdout)
+    assert stats["trajectories"] == 6
+    assert stats["tool_calls_by_name"]["get_weather"] == 4
+    assert stats["steps"]["max"] == 5
+    table = run("stats", str(jsonl)).stdout
+    assert "steps per trajectory" in table
+    assert "get_weather" in table
+
+
+def test_head_prints_a_transcript(tmp_path: Path) -> None:
+    jsonl = tmp_path / "t.jsonl"
+    run("convert", str(EXAMPLE), str(jsonl), "--from", "openai")
+    out = run("head", str(jsonl), "-n", "2").stdout
+    assert "jane.doe@example.com" in out
+    assert "→ find_customer" in out
+    assert "step 0" in out
+    first_id = json.loads(jsonl.read_text().splitlines()[1])["id"]
+    picked = run("head", str(jsonl), "--id", first_id, "--json").stdout
+    assert json.loads(picked)["id"] == first_id
+
+
+def test_bad_input_is_located_and_quarantined(tmp_path: Path) -> None:
+    good = EXAMPLE.read_text().splitlines()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([good[0], '{"messages": "nope"}', good[1], '{"messages": [', ""]))
+    strict = run("convert", str(bad), str(tmp_path / "o.jsonl"), "--from", "openai", "--strict")
+    assert strict.returncode == 1
+    assert "Traceback" not in strict.stderr
+    assert f"line 2 of {bad}" in strict.stderr
+    assert "messages" in strict.stderr
+    lenient = run("convert", str(bad), str(tmp_path / "o.jsonl"), "--from", "openai")
+    assert lenient.returncode == 0
+    assert "2 bad records" in lenient.stderr
+    quarantined = (tmp_path / "o.jsonl.quarantine.jsonl").read_text().splitlines()
+    rejects = [json.loads(x) for x in quarantined]
+    assert [r["line"] for r in rejects] == [2, 4]
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stats", "/nonexistent/x.jsonl"), "x.jsonl"),
+        (("convert", "IN", "out.csv"), ".csv"),
+        (("envs", "show", "nope"), "unknown environment 'nope'"),
+    ],
+)
+def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    if args[1] == "IN":
+        args = (args[0], str(EXAMPLE), str(tmp_path / args[2]))
+    result = run(*args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = run("demo", "--out", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo" / "trajectories.parquet").exists()
+    assert len((tmp_path / "demo" / "chats.jsonl").read_text().splitlines()) == 6
