@@ -100,8 +100,10 @@ def main() -> None:
     args = parser.parse_args()
     null_episode = [(NullEnv.generate_task(0, 1), [ToolCall(name="noop", arguments={"value": 1})])]
     baseline = calls_per_second(NullEnv(), null_episode * 50, args.calls)
-    print(f"{'environment':<14} {'calls/s':>10} {'vs no-op':>9} {'target':>8} {'ok':>4}"
-          f" {'flaky calls/s':>14}")
+    print(
+        f"{'environment':<14} {'calls/s':>10} {'vs no-op':>9} {'target':>8} {'ok':>4}"
+        f" {'flaky calls/s':>14}"
+    )
     print(f"{'(no-op tool)':<14} {baseline:>10,.0f} {1.0:>9.2f}")
     for name, cls in ENVIRONMENTS.items():
         episodes = episodes_of(cls, args.tasks)
@@ -109,8 +111,10 @@ def main() -> None:
         flaky = calls_per_second(FaultInjector(cls(), "flaky"), episodes, args.calls)
         target = TARGETS.get(name, DEFAULT_TARGET)
         verdict = "yes" if rate >= target else "NO"
-        print(f"{name:<14} {rate:>10,.0f} {rate / baseline:>9.2f} {target:>8,} {verdict:>4}"
-              f" {flaky:>14,.0f}")
+        print(
+            f"{name:<14} {rate:>10,.0f} {rate / baseline:>9.2f} {target:>8,} {verdict:>4}"
+            f" {flaky:>14,.0f}"
+        )
 
 
 if __name__ == "__main__":

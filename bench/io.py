@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -54,15 +53,15 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def peak_rss_mb(*argv: str) -> float:
-    """Peak resident memory of a child process, in MB."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(
-            f"{' '.join(argv)} failed: {proc.stderr.read().decode() if proc.stderr else ''}"
-        )
-    return usage.ru_maxrss / 1024
+def peak_rss_mb(*args: str) -> float:
+    """Peak resident memory of ``trajforge ARGS`` run in a fresh process, in MB."""
+    script = Path(__file__).parent / "peak_rss.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"trajforge {' '.join(args)} failed: {proc.stderr}")
+    return float(proc.stderr.rsplit("PEAK_RSS_MB=", 1)[1])
 
 
 def sha256(path: Path) -> str:
@@ -122,12 +121,11 @@ def main() -> None:
     )
     row("  JSONL -> Parquet -> JSONL byte-identical", str(sha256(back) == sha256(big)))
 
-    cli = [sys.executable, "-m", "trajforge.cli"]
     for label, fmt in (("JSONL -> Parquet", "parquet"), ("JSONL -> JSONL.zst", "jsonl.zst")):
         small_out = DATA / f"rss-small.{fmt}"
         big_out = DATA / f"rss-big.{fmt}"
-        rss_small = peak_rss_mb(*cli, "convert", str(small), str(small_out))
-        rss_big = peak_rss_mb(*cli, "convert", str(big), str(big_out))
+        rss_small = peak_rss_mb("convert", str(small), str(small_out))
+        rss_big = peak_rss_mb("convert", str(big), str(big_out))
         row(f"peak RSS {label}, {small_n:,}", f"{rss_small:,.0f} MB")
         row(
             f"peak RSS {label}, {args.n:,}",

@@ -63,7 +63,7 @@ class ScriptedUser:
         }
         self.revealed: list[str] = []
 
-    def respond(self, message: str, *, question: bool) -> str | None:
+    async def respond(self, message: str, *, question: bool) -> str | None:
         """Answer a question from hidden info, confirm a request for confirmation, else None."""
         if not question:
             return None

@@ -15,7 +15,16 @@ from typing import Any, ClassVar, Literal, Protocol
 import msgspec
 
 from trajforge.envs.tools import ToolDef, ToolError, collect_tools
-from trajforge.schema import CheckResult, Outcome, Task, ToolCall, ToolResult, ToolSpec, Trajectory
+from trajforge.schema import (
+    CheckResult,
+    Outcome,
+    Task,
+    TextAction,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    Trajectory,
+)
 from trajforge.schema.records import FaultRecord, UserMessage
 
 RuleKind = Literal["forbidden", "needs_confirmation", "needs_approval"]
@@ -84,6 +93,7 @@ class EnvironmentLike(Protocol):
     def tool_specs(self) -> list[ToolSpec]: ...
     def reset(self, task: Task, seed: int | None = None) -> UserMessage: ...
     def execute(self, call: ToolCall) -> ToolResult: ...
+    def observe_action(self, action: TextAction) -> None: ...
     def drain_faults(self) -> list[FaultRecord]: ...
     def state(self) -> Any: ...
     def digest(self) -> str: ...
@@ -177,6 +187,9 @@ class Environment(ABC):
         return ToolResult(
             call_id=call.id, name=call.name, content=content, status="error", error_kind=kind
         )
+
+    def observe_action(self, action: TextAction) -> None:  # noqa: B027 - an optional hook
+        """See an action that is not a tool call (a hand-off, say); most environments ignore it."""
 
     def drain_faults(self) -> list[FaultRecord]:
         """Faults injected since the last call (none: only fault wrappers inject)."""

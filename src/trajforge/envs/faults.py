@@ -18,7 +18,7 @@ import msgspec
 
 from trajforge.envs.base import Environment, Snapshot, Violation, derive_seed, render_content
 from trajforge.errors import ConfigError
-from trajforge.schema import Outcome, Task, ToolCall, ToolResult, ToolSpec, Trajectory
+from trajforge.schema import Outcome, Task, TextAction, ToolCall, ToolResult, ToolSpec, Trajectory
 from trajforge.schema.records import FaultRecord, UserMessage
 
 FaultKind = Literal[
@@ -160,6 +160,10 @@ class FaultInjector:
         self._pending = []
         self._initial = self.inner.snapshot()
         return first
+
+    def observe_action(self, action: TextAction) -> None:
+        """Pass a non-tool action on to the wrapped environment."""
+        self.inner.observe_action(action)
 
     def state(self) -> Any:
         """The wrapped environment's state."""

@@ -1,28 +1,31 @@
-"""Recording an episode: execute the agent's actions, collect observations, build the Trajectory."""
+"""The episode loop: the agent decides, the environment and the user answer; every step recorded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
 from typing import Protocol
 
-from trajforge.envs.base import EnvironmentLike
+import msgspec
+
+from trajforge.agents.base import Decision, Policy, PolicyFactory
+from trajforge.agents.users import ScriptedUser
+from trajforge.envs.base import Environment, EnvironmentLike
+from trajforge.envs.faults import FaultInjector, FaultProfile
 from trajforge.schema import (
-    Action,
     ClarifyingQuestion,
     Finish,
     Generator,
     HandOff,
+    Label,
+    LabelSource,
     Metrics,
     Observation,
-    Plan,
     Provenance,
-    Reply,
-    StateNotes,
     Step,
     Task,
     ToolCall,
     Trajectory,
-    Usage,
     UserMessage,
 )
 from trajforge.schema.records import ProvenanceSource
@@ -31,16 +34,25 @@ from trajforge.schema.records import ProvenanceSource
 class User(Protocol):
     """Whoever answers the agent's questions and replies (a person or a simulator)."""
 
-    def respond(self, message: str, *, question: bool) -> str | None:
+    async def respond(self, message: str, *, question: bool) -> str | None:
         """The user's answer to a message from the agent, or None for no answer."""
         ...
 
 
-class EpisodeRecorder:
-    """Runs an agent's actions against an environment and records every step.
+class Budget(msgspec.Struct, frozen=True, kw_only=True):
+    """Limits per episode; an episode that reaches one ends with a ``budget_exceeded`` label."""
 
-    Tool calls go to the environment (faults it injected are recorded on the step), clarifying
-    questions and replies that ask something go to the user; hand-off and finish end the episode.
+    max_steps: int = 50
+    max_tokens: int | None = None
+    max_seconds: float | None = None
+
+
+class EpisodeRecorder:
+    """Runs an agent's decisions against an environment and records every step.
+
+    Tool calls go to the environment (faults it injected are recorded on the step); other actions
+    are shown to the environment (a hand-off is part of the outcome) and questions or replies go
+    to the user. A hand-off or a finish ends the episode.
     """
 
     def __init__(
@@ -60,59 +72,138 @@ class EpisodeRecorder:
         self.user = user
         self.steps: list[Step] = []
         self.done = False
+        self.labels: list[Label] = []
         self.first_observation = env.reset(task, seed)
         self._id = trajectory_id
         self._provenance = Provenance(
             source=source, generator=generator, fault_profile=fault_profile
         )
 
-    def act(
-        self,
-        actions: Sequence[Action],
-        *,
-        reasoning: str | None = None,
-        plan: Plan | None = None,
-        notes: StateNotes | None = None,
-        usage: Usage | None = None,
-    ) -> list[Observation]:
+    async def act(self, decision: Decision) -> list[Observation]:
         """Take one step; returns what came back."""
         observations: list[Observation] = []
-        for action in actions:
+        for action in decision.actions:
             if isinstance(action, ToolCall):
                 observations.append(self.env.execute(action))
-            elif isinstance(action, HandOff | Finish):
+                continue
+            self.env.observe_action(action)
+            if isinstance(action, HandOff | Finish):
                 self.done = True
-            elif isinstance(action, ClarifyingQuestion | Reply) and self.user is not None:
+            elif self.user is not None:
                 asked = isinstance(action, ClarifyingQuestion) or action.content.rstrip().endswith(
                     "?"
                 )
-                answer = self.user.respond(action.content, question=asked)
+                answer = await self.user.respond(action.content, question=asked)
                 if answer is not None:
                     observations.append(UserMessage(content=answer))
         self.steps.append(
             Step(
-                reasoning=reasoning,
-                plan=plan,
-                actions=list(actions),
+                reasoning=decision.reasoning,
+                plan=decision.plan,
+                actions=list(decision.actions),
                 observations=observations,
-                state_notes=notes,
+                state_notes=decision.notes,
                 env_state_digest=self.env.digest(),
                 faults=self.env.drain_faults(),
-                usage=usage,
+                labels=list(decision.labels),
+                usage=decision.usage,
             )
         )
         return observations
 
-    def trajectory(self) -> Trajectory:
+    def tokens(self) -> tuple[int, int]:
+        """Prompt and completion tokens used so far."""
+        usages = [s.usage for s in self.steps if s.usage is not None]
+        return (
+            sum(u.prompt_tokens or 0 for u in usages),
+            sum(u.completion_tokens or 0 for u in usages),
+        )
+
+    def trajectory(self, *, optimal_steps: int | None = None) -> Trajectory:
         """The episode so far as a Trajectory, graded by the environment's goal checks."""
-        prompt = sum((s.usage.prompt_tokens or 0) for s in self.steps if s.usage)
-        completion = sum((s.usage.completion_tokens or 0) for s in self.steps if s.usage)
+        prompt, completion = self.tokens()
         return Trajectory(
             id=self._id,
             task=self.task,
             tools=self.env.tool_specs(),
             steps=list(self.steps),
             outcome=self.env.check(self.task),
+            labels=list(self.labels),
             provenance=self._provenance,
-            metrics=Metrics(prompt_tokens=prompt or None, completion_tokens=completion or None),
+            metrics=Metrics(
+                prompt_tokens=prompt or None,
+                completion_tokens=completion or None,
+                optimal_steps=optimal_steps,
+            ),
         )
+
+
+def _over_budget(recorder: EpisodeRecorder, budget: Budget, started: float) -> str | None:
+    if len(recorder.steps) >= budget.max_steps:
+        return f"max_steps={budget.max_steps}"
+    if budget.max_tokens is not None and sum(recorder.tokens()) >= budget.max_tokens:
+        return f"max_tokens={budget.max_tokens}"
+    if budget.max_seconds is not None and time.monotonic() - started >= budget.max_seconds:
+        return f"max_seconds={budget.max_seconds}"
+    return None
+
+
+async def drive(recorder: EpisodeRecorder, policy: Policy, budget: Budget) -> str | None:
+    """Let ``policy`` act until it finishes or hands off (None), or a budget runs out (which)."""
+    started = time.monotonic()
+    while not recorder.done:
+        exceeded = _over_budget(recorder, budget, started)
+        if exceeded is not None:
+            return exceeded
+        await recorder.act(await policy.decide(recorder.steps))
+    return None
+
+
+async def run_episode(recorder: EpisodeRecorder, policy: Policy, budget: Budget) -> Trajectory:
+    """Run the episode to its end and return the trajectory (labelled if a budget ran out)."""
+    exceeded = await drive(recorder, policy, budget)
+    if exceeded is not None:
+        recorder.labels.append(
+            Label(
+                name="budget_exceeded",
+                source=LabelSource(kind="generator", id="runner"),
+                grade="failure",
+                rationale=f"the episode reached {exceeded} before finishing",
+            )
+        )
+    optimal = getattr(policy, "optimal_steps", None)
+    return recorder.trajectory(optimal_steps=optimal if isinstance(optimal, int) else None)
+
+
+def make_environment(cls: type[Environment], faults: str | FaultProfile) -> EnvironmentLike:
+    """An environment instance, wrapped in fault injection unless the profile is ``none``."""
+    if faults == "none":
+        return cls()
+    return FaultInjector(cls(), faults)
+
+
+def generate_episode(
+    cls: type[Environment],
+    policy_factory: PolicyFactory,
+    task: Task,
+    *,
+    trajectory_id: str,
+    seed: int = 0,
+    faults: str | FaultProfile = "none",
+    budget: Budget | None = None,
+    policy_name: str = "expert",
+) -> Trajectory:
+    """One complete episode of ``task``: environment, scripted user, policy, recording."""
+    env = make_environment(cls, faults)
+    profile = faults if isinstance(faults, str) else faults.name
+    recorder = EpisodeRecorder(
+        env,
+        task,
+        trajectory_id=trajectory_id,
+        user=ScriptedUser(task, cls.hidden_info_keys),
+        seed=seed,
+        generator=Generator(policy=policy_name, seed=seed),
+        fault_profile=profile,
+    )
+    policy = policy_factory(task, env.tool_specs(), seed)
+    return asyncio.run(run_episode(recorder, policy, budget or Budget()))

@@ -130,7 +130,7 @@ def test_a_handoff_action_recorded_by_the_loop_counts_as_a_transfer() -> None:
     env = fresh(task)
     run(env, [a for a in task.expected_actions if a.name != "transfer_to_human"])
     assert not _checks(env, task)["handed_off"][0]
-    env.record_handoff(HandOff(content="refund above the limit", reason="approval"))
+    env.observe_action(HandOff(content="refund above the limit", reason="approval"))
     assert env.check(task).status == "success"
 
 

@@ -32,7 +32,7 @@ from trajforge.envs.support.state import (
 )
 from trajforge.envs.support.world import build_world
 from trajforge.envs.tools import ToolError, tool
-from trajforge.schema import CheckResult, HandOff, Task, ToolCall, Trajectory
+from trajforge.schema import CheckResult, HandOff, Task, TextAction, ToolCall, Trajectory
 
 MAX_VERIFY_ATTEMPTS: Final = 3
 _EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -115,8 +115,10 @@ class SupportEnv(Environment):
         """The world described by the task's parameters."""
         return build_world(task.parameters)
 
-    def record_handoff(self, action: HandOff) -> None:
-        """Record a HandOff action as a transfer (for episode loops that report hand-offs)."""
+    def observe_action(self, action: TextAction) -> None:
+        """A HandOff action counts as a transfer to a human, like ``transfer_to_human``."""
+        if not isinstance(action, HandOff):
+            return
         verified = [c.customer_id for c in self._state.customers.values() if c.verified]
         self._add_transfer(action.content, verified[0] if len(verified) == 1 else None)
 

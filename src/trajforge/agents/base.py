@@ -1,0 +1,46 @@
+"""What every agent (policy) gives the episode loop: a Decision per step."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from trajforge.schema import Action, Label, Plan, StateNotes, Step, Task, ToolSpec, Usage
+
+
+class Decision(msgspec.Struct, kw_only=True):
+    """One step's worth of agent output: actions plus the reasoning that led to them.
+
+    ``labels`` carries what the generator knows about the step (an injected mistake, a malformed
+    model output), so that graders can later be measured against it.
+    """
+
+    actions: list[Action]
+    reasoning: str | None = None
+    plan: Plan | None = None
+    notes: StateNotes | None = None
+    usage: Usage | None = None
+    labels: list[Label] = []
+
+
+class Policy(Protocol):
+    """An agent for one episode. Created fresh per episode by a PolicyFactory."""
+
+    @property
+    def name(self) -> str:
+        """A short name recorded in provenance (``expert``, ``llm:model``...)."""
+        ...
+
+    async def decide(self, steps: Sequence[Step]) -> Decision:
+        """The next decision, given every step so far (observations included)."""
+        ...
+
+
+class PolicyFactory(Protocol):
+    """Makes the policy for one episode of a task."""
+
+    def __call__(self, task: Task, tools: list[ToolSpec], seed: int) -> Policy:
+        """A fresh policy for ``task``, offered ``tools``, seeded with ``seed``."""
+        ...

@@ -1,0 +1,1 @@
+"""Scripted experts, one per built-in environment, on a shared engine."""

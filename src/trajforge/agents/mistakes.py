@@ -1,0 +1,282 @@
+"""Mistake injection: a wrapper that makes any policy err realistically, at a seeded rate.
+
+Each decision of the wrapped policy may be replaced by a mistaken one: a wrong or a missing
+argument, a redundant repeated call, a tool call where none is needed, a skipped verification, a
+premature finish, or a hallucinated fact in a reply. Every mistake is labelled on its step
+(``injected_mistake`` with the kind as grade, source ``generator``) so that graders can be measured
+against it. With ``recover=True`` the wrapped policy sees the consequence and recovers (a scripted
+expert re-makes the call it meant to make); with ``recover=False`` the agent carries on as if
+nothing happened and finishes, claiming success: a clean negative example.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, get_args
+
+import msgspec
+
+from trajforge.agents.base import Decision, Policy
+from trajforge.envs.base import derive_seed
+from trajforge.schema import (
+    Action,
+    Finish,
+    Label,
+    LabelSource,
+    Reply,
+    Step,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+
+MistakeKind = Literal[
+    "wrong_argument",
+    "missing_argument",
+    "redundant_call",
+    "unnecessary_tool",
+    "skipped_verification",
+    "premature_finish",
+    "hallucinated_fact",
+]
+MISTAKE_KINDS: tuple[MistakeKind, ...] = get_args(MistakeKind)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_LOOKUP = re.compile(r"^(get|list|find|search|read|describe|count|whoami)")
+
+
+def _perturb(value: Any, rng: random.Random, enum: list[Any] | None) -> Any:
+    if enum and len(enum) > 1:
+        return rng.choice([v for v in enum if v != value])
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + rng.choice([1, 2, 10, -1])
+    if isinstance(value, str) and value:
+        digits = [i for i, ch in enumerate(value) if ch.isdigit()]
+        if digits:
+            i = rng.choice(digits)
+            return value[:i] + str((int(value[i]) + rng.randint(1, 8)) % 10) + value[i + 1 :]
+        return value[::-1] if len(value) > 1 else value + "x"
+    if isinstance(value, list) and value:
+        return value[:-1]
+    return None
+
+
+class MistakeInjector:
+    """Wraps a policy; each decision becomes a mistake with probability ``rate``."""
+
+    def __init__(
+        self,
+        inner: Policy,
+        tools: list[ToolSpec],
+        *,
+        rate: float,
+        seed: int,
+        kinds: Sequence[MistakeKind] = MISTAKE_KINDS,
+        recover: bool = True,
+    ) -> None:
+        self.inner = inner
+        self.tools = {t.name: t for t in tools}
+        self.rate = rate
+        self.kinds = list(kinds)
+        self.recover = recover
+        self.rng = random.Random(derive_seed("mistakes", seed))
+        self._derailed = False
+        self._force_next = False
+        self._makers: dict[str, Callable[[Decision, Sequence[Step]], Decision | None]] = {
+            "wrong_argument": self._wrong_argument,
+            "missing_argument": self._missing_argument,
+            "redundant_call": self._redundant_call,
+            "unnecessary_tool": self._unnecessary_tool,
+            "skipped_verification": self._skipped_verification,
+            "premature_finish": self._premature_finish,
+            "hallucinated_fact": self._hallucinated_fact,
+        }
+
+    @property
+    def name(self) -> str:
+        """The wrapped policy's name plus the mistake rate."""
+        return f"{self.inner.name}+mistakes{self.rate:g}"
+
+    @property
+    def optimal_steps(self) -> int | None:
+        """The wrapped expert's optimal step count, if it has one."""
+        value = getattr(self.inner, "optimal_steps", None)
+        return value if isinstance(value, int) else None
+
+    def diverge(self, seed: int) -> None:
+        """Branch here: the next decision is a mistake, then another mistake stream follows."""
+        self.rng = random.Random(derive_seed("mistakes-branch", seed))
+        self._force_next = True
+
+    async def decide(self, steps: Sequence[Step]) -> Decision:
+        """The wrapped policy's decision, or a mistake in its place."""
+        if self._derailed:
+            return _label(
+                Decision(actions=[Finish(content="I've taken care of everything you asked.")]),
+                "premature_finish",
+                "after an unnoticed mistake the agent claims success",
+            )
+        intended = await self.inner.decide(steps)
+        force, self._force_next = self._force_next, False
+        if not force and self.rng.random() >= self.rate:
+            return intended
+        order = list(self.kinds)
+        self.rng.shuffle(order)
+        for kind in order:
+            mistaken = self._makers[kind](intended, steps)
+            if mistaken is not None:
+                self._derailed = not self.recover and kind not in ("premature_finish",)
+                return mistaken
+        return intended
+
+    # -- the mistakes --------------------------------------------------------------------------
+
+    def _first_call(self, decision: Decision) -> tuple[int, ToolCall] | None:
+        for i, action in enumerate(decision.actions):
+            if isinstance(action, ToolCall):
+                return i, action
+        return None
+
+    def _replace(
+        self, decision: Decision, index: int, action: Action, kind: str, why: str
+    ) -> Decision:
+        actions = list(decision.actions)
+        actions[index] = action
+        mistaken = msgspec.structs.replace(decision, actions=actions)
+        return _label(mistaken, kind, why, intended=decision.actions[index])
+
+    def _wrong_argument(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        found = self._first_call(decision)
+        if found is None or not found[1].arguments:
+            return None
+        index, call = found
+        key = self.rng.choice(sorted(call.arguments))
+        enum = _schema_of(self.tools.get(call.name), key).get("enum")
+        new = _perturb(call.arguments[key], self.rng, enum)
+        if new is None or new == call.arguments[key]:
+            return None
+        wrong = msgspec.structs.replace(
+            call, id=f"{call.id}_m", arguments={**call.arguments, key: new}
+        )
+        return self._replace(decision, index, wrong, "wrong_argument", f"{key} changed to {new!r}")
+
+    def _missing_argument(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        found = self._first_call(decision)
+        if found is None:
+            return None
+        index, call = found
+        spec = self.tools.get(call.name)
+        required = [k for k in _required(spec) if k in call.arguments]
+        if not required:
+            return None
+        key = self.rng.choice(required)
+        args = {k: v for k, v in call.arguments.items() if k != key}
+        missing = msgspec.structs.replace(call, id=f"{call.id}_m", arguments=args)
+        return self._replace(decision, index, missing, "missing_argument", f"left out {key}")
+
+    def _redundant_call(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        previous = _last_ok_call(steps)
+        if previous is None:
+            return None
+        repeat = msgspec.structs.replace(previous, id=f"{previous.id}_r", rationale=None)
+        why = f"repeats {previous.name} with the same arguments"
+        return _label(
+            Decision(actions=[repeat], reasoning="Let me check that again.", notes=decision.notes),
+            "redundant_call",
+            why,
+            intended=decision.actions[0] if decision.actions else None,
+        )
+
+    def _unnecessary_tool(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        used = {a.name for s in steps for a in s.actions if isinstance(a, ToolCall)}
+        candidates = [
+            t.name
+            for t in self.tools.values()
+            if _LOOKUP.match(t.name) and not _required(t) and t.name not in used
+        ]
+        if not candidates:
+            return None
+        name = self.rng.choice(sorted(candidates))
+        call = ToolCall(id=f"call_u{len(steps)}", name=name, arguments={})
+        return _label(
+            Decision(actions=[call], reasoning="Let me look around first.", notes=decision.notes),
+            "unnecessary_tool",
+            f"{name} is not needed for this task",
+            intended=decision.actions[0] if decision.actions else None,
+        )
+
+    def _skipped_verification(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        found = self._first_call(decision)
+        skip = getattr(self.inner, "skip_pending", None)
+        if found is None or skip is None:
+            return None
+        following: Decision | None = skip()
+        if following is None:
+            return None
+        why = f"skipped {found[1].name} and went on as if it had succeeded"
+        return _label(following, "skipped_verification", why, intended=found[1])
+
+    def _premature_finish(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        if not steps or any(isinstance(a, Finish) for a in decision.actions):
+            return None
+        finish = Finish(content="Everything is done; is there anything else I can help with?")
+        return _label(
+            Decision(actions=[finish], notes=decision.notes),
+            "premature_finish",
+            "finished before the task was complete",
+            intended=decision.actions[0] if decision.actions else None,
+        )
+
+    def _hallucinated_fact(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
+        for i, action in enumerate(decision.actions):
+            if isinstance(action, Reply | Finish) and _NUMBER.search(action.content):
+                numbers = _NUMBER.findall(action.content)
+                target = self.rng.choice(numbers)
+                fake = str(int(float(target)) + self.rng.choice([3, 7, 11, 40]))
+                content = action.content.replace(target, fake, 1)
+                changed = msgspec.structs.replace(action, content=content)
+                why = f"states {fake} where the observations support {target}"
+                return self._replace(decision, i, changed, "hallucinated_fact", why)
+        return None
+
+
+def _label(decision: Decision, kind: str, why: str, intended: Action | None = None) -> Decision:
+    details: dict[str, Any] = {"kind": kind}
+    if intended is not None:
+        details["intended"] = msgspec.to_builtins(intended)
+    label = Label(
+        name="injected_mistake",
+        source=LabelSource(kind="generator", id="mistakes"),
+        grade=kind,
+        rationale=why,
+        details=details,
+    )
+    return msgspec.structs.replace(decision, labels=[*decision.labels, label])
+
+
+def _schema_of(spec: ToolSpec | None, key: str) -> dict[str, Any]:
+    if spec is None or not spec.parameters:
+        return {}
+    prop = spec.parameters.get("properties", {}).get(key, {})
+    return prop if isinstance(prop, dict) else {}
+
+
+def _required(spec: ToolSpec | None) -> list[str]:
+    if spec is None or not spec.parameters:
+        return []
+    required = spec.parameters.get("required", [])
+    return [str(k) for k in required] if isinstance(required, list) else []
+
+
+def _last_ok_call(steps: Sequence[Step]) -> ToolCall | None:
+    for step in reversed(steps):
+        ok = {
+            o.call_id for o in step.observations if isinstance(o, ToolResult) and o.status == "ok"
+        }
+        for action in step.actions:
+            if isinstance(action, ToolCall) and action.id in ok:
+                return action
+    return None

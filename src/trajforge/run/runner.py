@@ -1,0 +1,273 @@
+"""The batch runner: episodes run concurrently, land in shards, and a killed run resumes exactly.
+
+Work item ``i`` belongs to shard ``i // shard_size``. A finished item is appended to its shard's
+journal at once; when every item of a shard is done, the shard is written atomically (items in
+order) and added to the manifest, and its journal is removed. Run again after a crash, the runner
+skips published shards and journaled items and does only the rest. Ids, tasks and seeds derive
+from the run's seed, so the final dataset is the same bytes as an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import msgspec
+
+from trajforge import __version__
+from trajforge.agents.base import Policy
+from trajforge.agents.registry import PolicyMaker, expert_for, with_mistakes
+from trajforge.agents.users import ScriptedUser
+from trajforge.envs.base import EnvironmentLike
+from trajforge.envs.registry import get_environment
+from trajforge.errors import ConfigError
+from trajforge.io import write_lines, write_trajectories
+from trajforge.io.atomic import atomic_write
+from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
+from trajforge.io.shards import shard_name
+from trajforge.run.branching import BranchingEpisode
+from trajforge.run.episode import EpisodeRecorder, User, make_environment
+from trajforge.run.items import WorkItem, agent_label, make_item
+from trajforge.run.journal import Journal
+from trajforge.run.spec import MixSpec, RunSpec
+from trajforge.schema import Generator, StageRecord, TrajectoryDecoder, encode
+
+SPEC_NAME = "run.json"
+JOURNALS = ".journal"
+ERRORS_NAME = "errors.jsonl"
+
+#: Makes the LLM agent / user of a mix; set by ``trajforge.agents.llm`` users (optional extra).
+LLMHooks = tuple[
+    Callable[[RunSpec, MixSpec], PolicyMaker], Callable[[RunSpec, MixSpec, WorkItem], User]
+]
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    """How far a run is: items done of total, trajectories written, successes, errors."""
+
+    done: int = 0
+    total: int = 0
+    resumed: int = 0
+    trajectories: int = 0
+    successes: int = 0
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Runner:
+    """Generates a run's trajectories into ``out`` (resuming whatever was done before)."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        out: str | Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        llm_hooks: LLMHooks | None = None,
+    ) -> None:
+        self.spec = spec
+        self.out = Path(out)
+        self.on_progress = on_progress
+        self.llm_hooks = llm_hooks
+        self.progress = Progress(total=spec.total)
+        self._journals: dict[int, Journal] = {}
+        self._manifest = Manifest(format=spec.format, shard_size=spec.shard_size)
+        self._makers: dict[int, PolicyMaker] = {}
+        self._started = 0.0
+
+    # -- set-up and resume ---------------------------------------------------------------------
+
+    def _claim_directory(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        spec_path = self.out / SPEC_NAME
+        encoded = msgspec.json.format(msgspec.json.encode(self.spec), indent=2) + b"\n"
+        if spec_path.exists():
+            if spec_path.read_bytes() != encoded:
+                raise ConfigError(
+                    f"{self.out} holds a different run",
+                    file=str(spec_path),
+                    hint="use another --out, or delete the directory to start over",
+                )
+        elif any(self.out.iterdir()):
+            raise ConfigError(
+                f"{self.out} is not empty and holds no trajforge run",
+                hint="choose an empty or new --out directory",
+            )
+        else:
+            with atomic_write(spec_path) as f:
+                f.write(encoded)
+        if (self.out / MANIFEST_NAME).exists():
+            self._manifest = Manifest.load(self.out)
+            self._manifest.verify(self.out)
+
+    def _shard_count(self) -> int:
+        return -(-self.spec.total // self.spec.shard_size)
+
+    def _shard_items(self, shard: int) -> range:
+        size = self.spec.shard_size
+        return range(shard * size, min((shard + 1) * size, self.spec.total))
+
+    def _pending_items(self) -> Iterator[int]:
+        published = {s.file for s in self._manifest.shards}
+        for shard in range(self._shard_count()):
+            if shard_name(shard, self.spec.format) in published:
+                self.progress.resumed += len(self._shard_items(shard))
+                continue
+            journal = Journal(self.out / JOURNALS / f"part-{shard:05d}.jsonl")
+            done = journal.load()
+            self._journals[shard] = journal
+            self.progress.resumed += len(done)
+            for i in self._shard_items(shard):
+                if i not in done:
+                    yield i
+
+    # -- episodes ------------------------------------------------------------------------------
+
+    def _policy_maker(self, mix_index: int, mix: MixSpec) -> PolicyMaker:
+        if mix_index not in self._makers:
+            if mix.agent == "llm":
+                if self.llm_hooks is None:
+                    raise ConfigError("LLM agents need the 'llm' extra: pip install trajforge[llm]")
+                base = self.llm_hooks[0](self.spec, mix)
+            else:
+                base = expert_for(mix.env)
+            self._makers[mix_index] = with_mistakes(
+                base, rate=mix.mistakes, recover=mix.recover, always=bool(self.spec.branches)
+            )
+        return self._makers[mix_index]
+
+    def _user(self, item: WorkItem) -> User:
+        if item.mix.user == "llm" and self.llm_hooks is not None:
+            return self.llm_hooks[1](self.spec, item.mix, item)
+        return ScriptedUser(item.task, get_environment(item.mix.env).hidden_info_keys)
+
+    async def _run_item(self, item: WorkItem) -> list[bytes]:
+        cls = get_environment(item.mix.env)
+        maker = self._policy_maker(item.mix_index, item.mix)
+        model = self.spec.llm.model if item.mix.agent == "llm" and self.spec.llm else None
+        generator = Generator(policy=agent_label(item.mix), model=model, seed=item.seed)
+
+        def make_env() -> EnvironmentLike:
+            return make_environment(cls, item.mix.faults)
+
+        def make_recorder(env: EnvironmentLike, trajectory_id: str) -> EpisodeRecorder:
+            return EpisodeRecorder(
+                env,
+                item.task,
+                trajectory_id=trajectory_id,
+                user=self._user(item),
+                seed=item.seed,
+                generator=generator,
+                fault_profile=item.mix.faults,
+            )
+
+        def make_policy(env: EnvironmentLike) -> Policy:
+            return maker(item.task, env.tool_specs(), item.seed)
+
+        episode = BranchingEpisode(
+            make_env,
+            make_policy,
+            make_recorder,
+            trajectory_id=item.trajectory_id,
+            seed=item.seed,
+            budget=self.spec.budget,
+            branch_at=self.spec.branch_at,
+            branches=self.spec.branches,
+        )
+        trajectories = await episode.run()
+        stage = StageRecord(name="generate", version=__version__)
+        for t in trajectories:
+            t.provenance.stages.append(stage)
+        if trajectories[0].outcome.status == "success":
+            self.progress.successes += 1
+        return [encode(t) for t in trajectories]
+
+    def _record_error(self, index: int, exc: BaseException) -> None:
+        self.progress.errors += 1
+        entry = {
+            "item": index,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=6),
+        }
+        with open(self.out / ERRORS_NAME, "ab") as f:
+            f.write(msgspec.json.encode(entry) + b"\n")
+
+    # -- shards --------------------------------------------------------------------------------
+
+    def _finish_item(self, index: int, lines: list[bytes]) -> None:
+        shard = index // self.spec.shard_size
+        journal = self._journals[shard]
+        journal.append(index, lines)
+        self.progress.done += 1
+        self.progress.trajectories += len(lines)
+        if len(journal.entries) == len(self._shard_items(shard)):
+            self._publish(shard)
+
+    def _publish(self, shard: int) -> None:
+        journal = self._journals.pop(shard)
+        lines = [line for i in self._shard_items(shard) for line in journal.entries[i]]
+        name = shard_name(shard, self.spec.format)
+        path = self.out / name
+        if self.spec.format == "parquet":
+            decoder = TrajectoryDecoder()
+            write_trajectories(path, (decoder.decode(line) for line in lines))
+        else:
+            write_lines(path, lines)
+        ids = [msgspec.json.decode(line, type=_IdOnly).id for line in (lines[:1] + lines[-1:])]
+        self._manifest.add(
+            ShardInfo(
+                file=name,
+                count=len(lines),
+                sha256=sha256_file(path),
+                first_id=ids[0] if ids else None,
+                last_id=ids[-1] if ids else None,
+            )
+        )
+        self._manifest.shards.sort(key=lambda s: s.file)
+        self._manifest.save(self.out)
+        journal.remove()
+
+    # -- the run -------------------------------------------------------------------------------
+
+    async def run(self) -> Progress:
+        """Run (or resume) to completion; returns the final progress."""
+        self._claim_directory()
+        self._started = time.monotonic()
+        pending = self._pending_items()
+        todo = list(pending)
+        for shard in list(self._journals):
+            if len(self._journals[shard].entries) == len(self._shard_items(shard)):
+                self._publish(shard)
+        self._report()
+        queue = iter(todo)
+
+        async def worker() -> None:
+            for index in queue:
+                try:
+                    lines = await self._run_item(make_item(self.spec, index))
+                except Exception as exc:  # an episode's bug must not sink the run
+                    self._record_error(index, exc)
+                    lines = []
+                self._finish_item(index, lines)
+                self._report()
+
+        await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
+        self._manifest.complete = True
+        self._manifest.save(self.out)
+        self._report()
+        return self.progress
+
+    def _report(self) -> None:
+        self.progress.elapsed_s = time.monotonic() - self._started
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+
+class _IdOnly(msgspec.Struct):
+    id: str

@@ -1,0 +1,159 @@
+"""What a generation run is: mixes of environments, agents, mistakes and fault profiles.
+
+A run is given by CLI flags (one mix) or by a TOML file (several mixes with counts or shares). Both
+become a validated ``RunSpec``; errors name the file and the field path.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from trajforge.envs.faults import PROFILES
+from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.errors import ConfigError
+from trajforge.run.episode import Budget
+from trajforge.schema.codec import schema_error
+
+Rate = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+DataFormatName = Literal["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]
+
+
+class LLMSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """An OpenAI-compatible endpoint for LLM agents and users."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = "OPENAI_API_KEY"
+    temperature: float = 0.7
+    max_tokens: Positive = 512
+    timeout_s: float = 60.0
+
+
+class MixSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """One slice of a run: an environment, an agent, its mistakes, the faults it meets."""
+
+    env: str
+    tasks: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    share: Rate | None = None
+    agent: Literal["expert", "llm"] = "expert"
+    mistakes: Rate = 0.0
+    recover: bool = True
+    faults: str = "none"
+    difficulty: int | None = None
+    user: Literal["scripted", "llm"] = "scripted"
+
+
+class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """A whole generation run."""
+
+    mix: list[MixSpec]
+    seed: int = 0
+    tasks: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    concurrency: Positive = 8
+    shard_size: Positive = 1000
+    format: DataFormatName = "jsonl.zst"
+    budget: Budget = msgspec.field(default_factory=Budget)
+    branch_at: list[Annotated[int, msgspec.Meta(ge=0)]] = []
+    branches: Annotated[int, msgspec.Meta(ge=0)] = 0
+    llm: LLMSpec | None = None
+
+    def counts(self) -> list[int]:
+        """Episodes per mix: explicit ``tasks``, or ``share`` of the run's ``tasks``."""
+        counts: list[int | None] = [m.tasks for m in self.mix]
+        shared = [i for i, m in enumerate(self.mix) if m.tasks is None]
+        if not shared:
+            return [c or 0 for c in counts]
+        if self.tasks is None:
+            raise ConfigError("mixes without their own 'tasks' need the run's 'tasks' total")
+        shares = [self.mix[i].share for i in shared]
+        if any(s is None for s in shares):
+            raise ConfigError("every mix needs either 'tasks' or 'share'", path="mix")
+        total = sum(s or 0.0 for s in shares)
+        if total <= 0:
+            raise ConfigError("the mixes' shares add up to zero", path="mix")
+        remaining = self.tasks - sum(c or 0 for c in counts)
+        exact = [(s or 0.0) / total * remaining for s in shares]
+        floors = [int(x) for x in exact]
+        order = sorted(range(len(exact)), key=lambda i: (floors[i] - exact[i], i))
+        for i in order[: remaining - sum(floors)]:
+            floors[i] += 1
+        for i, n in zip(shared, floors, strict=True):
+            counts[i] = n
+        return [c or 0 for c in counts]
+
+    @property
+    def total(self) -> int:
+        """Episodes in the run (branches not counted)."""
+        return sum(self.counts())
+
+
+def load_run_config(path: str | Path) -> RunSpec:
+    """Read and validate a TOML run config (errors name the file and the field path)."""
+    file = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the run config: {exc.strerror}", file=file) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=file) from None
+    try:
+        spec = msgspec.convert(data, RunSpec)
+    except msgspec.ValidationError as exc:
+        error = schema_error(exc)
+        raise ConfigError(error.message, file=file, path=error.path) from None
+    validate(spec, file=file)
+    return spec
+
+
+def spec_from_flags(data: dict[str, Any]) -> RunSpec:
+    """A RunSpec from command-line values (errors name the flag's field)."""
+    try:
+        spec = msgspec.convert(data, RunSpec)
+    except msgspec.ValidationError as exc:
+        error = schema_error(exc)
+        raise ConfigError(error.message, path=error.path) from None
+    validate(spec)
+    return spec
+
+
+def validate(spec: RunSpec, *, file: str | None = None) -> None:
+    """Check what types cannot: known environments and profiles, an endpoint for LLM mixes."""
+    for i, mix in enumerate(spec.mix):
+        where = f"mix[{i}]"
+        if mix.env not in ENVIRONMENTS:
+            raise ConfigError(
+                f"unknown environment {mix.env!r}",
+                file=file,
+                path=f"{where}.env",
+                hint=f"choose one of: {', '.join(ENVIRONMENTS)}",
+            )
+        if mix.faults not in PROFILES:
+            raise ConfigError(
+                f"unknown fault profile {mix.faults!r}",
+                file=file,
+                path=f"{where}.faults",
+                hint=f"choose one of: {', '.join(PROFILES)}",
+            )
+        levels = ENVIRONMENTS[mix.env].difficulty_levels
+        if mix.difficulty is not None and mix.difficulty not in levels:
+            raise ConfigError(
+                f"{mix.env} has no difficulty {mix.difficulty}",
+                file=file,
+                path=f"{where}.difficulty",
+                hint=f"levels: {sorted(levels)}",
+            )
+        if "llm" in (mix.agent, mix.user) and spec.llm is None:
+            raise ConfigError(
+                "an LLM agent or user needs an endpoint",
+                file=file,
+                path=where,
+                hint="add an [llm] table with base_url and model (or --endpoint/--model)",
+            )
+    if spec.branches and not spec.branch_at:
+        raise ConfigError("'branches' needs 'branch_at' (the steps to branch at)", file=file)
+    spec.counts()
