@@ -109,3 +109,66 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "demo" / "trajectories.parquet").exists()
     assert len((tmp_path / "demo" / "chats.jsonl").read_text().splitlines()) == 6
+
+
+def test_envs_list_show_tasks() -> None:
+    listed = run("envs", "list").stdout
+    for name in ("support", "dataops", "scheduling"):
+        assert name in listed
+    shown = run("envs", "show", "support").stdout
+    assert "verify_identity" in shown
+    assert "policy rules" in shown
+    tasks = run("envs", "tasks", "dataops", "--n", "3", "--seed", "1", "--json").stdout.splitlines()
+    assert len(tasks) == 3
+    assert json.loads(tasks[0])["environment"] == "dataops"
+    again = run("envs", "tasks", "dataops", "--n", "3", "--seed", "1", "--json").stdout.splitlines()
+    assert tasks == again
+
+
+def test_envs_play_saves_a_human_trajectory(tmp_path: Path) -> None:
+    dest = tmp_path / "play.jsonl"
+    typed = "\n".join(
+        ["help", "whoami", 'get_calendar {"person_id": 5}', "bogus", "finish all done"]
+    )
+    result = run(
+        "envs", "play", "scheduling", "--seed", "2", "--out", str(dest), stdin=typed + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "unknown command or tool 'bogus'" in result.stderr
+    (record,) = [json.loads(line) for line in dest.read_text().splitlines()]
+    assert record["provenance"]["source"] == "human"
+    kinds = [step["actions"][0]["kind"] for step in record["steps"]]
+    assert kinds == ["tool_call", "tool_call", "finish"]
+    assert record["steps"][1]["observations"][0]["status"] == "error"  # person_id: wrong type
+    assert record["outcome"]["status"] in ("failure", "partial")
+
+
+def test_generate_writes_a_dataset_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    args = (
+        "generate",
+        "--env",
+        "support",
+        "--tasks",
+        "12",
+        "--faults",
+        "flaky",
+        "--mistakes",
+        "0.2",
+        "--seed",
+        "7",
+        "--shard-size",
+        "5",
+        "--out",
+        str(out),
+    )
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    assert "12 episodes generated" in first.stdout
+    stats = json.loads(run("stats", str(out), "--json").stdout)
+    assert stats["trajectories"] == 12
+    second = run(*args)
+    assert "0 episodes generated, 12 resumed" in second.stdout
+    other = run("generate", "--env", "support", "--tasks", "3", "--out", str(out))
+    assert other.returncode == 1
+    assert "holds a different run" in other.stderr

@@ -59,7 +59,10 @@ def test_run_writes_shards_and_a_complete_manifest(tmp_path: Path) -> None:
     assert len({t.id for t in trajectories}) == 23
     assert all(t.provenance.generator and t.provenance.generator.seed for t in trajectories)
     assert any(
-        label.name == "injected_mistake" for t in trajectories for s in t.steps for label in s.labels
+        label.name == "injected_mistake"
+        for t in trajectories
+        for s in t.steps
+        for label in s.labels
     )
     assert not (tmp_path / "out" / ".journal").exists() or not any(
         (tmp_path / "out" / ".journal").iterdir()
@@ -123,9 +126,16 @@ def test_branches_fork_with_parent_ids_and_shared_prefixes(tmp_path: Path) -> No
 
 
 def test_mix_shares_split_the_total() -> None:
-    run = spec_from_flags({"tasks": 10, "mix": [
-        {"env": "counter", "share": 0.5}, {"env": "counter", "share": 0.3},
-        {"env": "counter", "share": 0.2, "faults": "hostile"}]})
+    run = spec_from_flags(
+        {
+            "tasks": 10,
+            "mix": [
+                {"env": "counter", "share": 0.5},
+                {"env": "counter", "share": 0.3},
+                {"env": "counter", "share": 0.2, "faults": "hostile"},
+            ],
+        }
+    )
     assert run.counts() == [5, 3, 2]
     with pytest.raises(ConfigError, match="unknown fault profile"):
         spec_from_flags({"mix": [{"env": "counter", "tasks": 1, "faults": "chaos"}]})

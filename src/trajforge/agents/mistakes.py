@@ -5,12 +5,14 @@ argument, a redundant repeated call, a tool call where none is needed, a skipped
 premature finish, or a hallucinated fact in a reply. Every mistake is labelled on its step
 (``injected_mistake`` with the kind as grade, source ``generator``) so that graders can be measured
 against it. With ``recover=True`` the wrapped policy sees the consequence and recovers (a scripted
-expert re-makes the call it meant to make); with ``recover=False`` the agent carries on as if
-nothing happened and finishes, claiming success: a clean negative example.
+expert re-makes the call it meant to make; calls that change the world are not botched then, as
+making them again would not undo them); with ``recover=False`` the agent carries on as if nothing
+happened and finishes, claiming success: a clean negative example.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -42,6 +44,16 @@ MistakeKind = Literal[
     "hallucinated_fact",
 ]
 MISTAKE_KINDS: tuple[MistakeKind, ...] = get_args(MistakeKind)
+#: Relative weights: mistakes that end the episode are rarer than those an agent can recover from.
+_WEIGHT: dict[str, float] = {
+    "wrong_argument": 2.0,
+    "missing_argument": 2.0,
+    "redundant_call": 2.0,
+    "unnecessary_tool": 2.0,
+    "skipped_verification": 2.0,
+    "premature_finish": 0.5,
+    "hallucinated_fact": 1.0,
+}
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LOOKUP = re.compile(r"^(get|list|find|search|read|describe|count|whoami)")
 
@@ -76,8 +88,10 @@ class MistakeInjector:
         seed: int,
         kinds: Sequence[MistakeKind] = MISTAKE_KINDS,
         recover: bool = True,
+        read_only: frozenset[str] | None = None,
     ) -> None:
         self.inner = inner
+        self.read_only = read_only
         self.tools = {t.name: t for t in tools}
         self.rate = rate
         self.kinds = list(kinds)
@@ -123,8 +137,8 @@ class MistakeInjector:
         force, self._force_next = self._force_next, False
         if not force and self.rng.random() >= self.rate:
             return intended
-        order = list(self.kinds)
-        self.rng.shuffle(order)
+        # a weighted order without replacement: episode-ending mistakes are drawn less often
+        order = sorted(self.kinds, key=lambda k: -math.log(1.0 - self.rng.random()) / _WEIGHT[k])
         for kind in order:
             mistaken = self._makers[kind](intended, steps)
             if mistaken is not None:
@@ -148,10 +162,19 @@ class MistakeInjector:
         mistaken = msgspec.structs.replace(decision, actions=actions)
         return _label(mistaken, kind, why, intended=decision.actions[index])
 
+    def _harmless(self, name: str) -> bool:
+        """Whether repeating or botching a call of ``name`` leaves the world unchanged."""
+        return self.read_only is None or name in self.read_only
+
+    def _is_lookup(self, name: str) -> bool:
+        return name in self.read_only if self.read_only is not None else bool(_LOOKUP.match(name))
+
     def _wrong_argument(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
         found = self._first_call(decision)
         if found is None or not found[1].arguments:
             return None
+        if self.recover and not self._harmless(found[1].name):
+            return None  # a botched write cannot simply be made again
         index, call = found
         key = self.rng.choice(sorted(call.arguments))
         enum = _schema_of(self.tools.get(call.name), key).get("enum")
@@ -179,7 +202,7 @@ class MistakeInjector:
 
     def _redundant_call(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
         previous = _last_ok_call(steps)
-        if previous is None:
+        if previous is None or not self._harmless(previous.name):
             return None
         repeat = msgspec.structs.replace(previous, id=f"{previous.id}_r", rationale=None)
         why = f"repeats {previous.name} with the same arguments"
@@ -195,7 +218,7 @@ class MistakeInjector:
         candidates = [
             t.name
             for t in self.tools.values()
-            if _LOOKUP.match(t.name) and not _required(t) and t.name not in used
+            if self._is_lookup(t.name) and not _required(t) and t.name not in used
         ]
         if not candidates:
             return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from trajforge.agents.base import Policy
+from trajforge.agents.experts.dataops import DataOpsExpert
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.agents.mistakes import MistakeInjector
 from trajforge.errors import ConfigError
 from trajforge.schema import Task, ToolSpec
 
 #: Scripted experts by environment name (explicit: no import side effects).
-EXPERTS: dict[str, type[ScriptedExpert]] = {}
+EXPERTS: dict[str, type[ScriptedExpert]] = {
+    "dataops": DataOpsExpert,
+}
 
 PolicyMaker = Callable[[Task, list[ToolSpec], int], Policy]
 
@@ -28,15 +31,21 @@ def expert_for(env: str) -> type[ScriptedExpert]:
 
 
 def with_mistakes(
-    base: PolicyMaker, *, rate: float, recover: bool, always: bool = False
+    base: PolicyMaker,
+    *,
+    rate: float,
+    recover: bool,
+    read_only: frozenset[str] | None = None,
+    always: bool = False,
 ) -> PolicyMaker:
     """Wrap a policy maker in mistake injection (``always``: even at rate 0, for branching)."""
     if rate <= 0 and not always:
         return base
 
     def make(task: Task, tools: list[ToolSpec], seed: int) -> Policy:
+        policy = base(task, tools, seed)
         return MistakeInjector(
-            base(task, tools, seed), tools, rate=rate, seed=seed, recover=recover
+            policy, tools, rate=rate, seed=seed, recover=recover, read_only=read_only
         )
 
     return make

@@ -11,31 +11,10 @@ _CONFIRM = re.compile(
     r"\b(shall i|should i|do you want|would you like|can i|may i|confirm|proceed|go ahead|ok to)\b"
 )
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "can",
-        "could",
-        "do",
-        "for",
-        "i",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "the",
-        "to",
-        "you",
-        "your",
-        "what",
-        "which",
-    ]
+    """a an and are as at be been by can could did do does for from had has have how i if in into
+    is it its may me might my no not of on one or our please shall should so some that the their
+    them then there these they this those to up us was we were what when where whether which who
+    will with would yes you your""".split()
 )
 
 DONT_KNOW = "I don't know."

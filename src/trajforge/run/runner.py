@@ -137,8 +137,13 @@ class Runner:
                 base = self.llm_hooks[0](self.spec, mix)
             else:
                 base = expert_for(mix.env)
+            tools = get_environment(mix.env).tools
             self._makers[mix_index] = with_mistakes(
-                base, rate=mix.mistakes, recover=mix.recover, always=bool(self.spec.branches)
+                base,
+                rate=mix.mistakes,
+                recover=mix.recover,
+                read_only=frozenset(name for name, t in tools.items() if t.read_only),
+                always=bool(self.spec.branches),
             )
         return self._makers[mix_index]
 
