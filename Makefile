@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/io.py
 	$(BIN)/python bench/envs.py
+	$(BIN)/python bench/generate.py
 
 clean:
 	rm -rf $(VENV) out

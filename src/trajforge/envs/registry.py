@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from trajforge.envs.base import Environment
 from trajforge.envs.dataops import DataOpsEnv
+from trajforge.envs.itops import ItOpsEnv
 from trajforge.envs.scheduling import SchedulingEnv
 from trajforge.envs.support import SupportEnv
 from trajforge.errors import ConfigError
 
 ENVIRONMENTS: dict[str, type[Environment]] = {
     "support": SupportEnv,
+    "itops": ItOpsEnv,
     "dataops": DataOpsEnv,
     "scheduling": SchedulingEnv,
 }
