@@ -7,12 +7,14 @@ from trajforge.envs.dataops import DataOpsEnv
 from trajforge.envs.itops import ItOpsEnv
 from trajforge.envs.scheduling import SchedulingEnv
 from trajforge.envs.support import SupportEnv
+from trajforge.envs.web import WebEnv
 from trajforge.errors import ConfigError
 
 ENVIRONMENTS: dict[str, type[Environment]] = {
     "support": SupportEnv,
     "itops": ItOpsEnv,
     "dataops": DataOpsEnv,
+    "web": WebEnv,
     "scheduling": SchedulingEnv,
 }
 
