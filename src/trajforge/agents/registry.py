@@ -7,12 +7,14 @@ from collections.abc import Callable
 from trajforge.agents.base import Policy
 from trajforge.agents.experts.dataops import DataOpsExpert
 from trajforge.agents.experts.script import ScriptedExpert
+from trajforge.agents.experts.support import SupportExpert
 from trajforge.agents.mistakes import MistakeInjector
 from trajforge.errors import ConfigError
 from trajforge.schema import Task, ToolSpec
 
 #: Scripted experts by environment name (explicit: no import side effects).
 EXPERTS: dict[str, type[ScriptedExpert]] = {
+    "support": SupportExpert,
     "dataops": DataOpsExpert,
 }
 
