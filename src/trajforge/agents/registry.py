@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from trajforge.agents.base import Policy
 from trajforge.agents.experts.dataops import DataOpsExpert
+from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.agents.experts.support import SupportExpert
 from trajforge.agents.mistakes import MistakeInjector
@@ -16,6 +17,7 @@ from trajforge.schema import Task, ToolSpec
 EXPERTS: dict[str, type[ScriptedExpert]] = {
     "support": SupportExpert,
     "dataops": DataOpsExpert,
+    "scheduling": SchedulingExpert,
 }
 
 PolicyMaker = Callable[[Task, list[ToolSpec], int], Policy]
