@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from trajforge.agents.base import Policy
 from trajforge.agents.experts.dataops import DataOpsExpert
+from trajforge.agents.experts.itops import ItOpsExpert
 from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.agents.experts.support import SupportExpert
@@ -16,6 +17,7 @@ from trajforge.schema import Task, ToolSpec
 #: Scripted experts by environment name (explicit: no import side effects).
 EXPERTS: dict[str, type[ScriptedExpert]] = {
     "support": SupportExpert,
+    "itops": ItOpsExpert,
     "dataops": DataOpsExpert,
     "scheduling": SchedulingExpert,
 }

@@ -110,14 +110,18 @@ class Result:
 Script = Generator[Move, Any, None]
 
 
-def parse_content(text: str) -> Any:
-    """Parse a tool result: JSON if it is JSON, rows of dicts if it is CSV, else the text."""
+def parse_content(text: str, *, csv_allowed: bool = False) -> Any:
+    """Parse a tool result: JSON if it is JSON, rows of dicts if CSV is expected, else the text.
+
+    CSV is only tried when the format is known to have drifted, so that a log line with a comma
+    stays text.
+    """
     try:
         return msgspec.json.decode(text)
     except msgspec.DecodeError:
         pass
     lines = text.strip().splitlines()
-    if len(lines) >= 2 and "," in lines[0]:
+    if csv_allowed and len(lines) >= 2 and "," in lines[0]:
         return list(csv.DictReader(io.StringIO(text)))
     return text
 
@@ -250,9 +254,10 @@ class ScriptedExpert:
         silent = next((f for f in faults if f.kind in _SILENT), None)
         if silent is not None:
             return self._requery(call, silent)
-        data = parse_content(result.content)
+        drifted = any(f.kind == "format_drift" for f in faults)
+        data = parse_content(result.content, csv_allowed=drifted)
         note = ""
-        if any(f.kind == "format_drift" for f in faults):
+        if drifted:
             data = undrift(data, like_object=self._shapes.get(call.name, True))
             note = "The response came back in a different format; reading it accordingly. "
         elif isinstance(data, dict | list):
