@@ -10,6 +10,7 @@ from trajforge.agents.experts.itops import ItOpsExpert
 from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.agents.experts.support import SupportExpert
+from trajforge.agents.experts.web import WebExpert
 from trajforge.agents.mistakes import MistakeInjector
 from trajforge.errors import ConfigError
 from trajforge.schema import Task, ToolSpec
@@ -19,6 +20,7 @@ EXPERTS: dict[str, type[ScriptedExpert]] = {
     "support": SupportExpert,
     "itops": ItOpsExpert,
     "dataops": DataOpsExpert,
+    "web": WebExpert,
     "scheduling": SchedulingExpert,
 }
 
