@@ -107,8 +107,13 @@ def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_pa
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "demo" / "trajectories.parquet").exists()
-    assert len((tmp_path / "demo" / "chats.jsonl").read_text().splitlines()) == 6
+    assert "60 episodes generated" in result.stdout
+    assert (tmp_path / "demo" / "imported.parquet").exists()
+    chats = (tmp_path / "demo" / "sft_chats.jsonl").read_text().splitlines()
+    assert len(chats) == 60
+    assert all(json.loads(line)["messages"][0]["role"] == "user" for line in chats)
+    again = run("demo", "--out", str(tmp_path / "demo"))
+    assert again.returncode == 0, again.stderr
 
 
 def test_envs_list_show_tasks() -> None:

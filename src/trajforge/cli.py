@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from importlib import resources
@@ -28,6 +29,7 @@ from trajforge import __version__
 from trajforge.agents.base import Decision
 from trajforge.agents.human import HELP, parse_command
 from trajforge.agents.users import ScriptedUser
+from trajforge.demo import demo_spec
 from trajforge.envs import FaultInjector
 from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.registry import ENVIRONMENTS, get_environment
@@ -55,7 +57,7 @@ from trajforge.run.episode import EpisodeRecorder
 from trajforge.run.llm_hooks import llm_hooks
 from trajforge.run.runner import Progress as RunProgress
 from trajforge.run.runner import Runner
-from trajforge.run.spec import LLMSpec, load_run_config, spec_from_flags
+from trajforge.run.spec import LLMSpec, RunSpec, load_run_config, spec_from_flags
 from trajforge.schema import Generator, Trajectory, trajectory_json_schema
 
 app = typer.Typer(
@@ -214,30 +216,31 @@ def demo(
         "out/demo"
     ),
 ) -> None:
-    """Run the main job end to end on the bundled example (offline)."""
-    source = example_path()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    parquet = out_dir / "trajectories.parquet"
-    out.rule("1. import OpenAI chat records")
+    """Run the main job end to end offline: generate, inspect, export, import."""
+    generated = out_dir / "generated"
+    shutil.rmtree(generated, ignore_errors=True)
+    out.rule("1. generate: every environment, its expert, 15% mistakes, flaky tools")
+    _run_generation(demo_spec(), generated)
+    out.rule("2. statistics")
+    stats(str(generated), as_json=False)
+    out.rule("3. one trajectory, step by step")
+    head(str(generated), n=1, trajectory_id=None, as_json=False, max_chars=300)
+    out.rule("4. export for SFT as OpenAI chat records with tool calls")
     convert(
-        str(source),
-        str(parquet),
-        from_format="openai",
-        to_format="trajforge",
+        str(generated),
+        str(out_dir / "sft_chats.jsonl"),
+        from_format="trajforge",
+        to_format="openai",
         shard_size=10_000,
         quarantine=None,
         strict=True,
     )
-    out.rule("2. statistics")
-    stats(str(parquet), as_json=False)
-    out.rule("3. one trajectory")
-    head(str(parquet), n=1, trajectory_id=None, as_json=False, max_chars=400)
-    out.rule("4. export back to OpenAI chat records")
+    out.rule("5. import OpenAI chat records (the bundled example) to Parquet")
     convert(
-        str(parquet),
-        str(out_dir / "chats.jsonl"),
-        from_format="trajforge",
-        to_format="openai",
+        str(example_path()),
+        str(out_dir / "imported.parquet"),
+        from_format="openai",
+        to_format="trajforge",
         shard_size=10_000,
         quarantine=None,
         strict=True,
@@ -316,6 +319,11 @@ def generate(
             "llm": llm,
         }
         spec = spec_from_flags(raw)
+    _run_generation(spec, out_dir)
+
+
+def _run_generation(spec: RunSpec, out_dir: Path) -> None:
+    """Run a generation with a progress bar, then report what it wrote."""
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]generating"),

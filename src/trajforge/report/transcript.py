@@ -29,14 +29,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… (+{len(text) - limit} chars)"
 
 
-def _action_line(action: Action, limit: int) -> Text:
+def _action_line(action: Action, limit: int, reasoning: str | None = None) -> Text:
     if isinstance(action, ToolCall):
         args = action.raw_arguments if action.raw_arguments is not None else _args(action)
         line = Text.from_markup(f"[bold cyan]→ {escape(action.name)}[/]")
         line.append(f"({_clip(args, limit)})")
         if action.id:
             line.append(f"  #{action.id}", style="dim")
-        if action.rationale:
+        if action.rationale and action.rationale not in (reasoning or ""):
             line.append(f"\n   because: {_clip(action.rationale, limit)}", style="italic dim")
         return line
     labels = {
@@ -73,7 +73,7 @@ def _step_panel(index: int, step: Step, limit: int) -> Panel:
         plan = "; ".join(f"{i + 1}. {s}" for i, s in enumerate(step.plan.steps))
         rev = f" (revision {step.plan.revision}: {step.plan.reason})" if step.plan.revision else ""
         parts.append(Text(f"plan{rev}: {plan}", style="magenta"))
-    parts.extend(_action_line(a, limit) for a in step.actions)
+    parts.extend(_action_line(a, limit, step.reasoning) for a in step.actions)
     parts.extend(observation_line(o, limit) for o in step.observations)
     for fault in step.faults:
         parts.append(
