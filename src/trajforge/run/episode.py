@@ -119,13 +119,16 @@ class EpisodeRecorder:
             sum(u.completion_tokens or 0 for u in usages),
         )
 
-    def trajectory(self, *, optimal_steps: int | None = None) -> Trajectory:
+    def trajectory(
+        self, *, optimal_steps: int | None = None, system_prompt: str | None = None
+    ) -> Trajectory:
         """The episode so far as a Trajectory, graded by the environment's goal checks."""
         prompt, completion = self.tokens()
         return Trajectory(
             id=self._id,
             task=self.task,
             tools=self.env.tool_specs(),
+            system_prompt=system_prompt,
             steps=list(self.steps),
             outcome=self.env.check(self.task),
             labels=list(self.labels),
@@ -172,7 +175,11 @@ async def run_episode(recorder: EpisodeRecorder, policy: Policy, budget: Budget)
             )
         )
     optimal = getattr(policy, "optimal_steps", None)
-    return recorder.trajectory(optimal_steps=optimal if isinstance(optimal, int) else None)
+    prompt = getattr(policy, "system_prompt", None)
+    return recorder.trajectory(
+        optimal_steps=optimal if isinstance(optimal, int) else None,
+        system_prompt=prompt if isinstance(prompt, str) else None,
+    )
 
 
 def make_environment(cls: type[Environment], faults: str | FaultProfile) -> EnvironmentLike:

@@ -2,9 +2,47 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any
+
+from trajforge.envs.registry import get_environment
+from trajforge.run.episode import User
+from trajforge.run.items import WorkItem
 from trajforge.run.runner import LLMHooks
+from trajforge.run.spec import LLMSpec, MixSpec, RunSpec
 
 
 def llm_hooks() -> LLMHooks | None:
     """The LLM agent and user makers, or None when the ``llm`` extra is not installed."""
-    return None
+    try:
+        from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - optional extra
+        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
+        from trajforge.agents.llm_user import LLMUser  # noqa: PLC0415
+    except ImportError:
+        return None
+    clients: dict[LLMSpec, Any] = {}
+
+    def client(spec: LLMSpec) -> Any:
+        if spec not in clients:
+            key = os.environ.get(spec.api_key_env or "", "") or "none"
+            clients[spec] = ChatClient(
+                spec.base_url, spec.model, api_key=key, timeout_s=spec.timeout_s
+            )
+        return clients[spec]
+
+    def sampling(spec: LLMSpec) -> dict[str, Any]:
+        return {"temperature": spec.temperature, "max_tokens": spec.max_tokens}
+
+    def agent(run: RunSpec, mix: MixSpec) -> Callable[..., Any]:
+        assert run.llm is not None  # validated
+        return LLMAgentFactory(
+            client(run.llm), sampling=sampling(run.llm), tool_mode=run.llm.tool_mode
+        )
+
+    def user(run: RunSpec, mix: MixSpec, item: WorkItem) -> User:
+        assert run.llm is not None  # validated
+        keys = get_environment(mix.env).hidden_info_keys
+        return LLMUser(client(run.llm), item.task, keys, seed=item.seed, sampling=sampling(run.llm))
+
+    return agent, user

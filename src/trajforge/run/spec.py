@@ -32,6 +32,7 @@ class LLMSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
     temperature: float = 0.7
     max_tokens: Positive = 512
     timeout_s: float = 60.0
+    tool_mode: Literal["native", "prompt"] = "native"
 
 
 class MixSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):

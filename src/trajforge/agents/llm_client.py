@@ -1,0 +1,312 @@
+"""One client for OpenAI-compatible chat endpoints, with the only retry layer of trajforge.
+
+``ChatClient.complete`` sends one chat-completions request and returns a ``ChatResult``: the
+assistant message as a plain dict, the finish reason, token usage, latency and how many attempts
+it took. Rate limits (429), server errors (5xx), 408/409, timeouts and connection errors are
+retried with exponential back-off and seeded jitter, honouring ``Retry-After`` (and
+``retry-after-ms``); the openai SDK's own retries are switched off so that retries never stack.
+Anything else (400, 401, 403, 404, 422...) raises ``EndpointError`` at once, with a hint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import openai
+
+from trajforge.errors import EndpointError
+from trajforge.schema import Usage
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+_HINTS = {
+    400: "the endpoint rejected the request: check the sampling options, the message shapes, "
+    "and whether the model accepts tools (else use tool_mode='prompt')",
+    401: "check the API key (api_key=..., or the OPENAI_API_KEY the caller passes on)",
+    403: "the API key may not have access to this model",
+    404: "check base_url (it usually ends in /v1) and the model name the server serves",
+    413: "the request is too large: shorten the conversation or the tool list",
+    422: "the endpoint could not process the request: check the sampling options and messages",
+}
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One completed chat request.
+
+    ``message`` is the assistant message as the endpoint sent it (``role``, ``content``,
+    ``tool_calls``... with ``None`` values dropped); ``usage`` holds prompt and completion tokens
+    and ``latency_ms`` of the attempt that succeeded; ``elapsed_ms`` counts every attempt and the
+    waits between them.
+    """
+
+    message: dict[str, Any]
+    finish_reason: str | None
+    usage: Usage
+    latency_ms: float
+    attempts: int
+    elapsed_ms: float
+    model: str | None = None
+
+
+@dataclass
+class ClientStats:
+    """Counters over a client's lifetime (read them for progress and reports)."""
+
+    requests: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ChatClient:
+    """An OpenAI-compatible chat client: ``await client.complete(messages, tools, **sampling)``.
+
+    ``max_retries`` retries follow the first attempt. Back-off before retry ``n`` is
+    ``min(max_backoff_s, backoff_s * 2**(n-1))`` scaled by a jitter factor in [0.5, 1) drawn
+    from ``random.Random(seed)``; a ``Retry-After`` header replaces it (plus up to 10% jitter),
+    and one asking for more than ``max_retry_after_s`` fails the request at once.
+    The client may be used from several event loops in turn (a fresh connection pool per loop).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "none",
+        timeout_s: float = 60.0,
+        max_retries: int = 5,
+        seed: int = 0,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        max_retry_after_s: float = 120.0,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.max_retry_after_s = max_retry_after_s
+        self.stats = ClientStats()
+        self._api_key = api_key
+        self._headers = dict(default_headers or {})
+        self._rng = random.Random(seed)
+        self._sdk: openai.AsyncOpenAI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, for error messages."""
+        return f"POST {self.base_url}/chat/completions"
+
+    def _client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if self._sdk is None or self._loop is not loop:
+            self._sdk = openai.AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self._api_key,
+                timeout=self.timeout_s,
+                max_retries=0,
+                default_headers=self._headers or None,
+            )
+            self._loop = loop
+        return self._sdk
+
+    async def aclose(self) -> None:
+        """Close the connection pool of the current event loop's SDK client."""
+        if self._sdk is not None and self._loop is asyncio.get_running_loop():
+            await self._sdk.close()
+        self._sdk = None
+        self._loop = None
+
+    async def __aenter__(self) -> ChatClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        **sampling: Any,
+    ) -> ChatResult:
+        """One chat completion (retried as the class says); raises EndpointError on failure."""
+        body: dict[str, Any] = {"model": self.model, "messages": list(messages), **sampling}
+        if tools:
+            body["tools"] = list(tools)
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.requests += 1
+            sent = time.perf_counter()
+            try:
+                # ``post`` rather than ``chat.completions.create``: the body goes out as it is
+                # (no per-field transform of every message) and the answer is decoded here.
+                response = await self._client().post("/chat/completions", cast_to=bytes, body=body)
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if not (status in RETRYABLE_STATUSES or status >= 500):
+                    self.stats.failures += 1
+                    raise EndpointError(
+                        f"HTTP {status} from the model endpoint: {_detail(exc)}",
+                        status=status,
+                        attempts=attempt,
+                        path=self.endpoint,
+                        hint=_HINTS.get(status, "see the endpoint's message above"),
+                    ) from None
+                wait = self._retry_after(exc.response.headers, attempt)
+                failure: tuple[int | None, str] = (status, f"HTTP {status}: {_detail(exc)}")
+            except openai.APITimeoutError:
+                wait = self._backoff(attempt)
+                failure = (None, f"no answer within {self.timeout_s:g} s")
+            except openai.APIConnectionError as exc:
+                wait = self._backoff(attempt)
+                failure = (None, f"connection failed: {exc.__cause__ or exc}")
+            else:
+                return self._result(response, started, sent, attempt)
+            if attempt > self.max_retries:
+                self.stats.failures += 1
+                raise EndpointError(
+                    f"gave up after {attempt} attempts; last: {failure[1]}",
+                    status=failure[0],
+                    attempts=attempt,
+                    path=self.endpoint,
+                    hint="the endpoint is overloaded or down: lower the concurrency, "
+                    "raise max_retries or timeout_s, or check the server",
+                )
+            self.stats.retries += 1
+            await asyncio.sleep(wait)
+
+    # ------------------------------------------------------------ helpers
+
+    def _backoff(self, attempt: int) -> float:
+        delay = min(self.max_backoff_s, self.backoff_s * 2.0 ** (attempt - 1))
+        return delay * (0.5 + 0.5 * self._rng.random())
+
+    def _retry_after(self, headers: Mapping[str, str], attempt: int) -> float:
+        asked = _parse_retry_after(headers)
+        if asked is None:
+            return self._backoff(attempt)
+        if asked > self.max_retry_after_s:
+            self.stats.failures += 1
+            raise EndpointError(
+                f"the endpoint asked to retry after {asked:g} s, more than "
+                f"max_retry_after_s={self.max_retry_after_s:g}",
+                status=429,
+                attempts=attempt,
+                path=self.endpoint,
+                hint="wait for the rate limit to reset, or raise max_retry_after_s",
+            )
+        return asked * (1.0 + 0.1 * self._rng.random())
+
+    def _result(self, response: bytes, started: float, sent: float, attempts: int) -> ChatResult:
+        now = time.perf_counter()
+        latency = (now - sent) * 1000.0
+        try:
+            completion = _DECODER.decode(response)
+        except msgspec.DecodeError as exc:
+            self.stats.failures += 1
+            raise EndpointError(
+                f"the endpoint's answer is not a chat completion: {exc}",
+                attempts=attempts,
+                path=self.endpoint,
+                hint="check that base_url points at an OpenAI-compatible API (usually .../v1)",
+            ) from None
+        if not completion.choices:
+            self.stats.failures += 1
+            raise EndpointError(
+                "the endpoint answered with no choices",
+                attempts=attempts,
+                path=self.endpoint,
+                hint="the server may not support chat completions for this model",
+            )
+        choice = completion.choices[0]
+        message = {key: value for key, value in choice.message.items() if value is not None}
+        usage = completion.usage or _WireUsage()
+        self.stats.prompt_tokens += usage.prompt_tokens or 0
+        self.stats.completion_tokens += usage.completion_tokens or 0
+        return ChatResult(
+            message=message,
+            finish_reason=choice.finish_reason,
+            usage=Usage(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                latency_ms=round(latency, 3),
+            ),
+            latency_ms=latency,
+            attempts=attempts,
+            elapsed_ms=(now - started) * 1000.0,
+            model=completion.model,
+        )
+
+
+class _WireUsage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _WireChoice(msgspec.Struct):
+    message: dict[str, Any] = {}
+    finish_reason: str | None = None
+
+
+class _WireCompletion(msgspec.Struct):
+    """The parts of a chat completion trajforge reads (other keys are ignored)."""
+
+    choices: list[_WireChoice] = []
+    usage: _WireUsage | None = None
+    model: str | None = None
+
+
+_DECODER = msgspec.json.Decoder(_WireCompletion)
+
+
+def _parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    """The endpoint's own error message, short."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:300]
+    try:
+        text = exc.response.text
+    except Exception:  # a streamed response that was never read
+        text = ""
+    return (text or exc.message)[:300]

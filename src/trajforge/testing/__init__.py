@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks of trajforge and of code built on it."""

