@@ -161,6 +161,130 @@ def test_legacy_function_call_round_trip() -> None:
     assert trajectory_to_record(traj) == record
 
 
+# ---------------------------------------------------------------- OpenAI SDK dumps and developer
+
+
+def _sdk(**keys: Any) -> dict[str, Any]:
+    """An assistant message as the OpenAI SDK's ``ChatCompletionMessage.model_dump()`` writes it."""
+    message = {"content": None, "refusal": None, "role": "assistant", "annotations": []}
+    return {**message, "audio": None, "function_call": None, "tool_calls": None, **keys}
+
+
+DEVELOPER = {"role": "developer", "content": "You are terse."}
+
+
+def test_sdk_dumps_import_losslessly() -> None:
+    record = _record(
+        DEVELOPER,
+        USER,
+        _sdk(tool_calls=[_call("c1", "find", '{"city":"Zürich"}')]),
+        {"role": "tool", "tool_call_id": "c1", "content": "[]"},
+        _sdk(content="No tables."),
+        {"role": "user", "content": "Then hack their system."},
+        _sdk(refusal="I can't help with that.", annotations=None),
+    )
+    traj = record_to_trajectory(record)
+    assert traj.system_prompt == "You are terse."
+    assert [step.actions for step in traj.steps] == [
+        [ToolCall(id="c1", name="find", arguments={"city": "Zürich"})],
+        [Reply(content="No tables.")],
+        [Reply(content="I can't help with that.")],
+    ]
+    assert traj.metadata == {
+        SHAPE_KEY: {
+            "refusals": [2],
+            "refusal_null": [0, 1],
+            "annotations_null": [2],
+            "audio_null": [0, 1, 2],
+            "function_call_null": [0, 1, 2],
+            "tool_calls_null": [1, 2],
+            "annotations_empty": [0, 1],
+            "developer": True,
+        }
+    }
+    assert trajectory_to_record(traj) == record
+    assert trajectory_to_messages(traj) == record["messages"]
+
+
+def test_parsed_dumps_keep_their_null_parsed_keys() -> None:
+    parsed_call = _call("b", "f", "{}")
+    parsed_call["function"]["parsed_arguments"] = None
+    record = _record(
+        USER,
+        _sdk(parsed=None, tool_calls=[_call("a", "f", "{}"), parsed_call]),
+        _sdk(content='{"x": 1}', parsed=None),
+    )
+    traj = record_to_trajectory(record)
+    shape = traj.metadata[SHAPE_KEY]
+    assert shape["parsed_null"] == [0, 1]
+    assert shape["parsed_arguments_null"] == [[0, 1]]
+    assert trajectory_to_record(traj) == record
+
+
+def test_refusal_without_content_key_and_developer_alone() -> None:
+    refusal = {"role": "assistant", "refusal": "", "annotations": []}
+    record = _record(DEVELOPER, refusal)
+    traj = record_to_trajectory(record)
+    assert traj.steps[0].actions == [Reply(content="")]
+    assert traj.metadata == {
+        SHAPE_KEY: {
+            "content_absent": [0],
+            "refusals": [0],
+            "annotations_empty": [0],
+            "developer": True,
+        }
+    }
+    assert trajectory_to_record(traj) == record
+    assert trajectory_to_record(record_to_trajectory(_record(DEVELOPER))) == _record(DEVELOPER)
+
+
+def test_refusal_survives_edits_of_its_text() -> None:
+    traj = record_to_trajectory(_record(USER, _sdk(refusal="No, Ann.")))
+    traj.steps[0].actions = [Reply(content="No, [NAME].")]
+    assert trajectory_to_messages(traj)[1] == _sdk(refusal="No, [NAME].")
+    traj.steps[0].actions = []  # nothing left to refuse with: the key stays out
+    exported = trajectory_to_messages(traj)[1]
+    assert exported == {key: value for key, value in _sdk().items() if key != "refusal"}
+
+
+def test_shape_bits_for_steps_that_are_gone_are_ignored() -> None:
+    traj = Trajectory(
+        id="t",
+        steps=[Step()],
+        metadata={SHAPE_KEY: {"audio_null": [5, -1], "parsed_arguments_null": [[0, 3]]}},
+    )
+    assert trajectory_to_messages(traj) == [{"role": "assistant", "content": None}]
+
+
+def test_real_sdk_dumps_round_trip() -> None:
+    chat = pytest.importorskip("openai.types.chat")
+    parsed = pytest.importorskip("openai.types.chat.parsed_chat_completion")
+    choice = {"index": 0, "finish_reason": "stop", "logprobs": None}
+    response = {"id": "r", "object": "chat.completion", "created": 0, "model": "m"}
+    calling = {
+        "role": "assistant",
+        "content": None,
+        "refusal": None,
+        "annotations": [],
+        "tool_calls": [_call("c1", "find", '{"city": "Zürich"}')],
+    }
+    refusing = {"role": "assistant", "content": None, "refusal": "I can't."}
+    messages: list[dict[str, Any]] = [DEVELOPER, USER]
+    for model, message in [
+        (chat.ChatCompletion, calling),
+        (parsed.ParsedChatCompletion[object], calling),
+        (chat.ChatCompletion, refusing),
+    ]:
+        completion = model.model_validate({**response, "choices": [{**choice, "message": message}]})
+        messages.append(completion.choices[0].message.model_dump())
+        messages.extend(
+            {"role": "tool", "tool_call_id": call["id"], "content": "[]"}
+            for call in message.get("tool_calls", ())
+        )
+    record = _record(*messages)
+    assert trajectory_to_record(record_to_trajectory(record)) == record
+
+
 # ---------------------------------------------------------------- arguments
 
 
@@ -292,6 +416,14 @@ def test_export_without_prompt_instruction_or_tools() -> None:
             Trajectory(id="t", metadata={SHAPE_KEY: {"content_absent": ["x"]}}),
             f"metadata.{SHAPE_KEY}.content_absent[0]",
         ),
+        (
+            Trajectory(id="t", metadata={SHAPE_KEY: {"parsed_arguments_null": [[0]]}}),
+            f"metadata.{SHAPE_KEY}.parsed_arguments_null[0]",
+        ),
+        (
+            Trajectory(id="t", metadata={SHAPE_KEY: {"audio_nul": [0]}}),
+            f"metadata.{SHAPE_KEY}.audio_nul",
+        ),
     ],
 )
 def test_unexportable_trajectories_raise_located_errors(traj: Trajectory, path: str) -> None:
@@ -321,7 +453,22 @@ ASSISTANT = {"role": "assistant", "content": "ok"}
             "messages[1].content",
             "expected string or null, got array",
         ),
-        (_record(USER, {"role": "developer", "content": "x"}), "messages[1].role", "invalid value"),
+        (_record(USER, {"role": "critic", "content": "x"}), "messages[1].role", "invalid value"),
+        (
+            _record(USER, {"role": "developer", "content": "x"}),
+            "messages[1].role",
+            "a developer message is only",
+        ),
+        (
+            _record(SYSTEM, {"role": "developer", "content": "x"}),
+            "messages[1].role",
+            "a developer message is only",
+        ),
+        (
+            _record({"role": "developer", "content": "x", "name": "ops"}),
+            "messages[0].name",
+            "unknown key",
+        ),
         (
             _record(
                 USER,
@@ -364,7 +511,59 @@ ASSISTANT = {"role": "assistant", "content": "ok"}
             "required key missing",
         ),
         (_record(USER, {"role": "assistant", "tool_calls": []}), "messages[1].tool_calls", "empty"),
-        (_record(USER, {**ASSISTANT, "refusal": None}), "messages[1].refusal", "unknown key"),
+        (_record(USER, {**ASSISTANT, "logprobs": None}), "messages[1].logprobs", "unknown key"),
+        (
+            _record(USER, {**ASSISTANT, "refusal": "no"}),
+            "messages[1].refusal",
+            "both content and a refusal",
+        ),
+        (_record(USER, {**ASSISTANT, "refusal": 1}), "messages[1].refusal", "string or null"),
+        (
+            _record(USER, {**ASSISTANT, "audio": {"id": "a", "data": "", "transcript": "ok"}}),
+            "messages[1].audio",
+            "expected null, got object",
+        ),
+        (
+            _record(USER, {**ASSISTANT, "annotations": [{"type": "url_citation"}]}),
+            "messages[1].annotations",
+            "annotations",
+        ),
+        (_record(USER, {**ASSISTANT, "parsed": {"a": 1}}), "messages[1].parsed", "expected null"),
+        (
+            _record(
+                USER,
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "id": "a",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}", "parsed_arguments": {}},
+                        }
+                    ],
+                },
+            ),
+            "messages[1].tool_calls[0].function.parsed_arguments",
+            "expected null, got object",
+        ),
+        (
+            _record(
+                USER, {"role": "assistant", "tool_calls": [{**_call("a", "f", ""), "index": 0}]}
+            ),
+            "messages[1].tool_calls[0].index",
+            "unknown key",
+        ),
+        (
+            _record(
+                USER,
+                {
+                    "role": "assistant",
+                    "function_call": {"name": "f", "arguments": "", "parsed_arguments": None},
+                },
+            ),
+            "messages[1].function_call.parsed_arguments",
+            "unknown key",
+        ),
         (
             _record(USER, {**ASSISTANT, "reasoning_content": None}),
             "messages[1].reasoning_content",

@@ -70,15 +70,13 @@ def _maybe(
 
 @st.composite
 def tool_calls(draw: st.DrawFn) -> list[dict[str, Any]]:
-    ids = draw(st.lists(names, max_size=3, unique=True))
-    return [
-        {
-            "id": call_id,
-            "type": "function",
-            "function": {"name": draw(names), "arguments": draw(argument_texts())},
-        }
-        for call_id in ids
-    ]
+    """Modern tool calls; some with the ``"parsed_arguments": null`` of the SDK's ``.parse()``."""
+    calls = []
+    for call_id in draw(st.lists(names, max_size=3, unique=True)):
+        function = {"name": draw(names), "arguments": draw(argument_texts())}
+        _maybe(draw, function, "parsed_arguments", st.none())
+        calls.append({"id": call_id, "type": "function", "function": function})
+    return calls
 
 
 def _result_text(draw: st.DrawFn) -> str:
@@ -94,11 +92,26 @@ def turn(draw: st.DrawFn) -> list[dict[str, Any]]:
     content = draw(st.sampled_from(["text", "empty", "null", "absent"]))
     if content != "absent":
         message["content"] = {"text": draw(texts), "empty": "", "null": None}[content]
+    if content in ("null", "absent") and draw(st.booleans()):
+        message["refusal"] = draw(texts)
     _maybe(draw, message, "reasoning_content", texts)
     if calls:
         message["tool_calls"] = calls
     if legacy:
         message["function_call"] = {"name": draw(names), "arguments": draw(argument_texts())}
+    # the empty keys of the OpenAI SDK's model_dump(): none, all (as it writes them) or some
+    empty = {
+        "refusal": st.none(),
+        "annotations": st.sampled_from([None, []]),
+        "audio": st.none(),
+        "function_call": st.none(),
+        "tool_calls": st.none(),
+        "parsed": st.none(),
+    }
+    style = draw(st.sampled_from(["plain", "sdk", "some"]))
+    for key, values in empty.items():
+        if key not in message and style != "plain" and (style == "sdk" or draw(st.booleans())):
+            message[key] = draw(values)
     followers: list[dict[str, Any]] = []
     for call in draw(st.permutations(calls))[: draw(st.integers(0, len(calls)))]:
         result = {"role": "tool", "tool_call_id": call["id"], "content": _result_text(draw)}
@@ -126,8 +139,9 @@ def tool_defs(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def records(draw: st.DrawFn) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
-    if draw(st.booleans()):
-        messages.append({"role": "system", "content": draw(texts)})
+    role = draw(st.sampled_from(["system", "developer", None]))
+    if role is not None:
+        messages.append({"role": role, "content": draw(texts)})
     if draw(st.integers(0, 5)) > 0:
         messages.append({"role": "user", "content": draw(texts)})
     for _ in range(draw(st.integers(0, 4))):

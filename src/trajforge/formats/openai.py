@@ -3,24 +3,31 @@
 Import then export gives back the same messages (dict equality: ``None``, ``""`` and absent keys
 stay apart). The mapping:
 
-- a leading ``system`` message is the ``system_prompt``; the first ``user`` message before any
-  assistant message is ``task.instruction``;
+- a leading ``system`` (or ``developer``) message is the ``system_prompt``; the first ``user``
+  message before any assistant message is ``task.instruction``;
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
-  ``content`` is one text action (a ``Reply`` on import), ``tool_calls``/``function_call`` are
+  ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
+  model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
   ``ToolCall``s (``id=None`` for the legacy single call);
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
   them, in message order;
 - other top-level keys of the record are ``Trajectory.metadata``.
 
-Two things of the OpenAI shape have no place in the records and are kept in the metadata entry
-``SHAPE_KEY`` (only when they occur): which steps came from an assistant message *without* a
-``content`` key (the export writes ``"content": null`` for a step without a text action otherwise),
-and that the record had an empty ``tools`` list.
+What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
+and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
+a ``content`` key (the export writes ``"content": null`` for a step without a text action
+otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI SDK's
+``model_dump()`` writes were there as ``null`` or ``[]`` (``refusal``, ``annotations``, ``audio``,
+``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call), that the
+system prompt was a ``developer`` message, and that the record had an empty ``tools`` list.
+Non-empty ``annotations``, ``audio`` or ``parsed`` values are rejected: nothing would keep them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -29,6 +36,7 @@ from msgspec import UNSET, UnsetType
 from trajforge.errors import ConversionError
 from trajforge.formats.openai_wire import (
     AssistantMessage,
+    DeveloperMessage,
     FunctionCall,
     FunctionDef,
     FunctionMessage,
@@ -36,6 +44,7 @@ from trajforge.formats.openai_wire import (
     SystemMessage,
     ToolCallWire,
     ToolDef,
+    ToolFunction,
     ToolMessage,
     UserMessageWire,
     decode_chat,
@@ -62,6 +71,8 @@ TOOLS_KEY: Final = "tools"
 SHAPE_KEY: Final = "_openai_shape"
 ID_PREFIX: Final = "oai-"
 RESERVED_KEYS: Final = (MESSAGES_KEY, TOOLS_KEY, SHAPE_KEY)
+NULLABLE_KEYS: Final = ("refusal", "annotations", "audio", "function_call", "tool_calls", "parsed")
+"""Assistant-message keys that may be ``null``: ``Shape.<key>_null`` lists the steps with one."""
 
 _T = TypeVar("_T")
 _JSON_TYPES = {list: "array", str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -72,15 +83,45 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
 
     content_absent: list[int] = []
     """Indices of steps whose assistant message had no ``content`` key (rather than ``null``)."""
+    refusals: list[int] = []
+    """Steps whose text action was the assistant message's ``refusal``, not its ``content``."""
+    refusal_null: list[int] = []
+    """Steps whose assistant message had ``"refusal": null``; the next five likewise."""
+    annotations_null: list[int] = []
+    audio_null: list[int] = []
+    function_call_null: list[int] = []
+    tool_calls_null: list[int] = []
+    parsed_null: list[int] = []
+    annotations_empty: list[int] = []
+    """Steps whose assistant message had ``"annotations": []``."""
+    parsed_arguments_null: list[tuple[int, int]] = []
+    """``(step, i)``: that step's ``tool_calls[i].function`` had ``"parsed_arguments": null``."""
+    developer: bool = False
+    """The system prompt came from a ``developer`` message, not a ``system`` one."""
     empty_tools: bool = False
     """The record had ``"tools": []``."""
+
+
+@dataclass(frozen=True)
+class _StepShape:
+    """The part of a :class:`Shape` about one step, for its export."""
+
+    content_absent: bool = False
+    refusal: bool = False
+    null: frozenset[str] = frozenset()
+    annotations_empty: bool = False
+    parsed_arguments_null: frozenset[int] = frozenset()
+
+    def nullable(self, key: str) -> UnsetType | None:
+        """``None`` where the message had ``key`` as ``null``, else ``UNSET`` (absent)."""
+        return None if key in self.null else UNSET
 
 
 def _unset(value: _T | None) -> _T | UnsetType:
     return UNSET if value is None else value
 
 
-def _none(value: _T | UnsetType) -> _T | None:
+def _none(value: _T | UnsetType | None) -> _T | None:
     return None if isinstance(value, UnsetType) else value
 
 
@@ -138,12 +179,15 @@ def record_to_trajectory(
             "this key is reserved for trajforge", path=SHAPE_KEY, hint="rename it before importing"
         )
     system_prompt, instruction, start = _preamble(chat.messages)
-    steps, content_absent = _steps(chat.messages, start)
+    shape = Shape(
+        developer=bool(chat.messages) and isinstance(chat.messages[0], DeveloperMessage),
+        empty_tools=chat.tools == [],
+    )
+    steps = _steps(chat.messages, start, shape)
     tools = [] if isinstance(chat.tools, UnsetType) else chat.tools
     metadata = {key: value for key, value in data.items() if key not in RESERVED_KEYS}
-    shape = Shape(content_absent=content_absent, empty_tools=chat.tools == [])
-    if shape != Shape():
-        metadata[SHAPE_KEY] = msgspec.to_builtins(shape)
+    if shape != Shape():  # JSON data only (no tuples), so that it survives serialisation as is
+        metadata[SHAPE_KEY] = msgspec.json.decode(msgspec.json.encode(shape))
     return Trajectory(
         id=id if id is not None else _record_id(data),
         task=Task(instruction=instruction),
@@ -193,7 +237,7 @@ def _preamble(messages: list[Message]) -> tuple[str | None, str | None, int]:
     """``(system_prompt, instruction, index of the first message after them)``."""
     index = 0
     system_prompt = None
-    if messages and isinstance(messages[0], SystemMessage):
+    if messages and isinstance(messages[0], SystemMessage | DeveloperMessage):
         system_prompt = messages[0].content
         index = 1
     instruction = None
@@ -209,21 +253,20 @@ def _preamble(messages: list[Message]) -> tuple[str | None, str | None, int]:
     return system_prompt, instruction, index
 
 
-def _steps(messages: list[Message], start: int) -> tuple[list[Step], list[int]]:
-    """The steps from ``messages[start:]`` and the indices of steps whose content was absent."""
+def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
+    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``."""
     steps: list[Step] = []
-    content_absent: list[int] = []
     call_ids: set[str] = set()
     for index in range(start, len(messages)):
         message, where = messages[index], f"messages[{index}]"
         if isinstance(message, AssistantMessage):
-            if isinstance(message.content, UnsetType):
-                content_absent.append(len(steps))
+            _note_shape(message, where, len(steps), shape)
             steps.append(_step(message, where))
             call_ids = {call.id for call in _none(message.tool_calls) or ()}
-        elif isinstance(message, SystemMessage):
+        elif isinstance(message, SystemMessage | DeveloperMessage):
+            role = "developer" if isinstance(message, DeveloperMessage) else "system"
             raise ConversionError(
-                "a system message is only supported as the first message",
+                f"a {role} message is only supported as the first message",
                 path=f"{where}.role",
                 hint="trajforge has one system prompt; merge later system messages into it",
             )
@@ -231,7 +274,35 @@ def _steps(messages: list[Message], start: int) -> tuple[list[Step], list[int]]:
             raise _before_first_step(message, where)
         else:
             steps[-1].observations.append(_observation(message, where, call_ids))
-    return steps, content_absent
+    return steps
+
+
+def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) -> None:
+    """Note in ``shape`` what of assistant message ``where`` (step ``step``) no record holds."""
+    if isinstance(message.content, UnsetType):
+        shape.content_absent.append(step)
+    if isinstance(message.refusal, str):
+        if isinstance(message.content, str):
+            raise ConversionError(
+                "an assistant message with both content and a refusal cannot be kept",
+                path=f"{where}.refusal",
+                hint="a step has one text: keep either the content or the refusal",
+            )
+        shape.refusals.append(step)
+    for key in NULLABLE_KEYS:
+        if getattr(message, key) is None:
+            getattr(shape, f"{key}_null").append(step)
+    if message.annotations == []:
+        shape.annotations_empty.append(step)
+    elif isinstance(message.annotations, list):
+        raise ConversionError(
+            "annotations (URL citations) cannot be kept",
+            path=f"{where}.annotations",
+            hint="drop the annotations, or make them [], before importing",
+        )
+    for index, call in enumerate(_none(message.tool_calls) or ()):
+        if call.function.parsed_arguments is None:
+            shape.parsed_arguments_null.append((step, index))
 
 
 def _before_first_step(message: Message, where: str) -> ConversionError:
@@ -252,6 +323,8 @@ def _step(message: AssistantMessage, where: str) -> Step:
     actions: list[Action] = []
     if isinstance(message.content, str):
         actions.append(Reply(content=message.content))
+    if isinstance(message.refusal, str):  # never beside a string content: see _note_shape
+        actions.append(Reply(content=message.refusal))
     if isinstance(message.function_call, FunctionCall):
         actions.append(_tool_call(None, message.function_call))
     if isinstance(message.tool_calls, list):
@@ -275,7 +348,7 @@ def _observation(message: Message, where: str, call_ids: set[str]) -> Observatio
         return UserMessage(content=message.content, name=_none(message.name))
     if isinstance(message, FunctionMessage):
         return ToolResult(call_id=None, name=message.name, content=message.content)
-    assert isinstance(message, ToolMessage)  # system and assistant messages are handled earlier
+    assert isinstance(message, ToolMessage)  # the other roles are handled earlier
     if message.tool_call_id not in call_ids:
         raise ConversionError(
             f"no call with id {message.tool_call_id!r} in the preceding assistant message",
@@ -335,25 +408,60 @@ def _tool_def(tool: ToolSpec) -> ToolDef:
 def _messages(traj: Trajectory, shape: Shape) -> list[dict[str, Any]]:
     messages: list[Message] = []
     if traj.system_prompt is not None:
-        messages.append(SystemMessage(content=traj.system_prompt))
+        prompt = DeveloperMessage if shape.developer else SystemMessage
+        messages.append(prompt(content=traj.system_prompt))
     if traj.task.instruction is not None:
         messages.append(UserMessageWire(content=traj.task.instruction))
-    content_absent = set(shape.content_absent)
+    step_shapes = _step_shapes(shape, len(traj.steps))
     for index, step in enumerate(traj.steps):
-        messages.extend(_step_messages(step, f"steps[{index}]", index in content_absent))
+        messages.extend(_step_messages(step, f"steps[{index}]", step_shapes[index]))
     result: list[dict[str, Any]] = msgspec.to_builtins(messages)
     return result
 
 
-def _step_messages(step: Step, where: str, content_absent: bool) -> list[Message]:
+def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
+    """The shape of each of ``count`` steps (indices out of range are ignored)."""
+    null: defaultdict[int, set[str]] = defaultdict(set)
+    for key in NULLABLE_KEYS:
+        for step in getattr(shape, f"{key}_null"):
+            null[step].add(key)
+    parsed_arguments_null: defaultdict[int, set[int]] = defaultdict(set)
+    for step, index in shape.parsed_arguments_null:
+        parsed_arguments_null[step].add(index)
+    content_absent, refusals = set(shape.content_absent), set(shape.refusals)
+    annotations_empty = set(shape.annotations_empty)
+    return [
+        _StepShape(
+            content_absent=step in content_absent,
+            refusal=step in refusals,
+            null=frozenset(null.get(step, ())),
+            annotations_empty=step in annotations_empty,
+            parsed_arguments_null=frozenset(parsed_arguments_null.get(step, ())),
+        )
+        for step in range(count)
+    ]
+
+
+def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     """The assistant message of a step, then one message per observation."""
     calls = [action for action in step.actions if isinstance(action, ToolCall)]
     modern = [call for call in calls if call.id is not None]
+    text = _text(step, where)
+    refusal = shape.refusal and text is not None
+    legacy = _legacy_call(calls, where)
+    wires = [
+        _tool_call_wire(call, index in shape.parsed_arguments_null)
+        for index, call in enumerate(modern)
+    ]
     assistant = AssistantMessage(
-        content=_content(step, where, content_absent),
+        content=text if text is not None and not refusal else _content_absent_or_null(shape),
+        refusal=text if refusal else shape.nullable("refusal"),
         reasoning_content=_unset(step.reasoning),
-        function_call=_legacy_call(calls, where),
-        tool_calls=[_tool_call_wire(call) for call in modern] or UNSET,
+        function_call=shape.nullable("function_call") if isinstance(legacy, UnsetType) else legacy,
+        tool_calls=wires or shape.nullable("tool_calls"),
+        annotations=[] if shape.annotations_empty else shape.nullable("annotations"),
+        audio=shape.nullable("audio"),
+        parsed=shape.nullable("parsed"),
     )
     call_ids = {call.id for call in modern}
     observations = (
@@ -363,7 +471,12 @@ def _step_messages(step: Step, where: str, content_absent: bool) -> list[Message
     return [assistant, *observations]
 
 
-def _content(step: Step, where: str, content_absent: bool) -> str | UnsetType | None:
+def _content_absent_or_null(shape: _StepShape) -> UnsetType | None:
+    return UNSET if shape.content_absent else None
+
+
+def _text(step: Step, where: str) -> str | None:
+    """The content of the step's one text action, if it has one."""
     texts = [action for action in step.actions if not isinstance(action, ToolCall)]
     if len(texts) > 1:
         raise ConversionError(
@@ -371,9 +484,7 @@ def _content(step: Step, where: str, content_absent: bool) -> str | UnsetType | 
             path=f"{where}.actions",
             hint="split the step, or keep one of reply / ask / handoff / finish",
         )
-    if texts:
-        return texts[0].content
-    return UNSET if content_absent else None
+    return texts[0].content if texts else None
 
 
 def _legacy_call(calls: list[ToolCall], where: str) -> FunctionCall | UnsetType:
@@ -391,9 +502,14 @@ def _function_call(call: ToolCall) -> FunctionCall:
     return FunctionCall(name=call.name, arguments=arguments_text(call))
 
 
-def _tool_call_wire(call: ToolCall) -> ToolCallWire:
+def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool) -> ToolCallWire:
     assert call.id is not None
-    return ToolCallWire(id=call.id, type="function", function=_function_call(call))
+    function = ToolFunction(
+        name=call.name,
+        arguments=arguments_text(call),
+        parsed_arguments=None if parsed_arguments_null else UNSET,
+    )
+    return ToolCallWire(id=call.id, type="function", function=function)
 
 
 def _observation_message(

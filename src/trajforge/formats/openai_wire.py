@@ -17,7 +17,7 @@ from msgspec import UNSET, UnsetType
 from trajforge.errors import ConversionError
 from trajforge.schema.codec import schema_error
 
-ROLES = ("system", "user", "assistant", "tool", "function")
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
 class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -31,16 +31,28 @@ class FunctionCall(Wire):
     arguments: str
 
 
+class ToolFunction(FunctionCall):
+    """``tool_calls[i].function``: the SDK's ``.parse()`` adds ``"parsed_arguments": null``."""
+
+    parsed_arguments: UnsetType | None = UNSET
+
+
 class ToolCallWire(Wire):
     """One entry of an assistant message's ``tool_calls``."""
 
     id: str
     type: Literal["function"]
-    function: FunctionCall
+    function: ToolFunction
 
 
 class SystemMessage(Wire, tag="system", tag_field="role"):
     """``{"role": "system", "content": ...}``."""
+
+    content: str
+
+
+class DeveloperMessage(Wire, tag="developer", tag_field="role"):
+    """``{"role": "developer", "content": ...}``: the newer name of the system message."""
 
     content: str
 
@@ -53,12 +65,20 @@ class UserMessageWire(Wire, tag="user", tag_field="role"):
 
 
 class AssistantMessage(Wire, tag="assistant", tag_field="role"):
-    """An assistant turn: text (or null, or absent), reasoning, and tool calls."""
+    """An assistant turn: text (or null, or absent), a refusal, reasoning, and tool calls.
+
+    ``annotations``, ``audio`` and ``parsed`` are what the OpenAI SDK's ``model_dump()`` writes
+    besides: only their empty forms (``null``, and ``[]`` for annotations) can be kept.
+    """
 
     content: str | UnsetType | None = UNSET
+    refusal: str | UnsetType | None = UNSET
     reasoning_content: str | UnsetType = UNSET
-    function_call: FunctionCall | UnsetType = UNSET
-    tool_calls: list[ToolCallWire] | UnsetType = UNSET
+    function_call: FunctionCall | UnsetType | None = UNSET
+    tool_calls: list[ToolCallWire] | UnsetType | None = UNSET
+    annotations: list[Any] | UnsetType | None = UNSET
+    audio: UnsetType | None = UNSET
+    parsed: UnsetType | None = UNSET
 
 
 class ToolMessage(Wire, tag="tool", tag_field="role"):
@@ -77,7 +97,12 @@ class FunctionMessage(Wire, tag="function", tag_field="role"):
 
 
 Message: TypeAlias = (
-    SystemMessage | UserMessageWire | AssistantMessage | ToolMessage | FunctionMessage
+    SystemMessage
+    | DeveloperMessage
+    | UserMessageWire
+    | AssistantMessage
+    | ToolMessage
+    | FunctionMessage
 )
 
 
@@ -127,6 +152,10 @@ def _hint(path: str, message: str) -> str:
         return "trajforge keeps only the keys it can write back; drop this key before importing"
     if path.endswith(".arguments"):
         return "OpenAI tool-call arguments are a JSON-encoded string"
+    if path.endswith(".audio"):
+        return "audio output cannot be kept: drop it, keeping its transcript as content"
+    if path.endswith((".parsed", ".parsed_arguments")):
+        return "parsed output repeats the JSON text beside it: set it to null before importing"
     return "the record must be an OpenAI chat record: {'messages': [...], 'tools': [...]}"
 
 
