@@ -177,9 +177,7 @@ def test_concurrent_requests_overlap() -> None:
             async with client:
                 return await asyncio.gather(*(client.complete(MESSAGES) for _ in range(32)))
 
-        started = time.perf_counter()
         results = asyncio.run(go())
-        elapsed = time.perf_counter() - started
     assert len(results) == 32
     assert all(r.latency_ms >= 50 for r in results)
-    assert elapsed < 32 * 0.05 / 2  # far from serial
+    assert fake.peak_concurrency >= 16  # the server saw the requests overlap: none serialised

@@ -141,6 +141,9 @@ class FakeEndpoint:
         self.host = host
         self.port = port
         self._count = 0
+        self._waiting = 0
+        #: The most requests the endpoint was answering at the same time.
+        self.peak_concurrency = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -262,8 +265,13 @@ class FakeEndpoint:
             self.requests.append(request)
         response = self._respond(request)
         delay = self.latency_s if response.delay_s is None else response.delay_s
-        if delay > 0:
-            await asyncio.sleep(delay)
+        self._waiting += 1
+        self.peak_concurrency = max(self.peak_concurrency, self._waiting)
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+        finally:
+            self._waiting -= 1
         if response.drop:
             return False
         await self._send(
