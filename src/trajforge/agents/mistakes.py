@@ -204,7 +204,9 @@ class MistakeInjector:
         previous = _last_ok_call(steps)
         if previous is None or not self._harmless(previous.name):
             return None
-        repeat = msgspec.structs.replace(previous, id=f"{previous.id}_r", rationale=None)
+        repeat = msgspec.structs.replace(
+            previous, id=f"{previous.id}_r{len(steps)}", rationale=None
+        )
         why = f"repeats {previous.name} with the same arguments"
         return _label(
             Decision(actions=[repeat], reasoning="Let me check that again.", notes=decision.notes),

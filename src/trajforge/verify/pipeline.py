@@ -1,0 +1,168 @@
+"""The verify stage: format checks, replay and outcome checks on one trajectory or a stream.
+
+:func:`verify_trajectory` annotates a trajectory in place and returns it: problems become labels
+on the step they concern (trajectory-level ones on the trajectory), a trajectory label ``verify``
+sums up (grade ``pass`` or ``fail``, value 1 or 0, error and warning counts), the verified outcome
+is a trajectory label (``outcome`` from replay, ``expected_actions`` from matching) and a
+``verify`` stage is recorded in the provenance. Labels from an earlier verify pass are replaced,
+so verifying twice gives the same record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from trajforge.envs.base import Environment
+from trajforge.schema import Label, Outcome, StageRecord, Trajectory
+from trajforge.verify.format import check_format
+from trajforge.verify.labels import VERSION, make_label, strip_own_labels
+from trajforge.verify.outcome import (
+    compare_outcome,
+    expected_label,
+    match_expected,
+    outcome_label,
+)
+from trajforge.verify.pairing import pair_calls
+from trajforge.verify.replay import replay_trajectory
+from trajforge.verify.schemas import DEFAULT_CACHE, ValidatorCache
+
+STAGE = "verify"
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """Which checks run.
+
+    ``replay``: replay trajectories of registered environments (the slow part: it runs the
+    environment again). ``fill_outcome``: a trajectory whose recorded outcome is ``unknown`` gets
+    the verified one. ``environments``: the registry to replay in (default: the built-in one).
+    """
+
+    format: bool = True
+    replay: bool = True
+    outcome: bool = True
+    fill_outcome: bool = True
+    environments: Mapping[str, type[Environment]] | None = None
+
+
+def _registry() -> Mapping[str, type[Environment]]:
+    from trajforge.envs.registry import ENVIRONMENTS  # noqa: PLC0415 - imports every env
+
+    return ENVIRONMENTS
+
+
+class Verifier:
+    """Verifies trajectories with one set of options and one validator cache."""
+
+    def __init__(self, options: VerifyOptions | None = None, cache: ValidatorCache | None = None):
+        self.options = options or VerifyOptions()
+        self.cache = cache if cache is not None else DEFAULT_CACHE
+        self._environments = self.options.environments
+
+    @property
+    def environments(self) -> Mapping[str, type[Environment]]:
+        """The environments trajectories are replayed in."""
+        if self._environments is None:
+            self._environments = _registry()
+        return self._environments
+
+    def verify(self, trajectory: Trajectory) -> Trajectory:
+        """Annotate ``trajectory`` in place (see the module docstring) and return it."""
+        options = self.options
+        strip_own_labels(trajectory)
+        pairing = pair_calls(trajectory)
+        found: list[tuple[int | None, Label]] = []
+        if options.format:
+            table = self.cache.table(trajectory.tools)
+            for problem in check_format(trajectory, table, pairing):
+                label = make_label(
+                    "verify", problem.check, problem.grade, problem.target, problem.message
+                )
+                found.append((problem.step, label))
+        replayed = False
+        replayed_outcome: Outcome | None = None
+        environment = trajectory.task.environment
+        if options.replay and environment is not None and environment in self.environments:
+            result = replay_trajectory(trajectory, pairing, self.environments)
+            found.extend(result.labels)
+            replayed = result.replayed
+            replayed_outcome = result.outcome
+        if options.outcome:
+            if replayed_outcome is not None:
+                found.append((None, outcome_label(replayed_outcome)))
+                mismatch = compare_outcome(trajectory.outcome, replayed_outcome)
+                if mismatch is not None:
+                    found.append((None, mismatch))
+                self._fill(trajectory, replayed_outcome)
+            elif trajectory.task.expected_actions:  # no environment, or it could not replay
+                match = match_expected(
+                    trajectory.task.expected_actions, pairing.calls(), trajectory.tools
+                )
+                found.append((None, expected_label(match)))
+                self._fill(trajectory, match.outcome)
+        self._attach(trajectory, found, replayed)
+        return trajectory
+
+    def _fill(self, trajectory: Trajectory, outcome: Outcome) -> None:
+        recorded = trajectory.outcome
+        if self.options.fill_outcome and recorded.status == "unknown" and not recorded.checks:
+            trajectory.outcome = outcome
+
+    @staticmethod
+    def _attach(
+        trajectory: Trajectory, found: list[tuple[int | None, Label]], replayed: bool
+    ) -> None:
+        errors = warnings = 0
+        steps = trajectory.steps
+        for step, label in found:
+            if label.grade == "error":
+                errors += 1
+            elif label.grade == "warning":
+                warnings += 1
+            if step is None:
+                trajectory.labels.append(label)
+            else:
+                steps[step].labels.append(label)
+        verdict = "fail" if errors else "pass"
+        rationale = f"{errors} error(s), {warnings} warning(s)" + (", replayed" if replayed else "")
+        trajectory.labels.append(
+            make_label(
+                "verify",
+                STAGE,
+                verdict,
+                None,
+                rationale,
+                value=0.0 if errors else 1.0,
+                details={"errors": errors, "warnings": warnings, "replayed": replayed},
+            )
+        )
+        stages = trajectory.provenance.stages
+        if stages and any(s.name == STAGE for s in stages):
+            trajectory.provenance.stages = [s for s in stages if s.name != STAGE]
+        trajectory.provenance.stages.append(StageRecord(name=STAGE, version=VERSION))
+
+    def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        """Verify a stream lazily, in order."""
+        for trajectory in trajectories:
+            yield self.verify(trajectory)
+
+
+def verify_trajectory(
+    trajectory: Trajectory,
+    options: VerifyOptions | None = None,
+    *,
+    cache: ValidatorCache | None = None,
+) -> Trajectory:
+    """Verify one trajectory in place and return it (see :class:`Verifier`)."""
+    return Verifier(options, cache).verify(trajectory)
+
+
+def verify_stream(
+    trajectories: Iterable[Trajectory],
+    options: VerifyOptions | None = None,
+    *,
+    cache: ValidatorCache | None = None,
+) -> Iterator[Trajectory]:
+    """Verify a stream of trajectories lazily, in order."""
+    return Verifier(options, cache).stream(trajectories)
