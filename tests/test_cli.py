@@ -177,3 +177,29 @@ def test_generate_writes_a_dataset_and_resumes(tmp_path: Path) -> None:
     other = run("generate", "--env", "support", "--tasks", "3", "--out", str(out))
     assert other.returncode == 1
     assert "holds a different run" in other.stderr
+
+
+def test_verify_flags_an_edited_observation_at_its_step(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    assert (
+        run(
+            "generate", "--env", "support", "--tasks", "3", "--format", "jsonl", "--out", str(gen)
+        ).returncode
+        == 0
+    )
+    shard = gen / "part-00000.jsonl"
+    records = [json.loads(line) for line in shard.read_text().splitlines()]
+    records[1]["steps"][1]["observations"][0]["content"] = '{"edited": true}'
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    result = run("verify", str(edited), "--out", str(tmp_path / "verified.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert "replay" in result.stdout
+    verified = [json.loads(line) for line in (tmp_path / "verified.jsonl").read_text().splitlines()]
+    flagged = [
+        (i, k)
+        for i, r in enumerate(verified)
+        for k, step in enumerate(r["steps"])
+        if any(label["source"]["kind"] == "replay" for label in step.get("labels", []))
+    ]
+    assert flagged == [(1, 1)]

@@ -51,7 +51,7 @@ from trajforge.report.env_tables import (
     tools_table,
 )
 from trajforge.report.stats import compute_stats
-from trajforge.report.tables import stats_table
+from trajforge.report.tables import label_table, stats_table
 from trajforge.report.transcript import observation_line, render_transcript
 from trajforge.run.episode import EpisodeRecorder
 from trajforge.run.llm_hooks import llm_hooks
@@ -59,6 +59,7 @@ from trajforge.run.runner import Progress as RunProgress
 from trajforge.run.runner import Runner
 from trajforge.run.spec import LLMSpec, RunSpec, load_run_config, spec_from_flags
 from trajforge.schema import Generator, Trajectory, trajectory_json_schema
+from trajforge.verify import LabelSummary, Verifier, VerifyOptions, verify_parallel
 
 app = typer.Typer(
     name="trajforge",
@@ -320,6 +321,36 @@ def generate(
         }
         spec = spec_from_flags(raw)
     _run_generation(spec, out_dir)
+
+
+@app.command()
+def verify(
+    source: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    dest: Annotated[str, typer.Option("--out", help="Where to write the annotated trajectories.")],
+    replay: Annotated[
+        bool, typer.Option(help="Replay generated trajectories in their env.")
+    ] = True,
+    workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(help="Where bad input records go (default: OUT.quarantine.jsonl)."),
+    ] = None,
+) -> None:
+    """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
+    options = VerifyOptions(replay=replay)
+    summary = LabelSummary()
+    sink = Quarantine(quarantine or _default_quarantine(dest))
+    with sink:
+        records = read_trajectories(source, on_error=sink.add)
+        if workers > 1:
+            stream = verify_parallel(records, options, workers=workers)
+        else:
+            stream = Verifier(options).stream(records)
+        result = write_trajectories(dest, summary.watch(stream))
+    out.print(label_table(summary, title=f"verification of {source}"))
+    out.print(f"wrote {result.count:,} annotated trajectories to {dest}")
+    if sink.count:
+        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
 
 
 def _run_generation(spec: RunSpec, out_dir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from trajforge.report.stats import DatasetStats, Distribution
+from trajforge.verify.summary import LabelSummary
 
 
 def _dist(d: Distribution) -> str:
@@ -45,4 +46,19 @@ def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
     ]
     for name, value in rows:
         table.add_row(name, value)
+    return table
+
+
+def label_table(summary: LabelSummary, title: str) -> Table:
+    """Label counts per environment, source, label and grade, then trajectories per environment."""
+    table = Table(title=title, header_style="bold")
+    for column in ("environment", "source", "label", "grade", "count"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for key, count in summary.rows():
+        table.add_row(key.environment, key.source, key.name, key.grade, f"{count:,}")
+    for environment, count in sorted(summary.trajectories.items()):
+        failed = summary.failed.get(environment, 0)
+        table.add_row(
+            environment, "", "trajectories", f"{failed:,} failed", f"{count:,}", style="bold"
+        )
     return table
