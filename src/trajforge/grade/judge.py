@@ -1,0 +1,558 @@
+"""An LLM judge: a versioned rubric, sent to an OpenAI-compatible endpoint, scoring steps or whole
+trajectories.
+
+A rubric is a prompt template file (``grade/rubrics/step_v1.md``, ``trajectory_v1.md``) with a
+front matter naming it, its ``version``, its ``scope`` (``step`` or ``trajectory``), the verdicts
+it allows and the system message; its body has ``{{placeholders}}`` for the material: ``task``,
+``tools``, ``history``, ``step`` and ``step_index`` (step scope), ``transcript`` and ``outcome``
+(trajectory scope). The judge sees the request, the tools and what the agent did and saw; never
+the task's hidden information, parameters or goal checks, nor any label.
+
+The verdict is asked for as JSON: ``{"score": 0..1, "verdict": one of the rubric's,
+"rationale": "..."}``. An answer that is not such an object is retried up to ``max_attempts`` in
+all, each time with the model's answer and a corrective message appended; then, or when the
+endpoint fails for good, the judge records a ``judge_error`` label instead. Labels::
+
+    Label(name="judge", source=LabelSource(kind="judge", id=<model>, version=<rubric version>),
+          value=score, grade=verdict, rationale=..., target="steps[3]" | None,
+          details={"rubric": ..., "attempts": ..., "prompt_tokens": ..., ...})
+
+:class:`Judge` is async with a limit on requests in flight; :func:`judge_stream` drives it from
+synchronous code, annotating a stream in windows and yielding in input order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+import msgspec
+
+from trajforge.envs.base import derive_seed
+from trajforge.errors import ConfigError, EndpointError, TrajforgeError
+from trajforge.schema import (
+    ClarifyingQuestion,
+    Finish,
+    HandOff,
+    Label,
+    LabelSource,
+    Reply,
+    Step,
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    UserMessage,
+)
+
+if TYPE_CHECKING:
+    from trajforge.agents.llm_client import ChatResult
+
+JUDGE: Final = "judge"
+JUDGE_ERROR: Final = "judge_error"
+DEFAULT_STEP_RUBRIC: Final = "step_v1"
+DEFAULT_TRAJECTORY_RUBRIC: Final = "trajectory_v1"
+Scope = Literal["step", "trajectory"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_FIELDS: dict[str, frozenset[str]] = {
+    "step": frozenset({"task", "tools", "history", "step", "step_index"}),
+    "trajectory": frozenset({"task", "tools", "transcript", "outcome"}),
+}
+_REQUIRED_KEYS = ("rubric", "version", "scope", "verdicts")
+CORRECTION: Final = (
+    "Your answer could not be used: {reason}. Reply again with exactly one JSON object and "
+    'nothing else: {{"score": <a number from 0 to 1>, "verdict": {verdicts}, '
+    '"rationale": "<one or two sentences>"}}'
+)
+
+
+class RubricError(ConfigError):
+    """A rubric file is missing or malformed."""
+
+
+class VerdictError(TrajforgeError):
+    """A judge's answer is not a usable verdict (``message`` says why, for the retry)."""
+
+
+# ---------------------------------------------------------------- rubrics
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A versioned prompt template for the judge (see the module docstring)."""
+
+    name: str
+    version: str
+    scope: Scope
+    verdicts: tuple[str, ...]
+    system: str
+    template: str
+    source: str = "<string>"
+
+    def render(self, values: Mapping[str, str]) -> str:
+        """The template with every placeholder replaced by its value."""
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.template)
+
+
+def parse_rubric(text: str, source: str = "<string>") -> Rubric:
+    """A rubric from a file's text: ``---`` front matter of ``key: value`` lines, then the body."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise RubricError("a rubric starts with a '---' front matter", file=source, line=1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise RubricError("the front matter has no closing '---'", file=source) from None
+    meta: dict[str, str] = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise RubricError(f"expected 'key: value', got {line!r}", file=source, line=number)
+        meta[key.strip()] = value.strip()
+    missing = [k for k in _REQUIRED_KEYS if not meta.get(k)]
+    if missing:
+        raise RubricError(f"the front matter lacks {', '.join(missing)}", file=source)
+    scope = meta["scope"]
+    if scope not in _FIELDS:
+        raise RubricError(f"scope must be step or trajectory, not {scope!r}", file=source)
+    body = "\n".join(lines[end + 1 :]).strip() + "\n"
+    unknown = sorted(set(_PLACEHOLDER.findall(body)) - _FIELDS[scope])
+    if unknown:
+        raise RubricError(
+            f"unknown placeholders for a {scope} rubric: {', '.join(unknown)}",
+            file=source,
+            hint=f"available: {', '.join(sorted(_FIELDS[scope]))}",
+        )
+    verdicts = tuple(v.strip().lower() for v in meta["verdicts"].split(",") if v.strip())
+    return Rubric(
+        name=meta["rubric"],
+        version=meta["version"],
+        scope=scope,  # type: ignore[arg-type]  # checked against _FIELDS above
+        verdicts=verdicts,
+        system=meta.get("system", ""),
+        template=body,
+        source=source,
+    )
+
+
+def builtin_rubrics() -> list[str]:
+    """The names of the rubrics shipped with trajforge (``step_v1``...)."""
+    folder = resources.files("trajforge.grade").joinpath("rubrics")
+    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".md"))
+
+
+def load_rubric(spec: str | Path) -> Rubric:
+    """A shipped rubric by name (``step_v1``) or a rubric file by path."""
+    path = Path(spec)
+    if path.suffix == ".md" or path.exists():
+        try:
+            return parse_rubric(path.read_text(encoding="utf-8"), str(path))
+        except OSError as exc:
+            raise RubricError(f"cannot read the rubric: {exc.strerror}", file=str(path)) from None
+    name = str(spec)
+    if name not in builtin_rubrics():
+        raise RubricError(
+            f"no rubric named {name!r}",
+            hint=f"shipped: {', '.join(builtin_rubrics())}; or give a .md file",
+        )
+    resource = resources.files("trajforge.grade").joinpath("rubrics", f"{name}.md")
+    return parse_rubric(resource.read_text(encoding="utf-8"), f"trajforge/grade/rubrics/{name}.md")
+
+
+# ---------------------------------------------------------------- what the judge reads
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" [... {len(text) - limit} more characters]"
+
+
+def _arguments(call: ToolCall) -> str:
+    if call.raw_arguments is not None:
+        return call.raw_arguments
+    return msgspec.json.encode(call.arguments).decode()
+
+
+def render_step(step: Step, index: int, *, limit: int = 2000) -> str:
+    """One step as the judge reads it: reasoning, actions, and what came back."""
+    lines = [f"[step {index}]"]
+    if step.reasoning:
+        lines.append(f"agent thinks: {_clip(step.reasoning, limit)}")
+    for action in step.actions:
+        if isinstance(action, ToolCall):
+            lines.append(f"agent calls {action.name}({_arguments(action)}) [id {action.id}]")
+        elif isinstance(action, Reply):
+            lines.append(f"agent says: {_clip(action.content, limit)}")
+        elif isinstance(action, ClarifyingQuestion):
+            lines.append(f"agent asks: {_clip(action.content, limit)}")
+        elif isinstance(action, HandOff):
+            lines.append(f"agent hands off to {action.target}: {_clip(action.content, limit)}")
+        elif isinstance(action, Finish):
+            state = "done" if action.completed else "not completed"
+            lines.append(f"agent finishes ({state}): {_clip(action.content, limit)}")
+    for observation in step.observations:
+        if isinstance(observation, ToolResult):
+            status = observation.status + (
+                f"/{observation.error_kind}" if observation.error_kind else ""
+            )
+            lines.append(
+                f"result of {observation.name or '?'} [id {observation.call_id}] ({status}): "
+                f"{_clip(observation.content, limit)}"
+            )
+        elif isinstance(observation, UserMessage):
+            lines.append(f"user: {_clip(observation.content, limit)}")
+    return "\n".join(lines)
+
+
+def render_tools(trajectory: Trajectory) -> str:
+    """The tools on offer, one line each (name, description, parameter names)."""
+    if not trajectory.tools:
+        return "(none)"
+    lines = []
+    for tool in trajectory.tools:
+        params = sorted((tool.parameters or {}).get("properties", {}))
+        description = (tool.description or "").strip().splitlines()
+        summary = description[0] if description else ""
+        lines.append(f"- {tool.name}({', '.join(params)}): {summary}".rstrip(": "))
+    return "\n".join(lines)
+
+
+def material(
+    trajectory: Trajectory, scope: Scope, step: int | None = None, *, limit: int = 2000
+) -> dict[str, str]:
+    """The placeholder values for a rubric of ``scope`` (``step``: the step's index)."""
+    task = trajectory.task.instruction or "(no instruction recorded)"
+    if trajectory.system_prompt:
+        task = f"{task}\n\n(The agent's system prompt: {_clip(trajectory.system_prompt, limit)})"
+    values = {"task": task, "tools": render_tools(trajectory)}
+    steps = trajectory.steps
+    if scope == "trajectory":
+        transcript = "\n\n".join(render_step(s, i, limit=limit) for i, s in enumerate(steps))
+        values["transcript"] = transcript or "(no steps)"
+        values["outcome"] = trajectory.outcome.status
+        return values
+    assert step is not None, "a step rubric needs the step's index"
+    history = "\n\n".join(render_step(s, i, limit=limit) for i, s in enumerate(steps[:step]))
+    values["history"] = history or "(nothing yet: this is the first step)"
+    values["step"] = render_step(steps[step], step, limit=limit)
+    values["step_index"] = str(step)
+    return values
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+class Verdict(msgspec.Struct, frozen=True):
+    """A usable verdict."""
+
+    score: float
+    verdict: str
+    rationale: str
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    decoder = json.JSONDecoder()
+    for candidate in candidates:
+        for start in (i for i, ch in enumerate(candidate) if ch == "{"):
+            try:
+                value, _ = decoder.raw_decode(candidate, start)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def parse_verdict(text: str, verdicts: Sequence[str]) -> Verdict:
+    """The verdict in a judge's answer; raises VerdictError saying what is wrong."""
+    if not text.strip():
+        raise VerdictError("the answer was empty")
+    data = _json_object(text)
+    if data is None:
+        raise VerdictError("it contains no JSON object")
+    score = data.get("score")
+    if isinstance(score, str):  # "0.8": a number in quotes is still a number
+        with contextlib.suppress(ValueError):
+            score = float(score.strip())
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        raise VerdictError('"score" must be a number from 0 to 1')
+    if not 0.0 <= score <= 1.0:
+        raise VerdictError(f'"score" is {score:g}, outside 0 to 1')
+    verdict = data.get("verdict")
+    if not isinstance(verdict, str) or verdict.strip().lower() not in verdicts:
+        raise VerdictError(f'"verdict" must be one of {", ".join(verdicts)}, not {verdict!r}')
+    rationale = data.get("rationale")
+    if not isinstance(rationale, str) or not rationale.strip():
+        raise VerdictError('"rationale" must be a non-empty string')
+    return Verdict(score=float(score), verdict=verdict.strip().lower(), rationale=rationale.strip())
+
+
+# ---------------------------------------------------------------- the judge
+
+
+class ChatLike(Protocol):
+    """What the judge needs of ``agents.llm_client.ChatClient``."""
+
+    model: str
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        **sampling: Any,
+    ) -> ChatResult: ...
+
+
+@dataclass
+class JudgeStats:
+    """Counters over a judge's lifetime."""
+
+    verdicts: int = 0
+    retries: int = 0
+    errors: int = 0
+
+
+@dataclass
+class _Outcome:
+    verdict: Verdict | None
+    attempts: int
+    reason: str = ""
+    raw: str = ""
+    kind: str = "unparseable"
+    model: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def _rubric(spec: Rubric | str | Path | None, scope: Scope) -> Rubric | None:
+    if spec is None:
+        return None
+    rubric = spec if isinstance(spec, Rubric) else load_rubric(spec)
+    if rubric.scope != scope:
+        raise RubricError(
+            f"rubric {rubric.version} has scope {rubric.scope}, expected {scope}",
+            file=rubric.source,
+        )
+    return rubric
+
+
+class Judge:
+    """Grades trajectories and their steps with rubrics over a chat endpoint.
+
+    ``step_rubric`` / ``trajectory_rubric``: a :class:`Rubric`, a shipped rubric's name or a
+    file; None skips that scope. ``concurrency``: requests in flight at once. ``max_attempts``:
+    requests per verdict, the first included. ``sampling``: extra request options (temperature 0
+    by default; a per-request ``seed`` is derived unless given or ``send_seed`` is off).
+    ``json_mode`` asks for ``response_format={"type": "json_object"}`` (not every server has it).
+    ``limit``: characters shown of any one text (a tool result, a message) before it is clipped.
+    """
+
+    def __init__(
+        self,
+        client: ChatLike,
+        *,
+        step_rubric: Rubric | str | Path | None = DEFAULT_STEP_RUBRIC,
+        trajectory_rubric: Rubric | str | Path | None = DEFAULT_TRAJECTORY_RUBRIC,
+        concurrency: int = 8,
+        max_attempts: int = 3,
+        sampling: Mapping[str, Any] | None = None,
+        send_seed: bool = True,
+        json_mode: bool = False,
+        limit: int = 2000,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be >= 1, not {concurrency}")
+        if max_attempts < 1:
+            raise ConfigError(f"max_attempts must be >= 1, not {max_attempts}")
+        self.client = client
+        self.step_rubric = _rubric(step_rubric, "step")
+        self.trajectory_rubric = _rubric(trajectory_rubric, "trajectory")
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.sampling: dict[str, Any] = {"temperature": 0.0, **(sampling or {})}
+        if json_mode:
+            self.sampling.setdefault("response_format", {"type": "json_object"})
+        self.send_seed = send_seed
+        self.limit = limit
+        self.stats = JudgeStats()
+        self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    @property
+    def model(self) -> str:
+        """The model the judge asks (the label's source id)."""
+        return self.client.model
+
+    def source(self, rubric: Rubric) -> LabelSource:
+        """The source of this judge's labels under ``rubric``."""
+        return LabelSource(kind="judge", id=self.model, version=rubric.version)
+
+    def _limit(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop not in self._limits:
+            self._limits = {loop: asyncio.Semaphore(self.concurrency)}
+        return self._limits[loop]
+
+    # -- one verdict ---------------------------------------------------------------------------
+
+    async def _ask(self, rubric: Rubric, values: Mapping[str, str], key: str) -> _Outcome:
+        messages: list[dict[str, Any]] = []
+        if rubric.system:
+            messages.append({"role": "system", "content": rubric.system})
+        messages.append({"role": "user", "content": rubric.render(values)})
+        sampling = dict(self.sampling)
+        if self.send_seed and "seed" not in sampling:
+            sampling["seed"] = derive_seed("judge", rubric.version, key) % 2**31
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        quoted = ", ".join(f'"{v}"' for v in rubric.verdicts)
+        outcome = _Outcome(verdict=None, attempts=0, usage=usage)
+        for attempt in range(1, self.max_attempts + 1):
+            outcome.attempts = attempt
+            try:
+                async with self._limit():
+                    result = await self.client.complete(messages, **sampling)
+            except EndpointError as exc:
+                outcome.kind, outcome.reason = "endpoint", str(exc)
+                return outcome
+            outcome.model = result.model
+            usage["prompt_tokens"] += result.usage.prompt_tokens or 0
+            usage["completion_tokens"] += result.usage.completion_tokens or 0
+            content = result.message.get("content")
+            outcome.raw = content if isinstance(content, str) else ""
+            try:
+                if result.finish_reason == "length":
+                    raise VerdictError("the answer was cut off at the token limit; be brief")
+                outcome.verdict = parse_verdict(outcome.raw, rubric.verdicts)
+            except VerdictError as exc:
+                outcome.reason = exc.message
+                if attempt < self.max_attempts:
+                    self.stats.retries += 1
+                    messages.append({"role": "assistant", "content": outcome.raw})
+                    correction = CORRECTION.format(reason=exc.message, verdicts=quoted)
+                    messages.append({"role": "user", "content": correction})
+                continue
+            return outcome
+        return outcome
+
+    def _label(self, rubric: Rubric, outcome: _Outcome, target: str | None) -> Label:
+        details: dict[str, Any] = {"rubric": rubric.name, "attempts": outcome.attempts}
+        if outcome.model and outcome.model != self.model:
+            details["served_by"] = outcome.model
+        details.update({k: v for k, v in outcome.usage.items() if v})
+        verdict = outcome.verdict
+        if verdict is not None:
+            self.stats.verdicts += 1
+            return Label(
+                name=JUDGE,
+                source=self.source(rubric),
+                value=verdict.score,
+                grade=verdict.verdict,
+                rationale=verdict.rationale,
+                target=target,
+                details=details,
+            )
+        self.stats.errors += 1
+        details["error"] = outcome.kind
+        if outcome.raw:
+            details["raw"] = outcome.raw[:1000]
+        why = (
+            f"the endpoint failed: {outcome.reason}"
+            if outcome.kind == "endpoint"
+            else f"no usable verdict after {outcome.attempts} attempts: {outcome.reason}"
+        )
+        return Label(
+            name=JUDGE_ERROR,
+            source=self.source(rubric),
+            grade="error",
+            rationale=why,
+            target=target,
+            details=details,
+        )
+
+    # -- public --------------------------------------------------------------------------------
+
+    async def grade_trajectory(self, trajectory: Trajectory) -> Label:
+        """The trajectory rubric's label (``judge`` or ``judge_error``) for a whole trajectory."""
+        rubric = self.trajectory_rubric
+        if rubric is None:
+            raise ConfigError("this judge has no trajectory rubric")
+        values = material(trajectory, "trajectory", limit=self.limit)
+        return self._label(rubric, await self._ask(rubric, values, trajectory.id), None)
+
+    async def grade_step(self, trajectory: Trajectory, index: int) -> Label:
+        """The step rubric's label (``judge`` or ``judge_error``) for step ``index``."""
+        rubric = self.step_rubric
+        if rubric is None:
+            raise ConfigError("this judge has no step rubric")
+        values = material(trajectory, "step", index, limit=self.limit)
+        outcome = await self._ask(rubric, values, f"{trajectory.id}\x1f{index}")
+        return self._label(rubric, outcome, f"steps[{index}]")
+
+    async def annotate(self, trajectory: Trajectory) -> Trajectory:
+        """A copy of ``trajectory`` with this judge's labels (earlier ones of its sources
+        replaced): one per step with a step rubric, one on the trajectory with a trajectory
+        rubric. Requests run concurrently, up to the judge's limit."""
+        steps_rubric = self.step_rubric
+        count = len(trajectory.steps) if steps_rubric is not None else 0
+        jobs = [self.grade_step(trajectory, k) for k in range(count)]
+        if self.trajectory_rubric is not None:
+            jobs.append(self.grade_trajectory(trajectory))
+        labels = await asyncio.gather(*jobs)
+        own = [self.source(r) for r in (self.step_rubric, self.trajectory_rubric) if r]
+        steps = []
+        for k, step in enumerate(trajectory.steps):
+            kept = [x for x in step.labels if not _is_own(x, own)]
+            if k < count:
+                kept.append(labels[k])
+            steps.append(msgspec.structs.replace(step, labels=kept))
+        kept = [x for x in trajectory.labels if not _is_own(x, own)]
+        kept.extend(labels[count:])
+        return msgspec.structs.replace(trajectory, steps=steps, labels=kept)
+
+    async def annotate_all(self, trajectories: Iterable[Trajectory]) -> list[Trajectory]:
+        """:meth:`annotate` for several trajectories at once, in order."""
+        return list(await asyncio.gather(*(self.annotate(t) for t in trajectories)))
+
+    async def aclose(self) -> None:
+        """Close the client's connections in the running loop (if it can be closed)."""
+        close = getattr(self.client, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _is_own(label: Label, sources: list[LabelSource]) -> bool:
+    return label.name in (JUDGE, JUDGE_ERROR) and label.source in sources
+
+
+def judge_stream(
+    trajectories: Iterable[Trajectory], judge: Judge, *, window: int = 32
+) -> Iterator[Trajectory]:
+    """Annotate a stream with ``judge`` from synchronous code, ``window`` trajectories at a time
+    (their requests share the judge's concurrency limit), yielding in input order."""
+    if window < 1:
+        raise ConfigError(f"window must be >= 1, not {window}")
+    with asyncio.Runner() as runner:
+        batch: list[Trajectory] = []
+        try:
+            for trajectory in trajectories:
+                batch.append(trajectory)
+                if len(batch) >= window:
+                    yield from runner.run(judge.annotate_all(batch))
+                    batch = []
+            if batch:
+                yield from runner.run(judge.annotate_all(batch))
+        finally:
+            runner.run(judge.aclose())
