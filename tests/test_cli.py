@@ -203,3 +203,40 @@ def test_verify_flags_an_edited_observation_at_its_step(tmp_path: Path) -> None:
         if any(label["source"]["kind"] == "replay" for label in step.get("labels", []))
     ]
     assert flagged == [(1, 1)]
+
+
+def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    assert (
+        run(
+            "generate", "--env", "dataops", "--tasks", "4", "--mistakes", "0.3", "--out", str(gen)
+        ).returncode
+        == 0
+    )
+    weights = tmp_path / "w.toml"
+    weights.write_text("[weights]\noutcome = 1.0\nefficiency = 0.0\n")
+    result = run(
+        "grade",
+        str(gen),
+        "--out",
+        str(tmp_path / "g.jsonl"),
+        "--rollouts",
+        "2",
+        "--weights",
+        str(weights),
+    )
+    assert result.returncode == 0, result.stderr
+    graded = [json.loads(x) for x in (tmp_path / "g.jsonl").read_text().splitlines()]
+    assert len(graded) == 4
+    for record in graded:
+        (score,) = [label for label in record["labels"] if label["name"] == "score"]
+        assert 0.0 <= score["value"] <= 1.0
+        process = [
+            lb for s in record["steps"] for lb in s.get("labels", []) if lb["name"] == "process"
+        ]
+        assert len(process) == len(record["steps"])
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[weights]\noutcome = -1\n")
+    refused = run("grade", str(gen), "--out", str(tmp_path / "x.jsonl"), "--weights", str(bad))
+    assert refused.returncode == 1
+    assert "weights.outcome" in refused.stderr

@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import sys
+import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,8 @@ from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
+from trajforge.grade import grade_rules, load_weights, score_trajectory, select_rules
+from trajforge.grade.process import label_stream
 from trajforge.io import (
     BadRecord,
     Quarantine,
@@ -217,18 +220,35 @@ def demo(
         "out/demo"
     ),
 ) -> None:
-    """Run the main job end to end offline: generate, inspect, export, import."""
+    """Run the main job end to end offline: generate, verify, grade, export, import."""
     generated = out_dir / "generated"
     shutil.rmtree(generated, ignore_errors=True)
     out.rule("1. generate: every environment, its expert, 15% mistakes, flaky tools")
     _run_generation(demo_spec(), generated)
     out.rule("2. statistics")
     stats(str(generated), as_json=False)
-    out.rule("3. one trajectory, step by step")
-    head(str(generated), n=1, trajectory_id=None, as_json=False, max_chars=300)
-    out.rule("4. export for SFT as OpenAI chat records with tool calls")
+    out.rule("3. verify: schemas, call/result pairing, replay in the environment, outcomes")
+    verified = out_dir / "verified.jsonl.zst"
+    verify(str(generated), str(verified), replay=True, workers=1, quarantine=None)
+    out.rule("4. grade: rule labels on every step and a score per trajectory")
+    graded = out_dir / "graded.jsonl.zst"
+    grade(
+        str(verified),
+        str(graded),
+        rules="all",
+        rollouts=0,
+        rollout_mistakes=0.1,
+        judge=None,
+        judge_model="default",
+        weights=None,
+        workers=1,
+        seed=0,
+    )
+    out.rule("5. one graded trajectory, step by step")
+    head(str(graded), n=1, trajectory_id=None, as_json=False, max_chars=300)
+    out.rule("6. export for SFT as OpenAI chat records with tool calls")
     convert(
-        str(generated),
+        str(graded),
         str(out_dir / "sft_chats.jsonl"),
         from_format="trajforge",
         to_format="openai",
@@ -236,7 +256,7 @@ def demo(
         quarantine=None,
         strict=True,
     )
-    out.rule("5. import OpenAI chat records (the bundled example) to Parquet")
+    out.rule("7. import OpenAI chat records (the bundled example) to Parquet")
     convert(
         str(example_path()),
         str(out_dir / "imported.parquet"),
@@ -351,6 +371,72 @@ def verify(
     out.print(f"wrote {result.count:,} annotated trajectories to {dest}")
     if sink.count:
         err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+
+
+@app.command()
+def grade(
+    source: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    dest: Annotated[str, typer.Option("--out", help="Where to write the graded trajectories.")],
+    rules: Annotated[
+        str, typer.Option(help="'all', 'none' or comma-separated rule names.")
+    ] = "all",
+    rollouts: Annotated[
+        int, typer.Option(help="Monte-Carlo continuations per step (0: off).", min=0)
+    ] = 0,
+    rollout_mistakes: Annotated[
+        float, typer.Option(help="Mistake rate of the rollout expert.", min=0, max=1)
+    ] = 0.1,
+    judge: Annotated[
+        str | None, typer.Option("--judge", help="OpenAI-compatible URL of a judge model.")
+    ] = None,
+    judge_model: Annotated[str, typer.Option(help="The judge model's name.")] = "default",
+    weights: Annotated[Path | None, typer.Option(help="TOML file with score weights.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes for rollouts.", min=1)] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
+) -> None:
+    """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
+    if rules != "none":
+        select_rules(rules)  # unknown names fail here, before any work
+    score_weights = load_weights(_read_toml(weights), file=str(weights)) if weights else None
+    summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
+    stream: Iterator[Trajectory] = read_trajectories(source)
+    if rules != "none":
+        stream = (grade_rules(t, rules=rules) for t in stream)
+    if rollouts:
+        stream = label_stream(
+            stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers
+        )
+    if judge:
+        stream = _judged(stream, judge, judge_model)
+    scored = (score_trajectory(t, score_weights) for t in stream)
+    result = write_trajectories(dest, summary.watch(scored))
+    out.print(label_table(summary, title=f"grades of {source}"))
+    out.print(f"wrote {result.count:,} graded trajectories to {dest}")
+
+
+def _judged(stream: Iterator[Trajectory], url: str, model: str) -> Iterator[Trajectory]:
+    try:
+        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415 - optional extra
+        from trajforge.grade.judge import Judge, judge_stream  # noqa: PLC0415
+    except ImportError:
+        raise ConfigError(
+            "the LLM judge needs the 'llm' extra", hint="pip install 'trajforge[llm]'"
+        ) from None
+    return judge_stream(stream, Judge(ChatClient(url, model)))
+
+
+def _read_toml(path: Path | None) -> dict[str, Any] | None:
+    """The score weights of a TOML file (a [weights] table, or the whole file)."""
+    if path is None:
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the weights: {exc}", file=str(path)) from None
+    weights = data.get("weights", data)  # a [weights] table, or the whole file
+    if not isinstance(weights, dict):
+        raise ConfigError("weights must be a table", file=str(path), path="weights")
+    return weights
 
 
 def _run_generation(spec: RunSpec, out_dir: Path) -> None:

@@ -1,0 +1,141 @@
+"""Corrected call: the agent made a call, then settled on the same call with one argument
+changed, nothing having changed in between, and the first value looks wrong."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from trajforge.grade.rules.base import Finding, Rule
+from trajforge.grade.rules.context import CallView, RuleContext
+
+#: Identifiers inside free text (SQL, messages).
+IDENTIFIER = re.compile(r"(?<![\w@.-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]*[A-Za-z0-9]")
+#: ISO dates and date-times.
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+#: How far (in days) from every date in sight a date must be to look wrong by itself.
+FAR_DAYS = 31
+
+
+def later_same_tool(ctx: RuleContext, view: CallView) -> tuple[CallView | None, CallView | None]:
+    """The next call of the same tool with other arguments, and the one the agent settled on
+    (the last before the state changed; the last that succeeded, if any did)."""
+    same: list[CallView] = []
+    for other in ctx.calls:
+        if (other.step, other.index) <= (view.step, view.index):
+            continue
+        if other.step > view.step and not ctx.unchanged(view.step, other.step - 1):
+            break
+        if other.call.name == view.call.name:
+            same.append(other)
+    good = [c for c in same if c.ok and not ctx.unreliable(c)]
+    following = next((c for c in same if c.key != view.key), None)
+    final = (good or same)[-1] if same else None
+    return following, final
+
+
+def _enum(ctx: RuleContext, tool: str, key: str) -> list[Any]:
+    spec = ctx.tools.get(tool)
+    params = spec.parameters if spec is not None and spec.parameters else {}
+    prop = params.get("properties", {}).get(key, {})
+    enum = prop.get("enum") if isinstance(prop, dict) else None
+    return enum if isinstance(enum, list) else []
+
+
+def _date(value: str) -> date | None:
+    m = ISO_DATE.match(value)
+    if m is None:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _suspect_date(ctx: RuleContext, view: CallView, key: str, old: str, new: Any) -> str | None:
+    """Dates are worked out (next week, the day after), so quoting is not required; a date looks
+    wrong when the one settled on was stated and it was not, or when it is far from every date
+    in sight."""
+    if ctx.mentioned(old, view.step):
+        return None
+    if isinstance(new, str) and ctx.mentioned(new, view.step):
+        return f"{key} was {old!r}, not the {new!r} the conversation states"
+    day = _date(old)
+    known = [d for d in (_date(s) for s in ctx.iso_dates(view.step)) if d is not None]
+    if day is None:
+        return f"{key}={old!r} is not a valid date"
+    if known and min(abs((day - d).days) for d in known) > FAR_DAYS:
+        return f"{key}={old!r} is more than {FAR_DAYS} days from every date in the conversation"
+    return None
+
+
+def suspect(
+    ctx: RuleContext, view: CallView, key: str, old: Any, new: Any, *, final: bool
+) -> str | None:
+    """Why the first value of a changed argument looks wrong, or None if it looks deliberate.
+
+    A flipped flag or choice counts only against the value the agent settled on (``final``):
+    against the next call alone it could as well be the next call that is wrong.
+    """
+    if old is None:
+        return f"{key} was left out" if key in ctx.required(view.call.name) else None
+    if isinstance(old, bool) or old in _enum(ctx, view.call.name, key):
+        return f"{key} was {old!r}, then settled on {new!r}" if final else None
+    if isinstance(old, list) and isinstance(new, list) and old == new[: len(old)]:
+        return f"{key} lacked {new[len(old) :]!r}"
+    if isinstance(old, str) and ISO_DATE.match(old):
+        return _suspect_date(ctx, view, key, old, new)
+    if isinstance(old, str) and any(c.isspace() for c in old.strip()):
+        inside = IDENTIFIER.findall(old)
+        unknown = [t for t in inside if not ctx.mentioned(t, view.step)]
+        if unknown:
+            return f"{key} mentions {', '.join(unknown)}, found nowhere in the task or results"
+        if inside or ctx.mentioned(old, view.step):
+            return None
+        return f"{key}={old!r} appears nowhere in the task or the results so far"
+    if isinstance(old, str | int | float) and not ctx.mentioned(old, view.step):
+        return f"{key}={old!r} appears nowhere in the task or the results so far ({new!r} after)"
+    return None
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    """Label each call the agent replaced by the same tool with one argument changed (compared
+    with the next call of the tool and with the one it settled on)."""
+    found = []
+    for view in ctx.calls:
+        following, final = later_same_tool(ctx, view)
+        candidates = [final] if following is final else [final, following]
+        for fix in (c for c in candidates if c is not None):
+            if fix.key == view.key:
+                continue
+            old, new = view.call.arguments, fix.call.arguments
+            changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+            if len(changed) != 1:
+                continue  # several things changed: a new question, not a correction
+            key = changed[0]
+            why = suspect(ctx, view, key, old.get(key), new.get(key), final=fix is final)
+            if why is not None:
+                found.append(
+                    RULE.find(
+                        view.step,
+                        "wrong-argument",
+                        f"{view.call.name} was made again at step {fix.step} with {key} "
+                        f"changed: {why}",
+                        target=f"{view.target}.arguments.{key}",
+                        corrected_at=fix.step,
+                        argument=key,
+                    )
+                )
+                break
+    return found
+
+
+RULE = Rule(
+    name="corrected_call",
+    version="1",
+    description="A call the agent replaced, nothing having changed in between, by the same tool "
+    "with one argument changed, where the first value looks wrong (left out, flipped, cut "
+    "short, a wrong date, or found nowhere in the conversation).",
+    check=check,
+)

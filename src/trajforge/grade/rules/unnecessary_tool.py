@@ -1,0 +1,80 @@
+"""Unnecessary tool use: a lookup the task did not call for and whose answer the agent never
+used."""
+
+from __future__ import annotations
+
+from trajforge.grade.rules.base import Finding, Rule
+from trajforge.grade.rules.context import CallView, RuleContext, related, scalars
+from trajforge.grade.rules.expected import exact
+from trajforge.grade.rules.missing_tool import VERIFY
+from trajforge.grade.rules.usage import needed_calls, telling
+
+
+def _rechecks(ctx: RuleContext, view: CallView) -> bool:
+    """Whether the call re-reads something after a change (verifying the change)."""
+    return any(
+        c.key == view.key and c.step < view.step and not ctx.unchanged(c.step, view.step - 1)
+        for c in ctx.calls
+    )
+
+
+def _follows_lead(ctx: RuleContext, view: CallView) -> bool:
+    """Whether the call checks one of several candidates an earlier result named (looking at
+    each order a list showed until the right one turns up is searching, not waste)."""
+    leads = [
+        v
+        for v in scalars(view.call.arguments)
+        if isinstance(v, str) and ctx.mentioned(v, view.step) and ctx.result_mentions(v, view.step)
+    ]
+    return bool(leads) and any(
+        c.call.name == view.call.name and (c.step, c.index) > (view.step, view.index)
+        for c in ctx.calls
+    )
+
+
+def _expected(ctx: RuleContext, view: CallView) -> bool:
+    return any(exact(view.call, e) for e in ctx.trajectory.task.expected_actions)
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    """Label each read-only call that is not expected, not a re-check, and whose result (or,
+    when it failed, whose retry) the agent did without."""
+    candidates = [
+        view
+        for view in ctx.calls
+        if ctx.is_read_only(view.call.name)
+        and not VERIFY.search(view.call.name)
+        and not _expected(ctx, view)
+        and not _rechecks(ctx, view)
+        and not _follows_lead(ctx, view)
+    ]
+    if not candidates:
+        return []
+    needed = needed_calls(ctx) if any(v.ok and telling(v) for v in candidates) else set()
+    found = []
+    for view in candidates:
+        if view.failed or ctx.unreliable(view):
+            nxt = next((c for c in ctx.calls if (c.step, c.index) > (view.step, view.index)), None)
+            if view.error_kind == "permanent" or (nxt is not None and related(view, nxt)):
+                continue
+            why = f"{view.call.name} came back {view.status} and the agent did without it"
+        elif view.ok:
+            if (view.step, view.index) in needed or not telling(view):
+                continue
+            why = (
+                f"nothing {view.call.name} returned was used that the agent did not also have "
+                "from elsewhere"
+            )
+        else:
+            continue
+        found.append(RULE.find(view.step, "unnecessary-tool", why, target=view.target))
+    return found
+
+
+RULE = Rule(
+    name="unnecessary_tool",
+    version="1",
+    description="A read-only call that the task's expected actions do not include and whose "
+    "result nothing afterwards uses (re-checks after a change excepted).",
+    check=check,
+)

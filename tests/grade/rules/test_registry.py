@@ -1,0 +1,128 @@
+"""The rule registry and grade_rules: selection, idempotence, what labels carry, and that the
+generator's own labels (the ground truth) are never read."""
+
+from __future__ import annotations
+
+import pickle
+
+import msgspec
+import pytest
+
+from tests.envs.toy_env import CounterEnv
+from tests.grade.rules.build import Build
+from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.errors import ConfigError
+from trajforge.grade.rules import RULES, RuleGrader, environment_for, grade_rules, select_rules
+from trajforge.schema import Label, LabelSource, Provenance, Trajectory
+
+
+def sample() -> Trajectory:
+    t = Build("Cancel W1001.").call("get_order", {"status": "pending"}, order_id="W1001")
+    t.call("get_order", {"status": "pending"}, order_id="W1001")
+    t.error("cancel_order", "no such order", order_id="W1009")
+    t.call("cancel_order", changes=True, order_id="W1001").finish("Cancelled W1001 for $12.")
+    return t.build(status="success", optimal=3)
+
+
+def test_every_rule_is_listed_once_with_a_version_and_description() -> None:
+    assert len(RULES) == 13
+    for name, rule in RULES.items():
+        assert rule.name == name
+        assert rule.version
+        assert rule.description
+    assert [r.name for r in select_rules("all")] == list(RULES)
+    assert [r.name for r in select_rules(None)] == list(RULES)
+    assert [r.name for r in select_rules("looping, redundant_call")] == [
+        "looping",
+        "redundant_call",
+    ]
+    with pytest.raises(ConfigError, match="unknown rule: nope") as error:
+        select_rules(["redundant_call", "nope"])
+    assert error.value.hint is not None
+    assert "redundant_call" in error.value.hint
+
+
+def test_labels_say_who_gave_them_and_why() -> None:
+    graded = grade_rules(sample())
+    labels = [lb for step in graded.steps for lb in step.labels] + graded.labels
+    assert {lb.name for lb in labels} >= {
+        "redundant_call",
+        "invalid_call",
+        "corrected_call",
+        "unsupported_claim",
+        "efficiency",
+        "recovery",
+    }
+    for label in labels:
+        assert label.source == LabelSource(kind="rule", id=label.name, version="1")
+        assert label.rationale
+        assert label.grade
+        assert label.value is not None
+        assert 0.0 <= label.value <= 1.0
+
+
+def test_grading_again_changes_nothing_and_other_labels_stay() -> None:
+    theirs = Label(name="judge_score", source=LabelSource(kind="judge", id="m"), value=0.7)
+    original = sample()
+    original.steps[0].labels.append(theirs)
+    before = msgspec.json.encode(original)
+    once = grade_rules(original)
+    assert msgspec.json.encode(original) == before  # the input is not modified
+    twice = grade_rules(once)
+    assert msgspec.json.encode(twice) == msgspec.json.encode(once)
+    assert theirs in twice.steps[0].labels
+    only = grade_rules(once, rules=["looping"])  # other rules' labels are kept as they were
+    assert msgspec.json.encode(only) == msgspec.json.encode(once)
+
+
+def test_the_generators_ground_truth_is_never_read() -> None:
+    plain = sample()
+    marked = msgspec.structs.replace(
+        plain,
+        steps=[
+            msgspec.structs.replace(
+                step,
+                labels=[
+                    Label(
+                        name="injected_mistake",
+                        source=LabelSource(kind="generator", id="mistakes"),
+                        grade="redundant_call",
+                        details={"kind": "redundant_call"},
+                    )
+                ],
+            )
+            for step in plain.steps
+        ],
+        provenance=Provenance(stages=[]),
+        labels=[Label(name="budget_exceeded", source=LabelSource(kind="generator"))],
+    )
+
+    def rule_labels(t: Trajectory) -> list[list[Label]]:
+        return [[lb for lb in s.labels if lb.source.kind == "rule"] for s in t.steps]
+
+    assert rule_labels(grade_rules(marked)) == rule_labels(grade_rules(plain))
+
+
+def test_the_environment_comes_from_the_argument_or_the_task() -> None:
+    t = sample()
+    assert environment_for(t) is None  # the task names no environment
+    assert isinstance(environment_for(t, CounterEnv), CounterEnv)
+    env = CounterEnv()
+    assert environment_for(t, env) is env
+    named = msgspec.structs.replace(t, task=msgspec.structs.replace(t.task, environment="support"))
+    assert isinstance(environment_for(named), ENVIRONMENTS["support"])
+    with pytest.raises(ConfigError, match="unknown environment"):
+        environment_for(t, "atlantis")
+
+
+def test_a_rule_grader_checks_its_rules_once_and_travels_to_workers() -> None:
+    grader = RuleGrader("redundant_call,invalid_call")
+    copy = pickle.loads(pickle.dumps(grader))
+    trajectories = [sample(), sample()]
+    graded = list(copy.stream(trajectories))
+    assert [msgspec.json.encode(t) for t in graded] == [
+        msgspec.json.encode(grade_rules(t, rules=["redundant_call", "invalid_call"]))
+        for t in trajectories
+    ]
+    with pytest.raises(ConfigError):
+        RuleGrader("nope")
