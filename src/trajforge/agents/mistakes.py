@@ -217,6 +217,7 @@ class MistakeInjector:
 
     def _unnecessary_tool(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
         used = {a.name for s in steps for a in s.actions if isinstance(a, ToolCall)}
+        used |= {a.name for a in decision.actions if isinstance(a, ToolCall)}  # needed next
         candidates = [
             t.name
             for t in self.tools.values()
@@ -298,8 +299,11 @@ def _required(spec: ToolSpec | None) -> list[str]:
 
 def _last_ok_call(steps: Sequence[Step]) -> ToolCall | None:
     for step in reversed(steps):
+        faulted = {f.call_id for f in step.faults}  # re-querying doubtful data is no mistake
         ok = {
-            o.call_id for o in step.observations if isinstance(o, ToolResult) and o.status == "ok"
+            o.call_id
+            for o in step.observations
+            if isinstance(o, ToolResult) and o.status == "ok" and o.call_id not in faulted
         }
         for action in step.actions:
             if isinstance(action, ToolCall) and action.id in ok:

@@ -28,12 +28,12 @@ from trajforge.envs.support.world import DEFAULT_REFUND_LIMIT_CENTS
 from trajforge.schema import (
     ClarifyingQuestion,
     Reply,
-    Step,
     ToolCall,
     ToolResult,
     Trajectory,
     UserMessage,
 )
+from trajforge.schema.steps import results_by_action
 
 VERIFY_FIRST: Final = PolicyRule(
     name="verify_identity_first",
@@ -87,23 +87,6 @@ def is_yes(text: str) -> bool:
 
 def _clean(value: Any) -> str:
     return str(value).strip().lstrip("#").upper()
-
-
-def _results_by_action(step: Step) -> dict[int, ToolResult]:
-    """Pair each tool call of a step with its result (by call id, else by position)."""
-    results = [o for o in step.observations if isinstance(o, ToolResult)]
-    by_id = {r.call_id: r for r in results if r.call_id is not None}
-    unpaired = iter([r for r in results if r.call_id is None])
-    paired: dict[int, ToolResult] = {}
-    for index, action in enumerate(step.actions):
-        if not isinstance(action, ToolCall):
-            continue
-        result = by_id.get(action.id) if action.id is not None else None
-        if result is None:
-            result = next(unpaired, None)
-        if result is not None:
-            paired[index] = result
-    return paired
 
 
 class _Checker:
@@ -214,7 +197,7 @@ def find_violations(trajectory: Trajectory, world: SupportState | None = None) -
     confirmed = False
     asked = False
     for s, step in enumerate(trajectory.steps):
-        results = _results_by_action(step)
+        results = results_by_action(step)
         changed = False
         for a, action in enumerate(step.actions):
             if isinstance(action, ClarifyingQuestion | Reply):

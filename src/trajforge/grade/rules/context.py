@@ -20,13 +20,13 @@ from trajforge.schema import (
     Finish,
     HandOff,
     Reply,
-    Step,
     ToolCall,
     ToolResult,
     ToolSpec,
     Trajectory,
     UserMessage,
 )
+from trajforge.schema.steps import results_by_action
 
 T = TypeVar("T")
 #: Error kinds of faults the environment injected (the agent's arguments were fine).
@@ -80,23 +80,6 @@ class CallView:
         return f"steps[{self.step}].actions[{self.index}]"
 
 
-def pair_results(step: Step) -> dict[int, ToolResult]:
-    """Each tool call of a step (by action index) paired with its result: by id, else in order."""
-    results = [o for o in step.observations if isinstance(o, ToolResult)]
-    by_id = {r.call_id: r for r in results if r.call_id is not None}
-    unpaired = iter([r for r in results if r.call_id is None])
-    paired: dict[int, ToolResult] = {}
-    for index, action in enumerate(step.actions):
-        if not isinstance(action, ToolCall):
-            continue
-        result = by_id.get(action.id) if action.id is not None else None
-        if result is None:
-            result = next(unpaired, None)
-        if result is not None:
-            paired[index] = result
-    return paired
-
-
 def decode_json(text: str) -> Any:
     """A JSON value from text, or ``None`` when the text is not JSON."""
     try:
@@ -144,7 +127,7 @@ class RuleContext:
         self.calls: list[CallView] = []
         self.step_calls: list[list[CallView]] = []
         for s, step in enumerate(self.steps):
-            paired = pair_results(step)
+            paired = results_by_action(step)
             here = [
                 CallView(s, i, a, paired.get(i))
                 for i, a in enumerate(step.actions)
