@@ -14,7 +14,6 @@ answer to the same question. An empty answer becomes ``I don't know.``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -23,13 +22,6 @@ from trajforge.agents.users import DONT_KNOW, ScriptedUser
 from trajforge.envs.base import derive_seed
 from trajforge.schema import Task
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    _WORD.findall(
-        "a an and are can could do for i is it me my of on or please the to you your what which "
-        "with this that have has be"
-    )
-)
 MIN_SECRET_LENGTH: Final = 4
 USER_SYSTEM_PROMPT: Final = """\
 You are role-playing a customer talking to an assistant. Stay in character and write only what \
@@ -51,10 +43,6 @@ _CONFIRM_WITH = (
     "want instead."
 )
 _CONFIRM_WITHOUT = "say yes if it matches what you asked for, otherwise decline."
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
 class LLMUser:
@@ -79,10 +67,6 @@ class LLMUser:
         self.send_seed = send_seed
         descriptions = dict(key_descriptions or {})
         self.facts = {key: str(value) for key, value in task.hidden_info.items()}
-        self._vocab = {
-            key: _words(key.replace("_", " ")) | _words(descriptions.get(key, ""))
-            for key in self.facts
-        }
         lines = [
             f"- {key.replace('_', ' ')}"
             + (f" ({descriptions[key]})" if key in descriptions else "")
@@ -123,8 +107,7 @@ class LLMUser:
         return answer
 
     def _keys_asked(self, message: str) -> set[str]:
-        asked = _words(message)
-        return {key for key, vocab in self._vocab.items() if asked & vocab}
+        return self._fallback.keys_asked(message)
 
     def leaks(self, answer: str) -> list[str]:
         """Hidden keys whose values ``answer`` repeats although no question asked for them."""

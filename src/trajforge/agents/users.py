@@ -111,6 +111,11 @@ class ScriptedUser:
         }
         self.revealed: list[str] = []
 
+    def keys_asked(self, message: str) -> set[str]:
+        """The hidden-information keys a message asks about (any word in common)."""
+        asked = _words(message)
+        return {key for key, vocab in self._vocab.items() if asked & vocab}
+
     async def respond(self, message: str, *, question: bool) -> str | None:
         """Answer a question from hidden info, confirm a request for confirmation, else None."""
         if not question:
