@@ -240,3 +240,11 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
     refused = run("grade", str(gen), "--out", str(tmp_path / "x.jsonl"), "--weights", str(bad))
     assert refused.returncode == 1
     assert "weights.outcome" in refused.stderr
+
+
+def test_stats_and_head_read_openai_records_directly() -> None:
+    stats = json.loads(run("stats", str(EXAMPLE), "--from", "openai", "--json").stdout)
+    assert stats["trajectories"] == 6
+    assert stats["sources"] == {"imported": 6}
+    shown = run("head", str(EXAMPLE), "--from", "openai", "-n", "1")
+    assert "jane.doe@example.com" in shown.stdout

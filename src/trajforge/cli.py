@@ -175,9 +175,12 @@ def _check_format(value: str, option: str) -> Format:
 def stats(
     path: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    from_format: Annotated[
+        str, typer.Option("--from", help="Input records: trajforge or openai.")
+    ] = "trajforge",
 ) -> None:
     """Counts, steps per trajectory, tool calls, status mix."""
-    result = compute_stats(read_trajectories(path))
+    result = compute_stats(_read(path, _check_format(from_format, "--from"), None))
     if as_json:
         sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
     else:
@@ -191,10 +194,13 @@ def head(
     trajectory_id: Annotated[str | None, typer.Option("--id", help="Show this id only.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
     max_chars: Annotated[int, typer.Option(help="Clip long texts to this many characters.")] = 400,
+    from_format: Annotated[
+        str, typer.Option("--from", help="Input records: trajforge or openai.")
+    ] = "trajforge",
 ) -> None:
     """Pretty-print trajectories as step-by-step transcripts."""
     shown = 0
-    for trajectory in read_trajectories(path):
+    for trajectory in _read(path, _check_format(from_format, "--from"), None):
         if trajectory_id is not None and trajectory.id != trajectory_id:
             continue
         if as_json:
@@ -226,7 +232,7 @@ def demo(
     out.rule("1. generate: every environment, its expert, 15% mistakes, flaky tools")
     _run_generation(demo_spec(), generated)
     out.rule("2. statistics")
-    stats(str(generated), as_json=False)
+    stats(str(generated), as_json=False, from_format="trajforge")
     out.rule("3. verify: schemas, call/result pairing, replay in the environment, outcomes")
     verified = out_dir / "verified.jsonl.zst"
     verify(str(generated), str(verified), replay=True, workers=1, quarantine=None)
@@ -245,7 +251,9 @@ def demo(
         seed=0,
     )
     out.rule("5. one graded trajectory, step by step")
-    head(str(graded), n=1, trajectory_id=None, as_json=False, max_chars=300)
+    head(
+        str(graded), n=1, trajectory_id=None, as_json=False, max_chars=300, from_format="trajforge"
+    )
     out.rule("6. export for SFT as OpenAI chat records with tool calls")
     convert(
         str(graded),

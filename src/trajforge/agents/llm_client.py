@@ -162,6 +162,7 @@ class ChatClient:
         body: dict[str, Any] = {"model": self.model, "messages": list(messages), **sampling}
         if tools:
             body["tools"] = list(tools)
+        payload = msgspec.json.encode(body)  # once, with msgspec: the SDK sends bytes as they are
         started = time.perf_counter()
         attempt = 0
         while True:
@@ -171,7 +172,9 @@ class ChatClient:
             try:
                 # ``post`` rather than ``chat.completions.create``: the body goes out as it is
                 # (no per-field transform of every message) and the answer is decoded here.
-                response = await self._client().post("/chat/completions", cast_to=bytes, body=body)
+                response = await self._client().post(
+                    "/chat/completions", cast_to=bytes, content=payload
+                )
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if not (status in RETRYABLE_STATUSES or status >= 500):
