@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 
 import pytest
 
+from tests.agents.experts.harness import calls, expert_harness, success_rate
 from trajforge.agents.experts.dataops import DataOpsExpert
 from trajforge.agents.users import CONFIRMATION, ScriptedUser
 from trajforge.envs.dataops import DataOpsEnv
@@ -17,7 +17,6 @@ from trajforge.envs.faults import FAULT_KINDS, FaultProfile
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
-    generate_episode,
     make_environment,
     run_episode,
 )
@@ -26,7 +25,6 @@ from trajforge.schema import (
     Finish,
     Task,
     ToolCall,
-    Trajectory,
     TrajectoryDecoder,
     UserMessage,
     encode,
@@ -37,28 +35,7 @@ PROFILES = ("none", "flaky")
 RECOVERABLE = tuple(k for k in FAULT_KINDS if k != "permanent")
 
 
-@cache
-def tasks() -> tuple[Task, ...]:
-    return tuple(DataOpsEnv.sample_tasks(N_TASKS, seed=2024))
-
-
-def episode(task: Task, i: int, faults: str | FaultProfile = "none") -> Trajectory:
-    return generate_episode(
-        DataOpsEnv, DataOpsExpert, task, trajectory_id=f"dataops-{i}", seed=i, faults=faults
-    )
-
-
-@cache
-def runs(profile: str) -> tuple[Trajectory, ...]:
-    return tuple(episode(task, i, profile) for i, task in enumerate(tasks()))
-
-
-def success_rate(trajectories: tuple[Trajectory, ...]) -> float:
-    return sum(t.outcome.status == "success" for t in trajectories) / len(trajectories)
-
-
-def calls(trajectory: Trajectory) -> list[ToolCall]:
-    return [a for s in trajectory.steps for a in s.actions if isinstance(a, ToolCall)]
+tasks, episode, runs = expert_harness(DataOpsEnv, DataOpsExpert, N_TASKS)
 
 
 def test_the_sample_covers_every_level_and_the_unstated_authority() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 from typing import Any, Literal
 
 import pytest
 
+from tests.agents.experts.harness import calls, expert_harness, success_rate
 from trajforge.agents.experts.itops import ItOpsExpert
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.faults import FAULT_KINDS, FaultProfile
@@ -41,28 +41,7 @@ RECOVERABLE = tuple(k for k in FAULT_KINDS if k != "permanent")
 WRITE_ROOTS = ("/etc/", "/srv/", "/var/log/")
 
 
-@cache
-def tasks() -> tuple[Task, ...]:
-    return tuple(ItOpsEnv.sample_tasks(N_TASKS, seed=2024))
-
-
-def episode(task: Task, i: int, faults: str | FaultProfile = "none") -> Trajectory:
-    return generate_episode(
-        ItOpsEnv, ItOpsExpert, task, trajectory_id=f"itops-{i}", seed=i, faults=faults
-    )
-
-
-@cache
-def runs(profile: str) -> tuple[Trajectory, ...]:
-    return tuple(episode(task, i, profile) for i, task in enumerate(tasks()))
-
-
-def success_rate(trajectories: tuple[Trajectory, ...]) -> float:
-    return sum(t.outcome.status == "success" for t in trajectories) / len(trajectories)
-
-
-def calls(trajectory: Trajectory) -> list[ToolCall]:
-    return [a for s in trajectory.steps for a in s.actions if isinstance(a, ToolCall)]
+tasks, episode, runs = expert_harness(ItOpsEnv, ItOpsExpert, N_TASKS)
 
 
 def questions(trajectory: Trajectory) -> list[tuple[str, str]]:

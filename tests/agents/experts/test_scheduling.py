@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import copy
 from datetime import date
-from functools import cache
 from typing import Any
 
 import msgspec
 import pytest
 
+from tests.agents.experts.harness import calls, expert_harness, success_rate
 from trajforge.agents.experts import scheduling_text as tx
 from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.users import CONFIRMATION, DONT_KNOW
@@ -20,7 +20,6 @@ from trajforge.envs.scheduling import SchedulingEnv
 from trajforge.envs.scheduling.clock import parse_iso, parse_offset
 from trajforge.envs.scheduling.policy import ASK_WHEN_AMBIGUOUS, CONFIRM_OTHERS_MEETING
 from trajforge.envs.scheduling.tasks import LEVEL2_VARIANTS
-from trajforge.run.episode import generate_episode
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -39,33 +38,7 @@ RECOVERABLE = tuple(k for k in FAULT_KINDS if k != "permanent")
 CHANGING = ("book_meeting", "reschedule_meeting", "cancel_meeting", "send_invite", "notify")
 
 
-@cache
-def tasks() -> tuple[Task, ...]:
-    return tuple(SchedulingEnv.sample_tasks(N_TASKS, seed=2024))
-
-
-def episode(task: Task, i: int, faults: str | FaultProfile = "none") -> Trajectory:
-    return generate_episode(
-        SchedulingEnv,
-        SchedulingExpert,
-        task,
-        trajectory_id=f"scheduling-{i}",
-        seed=i,
-        faults=faults,
-    )
-
-
-@cache
-def runs(profile: str) -> tuple[Trajectory, ...]:
-    return tuple(episode(task, i, profile) for i, task in enumerate(tasks()))
-
-
-def success_rate(trajectories: tuple[Trajectory, ...]) -> float:
-    return sum(t.outcome.status == "success" for t in trajectories) / len(trajectories)
-
-
-def calls(trajectory: Trajectory) -> list[ToolCall]:
-    return [a for s in trajectory.steps for a in s.actions if isinstance(a, ToolCall)]
+tasks, episode, runs = expert_harness(SchedulingEnv, SchedulingExpert, N_TASKS)
 
 
 def first_name(step_actions: Any) -> str | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 
 import pytest
 
+from tests.agents.experts.harness import calls, expert_harness
+from tests.agents.experts.harness import success_rate as rate
 from trajforge.agents.experts.script import MAX_RETRIES
 from trajforge.agents.experts.support import SupportExpert
 from trajforge.agents.experts.support_text import DETAIL_WORDS, plain, variant_in, words
@@ -16,7 +17,6 @@ from trajforge.envs.support import SupportEnv
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
-    generate_episode,
     make_environment,
     run_episode,
 )
@@ -39,32 +39,11 @@ FALLBACKS = {"list_orders": {"get_customer"}}
 _GATED = {"cancel_by_id", "refund_by_id", "cancel_described", "refund_two", "exchange_described"}
 
 
-@cache
-def tasks() -> tuple[Task, ...]:
-    return tuple(SupportEnv.sample_tasks(N_TASKS, seed=2024))
-
-
-def episode(task: Task, n: int, faults: str | FaultProfile = "none") -> Trajectory:
-    return generate_episode(
-        SupportEnv, SupportExpert, task, trajectory_id=f"support-{n}", seed=n, faults=faults
-    )
-
-
-@cache
-def runs(profile: str) -> tuple[Trajectory, ...]:
-    return tuple(episode(task, n, profile) for n, task in enumerate(tasks()))
+tasks, episode, runs = expert_harness(SupportEnv, SupportExpert, N_TASKS)
 
 
 def kind(traj: Trajectory) -> str:
     return str(traj.task.parameters["truth"]["kind"])
-
-
-def calls(traj: Trajectory) -> list[ToolCall]:
-    return [a for s in traj.steps for a in s.actions if isinstance(a, ToolCall)]
-
-
-def rate(trajectories: tuple[Trajectory, ...]) -> float:
-    return sum(t.outcome.status == "success" for t in trajectories) / len(trajectories)
 
 
 # -- success -----------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import pytest
 
 import trajforge.envs.web.env as web_env
 import trajforge.envs.web.pages as web_pages
+from tests.agents.experts.harness import calls, expert_harness
+from tests.agents.experts.harness import success_rate as rate
 from trajforge.agents.experts.script import MAX_RETRIES, Call, Result
 from trajforge.agents.experts.web import WebExpert
 from trajforge.agents.experts.web_page import CONCEPTS, QUERIES, Element, Page, concept
@@ -37,7 +39,7 @@ from trajforge.envs.web import WebEnv, site
 from trajforge.envs.web.policy import is_yes
 from trajforge.envs.web.site import EMAIL_CHANGE_LABELS, PASSWORD_CHANGE_LABELS, PAYMENT_LABELS
 from trajforge.envs.web.tasks import generate_task
-from trajforge.run.episode import Budget, EpisodeRecorder, generate_episode, run_episode
+from trajforge.run.episode import Budget, EpisodeRecorder, run_episode
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -70,20 +72,7 @@ NO_FIND = FaultProfile(
 )
 
 
-@cache
-def tasks() -> tuple[Task, ...]:
-    return tuple(WebEnv.sample_tasks(N_TASKS, seed=2024))
-
-
-def episode(task: Task, n: int, faults: str | FaultProfile = "none") -> Trajectory:
-    return generate_episode(
-        WebEnv, WebExpert, task, trajectory_id=f"web-{n}", seed=n, faults=faults
-    )
-
-
-@cache
-def runs(profile: str) -> tuple[Trajectory, ...]:
-    return tuple(episode(task, n, profile) for n, task in enumerate(tasks()))
+tasks, episode, runs = expert_harness(WebEnv, WebExpert, N_TASKS)
 
 
 @contextmanager
@@ -115,14 +104,6 @@ def all_runs() -> Iterator[Trajectory]:
 def kind(item: Trajectory | Task) -> str:
     task = item.task if isinstance(item, Trajectory) else item
     return str(task.parameters["truth"]["kind"])
-
-
-def calls(traj: Trajectory) -> list[ToolCall]:
-    return [a for s in traj.steps for a in s.actions if isinstance(a, ToolCall)]
-
-
-def rate(trajectories: tuple[Trajectory, ...]) -> float:
-    return sum(t.outcome.status == "success" for t in trajectories) / len(trajectories)
 
 
 def results(traj: Trajectory) -> Iterator[tuple[int, ToolCall, ToolResult]]:
