@@ -8,7 +8,7 @@ from functools import cache
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.envs import Environment, FaultProfile
 from trajforge.run.episode import generate_episode
-from trajforge.schema import Task, ToolCall, Trajectory
+from trajforge.schema import Finish, Task, ToolCall, Trajectory
 
 Episode = Callable[..., Trajectory]
 
@@ -42,3 +42,28 @@ def success_rate(trajectories: Sequence[Trajectory]) -> float:
 def calls(trajectory: Trajectory) -> list[ToolCall]:
     """Every tool call of a trajectory, in order."""
     return [a for s in trajectory.steps for a in s.actions if isinstance(a, ToolCall)]
+
+
+def assert_written_down(trajectory: Trajectory) -> None:
+    """The expert wrote its work down: a plan first, reasons for re-plans and for every call,
+    state notes whose done items only grow, and a finish whose notes leave nothing on success."""
+    first = trajectory.steps[0]
+    assert first.plan is not None
+    assert first.plan.steps
+    done: list[str] = []
+    for step in trajectory.steps:
+        if step.plan is not None and step.plan.revision > 0:
+            assert step.plan.reason
+        for action in step.actions:
+            if isinstance(action, ToolCall):
+                assert action.rationale
+        notes = step.state_notes
+        assert notes is not None
+        assert notes.done[: len(done)] == done  # done items only grow
+        done = list(notes.done)
+    final = trajectory.steps[-1].actions[0]
+    assert isinstance(final, Finish)
+    if trajectory.outcome.status == "success":
+        assert trajectory.steps[-1].state_notes is not None
+        assert trajectory.steps[-1].state_notes.remaining == []
+        assert final.completed

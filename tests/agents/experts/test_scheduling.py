@@ -11,7 +11,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.agents.experts.harness import calls, expert_harness, success_rate
+from tests.agents.experts.harness import (
+    assert_written_down,
+    calls,
+    expert_harness,
+    success_rate,
+)
 from trajforge.agents.experts import scheduling_text as tx
 from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.users import CONFIRMATION, DONT_KNOW
@@ -233,26 +238,7 @@ def test_a_booking_without_the_question_would_be_flagged() -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_plans_rationales_and_notes_are_consistent(profile: str) -> None:
     for traj in runs(profile):
-        first = traj.steps[0]
-        assert first.plan is not None
-        assert first.plan.steps
-        done: list[str] = []
-        for step in traj.steps:
-            if step.plan is not None and step.plan.revision > 0:
-                assert step.plan.reason
-            for action in step.actions:
-                if isinstance(action, ToolCall):
-                    assert action.rationale
-            notes = step.state_notes
-            assert notes is not None
-            assert notes.done[: len(done)] == done  # done items only grow
-            done = list(notes.done)
-        final = traj.steps[-1]
-        assert isinstance(final.actions[0], Finish)
-        if traj.outcome.status == "success":
-            assert final.state_notes is not None
-            assert final.state_notes.remaining == []
-            assert final.actions[0].completed
+        assert_written_down(traj)
 
 
 def test_it_replans_when_the_picture_changes() -> None:
