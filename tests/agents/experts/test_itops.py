@@ -7,7 +7,12 @@ from typing import Any, Literal
 
 import pytest
 
-from tests.agents.experts.harness import calls, expert_harness, success_rate
+from tests.agents.experts.harness import (
+    assert_written_down,
+    calls,
+    expert_harness,
+    success_rate,
+)
 from trajforge.agents.experts.itops import ItOpsExpert
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.faults import FAULT_KINDS, FaultProfile
@@ -139,27 +144,7 @@ def test_every_recoverable_fault_is_followed_by_a_recovery() -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_plans_rationales_and_notes_are_consistent(profile: str) -> None:
     for traj in runs(profile):
-        first = traj.steps[0]
-        assert first.plan is not None
-        assert first.plan.steps
-        done: list[str] = []
-        for step in traj.steps:
-            if step.plan is not None and step.plan.revision > 0:
-                assert step.plan.reason
-            for action in step.actions:
-                if isinstance(action, ToolCall):
-                    assert action.rationale
-            notes = step.state_notes
-            assert notes is not None
-            assert notes.done[: len(done)] == done  # done items only grow
-            done = list(notes.done)
-        final = traj.steps[-1]
-        assert isinstance(final.actions[0], Finish | HandOff)
-        if traj.outcome.status == "success":
-            assert final.state_notes is not None
-            assert final.state_notes.remaining == []
-            assert isinstance(final.actions[0], Finish)
-            assert final.actions[0].completed
+        assert_written_down(traj, ends_with=(Finish, HandOff))
 
 
 def test_optimal_steps_is_the_clean_run_length_within_the_level_budgets() -> None:
