@@ -8,7 +8,15 @@ from functools import cache
 from trajforge.agents.experts.script import ScriptedExpert
 from trajforge.envs import Environment, FaultProfile
 from trajforge.run.episode import generate_episode
-from trajforge.schema import Finish, HandOff, Task, ToolCall, Trajectory
+from trajforge.schema import (
+    Finish,
+    HandOff,
+    Task,
+    ToolCall,
+    Trajectory,
+    TrajectoryDecoder,
+    encode,
+)
 
 Episode = Callable[..., Trajectory]
 
@@ -70,3 +78,22 @@ def assert_written_down(
         assert trajectory.steps[-1].state_notes is not None
         assert trajectory.steps[-1].state_notes.remaining == []
         assert final.completed
+
+
+def assert_decodes(trajectories: Sequence[Trajectory]) -> None:
+    """Each trajectory survives encoding and strict decoding unchanged."""
+    decoder = TrajectoryDecoder()
+    for trajectory in trajectories:
+        assert decoder.decode(encode(trajectory)) == trajectory
+
+
+def assert_reproducible(
+    tasks: Sequence[Task],
+    episode: Episode,
+    runs: Sequence[Trajectory],
+    profile: str,
+    indices: Sequence[int],
+) -> None:
+    """Running the same task, seed and profile again gives the same bytes."""
+    for i in indices:
+        assert encode(episode(tasks[i], i, profile)) == encode(runs[i])

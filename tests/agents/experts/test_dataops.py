@@ -7,6 +7,8 @@ import asyncio
 import pytest
 
 from tests.agents.experts.harness import (
+    assert_decodes,
+    assert_reproducible,
     assert_written_down,
     calls,
     expert_harness,
@@ -30,9 +32,7 @@ from trajforge.schema import (
     Finish,
     Task,
     ToolCall,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
 
 N_TASKS = 200
@@ -154,17 +154,13 @@ def test_the_summary_reports_the_true_counts() -> None:
 
 
 def test_same_task_seed_and_profile_give_identical_trajectories() -> None:
-    for i in (0, 1, 2, 5, 8):
-        task = tasks()[i]
-        assert encode(episode(task, i, "flaky")) == encode(runs("flaky")[i])
-        assert encode(episode(task, i)) == encode(runs("none")[i])
+    for profile in ("flaky", "none"):
+        assert_reproducible(tasks(), episode, runs(profile), profile, (0, 1, 2, 5, 8))
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_trajectories_decode(profile: str) -> None:
-    decoder = TrajectoryDecoder()
-    for traj in runs(profile)[:60]:
-        assert decoder.decode(encode(traj)) == traj
+    assert_decodes(runs(profile)[:60])
 
 
 def test_gone_lookups_fall_back_to_read_only_queries() -> None:

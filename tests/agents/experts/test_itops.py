@@ -8,6 +8,8 @@ from typing import Any, Literal
 import pytest
 
 from tests.agents.experts.harness import (
+    assert_decodes,
+    assert_reproducible,
     assert_written_down,
     calls,
     expert_harness,
@@ -35,9 +37,7 @@ from trajforge.schema import (
     ToolCall,
     ToolResult,
     Trajectory,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
 
 N_TASKS = 200
@@ -258,17 +258,13 @@ def test_the_summary_names_every_fix() -> None:
 
 
 def test_same_task_seed_and_profile_give_identical_trajectories() -> None:
-    for i in (0, 1, 2, 5, 8, 26):
-        task = tasks()[i]
-        assert encode(episode(task, i, "flaky")) == encode(runs("flaky")[i])
-        assert encode(episode(task, i)) == encode(runs("none")[i])
+    for profile in ("flaky", "none"):
+        assert_reproducible(tasks(), episode, runs(profile), profile, (0, 1, 2, 5, 8, 26))
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_trajectories_decode(profile: str) -> None:
-    decoder = TrajectoryDecoder()
-    for traj in runs(profile)[:60]:
-        assert decoder.decode(encode(traj)) == traj
+    assert_decodes(runs(profile)[:60])
 
 
 def test_gone_lookups_fall_back_to_other_tools() -> None:

@@ -12,6 +12,8 @@ import msgspec
 import pytest
 
 from tests.agents.experts.harness import (
+    assert_decodes,
+    assert_reproducible,
     assert_written_down,
     calls,
     expert_harness,
@@ -32,9 +34,7 @@ from trajforge.schema import (
     ToolCall,
     ToolResult,
     Trajectory,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
 
 N_TASKS = 210
@@ -292,17 +292,13 @@ def test_optimal_steps_is_the_clean_run_length() -> None:
 
 
 def test_same_task_seed_and_profile_give_identical_trajectories() -> None:
-    for i in (0, 1, 2, 5, 8, 13):
-        task = tasks()[i]
-        assert encode(episode(task, i, "flaky")) == encode(runs("flaky")[i])
-        assert encode(episode(task, i)) == encode(runs("none")[i])
+    for profile in ("flaky", "none"):
+        assert_reproducible(tasks(), episode, runs(profile), profile, (0, 1, 2, 5, 8, 13))
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_trajectories_decode_to_themselves(profile: str) -> None:
-    decoder = TrajectoryDecoder()
-    for traj in runs(profile):
-        assert decoder.decode(encode(traj)) == traj
+    assert_decodes(runs(profile))
 
 
 # ---------------------------------------------------------------- reading the user's words

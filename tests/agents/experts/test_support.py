@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.agents.experts.harness import calls, expert_harness
+from tests.agents.experts.harness import assert_decodes, assert_reproducible, calls, expert_harness
 from tests.agents.experts.harness import success_rate as rate
 from trajforge.agents.experts.script import MAX_RETRIES
 from trajforge.agents.experts.support import SupportExpert
@@ -27,9 +27,7 @@ from trajforge.schema import (
     Task,
     ToolCall,
     Trajectory,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
 
 N_TASKS = 200
@@ -296,15 +294,12 @@ def test_optimal_steps_are_recorded() -> None:
 
 @pytest.mark.parametrize("profile", ["none", "flaky"])
 def test_the_same_task_seed_and_profile_give_identical_bytes(profile: str) -> None:
-    for n, task in enumerate(tasks()[:40]):
-        assert encode(episode(task, n, profile)) == encode(runs(profile)[n])
+    assert_reproducible(tasks(), episode, runs(profile), profile, range(40))
 
 
 @pytest.mark.parametrize("profile", ["none", "flaky"])
 def test_trajectories_decode_back(profile: str) -> None:
-    decoder = TrajectoryDecoder()
-    for traj in runs(profile):
-        assert decoder.decode(encode(traj)) == traj
+    assert_decodes(runs(profile))
 
 
 # -- phrasing ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 import trajforge.envs.web.env as web_env
 import trajforge.envs.web.pages as web_pages
-from tests.agents.experts.harness import calls, expert_harness
+from tests.agents.experts.harness import assert_decodes, assert_reproducible, calls, expert_harness
 from tests.agents.experts.harness import success_rate as rate
 from trajforge.agents.experts.script import MAX_RETRIES, Call, Result
 from trajforge.agents.experts.web import WebExpert
@@ -47,9 +47,7 @@ from trajforge.schema import (
     ToolCall,
     ToolResult,
     Trajectory,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
 
 N_TASKS = 200
@@ -480,15 +478,12 @@ def test_optimal_steps_are_recorded() -> None:
 
 @pytest.mark.parametrize("profile", ["none", "flaky"])
 def test_the_same_task_seed_and_profile_give_identical_bytes(profile: str) -> None:
-    for n, task in enumerate(tasks()[:40]):
-        assert encode(episode(task, n, profile)) == encode(runs(profile)[n])
+    assert_reproducible(tasks(), episode, runs(profile), profile, range(40))
 
 
 @pytest.mark.parametrize("profile", ["none", "flaky"])
 def test_trajectories_decode_back(profile: str) -> None:
-    decoder = TrajectoryDecoder()
-    for traj in runs(profile):
-        assert decoder.decode(encode(traj)) == traj
+    assert_decodes(runs(profile))
 
 
 # -- reading pages -------------------------------------------------------------------------------
