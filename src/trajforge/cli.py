@@ -555,8 +555,13 @@ def envs_play(
             break
         if line in ("quit", "exit"):
             break
-        if line in ("help", "tools", ""):
-            out.print(HELP if line == "help" else tools_table(cls, schemas=False) if line else "")
+        if not line:
+            continue
+        if line == "help":
+            out.print(HELP)
+            continue
+        if line == "tools":
+            out.print(tools_table(cls, schemas=False))
             continue
         try:
             action = parse_command(line, set(cls.tools), len(recorder.steps))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import msgspec
+
 from trajforge.agents.base import Policy
 from trajforge.envs.base import EnvironmentLike, Snapshot, derive_seed
 from trajforge.run.episode import Budget, EpisodeRecorder, drive, run_episode
@@ -96,8 +98,4 @@ class BranchingEpisode:
 
 
 def _until(budget: Budget, steps: int) -> Budget:
-    return Budget(
-        max_steps=min(steps, budget.max_steps),
-        max_tokens=budget.max_tokens,
-        max_seconds=budget.max_seconds,
-    )
+    return msgspec.structs.replace(budget, max_steps=min(steps, budget.max_steps))
