@@ -248,3 +248,20 @@ def test_stats_and_head_read_openai_records_directly() -> None:
     assert stats["sources"] == {"imported": 6}
     shown = run("head", str(EXAMPLE), "--from", "openai", "-n", "1")
     assert "jane.doe@example.com" in shown.stdout
+
+
+def test_generate_from_a_toml_mix_and_located_config_errors(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'seed = 3\ntasks = 6\nformat = "jsonl"\n[budget]\nmax_steps = 40\n'
+        '[[mix]]\nenv = "support"\nshare = 0.5\nfaults = "flaky"\n'
+        '[[mix]]\nenv = "scheduling"\nshare = 0.5\nmistakes = 0.2\n'
+    )
+    result = run("generate", "--config", str(config), "--out", str(tmp_path / "mix"))
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(run("stats", str(tmp_path / "mix"), "--json").stdout)
+    assert stats["environments"] == {"support": 3, "scheduling": 3}
+    config.write_text('[[mix]]\nenv = "support"\ntasks = "many"\n')
+    bad = run("generate", "--config", str(config), "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 1
+    assert f"{config}: mix[0].tasks: expected integer" in bad.stderr
