@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any, Final, Literal
 
 import msgspec
@@ -35,7 +36,11 @@ from trajforge.agents.llm_client import ChatClient, ChatResult
 from trajforge.agents.tool_call_parser import parse_tool_calls
 from trajforge.envs.base import derive_seed
 from trajforge.errors import EndpointError, ToolCallParseError
-from trajforge.formats.openai import parse_arguments, trajectory_to_record
+from trajforge.formats.openai import (
+    parse_arguments,
+    trajectory_to_messages,
+    trajectory_to_record,
+)
 from trajforge.schema import (
     Action,
     ClarifyingQuestion,
@@ -168,16 +173,20 @@ class LLMAgent:
         view = Trajectory(
             id="request",
             task=Task(instruction=self.task.instruction or ""),
-            tools=self.tools if self.tool_mode == "native" else [],
             system_prompt=self.system_prompt,
             steps=[_request_step(step) for step in steps],
         )
-        record = trajectory_to_record(view)
-        messages: list[dict[str, Any]] = record["messages"]
+        messages = trajectory_to_messages(view)
         if self.tool_mode == "prompt":
-            messages = _calls_as_text(messages)
+            return _calls_as_text(messages), []
+        return messages, self._wire_tools
+
+    @cached_property
+    def _wire_tools(self) -> list[dict[str, Any]]:
+        """The tools in the request's ``tools`` shape (built once: they never change)."""
+        record = trajectory_to_record(Trajectory(id="tools", task=Task(), tools=self.tools))
         tools: list[dict[str, Any]] = record.get("tools", [])
-        return messages, tools
+        return tools
 
     def _sampling(self, steps: Sequence[Step]) -> dict[str, Any]:
         sampling = dict(self.sampling)
