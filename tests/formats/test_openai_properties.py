@@ -105,8 +105,9 @@ def turn(draw: st.DrawFn) -> list[dict[str, Any]]:
         "annotations": st.sampled_from([None, []]),
         "audio": st.none(),
         "function_call": st.none(),
-        "tool_calls": st.none(),
+        "tool_calls": st.sampled_from([None, []]),
         "parsed": st.none(),
+        "reasoning_content": st.none(),
     }
     style = draw(st.sampled_from(["plain", "sdk", "some"]))
     for key, values in empty.items():

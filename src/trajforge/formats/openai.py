@@ -18,7 +18,8 @@ and only when it occurs (see :class:`Shape`): which steps came from an assistant
 a ``content`` key (the export writes ``"content": null`` for a step without a text action
 otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI SDK's
 ``model_dump()`` writes were there as ``null`` or ``[]`` (``refusal``, ``annotations``, ``audio``,
-``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call), that the
+``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
+``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, and that the record had an empty ``tools`` list.
 Non-empty ``annotations``, ``audio`` or ``parsed`` values are rejected: nothing would keep them.
 """
@@ -71,7 +72,15 @@ TOOLS_KEY: Final = "tools"
 SHAPE_KEY: Final = "_openai_shape"
 ID_PREFIX: Final = "oai-"
 RESERVED_KEYS: Final = (MESSAGES_KEY, TOOLS_KEY, SHAPE_KEY)
-NULLABLE_KEYS: Final = ("refusal", "annotations", "audio", "function_call", "tool_calls", "parsed")
+NULLABLE_KEYS: Final = (
+    "refusal",
+    "annotations",
+    "audio",
+    "function_call",
+    "tool_calls",
+    "parsed",
+    "reasoning_content",
+)
 """Assistant-message keys that may be ``null``: ``Shape.<key>_null`` lists the steps with one."""
 
 _T = TypeVar("_T")
@@ -92,8 +101,11 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     function_call_null: list[int] = []
     tool_calls_null: list[int] = []
     parsed_null: list[int] = []
+    reasoning_content_null: list[int] = []
     annotations_empty: list[int] = []
     """Steps whose assistant message had ``"annotations": []``."""
+    tool_calls_empty: list[int] = []
+    """Steps whose assistant message had ``"tool_calls": []`` (vLLM writes it with no calls)."""
     parsed_arguments_null: list[tuple[int, int]] = []
     """``(step, i)``: that step's ``tool_calls[i].function`` had ``"parsed_arguments": null``."""
     developer: bool = False
@@ -110,6 +122,7 @@ class _StepShape:
     refusal: bool = False
     null: frozenset[str] = frozenset()
     annotations_empty: bool = False
+    tool_calls_empty: bool = False
     parsed_arguments_null: frozenset[int] = frozenset()
 
     def nullable(self, key: str) -> UnsetType | None:
@@ -292,6 +305,8 @@ def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) 
     for key in NULLABLE_KEYS:
         if getattr(message, key) is None:
             getattr(shape, f"{key}_null").append(step)
+    if message.tool_calls == []:
+        shape.tool_calls_empty.append(step)
     if message.annotations == []:
         shape.annotations_empty.append(step)
     elif isinstance(message.annotations, list):
@@ -328,12 +343,6 @@ def _step(message: AssistantMessage, where: str) -> Step:
     if isinstance(message.function_call, FunctionCall):
         actions.append(_tool_call(None, message.function_call))
     if isinstance(message.tool_calls, list):
-        if not message.tool_calls:
-            raise ConversionError(
-                "an empty tool_calls list cannot be kept",
-                path=f"{where}.tool_calls",
-                hint="omit the key when the assistant made no calls",
-            )
         actions.extend(_tool_call(call.id, call.function) for call in message.tool_calls)
     return Step(reasoning=_none(message.reasoning_content), actions=actions)
 
@@ -430,12 +439,14 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
         parsed_arguments_null[step].add(index)
     content_absent, refusals = set(shape.content_absent), set(shape.refusals)
     annotations_empty = set(shape.annotations_empty)
+    tool_calls_empty = set(shape.tool_calls_empty)
     return [
         _StepShape(
             content_absent=step in content_absent,
             refusal=step in refusals,
             null=frozenset(null.get(step, ())),
             annotations_empty=step in annotations_empty,
+            tool_calls_empty=step in tool_calls_empty,
             parsed_arguments_null=frozenset(parsed_arguments_null.get(step, ())),
         )
         for step in range(count)
@@ -456,9 +467,9 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     assistant = AssistantMessage(
         content=text if text is not None and not refusal else _content_absent_or_null(shape),
         refusal=text if refusal else shape.nullable("refusal"),
-        reasoning_content=_unset(step.reasoning),
+        reasoning_content=_unset_or_null(step.reasoning, shape, "reasoning_content"),
         function_call=shape.nullable("function_call") if isinstance(legacy, UnsetType) else legacy,
-        tool_calls=wires or shape.nullable("tool_calls"),
+        tool_calls=wires or ([] if shape.tool_calls_empty else shape.nullable("tool_calls")),
         annotations=[] if shape.annotations_empty else shape.nullable("annotations"),
         audio=shape.nullable("audio"),
         parsed=shape.nullable("parsed"),
@@ -469,6 +480,11 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
         for index, observation in enumerate(step.observations)
     )
     return [assistant, *observations]
+
+
+def _unset_or_null(value: _T | None, shape: _StepShape, key: str) -> _T | UnsetType | None:
+    """The value; where there is none, ``null`` if the message had it so, else absent."""
+    return shape.nullable(key) if value is None else value
 
 
 def _content_absent_or_null(shape: _StepShape) -> UnsetType | None:

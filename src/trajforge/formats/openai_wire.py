@@ -73,7 +73,7 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
 
     content: str | UnsetType | None = UNSET
     refusal: str | UnsetType | None = UNSET
-    reasoning_content: str | UnsetType = UNSET
+    reasoning_content: str | UnsetType | None = UNSET
     function_call: FunctionCall | UnsetType | None = UNSET
     tool_calls: list[ToolCallWire] | UnsetType | None = UNSET
     annotations: list[Any] | UnsetType | None = UNSET
