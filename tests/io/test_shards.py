@@ -51,6 +51,24 @@ def test_shards_and_manifest(tmp_path: Path, fmt: DataFormat) -> None:
     Manifest.load(out).verify(out)
 
 
+def test_rewriting_a_directory_removes_the_old_datasets_extra_shards(tmp_path: Path) -> None:
+    """A smaller dataset written over a larger one (in another format, too) leaves only its own
+    shards: a glob over the directory then reads the new dataset alone. Other files stay."""
+    with ShardedWriter(tmp_path, format="parquet", shard_size=10) as writer:
+        for record in _records(25):
+            writer.write(record)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "part-of-something.jsonl").write_text("")
+    new = _records(30)[25:]
+    with ShardedWriter(tmp_path, format="jsonl", shard_size=10) as writer:
+        for record in new:
+            writer.write(record)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["manifest.json", "notes.txt", "part-00000.jsonl", "part-of-something.jsonl"]
+    assert list(read_trajectories(tmp_path)) == new
+    assert list(read_trajectories(str(tmp_path / "part-*.jsonl"))) == new
+
+
 def test_exact_multiple_makes_no_empty_shard(tmp_path: Path) -> None:
     with ShardedWriter(tmp_path, format="jsonl", shard_size=5) as writer:
         for record in _records(10):

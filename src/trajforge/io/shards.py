@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Protocol
@@ -15,6 +16,8 @@ from trajforge.io.suffixes import FORMATS, DataFormat, supported_hint
 from trajforge.schema import Trajectory
 
 SHARD_SIZE: Final = 10_000
+#: The names ``shard_name`` gives, in any format.
+_SHARD_FILE: Final = re.compile(rf"part-\d{{5}}\.(?:{'|'.join(map(re.escape, FORMATS))})")
 
 
 class RecordWriter(Protocol):
@@ -127,13 +130,28 @@ class ShardedWriter:
         self.manifest.save(self.out_dir)
 
     def close(self) -> Manifest:
-        """Publish the last shard and the complete manifest; return the manifest."""
+        """Publish the last shard and the complete manifest; return the manifest.
+
+        Shard files of an earlier dataset in the same directory that the new manifest does not
+        list (``part-00007.*`` left from a larger one) are deleted then, so that the directory
+        holds one dataset, whichever way it is read.
+        """
         self._start()
         self._finish_shard()
         if not self.manifest.complete:
             self.manifest.complete = True
             self.manifest.save(self.out_dir)
+        self._remove_stale_shards()
         return self.manifest
+
+    def _remove_stale_shards(self) -> None:
+        listed = {shard.file for shard in self.manifest.shards}
+        for path in self.out_dir.glob("part-*"):
+            if path.name not in listed and _SHARD_FILE.fullmatch(path.name) and path.is_file():
+                try:
+                    path.unlink()
+                except OSError as exc:
+                    raise write_error(path, exc) from exc
 
     def abort(self) -> None:
         """Discard the unfinished shard (finished ones stay, listed in the manifest)."""
