@@ -106,6 +106,16 @@ def test_dropped_connections_are_retried(fake: FakeEndpoint) -> None:
     assert complete(client_for(fake)).attempts == 2
 
 
+def test_a_time_out_and_a_hang_up_are_told_apart(fake: FakeEndpoint) -> None:
+    """The aiohttp transport reports a closed connection as a time-out; the message says which."""
+    fake.push(hang(3.0), drop())
+    client = client_for(fake, timeout_s=0.3, max_retries=0)
+    with pytest.raises(EndpointError, match=r"no answer within 0.3 s"):
+        complete(client)
+    with pytest.raises(EndpointError, match=r"connection failed: .*[Dd]isconnected"):
+        complete(client)
+
+
 @pytest.mark.parametrize(
     ("status", "hint_word"), [(400, "sampling"), (401, "API key"), (404, "base_url"), (422, "")]
 )

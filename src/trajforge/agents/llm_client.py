@@ -178,12 +178,9 @@ class ChatClient:
                     ) from None
                 wait = self._retry_after(exc.response.headers, attempt)
                 failure: tuple[int | None, str] = (status, f"HTTP {status}: {_detail(exc)}")
-            except openai.APITimeoutError:
+            except openai.APIConnectionError as exc:  # time-outs included
                 wait = self._backoff(attempt)
-                failure = (None, f"no answer within {self.timeout_s:g} s")
-            except openai.APIConnectionError as exc:
-                wait = self._backoff(attempt)
-                failure = (None, f"connection failed: {exc.__cause__ or exc}")
+                failure = (None, self._connection_failure(exc))
             else:
                 return self._result(response, started, sent, attempt)
             if attempt > self.max_retries:
@@ -200,6 +197,18 @@ class ChatClient:
             await asyncio.sleep(wait)
 
     # ------------------------------------------------------------ helpers
+
+    def _connection_failure(self, exc: openai.APIConnectionError) -> str:
+        """What went wrong, from the error's root cause: the aiohttp transport reports a server
+        that hung up as a time-out, and the message should say which it was."""
+        root: BaseException = exc
+        while root.__cause__ is not None:
+            root = root.__cause__
+        if isinstance(root, TimeoutError) or (
+            root is exc and isinstance(exc, openai.APITimeoutError)
+        ):
+            return f"no answer within {self.timeout_s:g} s"
+        return f"connection failed: {type(root).__name__}: {root}"
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.max_backoff_s, self.backoff_s * 2.0 ** (attempt - 1))
