@@ -11,7 +11,7 @@ from typing import Any
 
 from trajforge.envs.itops import health
 from trajforge.envs.itops.state import ItOpsState
-from trajforge.envs.itops.world import build_world
+from trajforge.envs.itops.world import initial_world
 from trajforge.schema import CheckResult, Task
 
 
@@ -78,7 +78,7 @@ def _fix(state: ItOpsState, truth: dict[str, Any], fault: dict[str, Any]) -> tup
 
 def _collateral(state: ItOpsState, task: Task) -> CheckResult:
     truth = task.parameters["truth"]
-    initial = build_world(task.parameters)
+    initial = initial_world(task.parameters)
     allowed = set(truth["allowed_changes"])
     changed: list[str] = []
     for path in sorted(set(initial.files) | set(state.files)):

@@ -16,7 +16,7 @@ import msgspec
 from trajforge.envs.base import Environment, Violation
 from trajforge.envs.itops import checks, health, policy, tasks, vfs
 from trajforge.envs.itops.state import Approval, ItOpsState, Service
-from trajforge.envs.itops.world import build_world, manifest_for
+from trajforge.envs.itops.world import initial_world, manifest_for
 from trajforge.envs.tools import ToolError, tool
 from trajforge.schema import CheckResult, Task, Trajectory
 
@@ -62,7 +62,7 @@ class ItOpsEnv(Environment):
 
     def build_state(self, task: Task) -> ItOpsState:
         """The initial world of ``task`` (a pure function of its parameters)."""
-        return build_world(task.parameters)
+        return initial_world(task.parameters)
 
     def goal_checks(self, task: Task) -> list[CheckResult]:
         """Health per service, each root cause fixed, and no collateral changes."""

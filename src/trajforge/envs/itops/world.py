@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from trajforge.envs.itops import catalog, health
 from trajforge.envs.itops.state import ItOpsState, Release, Service
+from trajforge.envs.world_cache import WorldCache, parameters_key
 
 GIB = 1024**3
 
@@ -140,6 +141,14 @@ def _service(spec: dict[str, Any]) -> Service:
         p50_ms=float(spec["p50_ms"]),
         pid=int(spec["pid"]),
     )
+
+
+_WORLDS: Final = WorldCache(ItOpsState)
+
+
+def initial_world(parameters: dict[str, Any]) -> ItOpsState:
+    """A fresh, mutable copy of ``build_world(parameters)``, built once per task."""
+    return _WORLDS.get(parameters_key(parameters), lambda: build_world(parameters))
 
 
 def build_world(parameters: dict[str, Any]) -> ItOpsState:

@@ -30,7 +30,7 @@ from trajforge.envs.support.state import (
     Transfer,
     format_address,
 )
-from trajforge.envs.support.world import build_world
+from trajforge.envs.support.world import initial_world
 from trajforge.envs.tools import ToolError, tool
 from trajforge.schema import CheckResult, HandOff, Task, TextAction, ToolCall, Trajectory
 
@@ -113,7 +113,7 @@ class SupportEnv(Environment):
 
     def build_state(self, task: Task) -> SupportState:
         """The world described by the task's parameters."""
-        return build_world(task.parameters)
+        return initial_world(task.parameters)
 
     def observe_action(self, action: TextAction) -> None:
         """A HandOff action counts as a transfer to a human, like ``transfer_to_human``."""
@@ -609,7 +609,7 @@ class SupportEnv(Environment):
         """Evaluate the task's goal checks on the current state."""
         return checks.evaluate(
             task,
-            initial=build_world(task.parameters),
+            initial=initial_world(task.parameters),
             expected=self.expected_state(task),
             actual=self._state,
         )
@@ -619,5 +619,5 @@ class SupportEnv(Environment):
         world = None
         task = trajectory.task
         if task.environment in (None, self.name) and "world" in task.parameters:
-            world = build_world(task.parameters)
+            world = initial_world(task.parameters)
         return policy.find_violations(trajectory, world)

@@ -33,6 +33,7 @@ from trajforge.envs.support.state import (
     SupportState,
     Variant,
 )
+from trajforge.envs.world_cache import WorldCache, parameters_key
 
 DEFAULT_REFUND_LIMIT_CENTS: Final = 20_000
 DEFAULT_NOW: Final = "2024-06-14"
@@ -215,6 +216,14 @@ def _orders(
 
 def _fields(address: Address) -> dict[str, Any]:
     return {f: getattr(address, f) for f in address.__struct_fields__}
+
+
+_WORLDS: Final = WorldCache(SupportState)
+
+
+def initial_world(parameters: dict[str, Any]) -> SupportState:
+    """A fresh, mutable copy of ``build_world(parameters)``, built once per task."""
+    return _WORLDS.get(parameters_key(parameters), lambda: build_world(parameters))
 
 
 def build_world(parameters: dict[str, Any]) -> SupportState:

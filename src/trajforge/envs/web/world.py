@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from functools import lru_cache
 from typing import Final
 
 import msgspec
@@ -20,6 +19,7 @@ from trajforge.envs.web.state import (
     Settings,
     ShopRules,
 )
+from trajforge.envs.world_cache import WorldCache
 
 #: slug -> (display name, nouns, (min $, max $), sizes)
 CATEGORIES: Final[dict[str, tuple[str, tuple[str, ...], tuple[int, int], tuple[str, ...]]]] = {
@@ -510,11 +510,9 @@ def build_world(world_seed: int, now: str) -> World:
     )
 
 
-@lru_cache(maxsize=512)
-def _world_bytes(world_seed: int, now: str) -> bytes:
-    return msgspec.msgpack.encode(build_world(world_seed, now))
+_WORLDS: Final = WorldCache(World, maxsize=512)
 
 
 def load_world(world_seed: int, now: str) -> World:
     """A fresh, mutable copy of ``build_world(world_seed, now)``, from a small cache."""
-    return msgspec.msgpack.decode(_world_bytes(world_seed, now), type=World)
+    return _WORLDS.get((world_seed, now), lambda: build_world(world_seed, now))
