@@ -8,6 +8,7 @@ it means something (refunding some of the right items, one stray change among ma
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from trajforge.envs.support.state import Address, Order, SupportState
@@ -20,6 +21,7 @@ def _order(state: SupportState, order_id: str) -> Order | None:
     return state.orders.get(order_id)
 
 
+@lru_cache(maxsize=8192)
 def _norm(text: str | None) -> str:
     return " ".join((text or "").lower().replace(".", "").replace(",", "").split())
 
