@@ -36,10 +36,10 @@ class WorldCache(Generic[S]):
         """A fresh copy of the world stored under ``key`` (``build()`` it on a miss)."""
         data = self._worlds.get(key)
         if data is None:
-            data = msgspec.msgpack.encode(build())
-            self._worlds[key] = data
+            world = build()  # the caller gets it; the cache keeps a snapshot of it
+            self._worlds[key] = msgspec.msgpack.encode(world)
             if len(self._worlds) > self.maxsize:
                 self._worlds.popitem(last=False)
-        else:
-            self._worlds.move_to_end(key)
+            return world
+        self._worlds.move_to_end(key)
         return self._decoder.decode(data)
