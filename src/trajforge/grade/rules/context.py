@@ -270,7 +270,8 @@ class RuleContext:
         if value not in cache:
             texts = self._texts
             if isinstance(value, str):
-                found = (i for i, t in enumerate(texts) if _mentions_text(value, t))
+                lowered = self._texts_lower
+                found = (i for i, t in enumerate(texts) if _mentions_text(value, t, lowered[i]))
             else:
                 pattern = _number_pattern(_number_text(value))
                 found = (i for i, t in enumerate(texts) if pattern.search(t))
@@ -280,6 +281,11 @@ class RuleContext:
     @cached_property
     def _texts(self) -> list[str]:
         return [self.trajectory.task.instruction or "", *self._seen_raw]
+
+    @cached_property
+    def _texts_lower(self) -> list[str | None]:
+        """``_texts`` lower-cased where they are ASCII (``None`` elsewhere: see ``_find_word``)."""
+        return [t.lower() if t.isascii() else None for t in self._texts]
 
     def iso_dates(self, before: int) -> list[str]:
         """The ISO dates in the task and in what came back before step ``before``."""
@@ -325,17 +331,41 @@ _MONTH_NAMES = [
 ]
 
 
-def _mentions_text(value: str, text: str) -> bool:
+def _mentions_text(value: str, text: str, lowered: str | None) -> bool:
     """Whether a string occurs in the text as a whole word (or, for an ISO date, as the date
-    written out)."""
+    written out); ``lowered`` is the text lower-cased when it is ASCII, else ``None``."""
     if not value:
         return False
     odd_case = not (value.islower() or value.isupper() or value.istitle() or value[:1].isupper())
-    if _word_pattern(value, not odd_case).search(text):
+    if lowered is not None and value.isascii():
+        haystack, needle = (text, value) if odd_case else (lowered, value.lower())
+        if _find_word(needle, haystack):
+            return True
+    elif _word_pattern(value, not odd_case).search(text):
         return True
     iso = _ISO_DAY.fullmatch(value)
     if iso and 1 <= int(iso.group(1)) <= 12:
         return _written_date(int(iso.group(1)), int(iso.group(2))).search(text) is not None
+    return False
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _find_word(needle: str, haystack: str) -> bool:
+    """``_word_pattern(needle, ...).search(haystack)`` for ASCII text, without a regex: an
+    occurrence counts when no word character touches an end of it that is a word character."""
+    left, right = _is_word_char(needle[0]), _is_word_char(needle[-1])
+    size, end_of_text = len(needle), len(haystack)
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + size
+        if (not left or start == 0 or not _is_word_char(haystack[start - 1])) and (
+            not right or end == end_of_text or not _is_word_char(haystack[end])
+        ):
+            return True
+        start = haystack.find(needle, start + 1)
     return False
 
 

@@ -20,7 +20,11 @@ from trajforge.grade.rules.context import CallView, RuleContext, decode_json, sc
 from trajforge.schema import ToolCall, UserMessage
 
 _WORD = re.compile(r"[\w@.+-]{3,}")
-_NAMED_NUMBER = re.compile(r"(?:([A-Za-z_]+)\W{0,3})?(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w])")
+#: A number and the name before it. The name starts a run of letters and takes all of it
+#: (possessive): the regex engine then never retries it from inside a word.
+_NAMED_NUMBER = re.compile(
+    r"(?:(?<![A-Za-z_])([A-Za-z_]++)\W{0,3})?(?<![\w.])(-?\d+(?:\.\d+)?)(?![\w])"
+)
 _ELEMENT = re.compile(r"\[(\d+)\]")
 #: The name of a number whose name is not known (matches any name).
 ANY = "*"
