@@ -106,6 +106,18 @@ def test_dropped_connections_are_retried(fake: FakeEndpoint) -> None:
     assert complete(client_for(fake)).attempts == 2
 
 
+def test_connections_close_when_the_event_loop_ends(fake: FakeEndpoint) -> None:
+    """A caller that never closes the client (one ``asyncio.run`` per job) leaves no session
+    open: each loop's SDK client closes as the loop shuts down, and the next loop gets its own."""
+    client = client_for(fake)
+    sdks = []
+    for _ in range(2):
+        asyncio.run(client.complete(MESSAGES))
+        sdks.append(client._sdk)
+    assert sdks[0] is not sdks[1]
+    assert all(sdk is not None and sdk.is_closed() for sdk in sdks)
+
+
 def test_a_time_out_and_a_hang_up_are_told_apart(fake: FakeEndpoint) -> None:
     """The aiohttp transport reports a closed connection as a time-out; the message says which."""
     fake.push(hang(3.0), drop())

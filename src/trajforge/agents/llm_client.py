@@ -14,7 +14,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,14 +108,20 @@ class ChatClient:
         self._rng = random.Random(seed)
         self._sdk: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
 
     @property
     def endpoint(self) -> str:
         """Where requests go, for error messages."""
         return f"POST {self.base_url}/chat/completions"
 
-    def _client(self) -> openai.AsyncOpenAI:
-        """The SDK client of this event loop (made on first use in each loop)."""
+    async def _client(self) -> openai.AsyncOpenAI:
+        """The SDK client of this event loop (made on first use in each loop).
+
+        Its connections close when the loop ends (``asyncio.run`` and ``asyncio.Runner`` shut
+        down a loop's async generators then; see ``_closed_with_the_loop``), so a caller that
+        never calls ``aclose`` leaves no open sessions behind.
+        """
         loop = asyncio.get_running_loop()
         if self._sdk is None or self._loop is not loop:
             self._sdk = openai.AsyncOpenAI(
@@ -127,14 +133,15 @@ class ChatClient:
                 http_client=_aiohttp_client(self.timeout_s),
             )
             self._loop = loop
+            self._closer = _closed_with_the_loop(self._sdk)
+            await anext(self._closer)
         return self._sdk
 
     async def aclose(self) -> None:
         """Close the connection pool of the current event loop's SDK client."""
-        if self._sdk is not None and self._loop is asyncio.get_running_loop():
-            await self._sdk.close()
-        self._sdk = None
-        self._loop = None
+        if self._closer is not None and self._loop is asyncio.get_running_loop():
+            await self._closer.aclose()
+        self._sdk = self._loop = self._closer = None
 
     async def __aenter__(self) -> ChatClient:
         return self
@@ -162,9 +169,8 @@ class ChatClient:
             try:
                 # ``post`` rather than ``chat.completions.create``: the body goes out as it is
                 # (no per-field transform of every message) and the answer is decoded here.
-                response = await self._client().post(
-                    "/chat/completions", cast_to=bytes, content=payload
-                )
+                sdk = await self._client()
+                response = await sdk.post("/chat/completions", cast_to=bytes, content=payload)
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if not (status in RETRYABLE_STATUSES or status >= 500):
@@ -290,6 +296,15 @@ class _WireCompletion(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(_WireCompletion)
+
+
+async def _closed_with_the_loop(sdk: openai.AsyncOpenAI) -> AsyncGenerator[None, None]:
+    """Wait, suspended, for the event loop to finalize its async generators, then close ``sdk``
+    in that loop: the one hook an ending loop offers to code that still has something open."""
+    try:
+        yield
+    finally:
+        await sdk.close()
 
 
 def _aiohttp_client(timeout_s: float) -> Any:
