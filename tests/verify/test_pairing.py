@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from trajforge.schema import Action, Observation, Reply, Step, ToolCall, ToolResult, Trajectory
+from trajforge.schema import (
+    Action,
+    Finish,
+    Observation,
+    Reply,
+    Step,
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    UserMessage,
+)
 from trajforge.verify.pairing import pair_calls
 
 
@@ -80,3 +90,14 @@ def test_name_mismatch_and_reused_ids() -> None:
         (1, "duplicate_call_id", "warning", "steps[1].actions[0].id"),
         (1, "duplicate_call_id", "error", "steps[1].actions[2].id"),
     ]
+
+
+def test_steps_without_calls_or_results_pair_to_nothing() -> None:
+    t = traj(
+        ([Reply(content="which order?")], [UserMessage(content="W1")]),
+        ([call("a")], [result("a")]),
+        ([Finish(content="done")], []),
+    )
+    pairing = pair_calls(t)
+    assert pairing.problems == []
+    assert [len(pairs) for pairs in pairing.steps] == [0, 1, 0]

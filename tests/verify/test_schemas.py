@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from trajforge.envs.registry import ENVIRONMENTS
-from trajforge.schema import ToolSpec
+from trajforge.schema import ToolSpec, TrajectoryDecoder
 from trajforge.verify.schemas import ValidatorCache, compile_schema, uses_unsupported
 
 ORDER = {
@@ -67,6 +68,16 @@ def test_each_distinct_schema_is_compiled_once_whatever_the_key_order() -> None:
     assert cache.compilations == 2  # ORDER (either key order) and None
     assert cache.table(tools_a) is cache.table(tools_a)
     assert cache.table(tools_a).schemas["a"] is cache.table(tools_b).schemas["a"]
+
+
+def test_a_decoded_tool_list_is_known_by_its_json() -> None:
+    tools = b'[{"name":"a","parameters":' + msgspec.json.encode(ORDER) + b"}]"
+    decoded = TrajectoryDecoder().decode(b'{"id":"t","tools":' + tools + b"}").tools
+    cache = ValidatorCache()
+    table = cache.table(decoded)
+    assert list(cache.tables) == [tools]
+    assert cache.table(list(decoded)).schemas == table.schemas  # an equal plain list
+    assert cache.compilations == 1
 
 
 def test_an_invalid_schema_is_a_problem_not_a_crash() -> None:

@@ -1,14 +1,22 @@
-"""Encoding and strict, located decoding of trajectory records."""
+"""Encoding and strict, located decoding of trajectory records.
+
+The tool list of a run is the same JSON in every trajectory (kilobytes of JSON Schemas), so the
+decoder decodes each distinct tool list once: trajectories whose ``tools`` are the same bytes share
+one :class:`SharedTools` list, which must be treated as read-only (so must its ToolSpecs).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
 from trajforge.errors import InputError, SchemaError
-from trajforge.schema.records import Trajectory
+from trajforge.schema.records import ToolSpec, Trajectory
+
+#: How many distinct tool lists a decoder keeps before starting afresh.
+SHARED_TOOL_LISTS: Final = 64
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _TYPE_WORDS = {
@@ -56,14 +64,90 @@ def syntax_error(exc: msgspec.DecodeError) -> InputError:
     return InputError(message, hint=hint)
 
 
+class SharedTools(list[ToolSpec]):
+    """A decoded tool list shared by the trajectories whose ``tools`` are the JSON ``raw``.
+
+    Read-only by contract. Copies and pickles of it are plain lists.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, tools: list[ToolSpec], raw: bytes) -> None:
+        super().__init__(tools)
+        self.raw = raw
+
+    def __reduce__(self) -> tuple[type[list[ToolSpec]], tuple[list[ToolSpec]]]:
+        return list, (list(self),)
+
+
+class _ToolLists:
+    """Decoded tool lists by their JSON bytes, at most ``size`` of them."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._decoder = msgspec.json.Decoder(list[ToolSpec])
+        self._lists: dict[bytes, SharedTools] = {}
+
+    def get(self, raw: msgspec.Raw) -> list[ToolSpec]:
+        """The tool list ``raw`` decodes to: shared if seen before, an empty one never shared."""
+        key = bytes(raw)
+        found = self._lists.get(key)
+        if found is not None:
+            return found
+        tools = self._decoder.decode(key)
+        if not tools:
+            return tools
+        if len(self._lists) >= self._size:
+            self._lists.clear()
+        found = self._lists[key] = SharedTools(tools, key)
+        return found
+
+
+def _wire_field(field: msgspec.structs.FieldInfo) -> tuple[str, Any, Any]:
+    """A Trajectory field as it is decoded; ``tools`` is kept as raw JSON."""
+    if field.name == "tools":
+        return field.name, msgspec.Raw, msgspec.Raw(b"[]")
+    if field.default_factory is not msgspec.NODEFAULT:
+        return field.name, field.type, msgspec.field(default_factory=field.default_factory)
+    return field.name, field.type, field.default
+
+
+#: A Trajectory whose ``tools`` are left undecoded.
+_Wire = msgspec.defstruct(
+    "TrajectoryWire",
+    [_wire_field(field) for field in msgspec.structs.fields(Trajectory)],
+    kw_only=True,
+    forbid_unknown_fields=True,
+)
+_WIRE_ERRORS: Final = (msgspec.MsgspecError, UnicodeDecodeError, RecursionError)
+
+
 class TrajectoryDecoder:
-    """Decode JSON bytes into a validated Trajectory; errors are SchemaError/InputError."""
+    """Decode JSON bytes into a validated Trajectory; errors are SchemaError/InputError.
+
+    Equal tool lists are decoded once and shared (see the module docstring).
+    """
 
     def __init__(self) -> None:
         self._decoder = msgspec.json.Decoder(Trajectory)
+        self._wire: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Wire)
+        self._tools = _ToolLists(SHARED_TOOL_LISTS)
 
     def decode(self, data: bytes | str) -> Trajectory:
         """Decode one JSON document into a Trajectory."""
+        try:
+            return self._decode_shared(data)
+        except _WIRE_ERRORS:
+            pass  # the plain decoder reports it, located as always
+        return self._decode_plain(data)
+
+    def _decode_shared(self, data: bytes | str) -> Trajectory:
+        wire = self._wire.decode(data)
+        fields = msgspec.structs.asdict(wire)
+        fields["tools"] = self._tools.get(wire.tools)
+        return Trajectory(**fields)
+
+    def _decode_plain(self, data: bytes | str) -> Trajectory:
         try:
             return self._decoder.decode(data)
         except msgspec.ValidationError as exc:

@@ -14,12 +14,13 @@ from trajforge.schema import (
     Finish,
     HandOff,
     Reply,
+    Step,
     ToolCall,
     Trajectory,
     UserMessage,
 )
-from trajforge.verify.pairing import Pairing, Problem
-from trajforge.verify.schemas import ToolTable
+from trajforge.verify.pairing import CallPair, Pairing, Problem
+from trajforge.verify.schemas import ArgumentError, ToolTable
 
 _ENDS = (Finish, HandOff)
 _END_NAMES: dict[type, str] = {Finish: "finish", HandOff: "hand-off"}
@@ -38,51 +39,45 @@ def _raw_is_object(raw: str) -> bool:
         return False
 
 
-def check_calls(trajectory: Trajectory, table: ToolTable, problems: list[Problem]) -> None:
+def _unknown_tool(pair: CallPair) -> Problem:
+    i, j, name = pair.step, pair.action, pair.call.name
+    message = f"tool {name!r} is not declared in trajectory.tools"
+    return Problem(i, "unknown_tool", "error", f"steps[{i}].actions[{j}].name", message)
+
+
+def _not_object(pair: CallPair, raw: str) -> Problem:
+    i, j = pair.step, pair.action
+    target = f"steps[{i}].actions[{j}].raw_arguments"
+    return Problem(i, "arguments_not_object", "error", target, _describe_raw(raw))
+
+
+def _invalid(pair: CallPair, error: ArgumentError) -> Problem:
+    i, j, name = pair.step, pair.action, pair.call.name
+    target = f"steps[{i}].actions[{j}].arguments{error.path}"
+    return Problem(i, "invalid_arguments", "error", target, f"{name}: {error.message}")
+
+
+def check_calls(
+    trajectory: Trajectory, table: ToolTable, pairing: Pairing, problems: list[Problem]
+) -> None:
     """Each call names a declared tool and its arguments are a JSON object valid for its schema."""
     schemas = table.schemas
     declared = bool(trajectory.tools)
-    for i, step in enumerate(trajectory.steps):
-        for j, action in enumerate(step.actions):
-            if type(action) is not ToolCall:
-                continue
-            compiled = schemas.get(action.name)
+    for pairs in pairing.steps:
+        for pair in pairs:
+            call = pair.call
+            compiled = schemas.get(call.name)
             if compiled is None:
                 if declared:
-                    problems.append(
-                        Problem(
-                            i,
-                            "unknown_tool",
-                            "error",
-                            f"steps[{i}].actions[{j}].name",
-                            f"tool {action.name!r} is not declared in trajectory.tools",
-                        )
-                    )
+                    problems.append(_unknown_tool(pair))
                 continue
-            arguments = action.arguments
-            raw = action.raw_arguments
-            if raw is not None and not arguments and not _raw_is_object(raw):
-                problems.append(
-                    Problem(
-                        i,
-                        "arguments_not_object",
-                        "error",
-                        f"steps[{i}].actions[{j}].raw_arguments",
-                        _describe_raw(raw),
-                    )
-                )
+            raw = call.raw_arguments
+            if raw is not None and not call.arguments and not _raw_is_object(raw):
+                problems.append(_not_object(pair, raw))
                 continue
-            error = compiled.check(arguments)
+            error = compiled.check(call.arguments)
             if error is not None:
-                problems.append(
-                    Problem(
-                        i,
-                        "invalid_arguments",
-                        "error",
-                        f"steps[{i}].actions[{j}].arguments{error.path}",
-                        f"{action.name}: {error.message}",
-                    )
-                )
+                problems.append(_invalid(pair, error))
 
 
 def check_tools(trajectory: Trajectory, table: ToolTable, problems: list[Problem]) -> None:
@@ -109,6 +104,35 @@ def check_tools(trajectory: Trajectory, table: ToolTable, problems: list[Problem
         )
 
 
+def _end_problems(i: int, step: Step, problems: list[Problem]) -> bool:
+    """Problems of the step's end (finish or hand-off), if it has one; whether it has one."""
+    actions = step.actions
+    for j, action in enumerate(actions):
+        if type(action) in _END_NAMES:
+            if j + 1 < len(actions):
+                problems.append(
+                    Problem(
+                        i,
+                        "action_after_end",
+                        "error",
+                        f"steps[{i}].actions[{j + 1}]",
+                        f"an action follows the {_END_NAMES[type(action)]} in the same step",
+                    )
+                )
+            if any(type(o) is UserMessage for o in step.observations):
+                problems.append(
+                    Problem(
+                        i,
+                        "observation_after_end",
+                        "warning",
+                        f"steps[{i}].observations",
+                        "the user answered after the episode ended",
+                    )
+                )
+            return True
+    return False
+
+
 def check_steps(trajectory: Trajectory, problems: list[Problem]) -> None:
     """Steps are coherent: none empty, nothing after an end, and the last one ends the episode."""
     steps = trajectory.steps
@@ -118,12 +142,13 @@ def check_steps(trajectory: Trajectory, problems: list[Problem]) -> None:
     ended_at: int | None = None
     for i, step in enumerate(steps):
         actions = step.actions
+        if len(actions) == 1 and ended_at is None and type(actions[0]) not in _END_NAMES:
+            continue  # the common step: one action, not the end
         if not actions:
             problems.append(
                 Problem(i, "empty_step", "error", f"steps[{i}].actions", "the step takes no action")
             )
-            continue
-        if ended_at is not None:
+        elif ended_at is not None:
             problems.append(
                 Problem(
                     i,
@@ -133,31 +158,8 @@ def check_steps(trajectory: Trajectory, problems: list[Problem]) -> None:
                     f"the episode ended (finish or hand-off) in step {ended_at}",
                 )
             )
-            continue
-        for j, action in enumerate(actions):
-            if type(action) in _END_NAMES:
-                if j + 1 < len(actions):
-                    problems.append(
-                        Problem(
-                            i,
-                            "action_after_end",
-                            "error",
-                            f"steps[{i}].actions[{j + 1}]",
-                            f"an action follows the {_END_NAMES[type(action)]} in the same step",
-                        )
-                    )
-                if any(type(o) is UserMessage for o in step.observations):
-                    problems.append(
-                        Problem(
-                            i,
-                            "observation_after_end",
-                            "warning",
-                            f"steps[{i}].observations",
-                            "the user answered after the episode ended",
-                        )
-                    )
-                ended_at = i
-                break
+        elif _end_problems(i, step, problems):
+            ended_at = i
     _check_final(len(steps) - 1, trajectory, problems)
 
 
@@ -166,7 +168,6 @@ def _check_final(last: int, trajectory: Trajectory, problems: list[Problem]) -> 
     if not step.actions:
         return  # reported as an empty step
     final = step.actions[-1]
-    where = f"steps[{last}].actions[{len(step.actions) - 1}]"
     if isinstance(final, _ENDS):
         return
     if isinstance(final, Reply):
@@ -181,6 +182,7 @@ def _check_final(last: int, trajectory: Trajectory, problems: list[Problem]) -> 
                 )
             )
         return
+    where = f"steps[{last}].actions[{len(step.actions) - 1}]"
     if isinstance(final, ClarifyingQuestion):
         problems.append(
             Problem(
@@ -207,7 +209,7 @@ def check_format(trajectory: Trajectory, table: ToolTable, pairing: Pairing) -> 
     """Every format problem of a trajectory: tools, calls, call/result pairing and step order."""
     problems: list[Problem] = []
     check_tools(trajectory, table, problems)
-    check_calls(trajectory, table, problems)
+    check_calls(trajectory, table, pairing, problems)
     problems.extend(pairing.problems)
     check_steps(trajectory, problems)
     return problems

@@ -107,6 +107,8 @@ def compare_outcome(recorded: Outcome, replayed: Outcome) -> Label | None:
 
 def values_equal(a: Any, b: Any) -> bool:
     """JSON equality where numbers compare by value (``1 == 1.0``) and booleans stay apart."""
+    if type(a) is str:  # the common case, first
+        return type(b) is str and a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -162,34 +164,93 @@ class ExpectedMatch:
     """Successful calls that matched no expected action."""
 
 
-def _canonical(arguments: dict[str, Any]) -> bytes:
-    return msgspec.json.encode(arguments, order="sorted")
+#: Canonical JSON (keys sorted): two argument objects are exactly equal when their encodings are.
+_canonical = msgspec.json.Encoder(order="sorted").encode
 
 
-def _exact(
-    exact: dict[tuple[str, bytes], list[int]], name: str, wanted: bytes, used: set[int]
-) -> int | None:
-    for c in exact.get((name, wanted), ()):
+def _index_calls(
+    calls: Sequence[CallPair],
+) -> tuple[dict[str, list[int]], dict[tuple[str, bytes], list[int]]]:
+    """The usable calls (no failed result), by name and by name and exact arguments."""
+    by_name: dict[str, list[int]] = {}
+    exact: dict[tuple[str, bytes], list[int]] = {}
+    for c, (_, _, call, _, result) in enumerate(calls):
+        if result is None or result.status not in _FAILED:
+            by_name.setdefault(call.name, []).append(c)
+            exact.setdefault((call.name, _canonical(call.arguments)), []).append(c)
+    return by_name, exact
+
+
+def _first_unused(candidates: list[int], used: set[int]) -> int | None:
+    for c in candidates:
         if c not in used:
             return c
     return None
+
+
+class _Closest:
+    """Finds the call matching an expected action up to defaults and ``1 == 1.0``, or the closest.
+
+    Each tool's argument defaults are read from its schema on first need.
+    """
+
+    def __init__(self, calls: Sequence[CallPair], tools: Sequence[ToolSpec]) -> None:
+        self.calls = calls
+        self.tools = tools
+        self.defaults_of: dict[str, dict[str, Any]] = {}
+
+    def defaults(self, name: str) -> dict[str, Any]:
+        """The default argument values of tool ``name`` (the last one declared of that name)."""
+        found = self.defaults_of.get(name)
+        if found is None:
+            spec = next((tool for tool in reversed(self.tools) if tool.name == name), None)
+            found = self.defaults_of[name] = _defaults(spec)
+        return found
+
+    def find(
+        self, action: ExpectedAction, candidates: list[int], used: set[int]
+    ) -> tuple[int | None, tuple[CallPair, list[str]] | None]:
+        """The first unused candidate that matches, else None and the closest miss (if any)."""
+        defaults = self.defaults(action.name)
+        best: tuple[CallPair, list[str]] | None = None
+        for c in candidates:
+            if c in used:
+                continue
+            differ = argument_differences(action.arguments, self.calls[c].call.arguments, defaults)
+            if not differ:
+                return c, None
+            if best is None or len(differ) < len(best[1]):
+                best = (self.calls[c], differ)
+        return None, best
+
+
+def _check_result(
+    index: int,
+    action: ExpectedAction,
+    hit: CallPair | None,
+    best: tuple[CallPair, list[str]] | None,
+) -> CheckResult:
+    """The check of expected action ``index``: where it was made, or why not."""
+    label = f"expected[{index}] {action.name}"
+    if hit is not None:
+        detail = f"made at steps[{hit.step}].actions[{hit.action}]"
+        return CheckResult(name=label, passed=True, score=1.0, detail=detail)
+    if best is None:
+        detail = f"no successful call to {action.name!r}"
+    else:
+        detail = (
+            f"closest call steps[{best[0].step}].actions[{best[0].action}] differs in "
+            f"{', '.join(best[1])}"
+        )
+    return CheckResult(name=label, passed=False, score=0.0, detail=detail)
 
 
 def match_expected(
     expected: Sequence[ExpectedAction], calls: Sequence[CallPair], tools: Sequence[ToolSpec]
 ) -> ExpectedMatch:
     """Match expected actions to the calls made (see the module docstring)."""
-    specs = {tool.name: tool for tool in tools}
-    by_name: dict[str, list[int]] = {}
-    exact: dict[tuple[str, bytes], list[int]] = {}
-    usable = 0
-    for c, pair in enumerate(calls):
-        if pair.result is None or pair.result.status not in _FAILED:
-            usable += 1
-            name = pair.call.name
-            by_name.setdefault(name, []).append(c)
-            exact.setdefault((name, _canonical(pair.call.arguments)), []).append(c)
-    defaults_of: dict[str, dict[str, Any]] = {}
+    by_name, exact = _index_calls(calls)
+    closest = _Closest(calls, tools)
     used: set[int] = set()
     matched: list[int | None] = []
     checks: list[CheckResult] = []
@@ -197,40 +258,17 @@ def match_expected(
         name = action.name
         best: tuple[CallPair, list[str]] | None = None
         hit: int | None = None
-        if name in by_name:
-            hit = _exact(exact, name, _canonical(action.arguments), used)
-            if hit is None:  # equal up to defaults or 1 == 1.0, or the closest miss
-                defaults = defaults_of.get(name)
-                if defaults is None:
-                    defaults = defaults_of[name] = _defaults(specs.get(name))
-                for c in by_name[name]:
-                    if c in used:
-                        continue
-                    differ = argument_differences(
-                        action.arguments, calls[c].call.arguments, defaults
-                    )
-                    if not differ:
-                        hit = c
-                        break
-                    if best is None or len(differ) < len(best[1]):
-                        best = (calls[c], differ)
-        label = f"expected[{index}] {action.name}"
+        candidates = by_name.get(name)
+        if candidates is not None:
+            hit = _first_unused(exact.get((name, _canonical(action.arguments)), []), used)
+            if hit is None:
+                hit, best = closest.find(action, candidates, used)
+        matched.append(hit)
         if hit is not None:
             used.add(hit)
-            matched.append(hit)
-            detail = f"made at steps[{calls[hit].step}].actions[{calls[hit].action}]"
-            checks.append(CheckResult(name=label, passed=True, score=1.0, detail=detail))
-            continue
-        matched.append(None)
-        if best is None:
-            detail = f"no successful call to {action.name!r}"
-        else:
-            detail = (
-                f"closest call steps[{best[0].step}].actions[{best[0].action}] differs in "
-                f"{', '.join(best[1])}"
-            )
-        checks.append(CheckResult(name=label, passed=False, score=0.0, detail=detail))
+        checks.append(_check_result(index, action, None if hit is None else calls[hit], best))
     outcome = outcome_from_checks(checks, None)
+    usable = sum(len(found) for found in by_name.values())
     return ExpectedMatch(outcome, tuple(matched), usable - len(used))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from trajforge.schema import Step, ToolCall, ToolResult, Trajectory
+from trajforge.schema import Observation, Step, ToolCall, ToolResult, Trajectory
 
 
 class CallPair(NamedTuple):
@@ -23,6 +23,10 @@ class CallPair(NamedTuple):
     call: ToolCall
     observation: int | None
     result: ToolResult | None
+
+
+#: Builds a CallPair from a tuple of its fields without NamedTuple's Python-level constructor.
+_new_pair = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +52,8 @@ class Pairing:
         return [pair for pairs in self.steps for pair in pairs]
 
 
-def _simple(step: Step, index: int, seen: dict[str, int]) -> list[CallPair] | None:
-    """The common case, fast: one call with an id, answered by one result with that id."""
-    actions, observations = step.actions, step.observations
-    if len(actions) != 1 or len(observations) != 1:
-        return None
-    call, result = actions[0], observations[0]
-    if type(call) is not ToolCall or type(result) is not ToolResult:
-        return None
-    call_id = call.id
-    if call_id is None or result.call_id != call_id or call_id in seen:
-        return None
-    if result.name is not None and result.name != call.name:
-        return None
-    seen[call_id] = index
-    return [CallPair(index, 0, call, 0, result)]
+def _no_results(observations: list[Observation]) -> bool:
+    return not any(type(o) is ToolResult for o in observations)
 
 
 def _take(pending: list[int], calls: list[ToolCall], name: str | None) -> int | None:
@@ -185,13 +176,10 @@ class _StepPairer:
         return pairs
 
 
-def pair_step(
+def _pair_general(
     step: Step, index: int, seen: dict[str, int], problems: list[Problem]
 ) -> list[CallPair]:
     """Pair one step's calls and results; ``seen`` maps call ids of earlier steps to their step."""
-    simple = _simple(step, index, seen)
-    if simple is not None:
-        return simple
     pairer = _StepPairer(index, seen, problems)
     pairer.index_calls(step)
     for k, observation in enumerate(step.observations):
@@ -201,25 +189,34 @@ def pair_step(
 
 
 def pair_calls(trajectory: Trajectory) -> Pairing:
-    """Pair every call of a trajectory with its result."""
+    """Pair every call of a trajectory with its result.
+
+    The common steps are paired inline: one call answered by its result, or one action that is no
+    call with no result; any other step goes to the general case.
+    """
     seen: dict[str, int] = {}
     problems: list[Problem] = []
     steps: list[list[CallPair]] = []
     append = steps.append
     for i, step in enumerate(trajectory.steps):
         actions, observations = step.actions, step.observations
-        if len(actions) == 1 and len(observations) == 1:  # the common case, inline
-            call, result = actions[0], observations[0]
-            if type(call) is ToolCall and type(result) is ToolResult:
-                call_id = call.id
+        if len(actions) == 1:
+            call = actions[0]
+            if type(call) is not ToolCall:
+                if _no_results(observations):
+                    append([])
+                    continue
+            elif len(observations) == 1:
+                result, call_id = observations[0], call.id
                 if (
                     call_id is not None
+                    and type(result) is ToolResult
                     and result.call_id == call_id
                     and call_id not in seen
                     and (result.name is None or result.name == call.name)
                 ):
                     seen[call_id] = i
-                    append([CallPair(i, 0, call, 0, result)])
+                    append([_new_pair(CallPair, (i, 0, call, 0, result))])
                     continue
-        append(pair_step(step, i, seen, problems))
+        append(_pair_general(step, i, seen, problems))
     return Pairing(steps, problems)

@@ -1,9 +1,10 @@
 """Compiled validators for tool-argument JSON Schemas, each distinct schema compiled once.
 
 Schemas are compiled with fastjsonschema (generated Python code, a few microseconds a call).
-Two caches keep compilation off the hot path: a tool list seen before (same bytes) maps straight to
-its validators, and a schema seen before under any key order maps to its compiled function through
-a hash of its canonical (sorted-key) JSON. A schema that uses keywords fastjsonschema does not know
+Two caches keep compilation off the hot path: a tool list seen before (same bytes: the JSON a
+decoder-shared list came from, else its encoding) maps straight to its validators, and a schema
+seen before under any key order maps to its compiled function through a hash of its canonical
+(sorted-key) JSON. A schema that uses keywords fastjsonschema does not know
 (Draft 2020-12's ``prefixItems``, ``unevaluatedProperties``...) is validated by ``jsonschema``'s
 ``Draft202012Validator`` when that package is installed, and reported as unsupported otherwise.
 ``format`` is an annotation, as Draft 2020-12 says by default: it is not asserted. A ``$ref`` to
@@ -22,6 +23,8 @@ import fastjsonschema
 import msgspec
 
 from trajforge.schema import ToolSpec
+from trajforge.schema.codec import SharedTools
+from trajforge.verify.precheck import precheck_type
 
 #: Keywords fastjsonschema (drafts 4, 6, 7) does not implement; such schemas use the fallback.
 UNSUPPORTED_KEYWORDS: Final = frozenset(
@@ -178,7 +181,23 @@ def _compile_fast(schema: dict[str, Any]) -> Check:
             return ArgumentError("", f"the validator failed: {type(exc).__name__}: {exc}", "error")
         return None
 
-    return check
+    return _prechecked(check, precheck_type(schema))
+
+
+def _prechecked(check: Check, precheck: type[msgspec.Struct] | None) -> Check:
+    """``check``, asked only about arguments the pre-check (if any) does not accept."""
+    if precheck is None:
+        return check
+    convert = msgspec.convert
+
+    def fast(arguments: Any) -> ArgumentError | None:
+        try:
+            convert(arguments, precheck)
+        except Exception:  # not accepted (or not convertible at all): the validator decides
+            return check(arguments)
+        return None
+
+    return fast
 
 
 def _compile_fallback(schema: dict[str, Any]) -> Check | None:
@@ -257,8 +276,12 @@ class ValidatorCache:
         return found
 
     def table(self, tools: Sequence[ToolSpec]) -> ToolTable:
-        """The validators of a trajectory's tools (one dictionary lookup once seen)."""
-        raw = msgspec.json.encode(tools)
+        """The validators of a trajectory's tools (one dictionary lookup once seen).
+
+        A decoder-shared list is known by the JSON it was decoded from, any other by its encoding:
+        either way, equal bytes mean equal tools.
+        """
+        raw = tools.raw if type(tools) is SharedTools else msgspec.json.encode(tools)
         found = self.tables.get(raw)
         if found is None:
             if len(self.tables) >= self.max_size:
