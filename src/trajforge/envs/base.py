@@ -60,6 +60,14 @@ def stable_digest(value: Any) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
+def _improved(scores: list[float], start: list[float]) -> bool:
+    return any(now > before for now, before in zip(scores, start, strict=True))
+
+
+#: Start scores by environment class and task JSON, oldest first (see ``Environment.start_scores``).
+_START_SCORES: dict[tuple[type[Any], bytes], list[float]] = {}
+
+
 def derive_seed(*parts: object) -> int:
     """A 63-bit seed derived deterministically from any parts (no use of ``hash()``)."""
     text = "\x1f".join(str(p) for p in parts).encode()
@@ -73,14 +81,34 @@ def render_content(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def outcome_from_checks(checks: list[CheckResult], digest: str | None) -> Outcome:
-    """Grade checks into an Outcome: score is the mean check score (partial credit)."""
+def check_score(check: CheckResult) -> float:
+    """A check's score: its own, else 1 or 0 by whether it passed."""
+    return check.score if check.score is not None else float(check.passed)
+
+
+def outcome_from_checks(
+    checks: list[CheckResult], digest: str | None, start: list[float] | None = None
+) -> Outcome:
+    """Grade checks into an Outcome: score is the mean check score (partial credit).
+
+    ``start`` holds the checks' scores on the task's initial state, when known. Checks that held
+    from the start ("nothing else changed", a service that was never down) are no progress: if
+    no check improved on its start, the score is 0 (an idle episode is a failure, not partial).
+    """
     if not checks:
         return Outcome(status="unknown", final_state_digest=digest)
-    scores = [c.score if c.score is not None else float(c.passed) for c in checks]
+    scores = [check_score(c) for c in checks]
     score = sum(scores) / len(scores)
+    passed = all(c.passed for c in checks)
+    if (
+        not passed
+        and start is not None
+        and len(start) == len(scores)
+        and not _improved(scores, start)
+    ):
+        score = 0.0
     status: Literal["success", "partial", "failure"]
-    status = "success" if all(c.passed for c in checks) else "failure" if score == 0 else "partial"
+    status = "success" if passed else "failure" if score == 0 else "partial"
     return Outcome(status=status, score=score, checks=checks, final_state_digest=digest)
 
 
@@ -220,8 +248,22 @@ class Environment(ABC):
         """Evaluate each goal check of ``task`` on the current state."""
 
     def check(self, task: Task) -> Outcome:
-        """Goal-check results and a partial-credit score in [0, 1]."""
-        return outcome_from_checks(self.goal_checks(task), self.digest())
+        """Goal-check results and a partial-credit score in [0, 1] (see ``outcome_from_checks``:
+        checks that already held on the task's initial state earn nothing on their own)."""
+        return outcome_from_checks(self.goal_checks(task), self.digest(), self.start_scores(task))
+
+    def start_scores(self, task: Task) -> list[float]:
+        """The goal checks' scores on the task's initial state (computed once per task)."""
+        key = (type(self), msgspec.json.encode(task))
+        scores = _START_SCORES.get(key)
+        if scores is None:
+            fresh = type(self)()
+            fresh.reset(task)
+            scores = [check_score(c) for c in fresh.goal_checks(task)]
+            _START_SCORES[key] = scores
+            if len(_START_SCORES) > 1024:
+                del _START_SCORES[next(iter(_START_SCORES))]
+        return scores
 
     @abstractmethod
     def find_violations(self, trajectory: Trajectory) -> list[Violation]:

@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from tests.envs.itops.helpers import fault_kinds, find_task, fresh, play, run
+from tests.envs.progress import progressed
 from trajforge.envs.itops import ItOpsEnv
 from trajforge.schema import Task
 
@@ -30,15 +31,22 @@ def test_expected_actions_solve_the_task(difficulty: int) -> None:
         assert outcome.score == 1.0
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 3])
-def test_incomplete_sequences_get_partial_credit(difficulty: int) -> None:
+#: Short tasks: what the prefix leaves out is all the progress there is.
+@pytest.mark.parametrize(("difficulty", "partial_at_least"), [(1, 0), (2, 10), (3, 10)])
+def test_incomplete_sequences_get_partial_credit(difficulty: int, partial_at_least: int) -> None:
+    partial = 0
     for seed in range(40):
         env, task = fresh(seed, difficulty)
         play(env, task.expected_actions[: len(task.expected_actions) // 2])
         outcome = env.check(task)
+        if not progressed(env, task, outcome):  # only look-ups in the first half
+            assert (outcome.status, outcome.score) == ("failure", 0.0)
+            continue
         assert outcome.status == "partial"
         assert outcome.score is not None
         assert 0 < outcome.score < 1
+        partial += 1
+    assert partial >= partial_at_least
 
 
 def test_fix_without_restart_gets_half_credit() -> None:
@@ -130,7 +138,7 @@ def test_rolling_back_too_far_breaks_on_the_schema() -> None:
     scores = _scores(env, task)
     assert scores[f"root_cause_fixed:bad_release:{fault['service']}"] == 0.0
     assert scores["no_collateral_changes"] == 0.0
-    assert env.check(task).status == "partial"
+    assert env.check(task).status == "failure"  # worse than before: nothing to credit
 
 
 def test_collateral_changes_are_caught() -> None:

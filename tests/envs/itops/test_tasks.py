@@ -130,7 +130,8 @@ def test_the_world_tells_the_story() -> None:
             env = ItOpsEnv()
             env.reset(task)
             outcome = env.check(task)
-            assert outcome.status == "partial"
+            assert (outcome.status, outcome.score) == ("failure", 0.0)
+            assert not all(c.passed for c in outcome.checks)
             state = env.state()
             for fault in task.parameters["faults"]:
                 log = state["files"][f"/var/log/{fault['service']}/{fault['service']}.log"]

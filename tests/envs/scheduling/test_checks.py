@@ -117,7 +117,7 @@ def test_doing_nothing_fails_the_meeting_checks() -> None:
     env = SchedulingEnv()
     env.reset(task)
     outcome = env.check(task)
-    assert outcome.status == "partial"
+    assert (outcome.status, outcome.score) == ("failure", 0.0)  # guards alone earn nothing
     failed = {c.name for c in outcome.checks if not c.passed}
     assert {"meeting_attendees", "meeting_time", "invites_sent"} <= failed
 
