@@ -7,14 +7,14 @@ generator's own labels (``injected_mistake`` and the like): graders are measured
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 import msgspec
 
 from trajforge.envs.base import Environment
+from trajforge.grade.rules.search import Corpus
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -39,35 +39,34 @@ _LOOKUP_NAME = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class CallView:
-    """One tool call of the trajectory with its result (``None`` when none came back)."""
+    """One tool call of the trajectory with its result (``None`` when none came back), and its
+    place among the trajectory's calls (``n``)."""
 
-    step: int
-    index: int
-    call: ToolCall
-    result: ToolResult | None
+    def __init__(self, step: int, index: int, call: ToolCall, result: ToolResult | None, n: int):
+        self.step = step
+        self.index = index
+        self.call = call
+        self.result = result
+        self.n = n
+        #: The result's status (``missing`` when no result came back).
+        self.status = result.status if result is not None else "missing"
+        #: Whether the call succeeded with a complete result.
+        self.ok = self.status == "ok"
+        #: Whether the call came back as an error or a time-out.
+        self.failed = self.status in ("error", "timeout")
+        #: The call's identity: tool name plus canonical arguments.
+        self.key = call.name + msgspec.json.encode(call.arguments, order="deterministic").decode()
 
     @cached_property
-    def key(self) -> str:
-        """The call's identity: tool name plus canonical arguments."""
-        args = msgspec.json.encode(self.call.arguments, order="deterministic").decode()
-        return f"{self.call.name}{args}"
+    def arguments_json(self) -> str:
+        """The call's arguments as JSON, in their own order."""
+        return msgspec.json.encode(self.call.arguments).decode()
 
-    @property
-    def status(self) -> str:
-        """The result's status (``missing`` when no result came back)."""
-        return self.result.status if self.result is not None else "missing"
-
-    @property
-    def ok(self) -> bool:
-        """Whether the call succeeded with a complete result."""
-        return self.status == "ok"
-
-    @property
-    def failed(self) -> bool:
-        """Whether the call came back as an error or a time-out."""
-        return self.status in ("error", "timeout")
+    @cached_property
+    def body(self) -> Any:
+        """The result's content read as JSON (``None`` without a result or when not JSON)."""
+        return decode_json(self.result.content) if self.result is not None else None
 
     @property
     def error_kind(self) -> str | None:
@@ -108,7 +107,7 @@ def related(failed: CallView, later: CallView) -> bool:
     the failed call's argument values appears in its arguments or its result)."""
     if later.call.name == failed.call.name:
         return True
-    text = msgspec.json.encode(later.call.arguments).decode().lower()
+    text = later.arguments_json.lower()
     if later.result is not None:
         text += later.result.content.lower()
     return any(len(str(v)) >= 3 and str(v).lower() in text for v in scalars(failed.call.arguments))
@@ -127,12 +126,12 @@ class RuleContext:
         self.calls: list[CallView] = []
         self.step_calls: list[list[CallView]] = []
         for s, step in enumerate(self.steps):
-            paired = results_by_action(step)
-            here = [
-                CallView(s, i, a, paired.get(i))
-                for i, a in enumerate(step.actions)
-                if isinstance(a, ToolCall)
-            ]
+            here: list[CallView] = []
+            if any(isinstance(a, ToolCall) for a in step.actions):
+                paired = results_by_action(step)
+                for i, a in enumerate(step.actions):
+                    if isinstance(a, ToolCall):
+                        here.append(CallView(s, i, a, paired.get(i), len(self.calls) + len(here)))
             self.step_calls.append(here)
             self.calls.extend(here)
 
@@ -142,6 +141,24 @@ class RuleContext:
             self._memo[key] = compute()
         value: T = self._memo[key]
         return value
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    @cached_property
+    def calls_by_key(self) -> dict[str, list[CallView]]:
+        """The calls of each identity (``CallView.key``), in order."""
+        out: dict[str, list[CallView]] = {}
+        for c in self.calls:
+            out.setdefault(c.key, []).append(c)
+        return out
+
+    @cached_property
+    def calls_by_name(self) -> dict[str, list[CallView]]:
+        """The calls of each tool, in order."""
+        out: dict[str, list[CallView]] = {}
+        for c in self.calls:
+            out.setdefault(c.call.name, []).append(c)
+        return out
 
     # -- tools ---------------------------------------------------------------------------------
 
@@ -174,19 +191,28 @@ class RuleContext:
         Read from the recorded state digests when there are any; otherwise from the calls in
         between: no call that may write succeeded.
         """
-        digests = [s.env_state_digest for s in self.steps[first : last + 1]]
-        if digests and all(d is not None for d in digests):
-            return len(set(digests)) == 1
-        return not any(
-            c.ok and not self.is_read_only(c.call.name)
-            for step in self.step_calls[first + 1 : last + 1]
-            for c in step
+        if last <= first:
+            return True
+        track = self._state_track
+        if track.missing[last + 1] == track.missing[first]:
+            return track.changes[last + 1] == track.changes[first + 1]
+        return track.writes[last + 1] == track.writes[first + 1]
+
+    @cached_property
+    def _state_track(self) -> _StateTrack:
+        return _StateTrack(self)
+
+    def stable_until(self, step: int) -> int:
+        """The first step after ``step`` that has calls and before which the state may have
+        changed since ``step`` (the number of steps when there is none)."""
+        return next(
+            (s for s in self._call_steps if s > step and not self.unchanged(step, s - 1)),
+            len(self.steps),
         )
 
     @cached_property
-    def good_calls(self) -> list[CallView]:
-        """The calls that succeeded with a complete, trustworthy result."""
-        return [c for c in self.calls if c.ok and not self.unreliable(c)]
+    def _call_steps(self) -> list[int]:
+        return [s for s, here in enumerate(self.step_calls) if here]
 
     def unreliable(self, view: CallView) -> bool:
         """Whether the call's data could not be trusted (a fault said so, or it was cut off)."""
@@ -199,10 +225,7 @@ class RuleContext:
         """Whether an identical call ran before (ok, or cut off): a rejection of this one may
         be its consequence, as a write retried after a cut-off answer finds its work done."""
         return any(
-            c.key == view.key
-            and (c.step, c.index) < (view.step, view.index)
-            and c.status in ("ok", "partial")
-            for c in self.calls
+            c.n < view.n and c.status in ("ok", "partial") for c in self.calls_by_key[view.key]
         )
 
     def fault_error(self, view: CallView) -> bool:
@@ -238,18 +261,6 @@ class RuleContext:
             if isinstance(a, Reply | ClarifyingQuestion | HandOff | Finish)
         ]
 
-    @cached_property
-    def _seen_raw(self) -> list[str]:
-        """Per step, the text of what the agent was told in it (results but errors, the user)."""
-        return [
-            "\n".join(
-                o.content
-                for o in step.observations
-                if isinstance(o, UserMessage) or o.status != "error"
-            )
-            for step in self.steps
-        ]
-
     def mentioned(self, value: str | int | float, before: int) -> bool:
         """Whether a value was in the task or in what came back before step ``before``.
 
@@ -268,43 +279,107 @@ class RuleContext:
         """Where a value first shows: 0 in the task, ``i + 1`` in step ``i``'s observations."""
         cache = self._firsts
         if value not in cache:
-            texts = self._texts
             if isinstance(value, str):
-                lowered = self._texts_lower
-                found = (i for i, t in enumerate(texts) if _mentions_text(value, t, lowered[i]))
+                found = self._first_string(value)
             else:
-                pattern = _number_pattern(_number_text(value))
-                found = (i for i, t in enumerate(texts) if pattern.search(t))
-            cache[value] = next(found, float("inf"))
+                found = self._seen.first_number(_number_text(value))
+            cache[value] = float("inf") if found is None else found
         return cache[value]
+
+    def _first_string(self, value: str) -> int | None:
+        """The first text holding a string as a whole word (or, for an ISO date, the date
+        written out)."""
+        if not value:
+            return None
+        odd_case = not (
+            value.islower() or value.isupper() or value.istitle() or value[:1].isupper()
+        )
+        word = self._seen.first_word(value, ignore_case=not odd_case)
+        iso = _ISO_DAY.fullmatch(value)
+        if iso is None or not 1 <= int(iso.group(1)) <= 12:
+            return word
+        month, day = int(iso.group(1)), int(iso.group(2))
+        name = _MONTH_NAMES[month - 1].lower()
+        found = self._seen.first_match(
+            lambda: _written_date(month, day), containing=name, stop=word
+        )
+        return word if found is None else found
 
     @cached_property
     def _texts(self) -> list[str]:
-        return [self.trajectory.task.instruction or "", *self._seen_raw]
+        """The task, then per step the text of what the agent was told in it (results but
+        errors, the user)."""
+        seen = [
+            "\n".join(
+                o.content
+                for o in step.observations
+                if isinstance(o, UserMessage) or o.status != "error"
+            )
+            for step in self.steps
+        ]
+        return [self.trajectory.task.instruction or "", *seen]
 
     @cached_property
-    def _texts_lower(self) -> list[str | None]:
-        """``_texts`` lower-cased where they are ASCII (``None`` elsewhere: see ``_find_word``)."""
-        return [t.lower() if t.isascii() else None for t in self._texts]
+    def _seen(self) -> Corpus:
+        return Corpus(self._texts)
+
+    @cached_property
+    def _iso_found(self) -> list[list[str]]:
+        return [_ISO.findall(text) for text in self._texts]
 
     def iso_dates(self, before: int) -> list[str]:
         """The ISO dates in the task and in what came back before step ``before``."""
-        return [d for text in self._texts[: before + 1] for d in _ISO.findall(text)]
+        return [d for found in self._iso_found[: before + 1] for d in found]
 
     def result_mentions(self, value: str, before: int) -> bool:
         """Whether a tool result before step ``before`` contains the text."""
-        needle = value.lower()
-        return any(
-            needle in o.content.lower()
-            for step in self.steps[:before]
+        at = self._results.first_substring(value.lower())
+        return at is not None and self._result_steps[at] < before
+
+    @cached_property
+    def _result_views(self) -> list[tuple[int, str]]:
+        """The tool results that were not errors: their step and their text, lower-cased."""
+        return [
+            (s, o.content.lower())
+            for s, step in enumerate(self.steps)
             for o in step.observations
             if isinstance(o, ToolResult) and o.status != "error"
-        )
+        ]
+
+    @cached_property
+    def _results(self) -> Corpus:
+        return Corpus([text for _, text in self._result_views])
+
+    @cached_property
+    def _result_steps(self) -> list[int]:
+        return [s for s, _ in self._result_views]
 
     def user_messages(self, before: int | None = None) -> list[str]:
         """The user's messages (in steps before ``before``, if given)."""
         steps = self.steps if before is None else self.steps[:before]
         return [o.content for s in steps for o in s.observations if isinstance(o, UserMessage)]
+
+
+class _StateTrack:
+    """Prefix counts over steps that tell ``RuleContext.unchanged`` in constant time: steps
+    without a state digest, digest changes from the step before, successful calls that may
+    write (``counts[k]``: how many among steps before ``k``)."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        digests = [s.env_state_digest for s in ctx.steps]
+        self.missing = _prefix(d is None for d in digests)
+        self.changes = _prefix(s > 0 and d != digests[s - 1] for s, d in enumerate(digests))
+        self.writes = _prefix(
+            any(c.ok and not ctx.is_read_only(c.call.name) for c in here) for here in ctx.step_calls
+        )
+
+
+def _prefix(flags: Iterable[bool]) -> list[int]:
+    """How many flags are set before each position (one more entry than flags)."""
+    counts = [0]
+    for flag in flags:
+        counts.append(counts[-1] + flag)
+    return counts
 
 
 def _number_text(value: int | float) -> str:
@@ -331,59 +406,9 @@ _MONTH_NAMES = [
 ]
 
 
-def _mentions_text(value: str, text: str, lowered: str | None) -> bool:
-    """Whether a string occurs in the text as a whole word (or, for an ISO date, as the date
-    written out); ``lowered`` is the text lower-cased when it is ASCII, else ``None``."""
-    if not value:
-        return False
-    odd_case = not (value.islower() or value.isupper() or value.istitle() or value[:1].isupper())
-    if lowered is not None and value.isascii():
-        haystack, needle = (text, value) if odd_case else (lowered, value.lower())
-        if _find_word(needle, haystack):
-            return True
-    elif _word_pattern(value, not odd_case).search(text):
-        return True
-    iso = _ISO_DAY.fullmatch(value)
-    if iso and 1 <= int(iso.group(1)) <= 12:
-        return _written_date(int(iso.group(1)), int(iso.group(2))).search(text) is not None
-    return False
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _find_word(needle: str, haystack: str) -> bool:
-    """``_word_pattern(needle, ...).search(haystack)`` for ASCII text, without a regex: an
-    occurrence counts when no word character touches an end of it that is a word character."""
-    left, right = _is_word_char(needle[0]), _is_word_char(needle[-1])
-    size, end_of_text = len(needle), len(haystack)
-    start = haystack.find(needle)
-    while start >= 0:
-        end = start + size
-        if (not left or start == 0 or not _is_word_char(haystack[start - 1])) and (
-            not right or end == end_of_text or not _is_word_char(haystack[end])
-        ):
-            return True
-        start = haystack.find(needle, start + 1)
-    return False
-
-
-@lru_cache(maxsize=4096)
-def _word_pattern(value: str, ignore_case: bool) -> re.Pattern[str]:
-    left = r"(?<!\w)" if value[0].isalnum() or value[0] == "_" else ""
-    right = r"(?!\w)" if value[-1].isalnum() or value[-1] == "_" else ""
-    return re.compile(left + re.escape(value) + right, re.IGNORECASE if ignore_case else 0)
-
-
 @lru_cache(maxsize=512)
 def _written_date(month: int, day: int) -> re.Pattern[str]:
     name = _MONTH_NAMES[month - 1]
     return re.compile(
         rf"\b{name}\.?\s+{day}\b|\b{day}(st|nd|rd|th)?\s+(of\s+)?{name}\b", re.IGNORECASE
     )
-
-
-@lru_cache(maxsize=4096)
-def _number_pattern(number: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w.:-]){re.escape(number)}(?![\w:]|\.\d)")

@@ -21,14 +21,8 @@ FAR_DAYS = 31
 def later_same_tool(ctx: RuleContext, view: CallView) -> tuple[CallView | None, CallView | None]:
     """The next call of the same tool with other arguments, and the one the agent settled on
     (the last before the state changed; the last that succeeded, if any did)."""
-    same: list[CallView] = []
-    for other in ctx.calls:
-        if (other.step, other.index) <= (view.step, view.index):
-            continue
-        if other.step > view.step and not ctx.unchanged(view.step, other.step - 1):
-            break
-        if other.call.name == view.call.name:
-            same.append(other)
+    limit = ctx.stable_until(view.step)
+    same = [c for c in ctx.calls_by_name[view.call.name] if c.n > view.n and c.step < limit]
     good = [c for c in same if c.ok and not ctx.unreliable(c)]
     following = next((c for c in same if c.key != view.key), None)
     final = (good or same)[-1] if same else None

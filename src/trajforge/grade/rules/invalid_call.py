@@ -4,7 +4,7 @@ or that the environment rejected because of what was asked (not because of a fau
 from __future__ import annotations
 
 from trajforge.grade.rules.base import Finding, Rule
-from trajforge.grade.rules.context import CallView, RuleContext, decode_json
+from trajforge.grade.rules.context import CallView, RuleContext
 
 
 def problem(ctx: RuleContext, view: CallView) -> str | None:
@@ -19,7 +19,7 @@ def problem(ctx: RuleContext, view: CallView) -> str | None:
         return f"{name} called with arguments that are not a JSON object"
     if view.failed and not ctx.fault_error(view) and not ctx.repeats_done(view):
         assert view.result is not None  # a failed call has a result
-        body = decode_json(view.result.content)
+        body = view.body
         error = body.get("error") if isinstance(body, dict) else None
         text = str(error) if error else view.result.content[:200]
         return f"{name} was rejected ({view.error_kind or 'error'}): {text}"

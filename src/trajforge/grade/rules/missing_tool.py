@@ -31,7 +31,7 @@ def check(ctx: RuleContext) -> list[Finding]:
     if not expected:
         return _unverified_changes(ctx)
     done = [_made(ctx, expected, e) for e in expected]
-    tried = [[c.step for c in ctx.calls if c.call.name == e.name] for e in expected]
+    tried = [[c.step for c in ctx.calls_by_name.get(e.name, [])] for e in expected]
     claims = [s for s, _, text in ctx.texts if text and _claims(ctx, s)]
     found = []
     for i, e in enumerate(expected):
@@ -42,7 +42,7 @@ def check(ctx: RuleContext) -> list[Finding]:
         moved_on = sorted(s for s in [*later, *claims] if s > start)
         if not moved_on:
             continue  # the agent stopped (or failed honestly) before needing it
-        attempts = {c.step for c in ctx.calls if matches(c.call, e)}
+        attempts = {c.step for c in ctx.calls_by_name.get(e.name, []) if matches(c.call, e)}
         skipped = next((s for s in range(start + 1, len(ctx.steps)) if s not in attempts), None)
         args = ", ".join(f"{k}={v!r}" for k, v in e.arguments.items())
         tried_note = " (its attempts failed)" if attempts else ""
@@ -159,12 +159,11 @@ def _made(ctx: RuleContext, expected: list[ExpectedAction], e: ExpectedAction) -
     when the agent called the tool as many times (with distinct arguments) as expected, any
     successful call of it (the agent may check another room than the task's author thought of;
     not when the request itself names what to check)."""
-    good = ctx.good_calls
-    exact = [c.step for c in good if matches(c.call, e)]
+    same = [c for c in ctx.calls_by_name.get(e.name, []) if c.ok and not ctx.unreliable(c)]
+    exact = [c.step for c in same if matches(c.call, e)]
     if exact:
         return exact
     if any(isinstance(v, str) and ctx.mentioned(v, 0) for v in scalars(e.arguments)):
         return []  # the request names what to check: only that check will do
-    same = [c for c in good if c.call.name == e.name]
     wanted = sum(x.name == e.name for x in expected)
     return [c.step for c in same] if len({c.key for c in same}) >= wanted else []

@@ -10,8 +10,8 @@ def earlier_twin(ctx: RuleContext, view: CallView) -> CallView | None:
     """The latest earlier call identical to ``view`` whose complete, trustworthy result still
     held: it succeeded and nothing changed since (failed attempts in between do not matter, the
     agent already had the answer)."""
-    for other in reversed(ctx.calls):
-        if (other.step, other.index) >= (view.step, view.index) or other.key != view.key:
+    for other in reversed(ctx.calls_by_key[view.key]):
+        if other.n >= view.n:
             continue
         if other.step != view.step and not ctx.unchanged(other.step, view.step - 1):
             return None

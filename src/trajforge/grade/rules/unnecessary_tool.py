@@ -13,8 +13,8 @@ from trajforge.grade.rules.usage import needed_calls, telling
 def _rechecks(ctx: RuleContext, view: CallView) -> bool:
     """Whether the call re-reads something after a change (verifying the change)."""
     return any(
-        c.key == view.key and c.step < view.step and not ctx.unchanged(c.step, view.step - 1)
-        for c in ctx.calls
+        c.step < view.step and not ctx.unchanged(c.step, view.step - 1)
+        for c in ctx.calls_by_key[view.key]
     )
 
 
@@ -26,10 +26,7 @@ def _follows_lead(ctx: RuleContext, view: CallView) -> bool:
         for v in scalars(view.call.arguments)
         if isinstance(v, str) and ctx.mentioned(v, view.step) and ctx.result_mentions(v, view.step)
     ]
-    return bool(leads) and any(
-        c.call.name == view.call.name and (c.step, c.index) > (view.step, view.index)
-        for c in ctx.calls
-    )
+    return bool(leads) and ctx.calls_by_name[view.call.name][-1].n > view.n
 
 
 def _expected(ctx: RuleContext, view: CallView) -> bool:
@@ -50,16 +47,19 @@ def check(ctx: RuleContext) -> list[Finding]:
     ]
     if not candidates:
         return []
-    needed = needed_calls(ctx) if any(v.ok and telling(v) for v in candidates) else set()
+    told = {
+        (v.step, v.index) for v in candidates if v.ok and not ctx.unreliable(v) and telling(ctx, v)
+    }
+    needed = needed_calls(ctx, told) if told else set()
     found = []
     for view in candidates:
         if view.failed or ctx.unreliable(view):
-            nxt = next((c for c in ctx.calls if (c.step, c.index) > (view.step, view.index)), None)
+            nxt = ctx.calls[view.n + 1] if view.n + 1 < len(ctx.calls) else None
             if view.error_kind == "permanent" or (nxt is not None and related(view, nxt)):
                 continue
             why = f"{view.call.name} came back {view.status} and the agent did without it"
         elif view.ok:
-            if (view.step, view.index) in needed or not telling(view):
+            if (view.step, view.index) in needed or not telling(ctx, view):
                 continue
             why = (
                 f"nothing {view.call.name} returned was used that the agent did not also have "

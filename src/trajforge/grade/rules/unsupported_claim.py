@@ -3,8 +3,6 @@ observation supports."""
 
 from __future__ import annotations
 
-import msgspec
-
 from trajforge.grade.rules.base import Finding, Rule
 from trajforge.grade.rules.claims import Evidence, unsupported
 from trajforge.grade.rules.context import RuleContext
@@ -37,7 +35,7 @@ def check(ctx: RuleContext) -> list[Finding]:
                 evidence.add(o.content)
         for view in ctx.step_calls[s]:
             if view.ok:  # what the agent did is a fact it may report ("set heartbeat to 60")
-                evidence.add(msgspec.json.encode(view.call.arguments).decode())
+                evidence.add(view.arguments_json)
     return found
 
 
