@@ -616,8 +616,7 @@ class SupportEnv(Environment):
 
     def find_violations(self, trajectory: Trajectory) -> list[Violation]:
         """Policy violations in a trajectory (verification, confirmation, refund limit)."""
-        world = None
         task = trajectory.task
         if task.environment in (None, self.name) and "world" in task.parameters:
-            world = initial_world(task.parameters)
-        return policy.find_violations(trajectory, world)
+            return policy.find_violations(trajectory, lambda: initial_world(task.parameters))
+        return policy.find_violations(trajectory)

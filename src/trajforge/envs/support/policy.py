@@ -18,7 +18,9 @@ Rules:
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, Final, TypeAlias
 
 import msgspec
 
@@ -89,19 +91,26 @@ def _clean(value: Any) -> str:
     return str(value).strip().lstrip("#").upper()
 
 
+#: The initial world, a function that builds it, or nothing.
+World: TypeAlias = SupportState | Callable[[], SupportState] | None
+
+
 class _Checker:
     """Walks a trajectory once, tracking verification, confirmation and refunded amounts."""
 
-    def __init__(self, trajectory: Trajectory, world: SupportState | None) -> None:
-        self.world = world
-        params = trajectory.task.parameters
+    def __init__(self, trajectory: Trajectory, world: World) -> None:
+        self._world = world
+        params = trajectory.task.parameters  # the world's limit comes from the same parameter
         self.limit = int(params.get("refund_limit_cents", DEFAULT_REFUND_LIMIT_CENTS))
-        if world is not None:
-            self.limit = world.refund_limit_cents
         self.verified: set[str] = set()
         self.refunded: dict[str, int] = {}
         self.refunded_items: set[str] = set()
         self.violations: list[Violation] = []
+
+    @cached_property
+    def world(self) -> SupportState | None:
+        """The task's initial world, built on first need."""
+        return self._world() if callable(self._world) else self._world
 
     def owner(self, call: ToolCall) -> str | None:
         args = call.arguments
@@ -187,8 +196,9 @@ class _Checker:
             self.refunded_items.update(_clean(i) for i in call.arguments.get("item_ids", []))
 
 
-def find_violations(trajectory: Trajectory, world: SupportState | None = None) -> list[Violation]:
-    """The policy violations in a trajectory; ``world`` is its task's initial state if known.
+def find_violations(trajectory: Trajectory, world: World = None) -> list[Violation]:
+    """The policy violations in a trajectory; ``world`` is its task's initial state if known (or
+    a function that builds it, called only if a call needs it: most trajectories never do).
 
     With the world, the owner of an order and the amount of a refund come from it; without, any
     verified customer counts and amounts come from the refund results.
