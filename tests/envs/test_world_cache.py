@@ -9,7 +9,7 @@ from trajforge.envs.itops.world import initial_world as itops_world
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.envs.support.world import build_world as build_support
 from trajforge.envs.support.world import initial_world as support_world
-from trajforge.envs.world_cache import WorldCache, parameters_key
+from trajforge.envs.world_cache import WorldCache, clear_world_caches, parameters_key
 
 
 def test_cached_worlds_equal_freshly_built_ones() -> None:
@@ -54,3 +54,21 @@ def test_parameters_key_ignores_key_order() -> None:
     assert parameters_key({"a": 1, "b": {"c": 2, "d": 3}}) == parameters_key(
         {"b": {"d": 3, "c": 2}, "a": 1}
     )
+
+
+def test_clearing_forgets_every_world() -> None:
+    class World(msgspec.Struct):
+        n: int
+
+    builds: list[int] = []
+
+    def build() -> World:
+        builds.append(1)
+        return World(n=1)
+
+    cache = WorldCache(World)
+    cache.get("a", build)
+    cache.get("a", build)
+    clear_world_caches()
+    cache.get("a", build)
+    assert len(builds) == 2
