@@ -9,6 +9,7 @@ replayed state at that step. When the task carries no world, the tool results ar
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -120,14 +121,20 @@ def _effect_from_result(call: ToolCall, result: ToolResult | None) -> dict[str, 
 
 
 class _Replayer:
-    """Replays calls in a fresh environment; ``None`` when the task has no world."""
+    """Replays calls in a fresh environment, reset at the first call that needs it."""
 
     def __init__(self, trajectory: Trajectory, env: SchedulingEnv) -> None:
-        self.env: SchedulingEnv | None = env
+        self._task = trajectory.task
+        self._fresh = env
+
+    @cached_property
+    def env(self) -> SchedulingEnv | None:
+        """The environment, reset to the task's world (``None`` when the task has no world)."""
         try:
-            env.reset(trajectory.task)
+            self._fresh.reset(self._task)
         except (ValueError, KeyError, TypeError):
-            self.env = None
+            return None
+        return self._fresh
 
     def before(self, call: ToolCall) -> str | None:
         """The organizer of the meeting a call targets, before it runs."""
@@ -158,9 +165,7 @@ def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violatio
     replay = _Replayer(trajectory, env)
     truth = trajectory.task.parameters.get("truth", {}) if trajectory.task.parameters else {}
     ambiguous = list(truth.get("ambiguous", [])) if isinstance(truth, dict) else []
-    user_id = trajectory.task.parameters.get("user_id") if trajectory.task.parameters else None
-    if replay.env is not None:
-        user_id = replay.env._state.user_id
+    stated_user = trajectory.task.parameters.get("user_id") if trajectory.task.parameters else None
     violations: list[Violation] = []
     asked = False  # the agent has asked or replied to the user at some point
     clarified = False  # a clarifying question came in an earlier step
@@ -212,6 +217,7 @@ def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violatio
                     )
                 )
             organizer = organizer_before or effect.get("organizer")
+            user_id = replay.env._state.user_id if replay.env is not None else stated_user
             if (
                 action.name in ("cancel_meeting", "reschedule_meeting")
                 and user_id is not None
