@@ -235,6 +235,10 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
             lb for s in record["steps"] for lb in s.get("labels", []) if lb["name"] == "process"
         ]
         assert len(process) == len(record["steps"])
+    pooled = run("grade", str(gen), "--out", str(tmp_path / "p.jsonl"), "--workers", "2")
+    alone = run("grade", str(gen), "--out", str(tmp_path / "a.jsonl"))
+    assert pooled.returncode == alone.returncode == 0, pooled.stderr
+    assert (tmp_path / "p.jsonl").read_bytes() == (tmp_path / "a.jsonl").read_bytes()
     bad = tmp_path / "bad.toml"
     bad.write_text("[weights]\noutcome = -1\n")
     refused = run("grade", str(gen), "--out", str(tmp_path / "x.jsonl"), "--weights", str(bad))

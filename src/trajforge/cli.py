@@ -36,7 +36,7 @@ from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
-from trajforge.grade import grade_rules, load_weights, score_trajectory, select_rules
+from trajforge.grade import RuleGrader, load_weights, score_trajectory, select_rules
 from trajforge.grade.process import label_stream
 from trajforge.io import (
     BadRecord,
@@ -47,6 +47,7 @@ from trajforge.io import (
     write_lines,
     write_trajectories,
 )
+from trajforge.io.pool import map_ordered
 from trajforge.report.env_tables import (
     environment_details,
     environments_table,
@@ -399,7 +400,9 @@ def grade(
     ] = None,
     judge_model: Annotated[str, typer.Option(help="The judge model's name.")] = "default",
     weights: Annotated[Path | None, typer.Option(help="TOML file with score weights.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes for rollouts.", min=1)] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Processes for the rules and the rollouts.", min=1)
+    ] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
@@ -409,7 +412,7 @@ def grade(
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
     stream: Iterator[Trajectory] = read_trajectories(source)
     if rules != "none":
-        stream = (grade_rules(t, rules=rules) for t in stream)
+        stream = map_ordered(RuleGrader(rules), stream, workers=workers)
     if rollouts:
         stream = label_stream(
             stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers

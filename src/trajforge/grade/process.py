@@ -31,12 +31,9 @@ yields them in input order.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import pickle
-from collections import deque
 from collections.abc import Coroutine, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, Literal
 
 import msgspec
@@ -52,7 +49,8 @@ from trajforge.grade.rollouts import (
     replay_prefixes,
     unsupported,
 )
-from trajforge.schema import Label, LabelSource, StageRecord, Step, Trajectory, encode
+from trajforge.io.pool import map_ordered
+from trajforge.schema import Label, LabelSource, StageRecord, Step, Trajectory
 
 #: The version of the labelling procedure, recorded on the stage record.
 VERSION: Final = "1"
@@ -287,19 +285,6 @@ def label_one(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
 
 # ---------------------------------------------------------------- the worker pool
 
-_worker_options: ProcessOptions | None = None
-_decoder = msgspec.json.Decoder(Trajectory)
-
-
-def _init_worker(options: ProcessOptions) -> None:
-    global _worker_options  # noqa: PLW0603 - one configuration per worker process
-    _worker_options = options
-
-
-def _work(data: bytes) -> bytes:
-    assert _worker_options is not None, "the pool's initializer did not run"
-    return encode(label_one(_decoder.decode(data), _worker_options))
-
 
 def label_stream(
     trajectories: Iterable[Trajectory],
@@ -311,13 +296,12 @@ def label_stream(
     max_steps: int = 50,
     concurrency: int = 8,
     workers: int = 2,
-    window: int | None = None,
 ) -> Iterator[Trajectory]:
     """Process-label a stream, ``workers`` processes at a time, yielding in input order.
 
-    ``workers`` <= 1 labels in this process. At most ``window`` trajectories (default 4 per
-    worker) are in flight, so the stream is consumed lazily. Workers are spawned, so a policy
-    maker must pickle, and a script calling this needs the ``if __name__ == "__main__":`` guard.
+    ``workers`` <= 1 labels in this process. At most two trajectories per worker are in flight,
+    so the stream is consumed lazily. Workers are spawned, so a policy maker must pickle, and a
+    script calling this needs the ``if __name__ == "__main__":`` guard.
     """
     options = make_options(
         rollouts=rollouts,
@@ -327,7 +311,7 @@ def label_stream(
         max_steps=max_steps,
         concurrency=concurrency,
     )
-    return stream(trajectories, options, workers=workers, window=window)
+    return stream(trajectories, options, workers=workers)
 
 
 def stream(
@@ -335,29 +319,13 @@ def stream(
     options: ProcessOptions,
     *,
     workers: int = 2,
-    window: int | None = None,
 ) -> Iterator[Trajectory]:
     """:func:`label_stream` with ready options."""
     if workers <= 1:
         for trajectory in trajectories:
             yield label_one(trajectory, options)
         return
-    limit = window or workers * 4
-    try:
-        pickle.dumps(options)
-    except Exception as exc:  # a lambda or a closure as the policy maker, say
-        raise ConfigError(
-            f"the rollout options cannot be sent to worker processes: {exc}",
-            hint="use a module-level policy maker (or workers=1)",
-        ) from None
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(options,)
-    ) as pool:
-        inflight: deque[Future[bytes]] = deque()
-        for trajectory in trajectories:
-            inflight.append(pool.submit(_work, encode(trajectory)))
-            if len(inflight) >= limit:
-                yield _decoder.decode(inflight.popleft().result())
-        while inflight:
-            yield _decoder.decode(inflight.popleft().result())
+    # fresh interpreters (spawn): a policy may hold event loops or threads; one trajectory per
+    # task, since one may take seconds
+    work = partial(label_one, options=options)
+    yield from map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True)

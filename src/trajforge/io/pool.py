@@ -1,0 +1,72 @@
+"""Map a function over a stream of trajectories in worker processes, in order, memory bounded.
+
+Verification with replay, rule grading and Monte-Carlo process labels are CPU-bound and every
+trajectory is independent, so they scale with cores. Trajectories travel to the workers as JSON
+bytes in chunks and come back in input order; at most ``2 * workers`` chunks are in flight, so
+the stream is read lazily and memory stays flat however long it is.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+
+from trajforge.errors import ConfigError
+from trajforge.schema import Trajectory, TrajectoryDecoder, encode
+
+#: Trajectories per task sent to a worker.
+CHUNK = 16
+
+TrajectoryFn = Callable[[Trajectory], Trajectory]
+
+
+def _apply(fn: TrajectoryFn, lines: list[bytes]) -> list[bytes]:
+    """In a worker: decode, apply and encode a chunk."""
+    decoder = TrajectoryDecoder()
+    return [encode(fn(decoder.decode(line))) for line in lines]
+
+
+def map_ordered(
+    fn: TrajectoryFn,
+    trajectories: Iterable[Trajectory],
+    *,
+    workers: int,
+    chunk: int = CHUNK,
+    spawn: bool = False,
+) -> Iterator[Trajectory]:
+    """``fn`` over ``trajectories`` in ``workers`` processes, yielded in input order.
+
+    ``fn`` must pickle (a module-level function, a ``functools.partial`` of one, or an object
+    with ``__call__``); it is sent with every chunk, so it should be small and build anything
+    heavy lazily in the worker. ``spawn`` starts fresh interpreters instead of forking (for
+    callers whose process holds threads or event loops). ``workers <= 1`` maps in this process.
+    """
+    if workers <= 1:
+        yield from map(fn, trajectories)
+        return
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:  # a lambda or a closure, say
+        raise ConfigError(
+            f"the work cannot be sent to worker processes: {exc}",
+            hint="use a module-level function or callable object (or one worker)",
+        ) from None
+    decoder = TrajectoryDecoder()
+    source = iter(trajectories)
+    pending: deque[Future[list[bytes]]] = deque()
+    context = multiprocessing.get_context("spawn") if spawn else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        while True:
+            while len(pending) < 2 * workers:
+                batch = [encode(t) for t in islice(source, chunk)]
+                if not batch:
+                    break
+                pending.append(pool.submit(_apply, fn, batch))
+            if not pending:
+                return
+            for line in pending.popleft().result():
+                yield decoder.decode(line)
