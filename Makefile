@@ -40,6 +40,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/io.py
 	$(BIN)/python bench/envs.py
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf $(VENV) out
