@@ -80,6 +80,21 @@ def assert_written_down(
         assert final.completed
 
 
+def steps_per_level(
+    clean: Sequence[Trajectory], flaky: Sequence[Trajectory]
+) -> dict[int, list[int]]:
+    """Check the recorded optimal step counts (a clean run's length; no more than a faulty
+    run's) and return the clean runs' lengths by difficulty."""
+    per_level: dict[int, list[int]] = {}
+    for traj in clean:
+        assert traj.metrics.optimal_steps == len(traj.steps)  # no faults, no retries
+        per_level.setdefault(traj.task.difficulty or 0, []).append(len(traj.steps))
+    for traj in flaky:
+        assert traj.metrics.optimal_steps is not None
+        assert traj.metrics.optimal_steps <= len(traj.steps)
+    return per_level
+
+
 def assert_decodes(trajectories: Sequence[Trajectory]) -> None:
     """Each trajectory survives encoding and strict decoding unchanged."""
     decoder = TrajectoryDecoder()

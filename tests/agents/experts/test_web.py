@@ -14,7 +14,13 @@ import pytest
 
 import trajforge.envs.web.env as web_env
 import trajforge.envs.web.pages as web_pages
-from tests.agents.experts.harness import assert_decodes, assert_reproducible, calls, expert_harness
+from tests.agents.experts.harness import (
+    assert_decodes,
+    assert_reproducible,
+    calls,
+    expert_harness,
+    steps_per_level,
+)
 from tests.agents.experts.harness import success_rate as rate
 from trajforge.agents.experts.script import MAX_RETRIES, Call, Result
 from trajforge.agents.experts.web import WebExpert
@@ -460,13 +466,7 @@ def test_the_final_summary_states_what_the_site_confirmed() -> None:
 
 
 def test_optimal_steps_are_recorded() -> None:
-    per_level: dict[int, list[int]] = {}
-    for traj in runs("none"):
-        assert traj.metrics.optimal_steps == len(traj.steps)  # no faults, no retries
-        per_level.setdefault(traj.task.difficulty or 0, []).append(len(traj.steps))
-    for traj in runs("flaky"):
-        assert traj.metrics.optimal_steps is not None
-        assert traj.metrics.optimal_steps <= len(traj.steps)
+    per_level = steps_per_level(runs("none"), runs("flaky"))
     mean = {level: sum(v) / len(v) for level, v in per_level.items()}
     assert mean[1] < mean[2] < mean[3]
     assert min(per_level[1]) >= 4
