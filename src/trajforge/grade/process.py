@@ -34,7 +34,7 @@ import asyncio
 from collections.abc import Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict, Unpack
 
 import msgspec
 
@@ -82,6 +82,17 @@ class ProcessOptions:
         for name in ("rollouts", "max_steps", "concurrency"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
+
+
+class OptionArgs(TypedDict, total=False):
+    """The keyword arguments of :func:`make_options`."""
+
+    rollouts: int
+    policy: PolicyChoice
+    mistakes: float
+    seed: int
+    max_steps: int
+    concurrency: int
 
 
 def make_options(
@@ -249,29 +260,13 @@ async def process_labels_async(trajectory: Trajectory, options: ProcessOptions) 
     return _annotated(trajectory, options, labels, None)
 
 
-def process_labels(
-    trajectory: Trajectory,
-    *,
-    rollouts: int = 8,
-    policy: PolicyChoice = "expert",
-    mistakes: float = 0.1,
-    seed: int = 0,
-    max_steps: int = 50,
-    concurrency: int = 8,
-) -> Trajectory:
-    """A copy of ``trajectory`` with a ``process`` label on every step (see the module docstring).
+def process_labels(trajectory: Trajectory, **options: Unpack[OptionArgs]) -> Trajectory:
+    """A copy of ``trajectory`` with a ``process`` label on every step (see the module docstring);
+    ``options`` as :func:`make_options` takes them.
 
     Raises whatever the environment or the policy raises (an ``EndpointError`` from an LLM, say).
     """
-    options = make_options(
-        rollouts=rollouts,
-        policy=policy,
-        mistakes=mistakes,
-        seed=seed,
-        max_steps=max_steps,
-        concurrency=concurrency,
-    )
-    return asyncio.run(process_labels_async(trajectory, options))
+    return asyncio.run(process_labels_async(trajectory, make_options(**options)))
 
 
 def label_one(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
@@ -287,31 +282,16 @@ def label_one(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
 
 
 def label_stream(
-    trajectories: Iterable[Trajectory],
-    *,
-    rollouts: int = 8,
-    policy: PolicyChoice = "expert",
-    mistakes: float = 0.1,
-    seed: int = 0,
-    max_steps: int = 50,
-    concurrency: int = 8,
-    workers: int = 2,
+    trajectories: Iterable[Trajectory], *, workers: int = 2, **options: Unpack[OptionArgs]
 ) -> Iterator[Trajectory]:
-    """Process-label a stream, ``workers`` processes at a time, yielding in input order.
+    """Process-label a stream, ``workers`` processes at a time, yielding in input order
+    (``options`` as :func:`make_options` takes them).
 
     ``workers`` <= 1 labels in this process. At most two trajectories per worker are in flight,
     so the stream is consumed lazily. Workers are spawned, so a policy maker must pickle, and a
     script calling this needs the ``if __name__ == "__main__":`` guard.
     """
-    options = make_options(
-        rollouts=rollouts,
-        policy=policy,
-        mistakes=mistakes,
-        seed=seed,
-        max_steps=max_steps,
-        concurrency=concurrency,
-    )
-    return stream(trajectories, options, workers=workers)
+    return stream(trajectories, make_options(**options), workers=workers)
 
 
 def stream(
