@@ -24,7 +24,6 @@ import msgspec
 
 from trajforge.schema import ToolSpec
 from trajforge.schema.codec import SharedTools
-from trajforge.verify.precheck import precheck_type
 
 #: Keywords fastjsonschema (drafts 4, 6, 7) does not implement; such schemas use the fallback.
 UNSUPPORTED_KEYWORDS: Final = frozenset(
@@ -181,23 +180,7 @@ def _compile_fast(schema: dict[str, Any]) -> Check:
             return ArgumentError("", f"the validator failed: {type(exc).__name__}: {exc}", "error")
         return None
 
-    return _prechecked(check, precheck_type(schema))
-
-
-def _prechecked(check: Check, precheck: type[msgspec.Struct] | None) -> Check:
-    """``check``, asked only about arguments the pre-check (if any) does not accept."""
-    if precheck is None:
-        return check
-    convert = msgspec.convert
-
-    def fast(arguments: Any) -> ArgumentError | None:
-        try:
-            convert(arguments, precheck)
-        except Exception:  # not accepted (or not convertible at all): the validator decides
-            return check(arguments)
-        return None
-
-    return fast
+    return check
 
 
 def _compile_fallback(schema: dict[str, Any]) -> Check | None:
