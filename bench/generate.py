@@ -18,8 +18,8 @@ import asyncio
 import time
 
 from trajforge.agents.registry import EXPERTS
+from trajforge.envs.base import clear_task_caches
 from trajforge.envs.registry import ENVIRONMENTS
-from trajforge.envs.world_cache import clear_world_caches
 from trajforge.run.episode import generate_episode, make_environment
 from trajforge.schema import Task, ToolCall
 
@@ -27,7 +27,7 @@ from trajforge.schema import Task, ToolCall
 def direct_calls_per_episode_s(env_name: str, tasks: list[Task]) -> float:
     """Seconds per episode executing the expected calls directly (the baseline)."""
     env = make_environment(ENVIRONMENTS[env_name], "none")
-    clear_world_caches()  # every timing starts cold: a run meets each task once
+    clear_task_caches()  # every timing starts cold: a run meets each task once
     start = time.perf_counter()
     for task in tasks:
         env.reset(task)
@@ -41,7 +41,7 @@ def expert_episode_s(env_name: str, tasks: list[Task], faults: str) -> tuple[flo
     """Seconds per expert episode and the success share."""
     cls = ENVIRONMENTS[env_name]
     expert = EXPERTS[env_name]
-    clear_world_caches()
+    clear_task_caches()
     start = time.perf_counter()
     successes = 0
     for i, task in enumerate(tasks):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import random
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from typing import Any, ClassVar, Literal, Protocol
 
 import msgspec
 
 from trajforge.envs.tools import ToolDef, ToolError, collect_tools
+from trajforge.envs.world_cache import clear_world_caches
 from trajforge.schema import (
     CheckResult,
     Outcome,
@@ -62,10 +64,6 @@ def stable_digest(value: Any) -> str:
 
 def _improved(scores: list[float], start: list[float]) -> bool:
     return any(now > before for now, before in zip(scores, start, strict=True))
-
-
-#: Start scores by environment class and task JSON, oldest first (see ``Environment.start_scores``).
-_START_SCORES: dict[tuple[type[Any], bytes], list[float]] = {}
 
 
 def derive_seed(*parts: object) -> int:
@@ -254,17 +252,23 @@ class Environment(ABC):
 
     def start_scores(self, task: Task) -> list[float]:
         """The goal checks' scores on the task's initial state (computed once per task)."""
-        key = (type(self), msgspec.json.encode(task))
-        scores = _START_SCORES.get(key)
-        if scores is None:
-            fresh = type(self)()
-            fresh.reset(task)
-            scores = [check_score(c) for c in fresh.goal_checks(task)]
-            _START_SCORES[key] = scores
-            if len(_START_SCORES) > 1024:
-                del _START_SCORES[next(iter(_START_SCORES))]
-        return scores
+        return list(_start_scores(type(self), msgspec.json.encode(task)))
 
     @abstractmethod
     def find_violations(self, trajectory: Trajectory) -> list[Violation]:
         """Policy violations visible in a trajectory of this environment."""
+
+
+@lru_cache(maxsize=1024)
+def _start_scores(cls: type[Environment], task_json: bytes) -> tuple[float, ...]:
+    """``Environment.start_scores``, by class and task JSON."""
+    task = msgspec.json.decode(task_json, type=Task)
+    fresh = cls()
+    fresh.reset(task)
+    return tuple(check_score(c) for c in fresh.goal_checks(task))
+
+
+def clear_task_caches() -> None:
+    """Forget every task's world and start scores (benchmarks time cold starts with it)."""
+    clear_world_caches()
+    _start_scores.cache_clear()
