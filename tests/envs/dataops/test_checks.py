@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.envs.dataops.helpers import body, call, counts, find_task, run, started, truth
-from tests.envs.progress import progressed
+from tests.envs.progress import is_partial_credit
 from trajforge.envs.dataops import DataOpsEnv
 from trajforge.schema import Task
 
@@ -45,13 +45,7 @@ def test_incomplete_sequences_earn_partial_credit(difficulty: int) -> None:
         assert scores["no_collateral_changes"] == 1.0
         assert scores["reconciled"] is not None
         assert scores["reconciled"] < 1
-        if not progressed(env, task, outcome):  # no fix left in: nothing that counts changed
-            assert (outcome.status, outcome.score) == ("failure", 0.0)
-            continue
-        assert outcome.status == "partial"
-        assert outcome.score is not None
-        assert 0 < outcome.score < 1
-        partial += 1
+        partial += is_partial_credit(env, task, outcome)
     assert partial >= 10
 
 
