@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import hashlib
 import importlib
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from trajforge.agents.registry import EXPERTS
+from trajforge.envs.base import clear_task_caches
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.io import resolve_paths
 from trajforge.io.jsonl import iter_lines
@@ -118,16 +120,30 @@ def pipeline(verifier: Verifier, rules: Rules | None) -> Callable[[bytes], objec
     return lambda line: rules(verify(decode(line)))
 
 
+def forget_caches() -> None:
+    """Empty every cache trajforge keeps across trajectories (each task's world and start
+    scores, the ``lru_cache`` of every loaded trajforge module), so that a pass over lines seen
+    before costs what the first pass did."""
+    clear_task_caches()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("trajforge.") and module is not None:
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
 def best_times(
     lines: list[bytes], fns: dict[str, Callable[[bytes], object]], repeat: int
 ) -> dict[str, float]:
-    """Best-of-``repeat`` CPU seconds of each function over every line, the functions interleaved.
+    """Best-of-``repeat`` CPU seconds of each function over every line, the functions interleaved,
+    every cache emptied before each pass (``forget_caches``).
 
     CPU time of this process, not wall time: other work on a shared machine then hardly moves it.
     """
     best = {name: float("inf") for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
+            forget_caches()
             start = time.process_time()
             for line in lines:
                 fn(line)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from itertools import accumulate
 from typing import Any, TypeVar
 
 import msgspec
 
 from trajforge.envs.base import Environment
+from trajforge.grade.rules.expected import Expectation
 from trajforge.grade.rules.search import Corpus
+from trajforge.lazy import cached
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -58,12 +61,17 @@ class CallView:
         #: The call's identity: tool name plus canonical arguments.
         self.key = call.name + msgspec.json.encode(call.arguments, order="deterministic").decode()
 
-    @cached_property
+    @cached
     def arguments_json(self) -> str:
         """The call's arguments as JSON, in their own order."""
         return msgspec.json.encode(self.call.arguments).decode()
 
-    @cached_property
+    @cached
+    def values(self) -> list[str | int | float]:
+        """The strings and numbers in the call's arguments (``scalars``)."""
+        return scalars(self.call.arguments)
+
+    @cached
     def body(self) -> Any:
         """The result's content read as JSON (``None`` without a result or when not JSON)."""
         return decode_json(self.result.content) if self.result is not None else None
@@ -93,11 +101,13 @@ def scalars(value: Any) -> list[str | int | float]:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+        elif isinstance(item, int | float) and not isinstance(item, bool):
             out.append(item)
     return out
 
@@ -110,7 +120,7 @@ def related(failed: CallView, later: CallView) -> bool:
     text = later.arguments_json.lower()
     if later.result is not None:
         text += later.result.content.lower()
-    return any(len(str(v)) >= 3 and str(v).lower() in text for v in scalars(failed.call.arguments))
+    return any(len(str(v)) >= 3 and str(v).lower() in text for v in failed.values)
 
 
 class RuleContext:
@@ -122,16 +132,19 @@ class RuleContext:
         self.steps = trajectory.steps
         self._firsts: dict[str | int | float, int | float] = {}
         self._memo: dict[str, Any] = {}
+        self._stable: dict[int, int] = {}
+        self._required: dict[str, list[str]] = {}
         self.tools: dict[str, ToolSpec] = {t.name: t for t in trajectory.tools}
         self.calls: list[CallView] = []
         self.step_calls: list[list[CallView]] = []
         for s, step in enumerate(self.steps):
             here: list[CallView] = []
-            if any(isinstance(a, ToolCall) for a in step.actions):
-                paired = results_by_action(step)
-                for i, a in enumerate(step.actions):
-                    if isinstance(a, ToolCall):
-                        here.append(CallView(s, i, a, paired.get(i), len(self.calls) + len(here)))
+            paired: dict[int, ToolResult] | None = None
+            for i, a in enumerate(step.actions):
+                if isinstance(a, ToolCall):
+                    if paired is None:
+                        paired = results_by_action(step)
+                    here.append(CallView(s, i, a, paired.get(i), len(self.calls) + len(here)))
             self.step_calls.append(here)
             self.calls.extend(here)
 
@@ -144,7 +157,7 @@ class RuleContext:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    @cached_property
+    @cached
     def calls_by_key(self) -> dict[str, list[CallView]]:
         """The calls of each identity (``CallView.key``), in order."""
         out: dict[str, list[CallView]] = {}
@@ -152,7 +165,7 @@ class RuleContext:
             out.setdefault(c.key, []).append(c)
         return out
 
-    @cached_property
+    @cached
     def calls_by_name(self) -> dict[str, list[CallView]]:
         """The calls of each tool, in order."""
         out: dict[str, list[CallView]] = {}
@@ -160,9 +173,14 @@ class RuleContext:
             out.setdefault(c.call.name, []).append(c)
         return out
 
+    @cached
+    def expectations(self) -> list[Expectation]:
+        """The task's expected actions, ready for matching calls against."""
+        return [Expectation(e) for e in self.trajectory.task.expected_actions]
+
     # -- tools ---------------------------------------------------------------------------------
 
-    @cached_property
+    @cached
     def read_only_tools(self) -> frozenset[str] | None:
         """Tools that never change the state, when the environment says so."""
         if self.env is None:
@@ -178,10 +196,13 @@ class RuleContext:
 
     def required(self, name: str) -> list[str]:
         """The required arguments of a declared tool (none when the tool is not declared)."""
-        spec = self.tools.get(name)
-        params = spec.parameters if spec is not None and spec.parameters else {}
-        required = params.get("required", [])
-        return [str(k) for k in required] if isinstance(required, list) else []
+        known = self._required
+        if name not in known:
+            spec = self.tools.get(name)
+            params = spec.parameters if spec is not None and spec.parameters else {}
+            required = params.get("required", [])
+            known[name] = [str(k) for k in required] if isinstance(required, list) else []
+        return known[name]
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -198,19 +219,22 @@ class RuleContext:
             return track.changes[last + 1] == track.changes[first + 1]
         return track.writes[last + 1] == track.writes[first + 1]
 
-    @cached_property
+    @cached
     def _state_track(self) -> _StateTrack:
         return _StateTrack(self)
 
     def stable_until(self, step: int) -> int:
         """The first step after ``step`` that has calls and before which the state may have
         changed since ``step`` (the number of steps when there is none)."""
-        return next(
-            (s for s in self._call_steps if s > step and not self.unchanged(step, s - 1)),
-            len(self.steps),
-        )
+        stable = self._stable
+        if step not in stable:
+            stable[step] = next(
+                (s for s in self._call_steps if s > step and not self.unchanged(step, s - 1)),
+                len(self.steps),
+            )
+        return stable[step]
 
-    @cached_property
+    @cached
     def _call_steps(self) -> list[int]:
         return [s for s, here in enumerate(self.step_calls) if here]
 
@@ -218,8 +242,10 @@ class RuleContext:
         """Whether the call's data could not be trusted (a fault said so, or it was cut off)."""
         if view.status == "partial":
             return True
-        step = self.steps[view.step]
-        return any(f.kind in UNRELIABLE and f.call_id == view.call.id for f in step.faults)
+        faults = self.steps[view.step].faults
+        return bool(faults) and any(
+            f.kind in UNRELIABLE and f.call_id == view.call.id for f in faults
+        )
 
     def repeats_done(self, view: CallView) -> bool:
         """Whether an identical call ran before (ok, or cut off): a rejection of this one may
@@ -232,8 +258,10 @@ class RuleContext:
         """Whether a failed call failed because of the environment, not of its arguments."""
         if view.error_kind in FAULT_ERRORS or view.status == "timeout":
             return True
-        step = self.steps[view.step]
-        return any(f.call_id == view.call.id and f.kind != "format_drift" for f in step.faults)
+        faults = self.steps[view.step].faults
+        return bool(faults) and any(
+            f.call_id == view.call.id and f.kind != "format_drift" for f in faults
+        )
 
     # -- the conversation ----------------------------------------------------------------------
 
@@ -251,7 +279,7 @@ class RuleContext:
                 return s
         return None
 
-    @cached_property
+    @cached
     def texts(self) -> list[tuple[int, int, str]]:
         """The agent's words: (step, action index, text) of replies, questions, finishes."""
         return [
@@ -305,7 +333,7 @@ class RuleContext:
         )
         return word if found is None else found
 
-    @cached_property
+    @cached
     def _texts(self) -> list[str]:
         """The task, then per step the text of what the agent was told in it (results but
         errors, the user)."""
@@ -319,11 +347,11 @@ class RuleContext:
         ]
         return [self.trajectory.task.instruction or "", *seen]
 
-    @cached_property
+    @cached
     def _seen(self) -> Corpus:
         return Corpus(self._texts)
 
-    @cached_property
+    @cached
     def _iso_found(self) -> list[list[str]]:
         return [_ISO.findall(text) for text in self._texts]
 
@@ -336,7 +364,7 @@ class RuleContext:
         at = self._results.first_substring(value.lower())
         return at is not None and self._result_steps[at] < before
 
-    @cached_property
+    @cached
     def _result_views(self) -> list[tuple[int, str]]:
         """The tool results that were not errors: their step and their text, lower-cased."""
         return [
@@ -346,11 +374,11 @@ class RuleContext:
             if isinstance(o, ToolResult) and o.status != "error"
         ]
 
-    @cached_property
+    @cached
     def _results(self) -> Corpus:
         return Corpus([text for _, text in self._result_views])
 
-    @cached_property
+    @cached
     def _result_steps(self) -> list[int]:
         return [s for s, _ in self._result_views]
 
@@ -376,10 +404,7 @@ class _StateTrack:
 
 def _prefix(flags: Iterable[bool]) -> list[int]:
     """How many flags are set before each position (one more entry than flags)."""
-    counts = [0]
-    for flag in flags:
-        counts.append(counts[-1] + flag)
-    return counts
+    return list(accumulate(flags, initial=0))
 
 
 def _number_text(value: int | float) -> str:

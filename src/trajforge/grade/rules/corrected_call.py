@@ -98,6 +98,8 @@ def check(ctx: RuleContext) -> list[Finding]:
     with the next call of the tool and with the one it settled on)."""
     found = []
     for view in ctx.calls:
+        if ctx.calls_by_name[view.call.name][-1] is view:
+            continue  # the tool's last call: nothing replaced it
         following, final = later_same_tool(ctx, view)
         candidates = [final] if following is final else [final, following]
         for fix in (c for c in candidates if c is not None):

@@ -6,14 +6,19 @@ from typing import Any
 
 from trajforge.schema import ExpectedAction, ToolCall
 
+#: Stands for a prose argument's value: any wording matches, only its presence counts.
+_PROSE = object()
+#: Expected values that an absent argument matches.
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
 
 def normal(value: Any) -> Any:
     """A value made comparable: strings trimmed and lower-cased, lists as sorted, numbers as
     floats."""
-    if isinstance(value, bool) or value is None:
-        return value
     if isinstance(value, str):
         return value.strip().lower()
+    if isinstance(value, bool) or value is None:
+        return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, dict):
@@ -28,20 +33,54 @@ def free_text(value: Any) -> bool:
     return isinstance(value, str) and len(value.split()) > 2
 
 
+class Expectation:
+    """An expected action made ready for matching: each argument's comparable form worked out
+    once (when a call of its tool first comes up), not once per call compared."""
+
+    __slots__ = ("_wanted", "action", "keys", "name")
+
+    def __init__(self, action: ExpectedAction) -> None:
+        self.action = action
+        self.name = action.name
+        self.keys = frozenset(action.arguments)
+        self._wanted: list[tuple[str, Any, bool]] | None = None
+
+    def _arguments(self) -> list[tuple[str, Any, bool]]:
+        """Per argument: its name, its comparable value (``_PROSE`` for prose), and whether
+        leaving it out is fine."""
+        if self._wanted is None:
+            self._wanted = [
+                (k, _PROSE if free_text(v) else normal(v), v in _EMPTY)
+                for k, v in self.action.arguments.items()
+            ]
+        return self._wanted
+
+    def matches(self, call: ToolCall) -> bool:
+        """Whether a call is this action: same tool, and every expected argument equal (prose
+        arguments only present; an expected empty value may be left out)."""
+        if call.name != self.name:
+            return False
+        args = call.arguments
+        for key, want, optional in self._arguments():
+            if key not in args:
+                if not optional:
+                    return False
+            elif want is not _PROSE:
+                value = args[key]
+                if (value.strip().lower() if isinstance(value, str) else normal(value)) != want:
+                    return False
+        return True
+
+    def exact(self, call: ToolCall) -> bool:
+        """Whether a call is this action with no arguments besides the expected ones."""
+        return self.matches(call) and self.keys.issuperset(call.arguments)
+
+
 def matches(call: ToolCall, expected: ExpectedAction) -> bool:
-    """Whether a call is the expected action: same tool, and every expected argument equal
-    (prose arguments only present)."""
-    if call.name != expected.name:
-        return False
-    args = call.arguments
-    return all(
-        (k in args if free_text(v) else normal(args[k]) == normal(v))
-        if k in args
-        else v in (None, "", [], {})
-        for k, v in expected.arguments.items()
-    )
+    """Whether a call is the expected action (see ``Expectation.matches``)."""
+    return Expectation(expected).matches(call)
 
 
 def exact(call: ToolCall, expected: ExpectedAction) -> bool:
     """Whether a call is the expected action with no arguments besides the expected ones."""
-    return matches(call, expected) and set(call.arguments) <= set(expected.arguments)
+    return Expectation(expected).exact(call)

@@ -13,7 +13,8 @@ def check(ctx: RuleContext) -> list[Finding]:
     """Label the third and later identical attempts (same call, same answer, state unchanged)."""
     found = []
     seen: dict[tuple[str, str, str], list[int]] = {}
-    for view in ctx.calls:
+    repeated = any(len(same) >= LOOP_LENGTH for same in ctx.calls_by_key.values())
+    for view in ctx.calls if repeated else ():
         if view.result is None or ctx.fault_error(view):
             continue  # retrying through faults is not looping
         key = (view.key, view.result.status, view.result.content)

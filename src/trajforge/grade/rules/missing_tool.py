@@ -12,11 +12,12 @@ all: a change left unchecked is a missing verification too.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from trajforge.grade.rules.base import Finding, Rule
 from trajforge.grade.rules.context import RuleContext, scalars
-from trajforge.grade.rules.expected import matches
-from trajforge.schema import ExpectedAction, Finish, Reply
+from trajforge.grade.rules.expected import Expectation
+from trajforge.schema import Finish, Reply
 
 #: Arguments that identify a thing (a service's name, an order's id).
 _IDENTIFYING = re.compile(r"^(name|id|.*_id)$")
@@ -27,24 +28,31 @@ VERIFY = re.compile(r"verif|validat|confirm|check|authenticat|health|approv", re
 def check(ctx: RuleContext) -> list[Finding]:
     """Label where each required verification was skipped (and where the agent went on
     without it), and the changes an agent that checks its changes left unchecked."""
-    expected = ctx.trajectory.task.expected_actions
+    expected = ctx.expectations
     if not expected:
         return _unverified_changes(ctx)
-    done = [_made(ctx, expected, e) for e in expected]
+    wanted = Counter(e.name for e in expected)
+    done = [_made(ctx, e, wanted[e.name]) for e in expected]
+    skipped_checks = [
+        i
+        for i, e in enumerate(expected)
+        if not done[i] and VERIFY.search(e.name) and _required(ctx, expected, i)
+    ]
+    if not skipped_checks:
+        return _unverified_changes(ctx)
     tried = [[c.step for c in ctx.calls_by_name.get(e.name, [])] for e in expected]
     claims = [s for s, _, text in ctx.texts if text and _claims(ctx, s)]
     found = []
-    for i, e in enumerate(expected):
-        if done[i] or not VERIFY.search(e.name) or not _required(ctx, expected, i):
-            continue
+    for i in skipped_checks:
+        e = expected[i]
         start = max((min(done[j]) for j in range(i) if done[j]), default=-1)
         later = [s for j in range(i + 1, len(expected)) for s in tried[j]]
         moved_on = sorted(s for s in [*later, *claims] if s > start)
         if not moved_on:
             continue  # the agent stopped (or failed honestly) before needing it
-        attempts = {c.step for c in ctx.calls_by_name.get(e.name, []) if matches(c.call, e)}
+        attempts = {c.step for c in ctx.calls_by_name.get(e.name, []) if e.matches(c.call)}
         skipped = next((s for s in range(start + 1, len(ctx.steps)) if s not in attempts), None)
-        args = ", ".join(f"{k}={v!r}" for k, v in e.arguments.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in e.action.arguments.items())
         tried_note = " (its attempts failed)" if attempts else ""
         for step in sorted({s for s in (skipped, moved_on[0]) if s is not None}):
             what = "went on" if step == moved_on[0] else "skipped it here and went on"
@@ -71,9 +79,11 @@ def _unverified_changes(ctx: RuleContext) -> list[Finding]:
     check after the change) and on the finish that claims success.
     """
     found = []
-    checks = [c for c in ctx.calls if VERIFY.search(c.call.name) and c.ok]
+    checks = [c for c in ctx.calls if c.ok and VERIFY.search(c.call.name)]
+    if not checks:
+        return []
     changes = [c for c in ctx.calls if c.ok and _changes(ctx, c.call.name)]
-    if not checks or not changes or checks[0].step <= changes[0].step:
+    if not changes or checks[0].step <= changes[0].step:
         return []  # no checks, no changes, or an agent that checks before it changes
     for tool in dict.fromkeys(c.call.name for c in checks):
         mine = [c for c in checks if c.call.name == tool]
@@ -114,7 +124,7 @@ def _changes(ctx: RuleContext, name: str) -> bool:
     return not ctx.is_read_only(name) and not VERIFY.search(name)
 
 
-def _required(ctx: RuleContext, expected: list[ExpectedAction], i: int) -> bool:
+def _required(ctx: RuleContext, expected: list[Expectation], i: int) -> bool:
     """Whether an expected verification is required of this agent: it gates the task's first
     change (an identity check before any refund), it checks what the request is about, or it
     checks something the agent changed (a health check of a service it restarted, the room it
@@ -122,11 +132,11 @@ def _required(ctx: RuleContext, expected: list[ExpectedAction], i: int) -> bool:
     first_change = next((j for j, e in enumerate(expected) if _changes(ctx, e.name)), None)
     if first_change is None or i < first_change:
         return True
-    values = {str(v) for v in scalars(expected[i].arguments) if len(str(v)) >= 3}
+    values = {str(v) for v in scalars(expected[i].action.arguments) if len(str(v)) >= 3}
     if any(ctx.mentioned(v, 0) for v in values):
         return True  # it checks what the request is about (the service that is down)
     return any(
-        c.ok and _changes(ctx, c.call.name) and values & {str(v) for v in scalars(c.call.arguments)}
+        c.ok and _changes(ctx, c.call.name) and values & {str(v) for v in c.values}
         for c in ctx.calls
     )
 
@@ -154,16 +164,17 @@ RULE = Rule(
 )
 
 
-def _made(ctx: RuleContext, expected: list[ExpectedAction], e: ExpectedAction) -> list[int]:
+def _made(ctx: RuleContext, e: Expectation, wanted: int) -> list[int]:
     """The steps that made an expected action successfully: calls with its arguments, or else,
-    when the agent called the tool as many times (with distinct arguments) as expected, any
-    successful call of it (the agent may check another room than the task's author thought of;
-    not when the request itself names what to check)."""
-    same = [c for c in ctx.calls_by_name.get(e.name, []) if c.ok and not ctx.unreliable(c)]
-    exact = [c.step for c in same if matches(c.call, e)]
+    when the agent called the tool as many times (``wanted``, with distinct arguments) as
+    expected, any successful call of it (the agent may check another room than the task's
+    author thought of; not when the request itself names what to check)."""
+    same = [c for c in ctx.calls_by_name.get(e.name, ()) if c.ok and not ctx.unreliable(c)]
+    if not same:
+        return []
+    exact = [c.step for c in same if e.matches(c.call)]
     if exact:
         return exact
-    if any(isinstance(v, str) and ctx.mentioned(v, 0) for v in scalars(e.arguments)):
+    if any(isinstance(v, str) and ctx.mentioned(v, 0) for v in scalars(e.action.arguments)):
         return []  # the request names what to check: only that check will do
-    wanted = sum(x.name == e.name for x in expected)
     return [c.step for c in same] if len({c.key for c in same}) >= wanted else []

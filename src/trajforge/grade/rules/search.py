@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from functools import cached_property, lru_cache
+from functools import lru_cache
+
+from trajforge.lazy import cached
 
 #: What the texts are joined with (a value containing it is looked up text by text).
 SEPARATOR = "\x00"
@@ -46,7 +48,7 @@ class Corpus:
             self._starts.append(at)
             at += len(text) + len(SEPARATOR)
 
-    @cached_property
+    @cached
     def _folded(self) -> str | None:
         """The joined texts lower-cased (each character stays in place), unless they hold one of
         the ``CASE_TWINS``: then only ``re`` ignores case correctly."""

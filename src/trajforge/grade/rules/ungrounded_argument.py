@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from trajforge.grade.rules.base import Finding, Rule
-from trajforge.grade.rules.context import RuleContext, scalars
+from trajforge.grade.rules.context import RuleContext
 
 #: Identifiers: letters and digits together (order ids, keys, emails), no spaces.
 IDENTIFIER = re.compile(r"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][\w.+@-]{2,}$")
@@ -18,7 +18,7 @@ def check(ctx: RuleContext) -> list[Finding]:
         unknown = sorted(
             {
                 v
-                for v in scalars(view.call.arguments)
+                for v in view.values
                 if isinstance(v, str) and IDENTIFIER.match(v) and not ctx.mentioned(v, view.step)
             }
         )
