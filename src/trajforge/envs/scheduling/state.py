@@ -6,6 +6,7 @@ results show them as ISO strings in the world's local time zone (the user's offi
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
@@ -128,6 +129,7 @@ def state_to_parameters(state: SchedulingState) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=256)  # "09:30": pieces of the working hours labels, a few dozen
 def _minutes_of(label: str) -> int:
     hours, minutes = label.split(":")
     return int(hours) * 60 + int(minutes)

@@ -69,6 +69,8 @@ STATE_CHANGING: Final = frozenset(
     {"cancel_order", "refund_order", "exchange_item", "update_address", "update_email"}
 )
 NEEDS_CONFIRMATION: Final = frozenset({"cancel_order", "refund_order", "exchange_item"})
+#: The calls ``_Checker.call`` looks at (it ignores any other).
+_CHECKED: Final = STATE_CHANGING | {"verify_identity"}
 
 _YES: Final = re.compile(
     r"\b(yes|yeah|yep|yup|confirm(?:ed|s)?|go ahead|please do|do it|ok(?:ay)?|sure|"
@@ -207,12 +209,14 @@ def find_violations(trajectory: Trajectory, world: World = None) -> list[Violati
     confirmed = False
     asked = False
     for s, step in enumerate(trajectory.steps):
-        results = results_by_action(step)
+        results: dict[int, ToolResult] | None = None  # paired on the first checked call
         changed = False
         for a, action in enumerate(step.actions):
             if isinstance(action, ClarifyingQuestion | Reply):
                 asked = True
-            elif isinstance(action, ToolCall):
+            elif isinstance(action, ToolCall) and action.name in _CHECKED:
+                if results is None:
+                    results = results_by_action(step)
                 changed |= checker.call(s, a, action, results.get(a), confirmed)
         if changed:
             confirmed = False

@@ -8,9 +8,12 @@
 from __future__ import annotations
 
 import itertools
-import random
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import lru_cache, partial
 from typing import Any, Final
+
+import msgspec
 
 from trajforge.envs.support.catalog import (
     ADJECTIVE_AXES,
@@ -21,7 +24,9 @@ from trajforge.envs.support.catalog import (
     PLACES,
     PRODUCTS,
     STREETS,
+    ProductTemplate,
 )
+from trajforge.envs.support.draws import Draws
 from trajforge.envs.support.state import (
     Address,
     Customer,
@@ -45,6 +50,8 @@ _STATUS_WEIGHTS: Final[tuple[tuple[OrderStatus, int], ...]] = (
     ("cancelled", 10),
     ("returned", 12),
 )
+_STATUSES: Final = tuple(s for s, _ in _STATUS_WEIGHTS)
+_STATUS_CUM_WEIGHTS: Final = tuple(itertools.accumulate(w for _, w in _STATUS_WEIGHTS))
 
 
 def shift(day: str, days: int) -> str:
@@ -57,47 +64,65 @@ def days_between(earlier: str, later: str) -> int:
     return (date.fromisoformat(later) - date.fromisoformat(earlier)).days
 
 
-def _unique(rng: random.Random, taken: set[str], make: Any) -> str:
+def _unique(taken: set[str], make: Callable[[], str]) -> str:
     while True:
-        value: str = make(rng)
+        value = make()
         if value not in taken:
             taken.add(value)
             return value
 
 
-def _products(rng: random.Random, count: int) -> dict[str, Product]:
-    templates = rng.sample(PRODUCTS, min(count, len(PRODUCTS)))
+def _variant_table(template: ProductTemplate) -> list[tuple[dict[str, str], int]]:
+    """Every combination of a template's options, with its price bump (steps above the base)."""
+    axes = list(template.axes)
+    table = []
+    for combo in itertools.product(*(template.axes[a] for a in axes)):
+        options = dict(zip(axes, combo, strict=True))
+        bump = 0
+        if template.priced_axis is not None:
+            bump = template.axes[template.priced_axis].index(options[template.priced_axis])
+        table.append((options, bump))
+    return table
+
+
+#: ``_variant_table`` of each product template, by name.
+_VARIANT_TABLES: Final = {t.name: _variant_table(t) for t in PRODUCTS}
+
+
+def _products(draw: Draws, count: int) -> dict[str, Product]:
+    randint, random = draw.randint, draw.random
+    templates = draw.sample(PRODUCTS, min(count, len(PRODUCTS)))
     taken: set[str] = set()
     products: dict[str, Product] = {}
     for template in templates:
-        pid = _unique(rng, taken, lambda r: f"P{r.randint(1000, 9999)}")
+        pid = _unique(taken, lambda: f"P{randint(1000, 9999)}")
         lo, hi = template.price_range
-        base = rng.randint(lo, hi)
+        base = randint(lo, hi)
         step = max(5, round(base * 0.2))
-        axes = list(template.axes)
-        combos = list(itertools.product(*(template.axes[a] for a in axes)))
-        chosen = sorted(rng.sample(range(len(combos)), min(len(combos), rng.randint(3, 6))))
+        table = _VARIANT_TABLES[template.name]
+        chosen = sorted(draw.sample(range(len(table)), min(len(table), randint(3, 6))))
         variants: dict[str, Variant] = {}
         for n, index in enumerate(chosen, start=1):
-            options = dict(zip(axes, combos[index], strict=True))
-            bump = 0
-            if template.priced_axis is not None:
-                bump = template.axes[template.priced_axis].index(options[template.priced_axis])
-            price = (base + bump * step) * 100 - 1
-            stock = 0 if rng.random() < 0.12 else rng.randint(1, 25)
+            options, bump = table[index]
+            stock = 0 if random() < 0.12 else randint(1, 25)
             vid = f"{pid}-{n:02d}"
-            variants[vid] = Variant(variant_id=vid, options=options, price_cents=price, stock=stock)
+            variants[vid] = Variant(
+                variant_id=vid,
+                options=dict(options),
+                price_cents=(base + bump * step) * 100 - 1,
+                stock=stock,
+            )
         products[pid] = Product(
             product_id=pid, name=template.name, category=template.category, variants=variants
         )
     return products
 
 
-def _address(rng: random.Random, place: tuple[str, str, str, str]) -> Address:
+def _address(draw: Draws, place: tuple[str, str, str, str]) -> Address:
     city, state, zip_code, _ = place
-    line2 = f"Apt {rng.randint(1, 30)}" if rng.random() < 0.3 else None
+    line2 = f"Apt {draw.randint(1, 30)}" if draw.random() < 0.3 else None
     return Address(
-        line1=f"{rng.randint(10, 9899)} {rng.choice(STREETS)}",
+        line1=f"{draw.randint(10, 9899)} {draw.choice(STREETS)}",
         line2=line2,
         city=city,
         state=state,
@@ -105,35 +130,40 @@ def _address(rng: random.Random, place: tuple[str, str, str, str]) -> Address:
     )
 
 
-def _customers(rng: random.Random, count: int) -> list[Customer]:
+def _email(draw: Draws, local: str) -> str:
+    return f"{local}{draw.randint(1, 99)}@{draw.choice(EMAIL_DOMAINS)}"
+
+
+def _customers(draw: Draws, count: int) -> list[Customer]:
+    randint, choice = draw.randint, draw.choice
     customers: list[Customer] = []
     ids: set[str] = set()
     emails: set[str] = set()
     names: list[str] = []
+    zips: dict[str, set[str]] = {}  # the zip codes of each name's customers
     for _ in range(count):
-        if names and rng.random() < 0.15:
-            name = rng.choice(names)  # namesakes: the zip code tells them apart
+        if names and draw.random() < 0.15:
+            name = choice(names)  # namesakes: the zip code tells them apart
         else:
-            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        used_zips = {c.address.zip for c in customers if c.name == name}
-        place = rng.choice([p for p in PLACES if p[2] not in used_zips])
+            name = f"{choice(FIRST_NAMES)} {choice(LAST_NAMES)}"
+        used_zips = zips.setdefault(name, set())
+        place = choice([p for p in PLACES if p[2] not in used_zips] if used_zips else PLACES)
+        used_zips.add(place[2])
         first, last = name.split(" ")
         local = f"{first}.{last}".lower().replace("ü", "ue")
-        email = _unique(
-            rng, emails, lambda r, loc=local: f"{loc}{r.randint(1, 99)}@{r.choice(EMAIL_DOMAINS)}"
-        )
-        cid = _unique(rng, ids, lambda r: f"C{r.randint(10000, 99999)}")
-        phone = f"{place[3]}-555-{rng.randint(0, 9999):04d}"
+        email = _unique(emails, partial(_email, draw, local))
+        cid = _unique(ids, lambda: f"C{randint(10000, 99999)}")
+        phone = f"{place[3]}-555-{randint(0, 9999):04d}"
         methods = []
-        for kind in rng.sample(PAYMENT_KINDS, rng.choice((1, 1, 2))):
-            methods.append(f"{kind}_{rng.randint(1000, 9999)}" if "card" in kind else kind)
+        for kind in draw.sample(PAYMENT_KINDS, choice((1, 1, 2))):
+            methods.append(f"{kind}_{randint(1000, 9999)}" if "card" in kind else kind)
         customers.append(
             Customer(
                 customer_id=cid,
                 name=name,
                 email=email,
                 phone=phone,
-                address=_address(rng, place),
+                address=_address(draw, place),
                 payment_methods=methods,
             )
         )
@@ -142,36 +172,39 @@ def _customers(rng: random.Random, count: int) -> list[Customer]:
 
 
 def _orders(
-    rng: random.Random,
+    draw: Draws,
     now: str,
     customers: list[Customer],
     products: dict[str, Product],
     refunds: dict[str, Refund],
 ) -> dict[str, Order]:
+    if not customers:
+        return {}
+    randint, choice, random = draw.randint, draw.choice, draw.random
+    today = date.fromisoformat(now).toordinal()
     orders: dict[str, Order] = {}
     ids: set[str] = set()
-    statuses = [s for s, _ in _STATUS_WEIGHTS]
-    weights = [w for _, w in _STATUS_WEIGHTS]
     product_list = list(products.values())
+    variant_lists = {pid: list(p.variants.values()) for pid, p in products.items()}
     for customer in customers:
-        for _ in range(rng.randint(1, 4)):
-            status = rng.choices(statuses, weights)[0]
-            oid = _unique(rng, ids, lambda r: f"W{r.randint(1000000, 9999999)}")
+        for _ in range(randint(1, 4)):
+            status = draw.weighted(_STATUSES, _STATUS_CUM_WEIGHTS)
+            oid = _unique(ids, lambda: f"W{randint(1000000, 9999999)}")
             if status == "pending":
-                ago = rng.randint(0, 2)
+                ago = randint(0, 2)
             elif status == "processing":
-                ago = rng.randint(1, 4)
+                ago = randint(1, 4)
             elif status == "returned":
-                ago = rng.randint(20, 90)
+                ago = randint(20, 90)
             else:
-                ago = rng.randint(5, 60)
-            placed = shift(now, -ago)
+                ago = randint(5, 60)
+            placed = today - ago
             delivered = None
             if status in ("delivered", "returned"):
-                delivered = shift(placed, rng.randint(2, min(5, ago - 1)))
+                delivered = placed + randint(2, min(5, ago - 1))
             items = []
-            for n, product in enumerate(rng.sample(product_list, rng.choice((1, 1, 2, 2, 3))), 1):
-                variant = rng.choice(list(product.variants.values()))
+            for n, product in enumerate(draw.sample(product_list, choice((1, 1, 2, 2, 3))), 1):
+                variant = choice(variant_lists[product.product_id])
                 items.append(
                     Item(
                         item_id=f"{oid}-{n}",
@@ -180,18 +213,18 @@ def _orders(
                         name=product.name,
                         options=dict(variant.options),
                         price_cents=variant.price_cents,
-                        qty=2 if rng.random() < 0.12 else 1,
+                        qty=2 if random() < 0.12 else 1,
                     )
                 )
             order = Order(
                 order_id=oid,
                 customer_id=customer.customer_id,
                 status=status,
-                placed_on=placed,
-                delivered_on=delivered,
-                payment_method=rng.choice(customer.payment_methods),
+                placed_on=_iso_day(placed),
+                delivered_on=None if delivered is None else _iso_day(delivered),
+                payment_method=choice(customer.payment_methods),
                 items=items,
-                shipping_address=Address(**_fields(customer.address)),
+                shipping_address=msgspec.structs.replace(customer.address),
             )
             if status == "returned":
                 total = 0
@@ -207,15 +240,22 @@ def _orders(
                     amount_cents=total,
                     reason="no_longer_needed",
                     method=order.payment_method,
-                    issued_on=shift(delivered or placed, 7),
+                    issued_on=_iso_day((delivered or placed) + 7),
                 )
             orders[oid] = order
             customer.order_ids.append(oid)
     return orders
 
 
-def _fields(address: Address) -> dict[str, Any]:
-    return {f: getattr(address, f) for f in address.__struct_fields__}
+_LAST_DAY: Final = date.max.toordinal()
+
+
+@lru_cache(maxsize=4096)  # order dates fall in a few hundred days
+def _iso_day(ordinal: int) -> str:
+    """The ISO date of a day number (``date.toordinal``), out of range as date arithmetic is."""
+    if not 1 <= ordinal <= _LAST_DAY:
+        raise OverflowError("date value out of range")
+    return date.fromordinal(ordinal).isoformat()
 
 
 _WORLDS: Final = WorldCache(SupportState)
@@ -230,11 +270,11 @@ def build_world(parameters: dict[str, Any]) -> SupportState:
     """The initial state described by a task's parameters."""
     spec = parameters.get("world", {})
     now = str(parameters.get("now", DEFAULT_NOW))
-    rng = random.Random(int(spec.get("seed", 0)))
-    products = _products(rng, int(spec.get("products", 14)))
-    customers = _customers(rng, int(spec.get("customers", 8)))
+    draw = Draws(int(spec.get("seed", 0)))
+    products = _products(draw, int(spec.get("products", 14)))
+    customers = _customers(draw, int(spec.get("customers", 8)))
     refunds: dict[str, Refund] = {}
-    orders = _orders(rng, now, customers, products, refunds)
+    orders = _orders(draw, now, customers, products, refunds)
     overrides = parameters.get("overrides", {})
     for vid, stock in overrides.get("stock", {}).items():
         products[vid.split("-")[0]].variants[vid].stock = int(stock)
