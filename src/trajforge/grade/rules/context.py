@@ -178,6 +178,14 @@ class RuleContext:
         """The task's expected actions, ready for matching calls against."""
         return [Expectation(e) for e in self.trajectory.task.expected_actions]
 
+    @cached
+    def expectations_by_name(self) -> dict[str, list[Expectation]]:
+        """The expected actions of each tool, in order."""
+        out: dict[str, list[Expectation]] = {}
+        for e in self.expectations:
+            out.setdefault(e.name, []).append(e)
+        return out
+
     # -- tools ---------------------------------------------------------------------------------
 
     @cached

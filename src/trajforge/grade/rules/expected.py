@@ -74,13 +74,3 @@ class Expectation:
     def exact(self, call: ToolCall) -> bool:
         """Whether a call is this action with no arguments besides the expected ones."""
         return self.matches(call) and self.keys.issuperset(call.arguments)
-
-
-def matches(call: ToolCall, expected: ExpectedAction) -> bool:
-    """Whether a call is the expected action (see ``Expectation.matches``)."""
-    return Expectation(expected).matches(call)
-
-
-def exact(call: ToolCall, expected: ExpectedAction) -> bool:
-    """Whether a call is the expected action with no arguments besides the expected ones."""
-    return Expectation(expected).exact(call)

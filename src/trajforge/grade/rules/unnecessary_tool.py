@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from trajforge.grade.rules.base import Finding, Rule
 from trajforge.grade.rules.context import CallView, RuleContext, related, scalars
-from trajforge.grade.rules.expected import exact
 from trajforge.grade.rules.missing_tool import VERIFY
 from trajforge.grade.rules.usage import needed_calls, telling
 
@@ -30,7 +29,7 @@ def _follows_lead(ctx: RuleContext, view: CallView) -> bool:
 
 
 def _expected(ctx: RuleContext, view: CallView) -> bool:
-    return any(exact(view.call, e) for e in ctx.trajectory.task.expected_actions)
+    return any(e.exact(view.call) for e in ctx.expectations_by_name.get(view.call.name, ()))
 
 
 def check(ctx: RuleContext) -> list[Finding]:
