@@ -9,10 +9,11 @@ say under that name) or a number (amounts, counts; ``$1,299.00`` is 1299).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -65,10 +66,6 @@ _COUNT_VALUE = re.compile(r's?"\s*:\s*(-?\d+)(?![\d.])')
 _MONTH_STEMS = tuple(dict.fromkeys(m[:3] for m in MONTHS))
 
 
-#: The kinds of facts ``Evidence`` reads from its texts when a claim needs them.
-FactKind = Literal["times", "dates", "numbers"]
-
-
 @dataclass(frozen=True)
 class Facts:
     """The facts of a text (strings lower-cased)."""
@@ -81,6 +78,21 @@ class Facts:
     numbers: frozenset[float] = frozenset()
     amounts: frozenset[float] = frozenset()
     numbering: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        """Whether the text states any fact."""
+        return any(
+            (
+                self.quotes,
+                self.identifiers,
+                self.dates,
+                self.times,
+                self.counts,
+                self.numbers,
+                self.amounts,
+                self.numbering,
+            )
+        )
 
 
 def _number(text: str) -> float | None:
@@ -96,11 +108,18 @@ def _stem(word: str) -> str:
 
 
 def may_name_month(text: str) -> bool:
-    """Whether the text may name a month (``False``: ``_ANY_MONTH`` cannot match in it)."""
+    """Whether the text may name a month (``False``: ``_ANY_MONTH`` cannot match in it): whether
+    a word starts with a month's first three letters."""
     if not text.isascii() and any(c in text for c in CASE_TWINS):
         return True  # re equates these with ASCII letters, str.lower does not
-    lowered = text.lower()
-    return any(stem in lowered for stem in _MONTH_STEMS)
+    lowered = text.lower()  # each character in place (only a case twin lower-cases to two)
+    for stem in _MONTH_STEMS:
+        at = lowered.find(stem)
+        while at >= 0:
+            if at == 0 or not is_word_char(text[at - 1]):
+                return True
+            at = lowered.find(stem, at + 1)
+    return False
 
 
 @lru_cache(maxsize=4096)
@@ -164,89 +183,37 @@ def _take(pattern: re.Pattern[str], text: str, needs: str = "") -> tuple[list[re
 class Evidence:
     """What the observations (and the task) told the agent, searchable fact by fact.
 
-    Texts are added as they come; each kind of fact (times, dates, numbers) is read from them
-    only when a claim needs that kind, only once, and only as far as it takes to find the fact.
+    Texts are added as they come; they are lower-cased and joined only when a claim is looked
+    up, and each kind of fact (times, dates, amounts, digits, named counts) is read from a text
+    only when a claim needs that kind, once per text (the ``_*_of`` functions, cached).
     """
 
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self._raw: list[str] = []
-        self.numbers: set[float] = set()
-        #: every run of digits, inside identifiers and dates too (weaker support, not for amounts)
-        self.digits: set[float] = set()
-        self.times: set[tuple[int, int]] = set()
-        self.dates: set[tuple[int, int]] = set()
-        #: what the observations count under a name: the name's stem to its numbers, list sizes
-        self.named: dict[str, set[float]] = {}
-        #: how many texts each kind of fact was read from
-        self._read: dict[FactKind, int] = {"times": 0, "dates": 0, "numbers": 0}
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        self._raw: list[str] = list(texts)
         self._joined_text = ""
         self._joined_count = 0
 
     def add(self, text: str) -> None:
         """Add an observation's text."""
         self._raw.append(text)
-        self.text.append(text.lower())
+
+    def extend(self, texts: Iterable[str]) -> None:
+        """Add observations' texts."""
+        self._raw.extend(texts)
 
     def _joined(self) -> str:
         """All texts so far, lower-cased, as one (for quick literal look-ups)."""
-        if self._joined_count != len(self.text):
-            self._joined_text = "\n".join(self.text)
-            self._joined_count = len(self.text)
+        done = self._joined_count
+        if done != len(self._raw):
+            new = "\n".join(self._raw[done:]).lower()
+            self._joined_text = f"{self._joined_text}\n{new}" if done else new
+            self._joined_count = len(self._raw)
         return self._joined_text
-
-    def _read_until(self, kind: FactKind, found: Callable[[], bool]) -> bool:
-        """Read the facts of a kind (``times``, ``dates``, ``numbers``) from the texts not read
-        for it yet, one by one, until ``found()`` says what was wanted is there; returns
-        ``found()``."""
-        read = {
-            "times": self._read_times_of,
-            "dates": self._read_dates_of,
-            "numbers": self._read_numbers_of,
-        }[kind]
-        while not found():
-            at = self._read[kind]
-            if at == len(self._raw):
-                return False
-            self._read[kind] = at + 1
-            read(self._raw[at])
-        return True
-
-    def _read_times_of(self, text: str) -> None:
-        for hour, minute, ampm in CLOCK.findall(text):
-            h = int(hour)
-            self.times.add((h % 12 + (12 if ampm.lower() == "p" else 0), int(minute or 0)))
-        if ":" in text:
-            self.times |= {(int(h), int(m)) for h, m in TIME24.findall(text)}
-
-    def _read_dates_of(self, text: str) -> None:
-        if "-" in text:
-            self.dates |= {(int(m), int(d)) for _, m, d in ISO_DATE.findall(text)}
-        if may_name_month(text) and _ANY_MONTH.search(text):
-            for month, day, day2, month2 in NAMED_DATE.findall(text):
-                name, number = (month, day) if month else (month2, day2)
-                self.dates.add((MONTHS[name.lower()], int(number)))
-
-    def _read_numbers_of(self, text: str) -> None:
-        for n, word in COUNT.findall(text):
-            self.named.setdefault(_stem(word), set()).add(float(n))
-        self.digits |= {float(p) for p in _DIGITS.findall(text)}
-        standalone = [m.group(0) for m in NUMBER.finditer(text)]
-        if "$" in text:
-            standalone += MONEY.findall(text)
-        self.numbers |= {n for m in standalone if (n := _number(m)) is not None}
-        stripped = text.strip()
-        if stripped.startswith(("{", "[")):
-            try:
-                value = msgspec.json.decode(stripped)
-            except msgspec.DecodeError:
-                return
-            _derive(value, "", self)
 
     def has_quote(self, value: str) -> bool:
         """Whether some observation contains the quoted phrase."""
         if "\n" in value:
-            return any(value in t for t in self.text)
+            return any(value in t.lower() for t in self._raw)
         return value in self._joined()
 
     has_identifier = has_quote
@@ -256,7 +223,8 @@ class Evidence:
         joined = self._joined()
         if any(find_fitting(joined, v, _digits_apart) >= 0 for v in _spellings(value)):
             return True
-        return self.has_amount(value) or round(value, 2) in self.digits
+        digits = round(value, 2)
+        return any(digits in _digits_of(t) for t in self._raw) or self.has_amount(value)
 
     def has_amount(self, value: float) -> bool:
         """Whether some observation states the amount as a number (or in cents, or cents of it):
@@ -267,16 +235,17 @@ class Evidence:
             return True
         value = round(value, 2)
         wanted = {value, round(value * 100, 2), round(value / 100, 4)}
-        return self._read_until("numbers", lambda: not wanted.isdisjoint(self.numbers))
+        return any(not wanted.isdisjoint(_amounts_of(t)) for t in self._raw)
 
     def has_count(self, value: float, word: str) -> bool:
         """Whether the count fits what the observations say under that name (when they say
         anything under it; else whether the number is stated at all)."""
         if self._counted(word, str(int(value))):
             return True
-        if self._read_until("numbers", lambda: value in self.named.get(word, ())):
+        named = [n for t in self._raw if _may_name(t, word) and (n := _named_of(t).get(word))]
+        if any(value in n for n in named):
             return True
-        return not self.named.get(word) and self.has_number(value)
+        return not named and self.has_number(value)
 
     def _counted(self, word: str, number: str) -> bool:
         """Whether some JSON says the number under the word: ``"word": number`` (``"words"``
@@ -294,13 +263,93 @@ class Evidence:
         """Whether some observation states the clock time (any, when none state one)."""
         if f"{value[0]:02d}:{value[1]:02d}" in self._joined():
             return True
-        return self._read_until("times", lambda: value in self.times) or not self.times
+        times = [t for t in map(_times_of, self._raw) if t]
+        return not times or any(value in t for t in times)
 
     def has_date(self, value: tuple[int, int]) -> bool:
         """Whether some observation states the date (any, when none state one)."""
-        if f"-{value[0]:02d}-{value[1]:02d}" in self._joined():
+        joined = self._joined()
+        if f"-{value[0]:02d}-{value[1]:02d}" in joined:
             return True
-        return self._read_until("dates", lambda: value in self.dates) or not self.dates
+        # Else only a month's name, or digits that are not ASCII, can state it.
+        stem = _MONTH_STEMS[value[0] - 1] if 1 <= value[0] <= 12 else "\n"
+        if stem in joined or not joined.isascii():
+            named = (t for t in self._raw if not t.isascii() or stem in t.lower())
+            if any(value in _dates_of(t) for t in named):
+                return True
+        return not any(map(_dates_of, self._raw))
+
+
+@lru_cache(maxsize=8192)
+def _times_of(text: str) -> frozenset[tuple[int, int]]:
+    """The clock times an observation states."""
+    times = set()
+    for hour, minute, ampm in CLOCK.findall(text):
+        times.add((int(hour) % 12 + (12 if ampm.lower() == "p" else 0), int(minute or 0)))
+    if ":" in text:
+        times |= {(int(h), int(m)) for h, m in TIME24.findall(text)}
+    return frozenset(times)
+
+
+@lru_cache(maxsize=8192)
+def _dates_of(text: str) -> frozenset[tuple[int, int]]:
+    """The dates (month, day) an observation states."""
+    dates = {(int(m), int(d)) for _, m, d in ISO_DATE.findall(text)} if "-" in text else set()
+    if may_name_month(text):
+        for month, day, day2, month2 in NAMED_DATE.findall(text):
+            name, number = (month, day) if month else (month2, day2)
+            dates.add((MONTHS[name.lower()], int(number)))
+    return frozenset(dates)
+
+
+def _may_name(text: str, word: str) -> bool:
+    """Whether the text may count something under the word (``False``: ``_named_of`` has none
+    under it); it names what it counts, unless in JSON escapes."""
+    lowered = text.lower()
+    return word in lowered or "\\u" in lowered
+
+
+@lru_cache(maxsize=8192)
+def _amounts_of(text: str) -> AbstractSet[float]:
+    """The numbers an observation states on its own (amounts too), and those its JSON implies."""
+    standalone = [m.group(0) for m in NUMBER.finditer(text)]
+    if "$" in text:
+        standalone += MONEY.findall(text)
+    numbers = {n for m in standalone if (n := _number(m)) is not None}
+    value = _json(text)
+    if value is not None:
+        _derive(value, numbers)
+    return numbers
+
+
+@lru_cache(maxsize=8192)
+def _digits_of(text: str) -> AbstractSet[float]:
+    """Every run of digits of an observation, inside identifiers and dates too (weaker support,
+    not for amounts)."""
+    return {float(p) for p in _DIGITS.findall(text)}
+
+
+@lru_cache(maxsize=8192)
+def _named_of(text: str) -> Mapping[str, AbstractSet[float]]:
+    """What an observation counts under a name: the name's stem to its numbers, list sizes."""
+    named: dict[str, set[float]] = {}
+    for n, word in COUNT.findall(text):
+        named.setdefault(_stem(word), set()).add(float(n))
+    value = _json(text)
+    if value is not None:
+        _names(value, "", named)
+    return named
+
+
+def _json(text: str) -> Any:
+    """The JSON object or list a text holds (``None`` when it holds none)."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        return msgspec.json.decode(stripped)
+    except msgspec.DecodeError:
+        return None
 
 
 def _digits_apart(text: str, start: int, end: int) -> bool:
@@ -336,30 +385,35 @@ def _spellings(value: float) -> list[str]:
     return sorted(out)
 
 
-def _derive(value: Any, key: str, evidence: Evidence) -> None:
-    """Numbers a JSON value implies: list sizes, numbers under their names, products of an
-    object's numbers (price times quantity), sums over a list's items (up to ten)."""
-    numbers = evidence.numbers
+def _derive(value: Any, numbers: set[float]) -> None:
+    """Add the numbers a JSON value implies: list sizes, an object's numbers and the products of
+    each pair (price times quantity), sums over a list's items (up to ten)."""
     if isinstance(value, list):
         numbers.add(float(len(value)))
-        _name(evidence, key, float(len(value)))
         rows = [_numeric(x) for x in value if isinstance(x, dict)]
         if 1 < len(rows) <= 10:
             for k in set().union(*rows):
                 numbers |= _subset_sums([r.get(k, 0.0) for r in rows])
         for item in value:
-            _derive(item, key, evidence)
+            _derive(item, numbers)
     elif isinstance(value, dict):
         numbers |= {round(v, 2) for v in _numeric(value).values()}
+        for v in value.values():
+            _derive(v, numbers)
+
+
+def _names(value: Any, key: str, named: dict[str, set[float]]) -> None:
+    """Add the numbers of a JSON value under their names, and the sizes of its lists."""
+    if isinstance(value, list):
+        if key:
+            named.setdefault(_stem(key), set()).add(float(len(value)))
+        for item in value:
+            _names(item, key, named)
+    elif isinstance(value, dict):
         for k, v in value.items():
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                _name(evidence, str(k), float(v))
-            _derive(v, str(k), evidence)
-
-
-def _name(evidence: Evidence, key: str, value: float) -> None:
-    if key:
-        evidence.named.setdefault(_stem(key), set()).add(value)
+            if k and isinstance(v, int | float) and not isinstance(v, bool):
+                named.setdefault(_stem(k), set()).add(float(v))
+            _names(v, k, named)
 
 
 def _numeric(obj: dict[str, Any]) -> dict[str, float]:
@@ -383,9 +437,8 @@ def _subset_sums(values: list[float]) -> set[float]:
     return sums
 
 
-def unsupported(text: str, evidence: Evidence) -> list[str]:
-    """The facts of ``text`` that the evidence does not support, as the text states them."""
-    found = facts(text)
+def unsupported(found: Facts, evidence: Evidence) -> list[str]:
+    """The facts (of a text) that the evidence does not support, as the text states them."""
     missing = [f'"{q}"' for q in sorted(found.quotes) if not evidence.has_quote(q)]
     missing += [v for v in sorted(found.identifiers) if not evidence.has_identifier(v)]
     missing += [f"{m:02d}-{d:02d}" for m, d in sorted(found.dates) if not evidence.has_date((m, d))]

@@ -4,22 +4,31 @@ observation supports."""
 from __future__ import annotations
 
 from trajforge.grade.rules.base import Finding, Rule
-from trajforge.grade.rules.claims import Evidence, unsupported
+from trajforge.grade.rules.claims import Evidence, facts, unsupported
 from trajforge.grade.rules.context import RuleContext
 from trajforge.schema import Finish, HandOff, Reply, ToolResult, UserMessage
+
+#: The actions that tell the user something.
+_STATEMENTS = (Reply, Finish, HandOff)
 
 
 def check(ctx: RuleContext) -> list[Finding]:
     """Label each reply, hand-off or finish stating facts the task and observations lack."""
-    evidence = Evidence()
-    for text in _standing(ctx):
-        evidence.add(text)
+    evidence: Evidence | None = None  # made when a statement first states a fact
+    known = 0  # the steps whose observations and calls the evidence holds
     found = []
     for s, step in enumerate(ctx.steps):
         for i, action in enumerate(step.actions):
-            if not isinstance(action, Reply | Finish | HandOff):
+            if not isinstance(action, _STATEMENTS):
                 continue
-            missing = unsupported(action.content, evidence)
+            stated = facts(action.content)
+            if not stated:
+                continue
+            if evidence is None:
+                evidence = Evidence(_standing(ctx))
+            evidence.extend(_learned(ctx, range(known, s)))
+            known = s
+            missing = unsupported(stated, evidence)
             if missing:
                 found.append(
                     RULE.find(
@@ -30,12 +39,6 @@ def check(ctx: RuleContext) -> list[Finding]:
                         facts=missing,
                     )
                 )
-        for o in step.observations:
-            if isinstance(o, UserMessage) or (isinstance(o, ToolResult) and o.status != "error"):
-                evidence.add(o.content)
-        for view in ctx.step_calls[s]:
-            if view.ok:  # what the agent did is a fact it may report ("set heartbeat to 60")
-                evidence.add(view.arguments_json)
     return found
 
 
@@ -58,3 +61,17 @@ def _standing(ctx: RuleContext) -> list[str]:
     if ctx.env is not None:
         texts += [rule.description for rule in ctx.env.policy_rules]
     return [x for x in texts if x]
+
+
+def _learned(ctx: RuleContext, steps: range) -> list[str]:
+    """What these steps told the agent: their observations (but failed results), and the agent's
+    successful calls (what it did is a fact it may report: "set heartbeat to 60")."""
+    texts: list[str] = []
+    for s in steps:
+        texts += [
+            o.content
+            for o in ctx.steps[s].observations
+            if isinstance(o, UserMessage) or (isinstance(o, ToolResult) and o.status != "error")
+        ]
+        texts += [view.arguments_json for view in ctx.step_calls[s] if view.ok]
+    return texts
