@@ -3,8 +3,10 @@ used."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from trajforge.grade.rules.base import Finding, Rule
-from trajforge.grade.rules.context import CallView, RuleContext, related, scalars
+from trajforge.grade.rules.context import CallView, RuleContext, related
 from trajforge.grade.rules.missing_tool import VERIFY
 from trajforge.grade.rules.usage import needed_calls, telling
 
@@ -20,26 +22,31 @@ def _rechecks(ctx: RuleContext, view: CallView) -> bool:
 def _follows_lead(ctx: RuleContext, view: CallView) -> bool:
     """Whether the call checks one of several candidates an earlier result named (looking at
     each order a list showed until the right one turns up is searching, not waste)."""
-    leads = [
-        v
-        for v in scalars(view.call.arguments)
-        if isinstance(v, str) and ctx.mentioned(v, view.step) and ctx.result_mentions(v, view.step)
-    ]
-    return bool(leads) and ctx.calls_by_name[view.call.name][-1].n > view.n
+    return ctx.calls_by_name[view.call.name][-1].n > view.n and any(
+        isinstance(v, str) and ctx.mentioned(v, view.step) and ctx.result_mentions(v, view.step)
+        for v in view.values
+    )
 
 
 def _expected(ctx: RuleContext, view: CallView) -> bool:
     return any(e.exact(view.call) for e in ctx.expectations_by_name.get(view.call.name, ()))
 
 
+@lru_cache(maxsize=1024)
+def _verifies(name: str) -> bool:
+    """Whether a tool's name says it verifies (the calls ``missing_tool`` asks for)."""
+    return VERIFY.search(name) is not None
+
+
 def check(ctx: RuleContext) -> list[Finding]:
     """Label each read-only call that is not expected, not a re-check, and whose result (or,
     when it failed, whose retry) the agent did without."""
+    # the tools called that only read, and not to verify
+    lookups = {name for name in ctx.calls_by_name if ctx.is_read_only(name) and not _verifies(name)}
     candidates = [
         view
         for view in ctx.calls
-        if ctx.is_read_only(view.call.name)
-        and not VERIFY.search(view.call.name)
+        if view.call.name in lookups
         and not _expected(ctx, view)
         and not _rechecks(ctx, view)
         and not _follows_lead(ctx, view)
@@ -58,7 +65,8 @@ def check(ctx: RuleContext) -> list[Finding]:
                 continue
             why = f"{view.call.name} came back {view.status} and the agent did without it"
         elif view.ok:
-            if (view.step, view.index) in needed or not telling(ctx, view):
+            spot = (view.step, view.index)
+            if spot in needed or spot not in told:  # reliable and ok: told if telling
                 continue
             why = (
                 f"nothing {view.call.name} returned was used that the agent did not also have "

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from trajforge.grade.rules.context import CallView, RuleContext, scalars
-from trajforge.schema import ToolCall, UserMessage
+from trajforge.schema import UserMessage
 
 _WORD = re.compile(r"[\w@.+-]{3,}")
 #: A number on its own (see ``named_numbers`` for the name before it): what
@@ -35,6 +35,7 @@ def _name(key: str) -> str:
     return key.lower().rsplit("_", 1)[-1] if key else ANY
 
 
+@lru_cache(maxsize=8192)
 def _number(value: float, key: str) -> Number | None:
     """A telling number with its name: ids of any size, other integers of two digits or more,
     any fraction."""
@@ -51,9 +52,15 @@ def _text_number(word: str, digits: str) -> Number | None:
 
 
 def _walk(value: Any, key: str, words: set[str], numbers: set[Number]) -> None:
+    """Gather the strings of three characters or more and the telling numbers of a JSON value
+    (each number named by the key it is under)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            _walk(v, str(k), words, numbers)
+            if isinstance(v, str):  # most values: taken here, without a call
+                if len(v) >= 3:
+                    words.add(v)
+            else:
+                _walk(v, str(k), words, numbers)
     elif isinstance(value, list):
         for v in value:
             _walk(v, key, words, numbers)
@@ -77,9 +84,14 @@ def named_numbers(text: str) -> list[tuple[str, str]]:
 
 def _named(text: str, start: int, number: str) -> tuple[str, str]:
     """A number found at ``start`` with the word before it (see ``named_numbers``)."""
+    digits = start + (number[0] == "-")  # where the digits start
+    return _named_after(text, _gap_start(text, digits), digits, number)
+
+
+def _named_after(text: str, gap: int, digits: int, number: str) -> tuple[str, str]:
+    """``_named`` of a number whose digits start at ``digits``, after the non-word characters
+    from ``gap`` (``_gap_start``)."""
     signed = number[0] == "-"
-    digits = start + signed  # where the digits start
-    gap = _gap_start(text, digits)
     width = digits - gap
     name = _name_before(text, gap) if width <= 4 else ""
     if name and width <= 3:
@@ -109,42 +121,56 @@ def _name_before(text: str, end: int) -> str:
 
 
 def _text_values(text: str) -> tuple[set[str], set[Number]]:
-    """The strings and named numbers of a text, read line by line: no string or number spans
-    lines, only the gap between a number and its name may; and pages repeat most of their
-    lines, in the same order, from one call to the next."""
-    raw = text.split("\n")
-    lines = [_line_values(line) for line in raw]
-    words: set[str] = set().union(*(line[0] for line in lines))
-    numbers: set[Number] = set().union(*(line[1] for line in lines))
-    at = 0
-    for i, line in enumerate(raw):
-        if lines[i][2]:
-            near, far = _numbers_at_start(line, raw[i - 1] if i else None)
-            numbers |= near
-            for start, number in far:
-                if (n := _text_number(*_named(text, at + start, number))) is not None:
-                    numbers.add(n)
-        at += len(line) + 1
-    return words, numbers
+    """The strings and named numbers of a text (``_text_words``, ``_text_numbers``)."""
+    return _text_words(text), _text_numbers(text)
+
+
+def _text_words(text: str) -> set[str]:
+    """The strings of a text, read line by line (no string spans lines; and pages repeat most
+    of their lines from one call to the next)."""
+    return set().union(*map(_line_words, text.split("\n")))
 
 
 @lru_cache(maxsize=16384)
-def _line_values(
-    line: str,
-) -> tuple[frozenset[str], frozenset[Number], tuple[tuple[int, str], ...]]:
-    """A line's strings, its numbers named within it, and the numbers at its start (where they
-    start, as written) whose name may be on a line before. Element ids ("[57] button", in a
-    page's accessibility tree) count as named ``id``."""
-    words = frozenset(_WORD.findall(line))
+def _line_words(line: str) -> frozenset[str]:
+    """A line's strings."""
+    return frozenset(_WORD.findall(line))
+
+
+def _text_numbers(text: str) -> set[Number]:
+    """The named numbers of a text, read line by line: no number spans lines, only the gap
+    between a number and its name may; and pages repeat most of their lines, in the same
+    order, from one call to the next."""
+    raw = text.split("\n")
+    named, at_start = zip(*map(_line_numbers, raw), strict=True)
+    numbers: set[Number] = set().union(*named)
+    for i in [i for i, starts in enumerate(at_start) if starts]:
+        near, far = _numbers_at_start(raw[i], raw[i - 1] if i else None)
+        numbers |= near
+        if far:
+            at = sum(map(len, raw[:i])) + i  # where the line starts in the text
+            for start, number in far:
+                if (n := _text_number(*_named(text, at + start, number))) is not None:
+                    numbers.add(n)
+    return numbers
+
+
+@lru_cache(maxsize=16384)
+def _line_numbers(line: str) -> tuple[frozenset[Number], tuple[tuple[int, str], ...]]:
+    """A line's numbers named within it, and the numbers at its start (where they start, as
+    written) whose name may be on a line before. Element ids ("[57] button", in a page's
+    accessibility tree) count as named ``id``."""
     numbers = {("id", digits) for digits in _ELEMENT.findall(line)}
     at_start = []
     for m in _NUMBER.finditer(line):
         start, number = m.start(), m.group()
-        if _gap_start(line, start + (number[0] == "-")) == 0:
+        digits = start + (number[0] == "-")
+        gap = _gap_start(line, digits)
+        if gap == 0:
             at_start.append((start, number))
-        elif (n := _text_number(*_named(line, start, number))) is not None:
+        elif (n := _text_number(*_named_after(line, gap, digits, number))) is not None:
             numbers.add(n)
-    return words, frozenset(numbers), tuple(at_start)
+    return frozenset(numbers), tuple(at_start)
 
 
 @lru_cache(maxsize=16384)
@@ -158,11 +184,12 @@ def _numbers_at_start(
     offset = len(context) - len(line)
     near = set()
     far = []
-    for start, number in _line_values(line)[2]:
-        at = offset + start
-        if offset and _gap_start(context, at + (number[0] == "-")) == 0:
+    for start, number in _line_numbers(line)[1]:
+        digits = offset + start + (number[0] == "-")
+        gap = _gap_start(context, digits)
+        if offset and gap == 0:
             far.append((start, number))
-        elif (n := _text_number(*_named(context, at, number))) is not None:
+        elif (n := _text_number(*_named_after(context, gap, digits, number))) is not None:
             near.add(n)
     return frozenset(near), tuple(far)
 
@@ -171,16 +198,26 @@ def tokens(ctx: RuleContext, view: CallView) -> tuple[set[str], set[Number]]:
     """What a result told: its strings and named numbers, less the echo of its arguments."""
     cache: dict[int, tuple[set[str], set[Number]]] = ctx.memo("usage.tokens", dict)
     if view.n not in cache:
-        cache[view.n] = _tokens(view)
+        cache[view.n] = _tokens(ctx, view)
     return cache[view.n]
 
 
-def _tokens(view: CallView) -> tuple[set[str], set[Number]]:
+def _arguments(ctx: RuleContext, view: CallView) -> tuple[set[str], set[Number]]:
+    """The strings and named numbers of a call's arguments (its result's echo, an action's
+    numbers)."""
+    cache: dict[int, tuple[set[str], set[Number]]] = ctx.memo("usage.arguments", dict)
+    if view.n not in cache:
+        words: set[str] = set()
+        numbers: set[Number] = set()
+        _walk(view.call.arguments, "", words, numbers)
+        cache[view.n] = words, numbers
+    return cache[view.n]
+
+
+def _tokens(ctx: RuleContext, view: CallView) -> tuple[set[str], set[Number]]:
     if view.result is None:
         return set(), set()
-    own_words: set[str] = set()
-    own_numbers: set[Number] = set()
-    _walk(view.call.arguments, "", own_words, own_numbers)
+    own_words, own_numbers = _arguments(ctx, view)
     value = view.body
     if value is None:
         value = _csv_rows(view.result.content)
@@ -190,8 +227,11 @@ def _tokens(view: CallView) -> tuple[set[str], set[Number]]:
     else:
         words, numbers = set(), set()
         _walk(value, "", words, numbers)
-    own_digits = {n for _, n in own_numbers}
-    return words - own_words, {n for n in numbers if n[1] not in own_digits}
+    words -= own_words  # both sets are this call's own
+    if own_numbers:
+        own_digits = {n for _, n in own_numbers}
+        numbers = {n for n in numbers if n[1] not in own_digits}
+    return words, numbers
 
 
 def _csv_rows(text: str) -> list[dict[str, Any]] | None:
@@ -224,20 +264,13 @@ def telling(ctx: RuleContext, view: CallView) -> bool:
 
 
 class _Source:
-    """Where values came from: the task, a user message, or a call's result (``spot``, its step
-    and action index), seen at ``step``, with its text and the values it told."""
+    """A call's result that values came from (``spot``: its step and action index), with its
+    text and the values it told."""
 
-    __slots__ = ("digits", "numbers", "size", "spot", "step", "text", "words")
+    __slots__ = ("digits", "numbers", "size", "spot", "text", "words")
 
-    def __init__(
-        self,
-        step: int,
-        spot: tuple[int, int] | None,
-        text: str,
-        values: tuple[set[str], set[Number]],
-    ) -> None:
-        self.step = step
-        self.spot = spot
+    def __init__(self, view: CallView, text: str, values: tuple[set[str], set[Number]]) -> None:
+        self.spot = (view.step, view.index)
         self.text = text
         self.words, self.numbers = values
         self.digits = {digits for _, digits in self.numbers}
@@ -248,6 +281,25 @@ class _Source:
         if isinstance(value, str):
             return value in self.words or value in self.text
         return value[1] in self.digits
+
+
+class _Said:
+    """What the request or a user's message said: its text, and the digits of its numbers
+    (read when first asked for: few values used are numbers)."""
+
+    __slots__ = ("_digits", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._digits: set[str] | None = None
+
+    def holds(self, value: str | Number) -> bool:
+        """Whether it said a value (a string anywhere in its text, a number by its digits)."""
+        if isinstance(value, str):
+            return value in self.text
+        if self._digits is None:
+            self._digits = {digits for _, digits in _text_numbers(self.text)}
+        return value[1] in self._digits
 
 
 def _credited(holders: list[_Source]) -> tuple[int, int] | None:
@@ -262,104 +314,104 @@ def _credited(holders: list[_Source]) -> tuple[int, int] | None:
     return None
 
 
-def _task_source(ctx: RuleContext) -> _Source:
-    """The request, the first source of values."""
-    task = ctx.trajectory.task.instruction or ""
-    return _Source(-1, None, task, _text_values(task))
-
-
-def _step_sources(ctx: RuleContext, s: int) -> list[_Source]:
-    """The sources of values a step brought: the calls' trustworthy results, then the user's
-    messages."""
-    sources = [
-        _Source(s, (view.step, view.index), view.result.content, tokens(ctx, view))
-        for view in ctx.step_calls[s]
-        if view.ok and not ctx.unreliable(view) and view.result is not None
-    ]
-    sources += [
-        _Source(s, None, o.content, _text_values(o.content))
-        for o in ctx.steps[s].observations
-        if isinstance(o, UserMessage)
-    ]
-    return sources
-
-
 class _Seen:
-    """The sources seen before a step, split into what was said (the request, the user) and
-    what calls told, with the values the calls told gathered."""
+    """What was seen before a step: what was said (the request, the user) and what calls told,
+    with the strings the calls told gathered."""
 
-    def __init__(self) -> None:
-        self.said: list[_Source] = []
+    def __init__(self, task: str) -> None:
+        self.said = [_Said(task)]
         self.calls: list[_Source] = []
         self.words: set[str] = set()
-        #: the digits of the numbers calls told, with the names told with them
-        self.names: dict[str, set[str]] = {}
 
-    def add(self, source: _Source) -> None:
-        """Take in a source."""
-        if source.spot is None:
-            self.said.append(source)
-            return
-        self.calls.append(source)
-        self.words |= source.words
-        for name, digits in source.numbers:
-            self.names.setdefault(digits, set()).add(name)
+    def add_step(self, ctx: RuleContext, s: int) -> list[_Source]:
+        """Take in what step ``s`` brought: its calls' trustworthy results (returned), then the
+        user's messages."""
+        sources = [
+            _Source(view, view.result.content, tokens(ctx, view))
+            for view in ctx.step_calls[s]
+            if view.ok and view.result is not None and not ctx.unreliable(view)
+        ]
+        for source in sources:
+            self.calls.append(source)
+            self.words |= source.words
+        self.said += [
+            _Said(o.content) for o in ctx.steps[s].observations if isinstance(o, UserMessage)
+        ]
+        return sources
 
-    def used(self, text: str, used: set[Number]) -> set[str | Number]:
-        """The values calls told that an action used: strings in its text, numbers it used
-        (same digits, compatible names), only the longest of strings inside one another."""
-        values: set[str | Number] = {w for w in self.words if w in text}
+    def strings_used(self, text: str, by: list[_Source]) -> list[str | Number]:
+        """The strings calls told that an action's text holds and one of the sources ``by``
+        told, only the longest of strings inside one another."""
+        strings = [w for w in self.words if w in text]
         # only the longest matches count: "srv/" from a listing adds nothing to the
         # "/srv/app/.env" another result told
-        strings = [v for v in values if isinstance(v, str)]
-        values -= {a for a in strings if any(a != b and a in b for b in strings)}
+        return [
+            a
+            for a in strings
+            if not any(a != b and a in b for b in strings) and any(src.holds(a) for src in by)
+        ]
+
+    def numbers_used(self, used: set[Number], by: list[_Source]) -> list[str | Number]:
+        """The numbers calls told that an action used (same digits, compatible names) and one
+        of the sources ``by`` told, each once, named ``ANY`` (only the digits say who told
+        it)."""
         wanted: dict[str, set[str]] = {}
         for name, digits in used:
             wanted.setdefault(digits, set()).add(name)
+        values: list[str | Number] = []
         for digits, names in wanted.items():
-            told = self.names.get(digits, ())
-            values.update(
-                (name, digits) for name in told if name == ANY or ANY in names or name in names
-            )
+            if any(digits in src.digits for src in by):
+                told = self._names(digits)
+                if ANY in told or ANY in names or not told.isdisjoint(names):
+                    values.append((ANY, digits))
         return values
+
+    def _names(self, digits: str) -> set[str]:
+        """The names calls told a number's digits with."""
+        return {
+            name
+            for src in self.calls
+            if digits in src.digits
+            for name, told in src.numbers
+            if told == digits
+        }
 
     def credited(self, value: str | Number) -> tuple[int, int] | None:
         """The call a value used is credited to (none when the request or the user said it)."""
-        if any(src.holds(value) for src in self.said):
+        if any(said.holds(value) for said in self.said):
             return None  # the request or the user said it: no lookup was needed for it
         return _credited([src for src in self.calls if src.holds(value)])
-
-
-def _action_values(ctx: RuleContext, step: int, index: int, action: Any) -> tuple[str, set[Number]]:
-    """An action's text (a call's arguments as JSON) and the numbers it uses."""
-    if isinstance(action, ToolCall):
-        view = next(v for v in ctx.step_calls[step] if v.index == index)
-        used: set[Number] = set()
-        _walk(action.arguments, "", set(), used)
-        return view.arguments_json, used
-    text = getattr(action, "content", "")
-    return text, _text_values(text)[1]
 
 
 def needed_calls(ctx: RuleContext, among: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which of the calls ``among`` (their step and action index) gave a result a later action
     used (see above); what later steps brought is not read once all of them are known to be."""
-    seen = _Seen()
-    seen.add(_task_source(ctx))
+    seen = _Seen(ctx.trajectory.task.instruction or "")
     needed: set[tuple[int, int]] = set()
+    #: the results seen of calls ``among`` not yet known to be needed: crediting a value none
+    #: of them told changes nothing
+    pending: list[_Source] = []
     for t, step in enumerate(ctx.steps):
         if needed == among:
             break
-        for source in _step_sources(ctx, t - 1) if t else ():
-            seen.add(source)
-        known = [src for src in seen.calls if src.spot in among]  # only these can be credited
-        for i, action in enumerate(step.actions if known else ()):
-            text, used = _action_values(ctx, t, i, action)
-            for value in seen.used(text, used):
-                if any(src.holds(value) for src in known):  # else none of them is credited
-                    spot = seen.credited(value)
-                    if spot is not None and spot in among:
-                        needed.add(spot)
+        if t:
+            pending += [src for src in seen.add_step(ctx, t - 1) if src.spot in among]
+            pending = [src for src in pending if src.spot not in needed]
+        if not pending:
+            continue
+        told_numbers = any(src.digits for src in pending)  # else no number used is theirs
+        views = {view.index: view for view in ctx.step_calls[t]}
+        for i, action in enumerate(step.actions):
+            view = views.get(i)  # the action's call, if it is one: its arguments as JSON
+            text = getattr(action, "content", "") if view is None else view.arguments_json
+            values = seen.strings_used(text, pending)
+            if told_numbers:
+                used = _text_numbers(text) if view is None else _arguments(ctx, view)[1]
+                values += seen.numbers_used(used, pending)
+            for value in values:
+                spot = seen.credited(value)
+                if spot is not None and spot in among:
+                    needed.add(spot)
     return needed
 
 
