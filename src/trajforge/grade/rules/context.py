@@ -160,18 +160,12 @@ class RuleContext:
     @cached
     def calls_by_key(self) -> dict[str, list[CallView]]:
         """The calls of each identity (``CallView.key``), in order."""
-        out: dict[str, list[CallView]] = {}
-        for c in self.calls:
-            out.setdefault(c.key, []).append(c)
-        return out
+        return _grouped(self.calls, lambda c: c.key)
 
     @cached
     def calls_by_name(self) -> dict[str, list[CallView]]:
         """The calls of each tool, in order."""
-        out: dict[str, list[CallView]] = {}
-        for c in self.calls:
-            out.setdefault(c.call.name, []).append(c)
-        return out
+        return _grouped(self.calls, lambda c: c.call.name)
 
     @cached
     def expectations(self) -> list[Expectation]:
@@ -181,10 +175,7 @@ class RuleContext:
     @cached
     def expectations_by_name(self) -> dict[str, list[Expectation]]:
         """The expected actions of each tool, in order."""
-        out: dict[str, list[Expectation]] = {}
-        for e in self.expectations:
-            out.setdefault(e.name, []).append(e)
-        return out
+        return _grouped(self.expectations, lambda e: e.name)
 
     # -- tools ---------------------------------------------------------------------------------
 
@@ -408,6 +399,14 @@ class _StateTrack:
         self.writes = _prefix(
             any(c.ok and not ctx.is_read_only(c.call.name) for c in here) for here in ctx.step_calls
         )
+
+
+def _grouped(items: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    """The items under each key, in order."""
+    out: dict[str, list[T]] = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return out
 
 
 def _prefix(flags: Iterable[bool]) -> list[int]:
