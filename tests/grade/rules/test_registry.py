@@ -126,3 +126,16 @@ def test_a_rule_grader_checks_its_rules_once_and_travels_to_workers() -> None:
     ]
     with pytest.raises(ConfigError):
         RuleGrader("nope")
+
+
+def test_a_number_too_large_for_a_float_is_no_fact_and_no_crash() -> None:
+    huge = 10**400  # JSON allows it; msgspec reads it as a Python int
+    t = Build("Refund order W1001.").call(
+        "get_order",
+        {"order_id": "W1001", "total": huge, "items": [{"price": 2, "qty": huge}]},
+        order_id="W1001",
+    )
+    graded = grade_rules(t.finish(f"Order W1001 totals {huge}; I refunded $5.00.").build())
+    claims = [lb for lb in graded.steps[-1].labels if lb.name == "unsupported_claim"]
+    assert len(claims) == 1  # nothing crashed, and the huge number supports nothing
+    assert claims[0].details["facts"] == ["$5"]

@@ -411,18 +411,26 @@ def _names(value: Any, key: str, named: dict[str, set[float]]) -> None:
             _names(item, key, named)
     elif isinstance(value, dict):
         for k, v in value.items():
-            if k and isinstance(v, int | float) and not isinstance(v, bool):
-                named.setdefault(_stem(k), set()).add(float(v))
+            number = _as_float(v)
+            if k and number is not None:
+                named.setdefault(_stem(k), set()).add(number)
             _names(v, k, named)
+
+
+def _as_float(value: Any) -> float | None:
+    """A JSON number as a float (``None`` for anything else, and for an integer too large for a
+    float: such a number supports no claim)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def _numeric(obj: dict[str, Any]) -> dict[str, float]:
     """An object's numbers by key, plus the products of each pair (``price*qty``)."""
-    nums = {
-        k: float(v)
-        for k, v in obj.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
+    nums = {k: number for k, v in obj.items() if (number := _as_float(v)) is not None}
     keys = sorted(nums)[:6]
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:

@@ -39,7 +39,7 @@ def _name(key: str) -> str:
 def _number(value: float, key: str) -> Number | None:
     """A telling number with its name: ids of any size, other integers of two digits or more,
     any fraction."""
-    if float(value).is_integer():
+    if isinstance(value, int) or value.is_integer():  # ints of any size, floats like 3.0
         name = _name(key)
         return (name, str(int(value))) if abs(value) >= 10 or name == "id" else None
     return (ANY, repr(float(value)))
