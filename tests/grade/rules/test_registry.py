@@ -13,7 +13,7 @@ from tests.grade.rules.build import Build
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.errors import ConfigError
 from trajforge.grade.rules import RULES, RuleGrader, environment_for, grade_rules, select_rules
-from trajforge.schema import Label, LabelSource, Provenance, Trajectory
+from trajforge.schema import ExpectedAction, Label, LabelSource, Provenance, Trajectory
 
 
 def sample() -> Trajectory:
@@ -139,3 +139,12 @@ def test_a_number_too_large_for_a_float_is_no_fact_and_no_crash() -> None:
     claims = [lb for lb in graded.steps[-1].labels if lb.name == "unsupported_claim"]
     assert len(claims) == 1  # nothing crashed, and the huge number supports nothing
     assert claims[0].details["facts"] == ["$5"]
+
+
+def test_an_argument_too_large_for_a_float_still_matches_its_expected_action() -> None:
+    huge = 10**400
+    expected = [ExpectedAction(name="verify_identity", arguments={"customer_id": huge})]
+    t = Build("Verify me.").call("verify_identity", {"verified": True}, customer_id=huge)
+    t.call("cancel_order", {"status": "cancelled"}, changes=True, order_id="W1001")
+    graded = grade_rules(t.finish("Cancelled W1001.").build(expected=expected))
+    assert not [lb for s in graded.steps for lb in s.labels if lb.name == "missing_tool"]

@@ -20,7 +20,10 @@ def normal(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float compares as itself
+            return value
     if isinstance(value, dict):
         return {k: normal(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
