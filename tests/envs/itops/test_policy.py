@@ -282,3 +282,14 @@ def test_results_pair_by_position_without_call_ids() -> None:
     ]
     results = [env.execute(a) for a in actions]
     assert _rules(env, task, [step(list(actions), list(results))]) == ["drain_before_db_restart"]
+
+
+def test_arguments_that_are_not_strings_are_read_not_crashed_on() -> None:
+    task = _release_task("production")
+    env = ItOpsEnv()
+    env.reset(task)
+    steps = [
+        tool_step(env, "rollback", "rb", service={"name": "api"}, version="1"),
+        tool_step(env, "restart_service", "r", name=["db"]),
+    ]
+    assert _rules(env, task, steps) == ["rollback_needs_approval"]
