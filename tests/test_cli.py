@@ -244,6 +244,15 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
     refused = run("grade", str(gen), "--out", str(tmp_path / "x.jsonl"), "--weights", str(bad))
     assert refused.returncode == 1
     assert "weights.outcome" in refused.stderr
+    mixed = tmp_path / "mixed.jsonl"
+    good = (tmp_path / "a.jsonl").read_text().splitlines()
+    mixed.write_text("\n".join([good[0], '{"id": 3}', *good[1:]]) + "\n")
+    lenient = run("grade", str(mixed), "--out", str(tmp_path / "m.jsonl"))
+    assert lenient.returncode == 0, lenient.stderr
+    assert "1 bad records set aside" in lenient.stderr
+    (reject,) = (tmp_path / "m.jsonl.quarantine.jsonl").read_text().splitlines()
+    assert json.loads(reject)["line"] == 2
+    assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 4
 
 
 def test_stats_and_head_read_openai_records_directly() -> None:

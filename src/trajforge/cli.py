@@ -123,6 +123,20 @@ def _default_quarantine(dest: str) -> Path:
     return Path(f"{dest.rstrip('/')}.quarantine.jsonl")
 
 
+#: Where a batch command sets bad input records aside.
+QuarantineOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where bad input records go (default: the output's path + .quarantine.jsonl)."
+    ),
+]
+
+
+def _report_quarantine(sink: Quarantine) -> None:
+    if sink.count:
+        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+
+
 @app.command()
 def convert(
     source: Annotated[str, typer.Argument(help="File, glob or directory to read.")],
@@ -138,10 +152,7 @@ def convert(
     shard_size: Annotated[
         int, typer.Option(help="Records per shard when DEST is a directory.", min=1)
     ] = 10_000,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where bad input records go (default: DEST.quarantine.jsonl)."),
-    ] = None,
+    quarantine: QuarantineOption = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
     ] = False,
@@ -160,8 +171,7 @@ def convert(
             result = write_trajectories(dest, records, shard_size=shard_size)
             count, files = result.count, len(result.paths)
     out.print(f"wrote {count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
-    if sink.count:
-        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+    _report_quarantine(sink)
 
 
 def _check_format(value: str, option: str) -> Format:
@@ -250,6 +260,7 @@ def demo(
         weights=None,
         workers=1,
         seed=0,
+        quarantine=None,
     )
     out.rule("5. one graded trajectory, step by step")
     head(
@@ -360,10 +371,7 @@ def verify(
         bool, typer.Option(help="Replay generated trajectories in their env.")
     ] = True,
     workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
-    quarantine: Annotated[
-        Path | None,
-        typer.Option(help="Where bad input records go (default: OUT.quarantine.jsonl)."),
-    ] = None,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
     options = VerifyOptions(replay=replay)
@@ -378,8 +386,7 @@ def verify(
         result = write_trajectories(dest, summary.watch(stream))
     out.print(label_table(summary, title=f"verification of {source}"))
     out.print(f"wrote {result.count:,} annotated trajectories to {dest}")
-    if sink.count:
-        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+    _report_quarantine(sink)
 
 
 @app.command()
@@ -404,25 +411,29 @@ def grade(
         int, typer.Option(help="Processes for the rules and the rollouts.", min=1)
     ] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
     if rules != "none":
         select_rules(rules)  # unknown names fail here, before any work
     score_weights = load_weights(_read_toml(weights), file=str(weights)) if weights else None
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
-    stream: Iterator[Trajectory] = read_trajectories(source)
-    if rules != "none":
-        stream = map_ordered(RuleGrader(rules), stream, workers=workers)
-    if rollouts:
-        stream = label_stream(
-            stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers
-        )
-    if judge:
-        stream = _judged(stream, judge, judge_model)
-    scored = (score_trajectory(t, score_weights) for t in stream)
-    result = write_trajectories(dest, summary.watch(scored))
+    sink = Quarantine(quarantine or _default_quarantine(dest))
+    with sink:
+        stream: Iterator[Trajectory] = read_trajectories(source, on_error=sink.add)
+        if rules != "none":
+            stream = map_ordered(RuleGrader(rules), stream, workers=workers)
+        if rollouts:
+            stream = label_stream(
+                stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers
+            )
+        if judge:
+            stream = _judged(stream, judge, judge_model)
+        scored = (score_trajectory(t, score_weights) for t in stream)
+        result = write_trajectories(dest, summary.watch(scored))
     out.print(label_table(summary, title=f"grades of {source}"))
     out.print(f"wrote {result.count:,} graded trajectories to {dest}")
+    _report_quarantine(sink)
 
 
 def _judged(stream: Iterator[Trajectory], url: str, model: str) -> Iterator[Trajectory]:

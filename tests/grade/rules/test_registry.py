@@ -12,7 +12,15 @@ from tests.envs.toy_env import CounterEnv
 from tests.grade.rules.build import Build
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.errors import ConfigError
-from trajforge.grade.rules import RULES, RuleGrader, environment_for, grade_rules, select_rules
+from trajforge.grade.rules import (
+    RULES,
+    Finding,
+    Rule,
+    RuleGrader,
+    environment_for,
+    grade_rules,
+    select_rules,
+)
 from trajforge.schema import ExpectedAction, Label, LabelSource, Provenance, Trajectory
 
 
@@ -148,3 +156,20 @@ def test_an_argument_too_large_for_a_float_still_matches_its_expected_action() -
     t.call("cancel_order", {"status": "cancelled"}, changes=True, order_id="W1001")
     graded = grade_rules(t.finish("Cancelled W1001.").build(expected=expected))
     assert not [lb for s in graded.steps for lb in s.labels if lb.name == "missing_tool"]
+
+
+def test_a_rule_that_fails_leaves_a_rule_error_and_the_other_rules_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(ctx: object) -> list[Finding]:
+        raise ValueError("cannot read this")
+
+    monkeypatch.setitem(RULES, "broken", Rule("broken", "1", "always fails", broken))
+    t = Build().call("get_order", {"status": "ok"}, order_id="W1001")
+    t.call("get_order", {"status": "ok"}, order_id="W1001")
+    graded = grade_rules(t.finish().build(), rules="broken,redundant_call")
+    (error,) = graded.labels
+    assert (error.name, error.grade, error.value) == ("broken", "rule-error", None)
+    assert error.rationale is not None
+    assert "ValueError: cannot read this" in error.rationale
+    assert [lb.name for s in graded.steps for lb in s.labels] == ["redundant_call"]

@@ -75,5 +75,6 @@ def test_rules_grade_any_content_without_crashing(env: str, data: st.DataObject)
     trajectory = mutated(env, data)
     graded = grade_rules(trajectory)
     assert len(graded.steps) == len(trajectory.steps)
-    labels: list[Any] = [lb for s in graded.steps for lb in s.labels]
+    labels: list[Any] = [*graded.labels, *(lb for s in graded.steps for lb in s.labels)]
+    assert [lb.rationale for lb in labels if lb.grade == "rule-error"] == []
     assert all(lb.source.kind in ("rule", "generator") for lb in labels)

@@ -101,7 +101,24 @@ def grade_rules(
     """
     chosen = select_rules(rules)
     ctx = RuleContext(trajectory, environment_for(trajectory, env))
-    return apply_findings(trajectory, chosen, [f for rule in chosen for f in rule(ctx)])
+    return apply_findings(trajectory, chosen, [f for rule in chosen for f in _run(rule, ctx)])
+
+
+def _run(rule: Rule, ctx: RuleContext) -> list[Finding]:
+    """A rule's findings. A rule that fails on a trajectory gives one ``rule-error`` label
+    instead (no value, so the score ignores it; the summary table counts it), and the other
+    rules still run: a grader's bug on one odd record must not stop a batch or lose the record."""
+    try:
+        return rule(ctx)
+    except Exception as error:  # recorded on the trajectory, with its cause
+        label = Label(
+            name=rule.name,
+            source=rule.source,
+            grade="rule-error",
+            rationale=f"{rule.name} failed on this trajectory: {type(error).__name__}: {error}",
+            target="trajectory",
+        )
+        return [Finding(None, label)]
 
 
 class RuleGrader:
