@@ -32,7 +32,7 @@ from trajforge.grade.rules.search import (
     number_pattern,
     word_pattern,
 )
-from trajforge.grade.rules.usage import _number, _text_values, named_numbers
+from trajforge.grade.rules.usage import _number, _text_numbers, _text_words, named_numbers
 
 #: Letters (the four that match ASCII ones ignoring case among them), digits, the underscore,
 #: the punctuation ids and numbers meet in practice, and the separator of joined texts.
@@ -128,8 +128,7 @@ def test_numbers_apart_are_the_claims_patterns(number: str, text: str) -> None:
     text=st.text(alphabet='"items: 1-2.3 \n', max_size=30),
 )
 def test_counted_is_the_count_pattern(word: str, count: int, text: str) -> None:
-    evidence = Evidence()
-    evidence.add(text)
+    evidence = Evidence([text])
     pattern = rf'"{re.escape(word)}s?"\s*:\s*{count}(?![\d.])'
     expected = re.search(pattern, text.lower()) is not None
     assert evidence._counted(word, str(count)) == expected
@@ -156,7 +155,8 @@ def test_text_values_match_the_reference_patterns(text: str) -> None:
         n for word, digits in NAMED_NUMBER.findall(text) if (n := _number(float(digits), word))
     }
     numbers |= {("id", digits) for digits in re.findall(r"\[(\d+)\]", text)}
-    assert _text_values(text) == (set(re.findall(r"[\w@.+-]{3,}", text)), numbers)
+    assert _text_words(text) == set(re.findall(r"[\w@.+-]{3,}", text))
+    assert _text_numbers(text) == numbers
 
 
 date_texts = st.lists(

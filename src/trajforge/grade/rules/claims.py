@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import msgspec
-
+from trajforge.grade.rules.context import decode_json
 from trajforge.grade.rules.search import CASE_TWINS, find_fitting, is_word_char
 
 MONTHS = {
@@ -193,10 +192,6 @@ class Evidence:
         self._joined_text = ""
         self._joined_count = 0
 
-    def add(self, text: str) -> None:
-        """Add an observation's text."""
-        self._raw.append(text)
-
     def extend(self, texts: Iterable[str]) -> None:
         """Add observations' texts."""
         self._raw.extend(texts)
@@ -344,12 +339,7 @@ def _named_of(text: str) -> Mapping[str, AbstractSet[float]]:
 def _json(text: str) -> Any:
     """The JSON object or list a text holds (``None`` when it holds none)."""
     stripped = text.strip()
-    if not stripped.startswith(("{", "[")):
-        return None
-    try:
-        return msgspec.json.decode(stripped)
-    except msgspec.DecodeError:
-        return None
+    return decode_json(stripped) if stripped.startswith(("{", "[")) else None
 
 
 def _digits_apart(text: str, start: int, end: int) -> bool:

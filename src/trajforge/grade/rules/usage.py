@@ -120,11 +120,6 @@ def _name_before(text: str, end: int) -> str:
     return text[start:end]
 
 
-def _text_values(text: str) -> tuple[set[str], set[Number]]:
-    """The strings and named numbers of a text (``_text_words``, ``_text_numbers``)."""
-    return _text_words(text), _text_numbers(text)
-
-
 def _text_words(text: str) -> set[str]:
     """The strings of a text, read line by line (no string spans lines; and pages repeat most
     of their lines from one call to the next)."""
@@ -222,7 +217,7 @@ def _tokens(ctx: RuleContext, view: CallView) -> tuple[set[str], set[Number]]:
     if value is None:
         value = _csv_rows(view.result.content)
     if value is None:
-        words, numbers = _text_values(view.result.content)
+        words, numbers = _text_words(view.result.content), _text_numbers(view.result.content)
         numbers = {(name if name == "id" else ANY, n) for name, n in numbers}
     else:
         words, numbers = set(), set()
