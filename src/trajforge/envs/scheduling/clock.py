@@ -54,14 +54,9 @@ def format_iso(minutes: int, offset_min: int) -> str:
     return f"{local:%Y-%m-%dT%H:%M}:00{offset_label(offset_min)}"
 
 
+@lru_cache(maxsize=1 << 14)  # replays parse the same meeting times again and again
 def parse_iso(text: str) -> int:
     """Minutes since the epoch of an ISO date-time that carries an offset; ValueError otherwise."""
-    # Strings are memoised (replays parse the same meeting times again and again); anything else
-    # fails as it always did.
-    return _parse_iso_memo(text) if isinstance(text, str) else _parse_iso(text)
-
-
-def _parse_iso(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -71,9 +66,6 @@ def _parse_iso(text: str) -> int:
             f"{text!r} has no time zone offset; write it like 2025-01-14T14:00:00-05:00"
         )
     return int((moment - _EPOCH).total_seconds()) // 60
-
-
-_parse_iso_memo: Final = lru_cache(maxsize=1 << 14)(_parse_iso)
 
 
 def parse_date(text: str) -> date:
