@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -149,3 +150,28 @@ def test_all_kinds_are_known() -> None:
         "hallucinated_fact",
     }
     assert episode("none", 0).outcome.status == "success"
+
+
+def test_call_ids_do_not_tell_mistakes_from_the_experts_calls() -> None:
+    """Every call id is ``call_`` and 24 hex digits, unique in its trajectory: no suffix or
+    prefix gives away an injected mistake (a shortcut a trained model would learn)."""
+    shape = re.compile(r"call_[0-9a-f]{24}")
+    mistaken = 0
+    for seed in range(30):
+
+        def factory(t, tools, s, seed=seed):  # type: ignore[no-untyped-def]
+            return MistakeInjector(
+                CounterExpert(t, tools, s),
+                tools,
+                rate=0.5,
+                seed=seed,
+                kinds=["wrong_argument", "missing_argument", "redundant_call", "unnecessary_tool"],
+                read_only=frozenset({"read", "items"}),
+            )
+
+        traj = episode_with(factory, seed)
+        ids = [a.id for s in traj.steps for a in s.actions if isinstance(a, ToolCall)]
+        assert all(shape.fullmatch(i) for i in ids), ids
+        assert len(set(ids)) == len(ids)
+        mistaken += sum(lb.name == "injected_mistake" for s in traj.steps for lb in s.labels)
+    assert mistaken >= 10

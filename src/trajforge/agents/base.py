@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
 from trajforge.schema import Action, Label, Plan, StateNotes, Step, Task, ToolSpec, Usage
+
+
+def call_id(*parts: object) -> str:
+    """An opaque, deterministic tool-call id made from ``parts`` (who made the call, the seed, a
+    counter), shaped like an OpenAI call id: ``call_`` and 24 hex digits.
+
+    Every scripted call id looks alike, so nothing in an id tells a mistaken call (or a retry)
+    from the expert's own: a model trained on the data cannot learn a shortcut from ids.
+    """
+    text = "\x1f".join(str(p) for p in parts).encode()
+    return "call_" + hashlib.blake2b(text, digest_size=12).hexdigest()
 
 
 class Decision(msgspec.Struct, kw_only=True):

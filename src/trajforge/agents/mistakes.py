@@ -20,7 +20,7 @@ from typing import Any, Literal, get_args
 
 import msgspec
 
-from trajforge.agents.base import Decision, Policy
+from trajforge.agents.base import Decision, Policy, call_id
 from trajforge.envs.base import derive_seed
 from trajforge.schema import (
     Action,
@@ -97,6 +97,7 @@ class MistakeInjector:
         self.kinds = list(kinds)
         self.recover = recover
         self.rng = random.Random(derive_seed("mistakes", seed))
+        self._seed = seed
         self._derailed = False
         self._force_next = False
         self._makers: dict[str, Callable[[Decision, Sequence[Step]], Decision | None]] = {
@@ -123,6 +124,7 @@ class MistakeInjector:
     def diverge(self, seed: int) -> None:
         """Branch here: the next decision is a mistake, then another mistake stream follows."""
         self.rng = random.Random(derive_seed("mistakes-branch", seed))
+        self._seed = derive_seed("mistakes-branch", seed)
         self._force_next = True
 
     async def decide(self, steps: Sequence[Step]) -> Decision:
@@ -147,6 +149,10 @@ class MistakeInjector:
         return intended
 
     # -- the mistakes --------------------------------------------------------------------------
+
+    def _id(self, steps: Sequence[Step], kind: str) -> str:
+        """A mistaken call's id: as opaque as the expert's, and never one the expert uses."""
+        return call_id("mistake", self._seed, len(steps), kind)
 
     def _first_call(self, decision: Decision) -> tuple[int, ToolCall] | None:
         for i, action in enumerate(decision.actions):
@@ -182,7 +188,7 @@ class MistakeInjector:
         if new is None or new == call.arguments[key]:
             return None
         wrong = msgspec.structs.replace(
-            call, id=f"{call.id}_m", arguments={**call.arguments, key: new}
+            call, id=self._id(steps, "wrong_argument"), arguments={**call.arguments, key: new}
         )
         return self._replace(decision, index, wrong, "wrong_argument", f"{key} changed to {new!r}")
 
@@ -197,7 +203,9 @@ class MistakeInjector:
             return None
         key = self.rng.choice(required)
         args = {k: v for k, v in call.arguments.items() if k != key}
-        missing = msgspec.structs.replace(call, id=f"{call.id}_m", arguments=args)
+        missing = msgspec.structs.replace(
+            call, id=self._id(steps, "missing_argument"), arguments=args
+        )
         return self._replace(decision, index, missing, "missing_argument", f"left out {key}")
 
     def _redundant_call(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
@@ -205,7 +213,7 @@ class MistakeInjector:
         if previous is None or not self._harmless(previous.name):
             return None
         repeat = msgspec.structs.replace(
-            previous, id=f"{previous.id}_r{len(steps)}", rationale=None
+            previous, id=self._id(steps, "redundant_call"), rationale=None
         )
         why = f"repeats {previous.name} with the same arguments"
         return _label(
@@ -226,7 +234,7 @@ class MistakeInjector:
         if not candidates:
             return None
         name = self.rng.choice(sorted(candidates))
-        call = ToolCall(id=f"call_u{len(steps)}", name=name, arguments={})
+        call = ToolCall(id=self._id(steps, "unnecessary_tool"), name=name, arguments={})
         return _label(
             Decision(actions=[call], reasoning="Let me look around first.", notes=decision.notes),
             "unnecessary_tool",

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.envs.toy_env import CounterEnv
-from trajforge.agents.base import Decision
+from trajforge.agents.base import Decision, call_id
 from trajforge.agents.experts.script import Ask, Call, Done, Result, Script, ScriptedExpert, undrift
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs import FaultInjector, FaultProfile
@@ -119,7 +119,7 @@ def test_a_call_replaced_by_someone_else_is_made_again() -> None:
     again = expert.next_decision([answered, wrong])
     assert isinstance(again, Decision)
     assert again.actions[0] == ToolCall(
-        id="call_2",
+        id=call_id("expert", 0, 2),
         name="add",
         arguments=call.actions[0].arguments,  # type: ignore[union-attr]
         rationale="Bring it to the target.",

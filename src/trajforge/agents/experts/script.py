@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from trajforge.agents.base import Decision
+from trajforge.agents.base import Decision, call_id
 from trajforge.schema import (
     Action,
     ClarifyingQuestion,
@@ -323,7 +323,7 @@ class ScriptedExpert:
         action: Action
         if isinstance(move, Call):
             self._calls += 1
-            self._pending_id = f"call_{self._calls}"
+            self._pending_id = call_id("expert", self.seed, self._calls)
             action = ToolCall(
                 id=self._pending_id,
                 name=move.name,
