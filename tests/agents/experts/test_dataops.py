@@ -84,13 +84,23 @@ def test_every_recoverable_fault_is_followed_by_a_recovery() -> None:
                 if fault.kind == "format_drift":
                     assert "different format" in (nxt.reasoning or ""), traj.id
                     continue
+                original = step.actions[0]
+                assert isinstance(original, ToolCall)
+                if fault.kind == "partial" and fault.tool in DataOpsExpert.run_once:
+                    # the change went through: never made twice (the final comparison checks it)
+                    assert "do not repeat it" in (nxt.reasoning or ""), traj.id
+                    assert all(
+                        (a.name, a.arguments) != (original.name, original.arguments)
+                        for later in traj.steps[i + 1 :]
+                        for a in later.actions
+                        if isinstance(a, ToolCall)
+                    ), traj.id
+                    continue
                 again = nxt.actions[0]
                 assert isinstance(again, ToolCall), (traj.id, i, fault.kind)
                 assert again.name == fault.tool or again.name in ("run_query", "describe_table")
                 assert nxt.reasoning
                 if again.name == fault.tool:
-                    original = step.actions[0]
-                    assert isinstance(original, ToolCall)
                     assert again.arguments == original.arguments
     assert seen == set(RECOVERABLE)
 

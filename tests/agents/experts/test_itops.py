@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any, Literal
 
 import pytest
@@ -114,6 +115,10 @@ def test_writes_touch_only_the_files_of_the_fixes(profile: str) -> None:
                 assert path in allowed, (traj.id, path)
 
 
+#: what the expert reads after a change whose reply was cut off, or goes on with
+READ_BACK = {"service_status", "search_logs", "read_file", "run_healthcheck", "restart_service"}
+
+
 def test_every_recoverable_fault_is_followed_by_a_recovery() -> None:
     seen: set[str] = set()
     for traj in runs("flaky"):
@@ -137,6 +142,11 @@ def test_every_recoverable_fault_is_followed_by_a_recovery() -> None:
                 assert isinstance(again, ToolCall), (traj.id, i, fault.kind)
                 original = step.actions[0]
                 assert isinstance(original, ToolCall)
+                if fault.kind == "partial" and original.name in ItOpsExpert.run_once:
+                    # the change went through: its effect is read back, it is not made again
+                    assert "do not repeat it" in nxt.reasoning, traj.id
+                    assert again.name in READ_BACK, (traj.id, again.name)
+                    continue
                 assert again.name == original.name
                 assert again.arguments == original.arguments
     assert seen == set(RECOVERABLE)
@@ -317,27 +327,44 @@ def test_a_refused_drain_hands_off_without_restarting_the_database() -> None:
         assert ItOpsEnv().find_violations(traj) == []
 
 
-def test_a_cut_off_write_that_is_sent_again_is_checked_not_applied_twice() -> None:
+def test_a_cut_off_change_is_read_back_not_made_twice() -> None:
+    """A change whose reply was cut off went through: the expert reads back what it did (the
+    file, the service's status) and never sends it again right away."""
     cut = FaultProfile(
         name="cut-writes",
         per_tool={
             tool: {"partial": 0.5}
-            for tool in ("edit_file", "append_to_file", "clear_file", "rollback")
+            for tool in ("edit_file", "append_to_file", "clear_file", "rollback", "restart_service")
         },
     )
-    checked = 0
+    read_back: Counter[str] = Counter()
     for i, task in enumerate(tasks()[:90]):
         traj = episode(task, i, cut)
         assert traj.outcome.status == "success", traj.id
         assert ItOpsEnv().find_violations(traj) == []
         for step, nxt in zip(traj.steps, traj.steps[1:], strict=False):
+            call = step.actions[0]
             result = next((o for o in step.observations if isinstance(o, ToolResult)), None)
-            if result is not None and result.error_kind == "no_match":
-                assert "already has the change" in (nxt.reasoning or "")
-                assert isinstance(nxt.actions[0], ToolCall)
-                assert nxt.actions[0].name == "read_file"
-                checked += 1
-    assert checked >= 10
+            if result is None or result.status != "partial" or not isinstance(call, ToolCall):
+                continue
+            again = nxt.actions[0]
+            assert not isinstance(again, ToolCall) or (again.name, again.arguments) != (
+                call.name,
+                call.arguments,
+            ), traj.id
+            if call.name == "edit_file":
+                assert (again.name, again.arguments) == (
+                    "read_file",
+                    {"path": call.arguments["path"]},
+                )
+                assert "instead of editing it twice" in (again.rationale or "")
+                read_back[call.name] += 1
+            elif call.name == "restart_service":
+                assert (again.name, again.arguments) == ("service_status", call.arguments)
+                assert "instead of restarting it twice" in (again.rationale or "")
+                read_back[call.name] += 1
+    assert read_back["edit_file"] >= 5
+    assert read_back["restart_service"] >= 5
 
 
 class _FrozenEnv(ItOpsEnv):

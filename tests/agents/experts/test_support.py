@@ -226,6 +226,14 @@ def test_every_recoverable_fault_is_followed_by_a_recovery_step() -> None:
                 recovered[fault] = recovered.get(fault, 0) + 1
             if kinds == {"format_drift"}:
                 assert "different format" in (after.reasoning or ""), traj.id
+            elif "partial" in kinds and call.name in SupportExpert.run_once:
+                # a change whose reply was cut off went through: read back, never repeated
+                assert isinstance(nxt, ToolCall), traj.id
+                assert (nxt.name, nxt.arguments) == (
+                    "get_order",
+                    {"order_id": call.arguments["order_id"]},
+                )
+                assert "instead of changing it twice" in (nxt.rationale or ""), traj.id
             elif isinstance(nxt, Finish):  # retries used up: an honest failure
                 assert streak > MAX_RETRIES
                 assert nxt.completed is False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from trajforge.agents.experts.dataops_findings import (
     Findings,
@@ -42,6 +42,12 @@ SUBMIT = "submit the summary"
 
 class DataOpsExpert(ScriptedExpert):
     """Scripted expert for ``DataOpsEnv``."""
+
+    #: changes never repeated after a cut-off reply; the comparison that verifies the fix
+    #: shows whether they took effect
+    run_once: ClassVar[frozenset[str]] = frozenset(
+        {"delete_record", "insert_record", "sync_records", "submit_summary"}
+    )
 
     def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
         super().__init__(task, tools, seed)

@@ -150,6 +150,8 @@ class ItOpsExpert(ItOpsSteps):
         result: Result = yield Call(
             "restart_service", {"name": name}, why=self._restart_why(name, cause)
         )
+        if result.kind == "partial":
+            result = yield from self._read_back_restart(name)
         if not result.ok:
             yield self._fail(f"restarting {name} failed ({result.error})")
             return False

@@ -38,6 +38,18 @@ class ItOpsSteps(ScriptedExpert):
     """The itops expert's state, plan keeping and per-cause fixes."""
 
     name: ClassVar[str] = "expert"
+    #: changes never repeated after a cut-off reply (a second append doubles the line, a second
+    #: restart or rollback acts again): the script reads back what they did instead
+    run_once: ClassVar[frozenset[str]] = frozenset(
+        {
+            "edit_file",
+            "append_to_file",
+            "clear_file",
+            "drain_service",
+            "restart_service",
+            "rollback",
+        }
+    )
 
     def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
         super().__init__(task, tools, seed)
@@ -286,19 +298,39 @@ class ItOpsSteps(ScriptedExpert):
         )
 
     def _check_edit(self, edited: Result, path: str, line: str) -> Phase:
-        """An edit that found no match may have gone through already: read the file to be sure."""
-        if edited.ok:
+        """An edit whose reply was cut off, or that found no match (it may have gone through
+        already): read the file to be sure."""
+        if edited.ok and edited.kind != "partial":
             return True
-        if edited.kind == "no_match":
+        if edited.kind in ("partial", "no_match"):
             read: Result = yield Call(
                 "read_file",
                 {"path": path},
-                why=f"The edit found no match; check whether {path} already has the change.",
+                why=f"The edit's reply was cut off; check that {path} has the change instead of "
+                "editing it twice."
+                if edited.ok
+                else f"The edit found no match; check whether {path} already has the change.",
             )
             if read.ok and line in text_of(read.data):
                 return True
         yield self._fail(f"editing {path} failed ({edited.error})")
         return False
+
+    def _read_back_restart(self, name: str) -> Generator[Move, Any, Result]:
+        """What a restart whose reply was cut off did, from the service's status (restarting it
+        again would act twice): the status and error its reply would have given."""
+        status: Result = yield self._status_call(
+            name,
+            f"The restart's reply was cut off; reading {name}'s status instead of restarting it "
+            "twice.",
+        )
+        if not status.ok:
+            return status
+        data = {
+            "status": field(status.data, "status", "unknown"),
+            "error": field(status.data, "last_error"),
+        }
+        return Result(ok=True, data=data)
 
     def _add(self, items: list[str], reason: str, before: str = "") -> None:
         before = before or self._cursor

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
-from trajforge.agents.base import Decision
 from trajforge.agents.experts import scheduling_text as tx
 from trajforge.agents.experts.script import Ask, Call, Done, Move, Result, ScriptedExpert
 from trajforge.envs.scheduling.clock import (
@@ -21,7 +20,7 @@ from trajforge.envs.scheduling.clock import (
     parse_iso,
     parse_offset,
 )
-from trajforge.schema import Step, Task, ToolSpec
+from trajforge.schema import Task, ToolSpec
 
 T = TypeVar("T")
 Moves: TypeAlias = Generator[Move, Any, T]
@@ -42,8 +41,6 @@ ASK = {
 #: Open points asked about before anything else (a person or a meeting is asked about once the
 #: lookup shows who or what could be meant).
 UPFRONT = ("duration", "date", "time_preference", "room")
-#: Calls not to repeat when their reply is cut off: they ran, and a second one would act twice.
-RUN_ONCE = frozenset({"book_meeting"})
 
 
 class StuckError(Exception):
@@ -54,6 +51,11 @@ class SchedulingSteps(ScriptedExpert):
     """The scheduling expert's shared steps and what it has learnt so far."""
 
     name: ClassVar[str] = "expert"
+    #: changes never repeated after a cut-off reply (a second booking double-books, a second
+    #: invitation reaches everyone twice)
+    run_once: ClassVar[frozenset[str]] = frozenset(
+        {"book_meeting", "reschedule_meeting", "send_invite"}
+    )
 
     def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
         super().__init__(task, tools, seed)
@@ -65,22 +67,6 @@ class SchedulingSteps(ScriptedExpert):
         self.answers: dict[str, str] = {}
         self.ambiguous: list[str] = [str(k) for k in self.truth.get("ambiguous", [])]
         self.report: list[str] = []
-
-    # -- a reply cut off after a change ----------------------------------------------------------
-
-    def _after_call(self, call: Call, last: Step | None) -> Decision:
-        result = self._result_of(last)
-        if call.name in RUN_ONCE and result is not None and result.status == "partial":
-            # The call ran; only its reply was truncated. The engine would make it again (and
-            # book twice), so the script gets the truncated reply and checks the calendar instead.
-            decision = self._advance(Result(ok=True, data=result.content, kind="partial"))
-            decision.reasoning = (
-                "The reply was cut off after the booking went through; booking again would "
-                "double-book, so I look it up on the calendar instead. "
-                + (decision.reasoning or "")
-            ).strip()
-            return decision
-        return super()._after_call(call, last)
 
     # -- talking ---------------------------------------------------------------------------------
 
@@ -367,10 +353,13 @@ class SchedulingSteps(ScriptedExpert):
         else:
             why, message = f'Send the invitations for "{title}" to all attendees.', ""
         note = {"message": message} if message else {}
-        sent = yield from self._call("send_invite", why, meeting_id=meeting["id"], **note)
-        got = {str(p) for p in tx.as_list(tx.as_dict(sent).get("sent_to"))}
+        sent: Result = yield Call("send_invite", {"meeting_id": meeting["id"], **note}, why=why)
+        if not sent.ok:
+            raise StuckError(f"send_invite said: {sent.error}")
+        # a cut-off reply cannot say who got it; the invitation went out all the same
+        got = {str(p) for p in tx.as_list(tx.as_dict(sent.data).get("sent_to"))}
         missing = [p for p in people if p not in got]
-        if missing:
+        if missing and sent.kind != "partial":
             raise StuckError(
                 f"the invitation did not reach {tx.join([self._name(p) for p in missing])}"
             )

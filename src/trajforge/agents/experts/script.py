@@ -6,7 +6,8 @@ call, the user's answer for ``Ask``). The engine turns moves into Decisions and 
 down the same way for every environment: the plan before acting, a rationale per call, state notes
 (done / remaining / assumptions) and re-plans. It also recovers from faults the way each calls for,
 so scripts stay about the task: retry with back-off on timeouts and server errors, honour
-retry-after on rate limits, re-query truncated, empty or stale data, adapt to drifted formats
+retry-after on rate limits, re-query truncated, empty or stale data (but never repeat a change
+whose reply was cut off: the script checks it instead), adapt to drifted formats
 (CSV, renamed fields, a list where an object was), switch to an alternative tool when one is gone
 for good, and report an honest failure when no alternative is left.
 """
@@ -99,7 +100,11 @@ Move = Call | Say | Ask | HandOffMove | Done
 
 @dataclass
 class Result:
-    """What a call gave the script: parsed data when ok, the error otherwise."""
+    """What a call gave the script: parsed data when ok, the error otherwise.
+
+    ``kind="partial"`` (with ``ok`` true and the truncated text as ``data``): a call of the
+    expert's ``run_once`` went through but its reply was cut off; the script checks its effect.
+    """
 
     ok: bool
     data: Any = None
@@ -148,6 +153,9 @@ class ScriptedExpert:
     """Base of the per-environment experts: subclass and implement ``script``."""
 
     name: ClassVar[str] = "expert"
+    #: Calls never made twice when their reply is cut off: they ran, and a second one would act
+    #: twice (refund, delete, insert, book). Their script gets ``Result(kind="partial")`` instead.
+    run_once: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
         self.task = task
@@ -248,6 +256,8 @@ class ScriptedExpert:
         if kind in _TRANSIENT or result.status == "timeout":
             return self._retry(call, result, kind or "timeout")
         if result.status == "partial":
+            if call.name in self.run_once:
+                return self._after_cut_off_change(call, result)
             return self._emit(call, recovering="The result was cut off; querying again. ")
         if kind == "permanent":
             return self._fallback(call)
@@ -269,6 +279,15 @@ class ScriptedExpert:
         decision = self._advance(outcome)
         if note:
             decision.reasoning = note + (decision.reasoning or "")
+        return decision
+
+    def _after_cut_off_change(self, call: Call, result: ToolResult) -> Decision:
+        """A change went through but its reply was cut off: the script checks, never repeats."""
+        decision = self._advance(Result(ok=True, data=result.content, kind="partial"))
+        decision.reasoning = (
+            f"The reply to {call.name} was cut off after it went through; making the call "
+            "again would do it twice, so I do not repeat it. " + (decision.reasoning or "")
+        ).strip()
         return decision
 
     def _result_of(self, last: Step | None) -> ToolResult | None:

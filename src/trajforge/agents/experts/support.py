@@ -219,8 +219,8 @@ class SupportExpert(SupportMoves):
             {"order_id": oid, "reason": self.why_cancel()},
             why=f"The customer said yes and {oid} is {status}, so it can still be cancelled.",
         )
-        if not result.ok and not (
-            yield from self.applied(oid, lambda o: o.get("status") == "cancelled")
+        if not (
+            yield from self.went_through(result, oid, lambda o: o.get("status") == "cancelled")
         ):
             yield self.fail(f"order {oid} could not be cancelled", result)
             return False

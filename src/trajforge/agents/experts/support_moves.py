@@ -2,15 +2,16 @@
 
 Opening orders (by the id the customer gave or asked for, or by their description through the
 order list, with the profile as a fallback), asking for an explicit yes right before a change,
-refunding within the limit or handing off above it, exchanging, and checking after a rejected
-change whether a first attempt whose answer was cut off went through after all. Each block is a
-generator of moves that returns what it found (None, or False, after reporting a failure).
+refunding within the limit or handing off above it, exchanging, and reading the order back when
+a change's reply was cut off (never making the change twice) or a change was rejected. Each
+block is a generator of moves that returns what it found (None, or False, after reporting a
+failure).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from trajforge.agents.experts.script import (
     Ask,
@@ -54,6 +55,10 @@ REPORT = "tell the customer the outcome"
 
 class SupportMoves(ScriptedExpert):
     """The support expert's reusable steps; ``SupportExpert`` strings them into flows."""
+
+    run_once: ClassVar[frozenset[str]] = frozenset(
+        {"cancel_order", "refund_order", "exchange_item"}
+    )
 
     def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
         super().__init__(task, tools, seed)
@@ -212,10 +217,20 @@ class SupportMoves(ScriptedExpert):
         self.report.append(f"As you asked, I did not {what}.")
         return False
 
-    def applied(self, order_id: str, check: Callable[[Order], bool]) -> Sub[bool]:
-        """After a rejected change, whether an earlier attempt (cut off) went through after all."""
+    def went_through(
+        self, result: Result, order_id: str, check: Callable[[Order], bool]
+    ) -> Sub[bool]:
+        """Whether a change to an order took effect: yes when it said so; when its reply was cut
+        off, or it was rejected (an earlier attempt may have gone through after all), the order
+        read back tells."""
+        if result.ok and result.kind != "partial":
+            return True
         order = yield from self.get_order(
-            order_id, "The change was rejected; checking whether the first attempt went through."
+            order_id,
+            "The reply was cut off after the change went through; checking the order instead of "
+            "changing it twice."
+            if result.ok
+            else "The change was rejected; checking whether the first attempt went through.",
         )
         return order is not None and check(order)
 
@@ -239,8 +254,9 @@ class SupportMoves(ScriptedExpert):
             why=f"The customer said yes; {dollars(amount)} is within the {dollars(self.limit)} "
             "limit.",
         )
-        if not result.ok and not (
-            yield from self.applied(
+        if not (
+            yield from self.went_through(
+                result,
                 oid,
                 lambda o: all(i["status"] == "refunded" for i in o["items"] if i["item_id"] in ids),
             )
@@ -291,8 +307,9 @@ class SupportMoves(ScriptedExpert):
             {"order_id": oid, "item_id": iid, "new_variant_id": vid},
             why=f"The customer said yes and {vid} has stock for {qty}.",
         )
-        if not result.ok and not (
-            yield from self.applied(
+        if not (
+            yield from self.went_through(
+                result,
                 oid,
                 lambda o: any(i["item_id"] == iid and i["variant_id"] == vid for i in o["items"]),
             )
