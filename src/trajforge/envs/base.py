@@ -138,6 +138,8 @@ class Environment(ABC):
     """
 
     name: ClassVar[str]
+    #: bumped whenever the same task and actions could give another observation or outcome, so
+    #: that replaying older data says so (``environment_version_mismatch``)
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
     difficulty_levels: ClassVar[dict[int, str]] = {}

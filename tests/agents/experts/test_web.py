@@ -22,6 +22,7 @@ from tests.agents.experts.harness import (
     steps_per_level,
 )
 from tests.agents.experts.harness import success_rate as rate
+from tests.envs.web.helpers import generate_task
 from trajforge.agents.experts.script import MAX_RETRIES, Call, Result
 from trajforge.agents.experts.web import WebExpert
 from trajforge.agents.experts.web_page import CONCEPTS, QUERIES, Element, Page, concept
@@ -44,7 +45,6 @@ from trajforge.envs.faults import PROFILES, FaultProfile
 from trajforge.envs.web import WebEnv, site
 from trajforge.envs.web.policy import is_yes
 from trajforge.envs.web.site import EMAIL_CHANGE_LABELS, PASSWORD_CHANGE_LABELS, PAYMENT_LABELS
-from trajforge.envs.web.tasks import generate_task
 from trajforge.run.episode import Budget, EpisodeRecorder, run_episode
 from trajforge.schema import (
     ClarifyingQuestion,

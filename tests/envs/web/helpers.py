@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trajforge.envs.web import WebEnv
-from trajforge.envs.web.tasks import generate_task
+from trajforge.envs.web import WebEnv, tasks
 from trajforge.schema import ExpectedAction, Task, ToolCall, ToolResult
+
+
+def generate_task(seed: int, difficulty: int, *, site_version: str | None = None) -> Task:
+    """``tasks.generate_task`` for the current ``WebEnv.version``."""
+    return tasks.generate_task(
+        seed, difficulty, environment_version=WebEnv.version, site_version=site_version
+    )
 
 
 def call(env: WebEnv, name: str, **arguments: Any) -> ToolResult:

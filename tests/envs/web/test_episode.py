@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.envs.web.helpers import call
+from tests.envs.web.helpers import call, generate_task
 from trajforge.envs import FaultInjector
 from trajforge.envs.web import WebEnv
-from trajforge.envs.web.tasks import generate_task
 from trajforge.schema import ToolCall
 
 

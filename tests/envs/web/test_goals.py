@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.envs.progress import is_partial_credit
-from tests.envs.web.helpers import run
+from tests.envs.web.helpers import generate_task, run
 from trajforge.envs.web import WebEnv
 from trajforge.envs.web.site import cart_eid
-from trajforge.envs.web.tasks import generate_task
 from trajforge.schema import ExpectedAction
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.envs.web.helpers import generate_task
 from trajforge.envs.web import WebEnv
 from trajforge.envs.web.policy import (
     CARD_FIELD_ONLY,
@@ -12,7 +13,6 @@ from trajforge.envs.web.policy import (
     find_violations,
     is_yes,
 )
-from trajforge.envs.web.tasks import generate_task
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,

@@ -8,10 +8,9 @@ import re
 
 import pytest
 
-from tests.envs.web.helpers import call, ids_on_page, run, task_of, task_where
+from tests.envs.web.helpers import call, generate_task, ids_on_page, run, task_of, task_where
 from trajforge.envs.web import WebEnv
 from trajforge.envs.web.site import LABELS, VERSIONS, label, product_eid, sid, url_for
-from trajforge.envs.web.tasks import generate_task
 from trajforge.schema import ExpectedAction, ToolCall
 
 # ------------------------------------------------------------------ versions and ids

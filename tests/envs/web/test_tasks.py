@@ -5,9 +5,10 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from tests.envs.web.helpers import generate_task
 from trajforge.envs.web import WebEnv
 from trajforge.envs.web.site import VERSIONS
-from trajforge.envs.web.tasks import HIDDEN_INFO_KEYS, KINDS, generate_task
+from trajforge.envs.web.tasks import HIDDEN_INFO_KEYS, KINDS
 
 
 @pytest.mark.parametrize("difficulty", [1, 2, 3])

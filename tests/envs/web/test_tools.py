@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import jsonschema
 
-from tests.envs.web.helpers import call
+from tests.envs.web.helpers import call, generate_task
 from trajforge.envs.web import WebEnv
-from trajforge.envs.web.tasks import generate_task
 
 
 def test_tool_count_and_names() -> None:

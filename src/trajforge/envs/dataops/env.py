@@ -70,7 +70,8 @@ class DataOpsEnv(Environment):
     """Reconcile two copies of a dataset in a real SQLite database."""
 
     name = "dataops"
-    version = "1"
+    #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
+    version = "2"
     description = (
         "Two tables of a SQLite database (say billing invoices and the general ledger) should hold "
         "the same records but have drifted: missing and extra rows, wrong values, formatting "

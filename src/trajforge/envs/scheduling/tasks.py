@@ -22,7 +22,9 @@ from trajforge.envs.scheduling.world import GROUP_TITLES, LARGE_CAPACITY, Draft
 from trajforge.schema import ExpectedAction, GoalCheck, Task
 
 ENV_NAME: Final = "scheduling"
-ENV_VERSION: Final = "1"
+#: the version of the task draws (not of the environment): the same seed keeps giving the same
+#: task when only the environment's behaviour changes
+DRAWS_VERSION: Final = "1"
 DOMAIN: Final = "calendar"
 FIRST_NEW_MEETING: Final = "m-2001"
 
@@ -116,18 +118,18 @@ class Spec:
     move: Move | None = None
 
 
-def generate_task(seed: int, difficulty: int) -> Task:
+def generate_task(seed: int, difficulty: int, *, version: str) -> Task:
     """A task for ``seed`` at ``difficulty`` (1, 2 or 3); the same inputs give the same task."""
     builders = {1: _level1, 2: _level2, 3: _level3}
     if difficulty not in builders:
         raise ValueError(f"difficulty must be 1, 2 or 3, not {difficulty!r}")
-    rng = random.Random(derive_seed(ENV_NAME, ENV_VERSION, seed, difficulty))
+    rng = random.Random(derive_seed(ENV_NAME, DRAWS_VERSION, seed, difficulty))
     for _ in range(200):
         try:
             spec = builders[difficulty](rng)
         except _RetryError:
             continue
-        return _to_task(spec, seed, difficulty)
+        return _to_task(spec, seed, difficulty, version)
     raise RuntimeError(f"could not build a scheduling task for seed {seed}")  # pragma: no cover
 
 
@@ -980,7 +982,7 @@ def _level3_text(d: Draft, b: Booking, rng: random.Random, ambiguous: list[str])
 # ---------------------------------------------------------------- the Task
 
 
-def _to_task(spec: Spec, seed: int, difficulty: int) -> Task:
+def _to_task(spec: Spec, seed: int, difficulty: int, version: str) -> Task:
     d = spec.draft
     truth: dict[str, Any] = {"variant": spec.variant, "ambiguous": list(spec.ambiguous)}
     checks: list[GoalCheck] = []
@@ -1011,7 +1013,7 @@ def _to_task(spec: Spec, seed: int, difficulty: int) -> Task:
     return Task(
         instruction=spec.instruction,
         environment=ENV_NAME,
-        environment_version=ENV_VERSION,
+        environment_version=version,
         seed=seed,
         difficulty=difficulty,
         domain=DOMAIN,

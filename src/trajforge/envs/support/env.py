@@ -87,7 +87,8 @@ class SupportEnv(Environment):
     """Customer support: find and verify customers, then cancel, refund, exchange or update."""
 
     name = "support"
-    version = "1"
+    #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
+    version = "2"
     description = (
         "An online shop's support console: customers, orders with items and variants, products "
         "with stock; cancel, refund, exchange, update account details or transfer to a human."

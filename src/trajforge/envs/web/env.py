@@ -32,7 +32,8 @@ class WebEnv(Environment):
     """Navigate a shop website (catalog, cart, checkout, orders, settings, help center)."""
 
     name = "web"
-    version = "1"
+    #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
+    version = "2"
     description = (
         "A simulated online shop with account pages and a help center, rendered as an "
         'accessibility tree (lines such as [12] link "Orders"). The site comes in versions whose '
@@ -76,7 +77,7 @@ class WebEnv(Environment):
     @classmethod
     def generate_task(cls, seed: int, difficulty: int) -> Task:
         """A seeded task (see tasks.generate_task)."""
-        return tasks.generate_task(seed, difficulty)
+        return tasks.generate_task(seed, difficulty, environment_version=cls.version)
 
     def build_state(self, task: Task) -> WebState:
         """The world of the task's world_seed, on its site version, with the browser at home."""

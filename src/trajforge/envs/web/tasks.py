@@ -83,11 +83,14 @@ class _Draft:
 # ------------------------------------------------------------------------------------ public
 
 
-def generate_task(seed: int, difficulty: int, *, site_version: str | None = None) -> Task:
+def generate_task(
+    seed: int, difficulty: int, *, environment_version: str, site_version: str | None = None
+) -> Task:
     """A task for a seed and difficulty (1, 2 or 3).
 
-    ``site_version`` forces the site version (v1..v3) and leaves every other choice as the seed
-    makes it, so the same task can be compared across versions.
+    ``environment_version`` is recorded in the task (``WebEnv.version``). ``site_version`` forces
+    the site version (v1..v3) and leaves every other choice as the seed makes it, so the same task
+    can be compared across versions.
     """
     if difficulty not in KINDS:
         raise ValueError(f"difficulty must be one of {sorted(KINDS)}, got {difficulty}")
@@ -146,7 +149,7 @@ def generate_task(seed: int, difficulty: int, *, site_version: str | None = None
     return Task(
         instruction=_join(rng, d.parts),
         environment="web",
-        environment_version="1",
+        environment_version=environment_version,
         seed=seed,
         difficulty=difficulty,
         domain=DOMAIN,
