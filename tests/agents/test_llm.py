@@ -15,6 +15,7 @@ from trajforge.agents.llm import (
     CONTEXT_EXCEEDED,
     MALFORMED_OUTPUT,
     PARSE_NOTICE,
+    AgentSettings,
     LLMAgent,
     LLMAgentFactory,
     is_malformed,
@@ -70,7 +71,7 @@ def fake() -> Iterator[FakeEndpoint]:
 
 def factory(fake: FakeEndpoint, **kwargs: Any) -> LLMAgentFactory:
     client = ChatClient(fake.base_url, "fake-model", backoff_s=0.01, timeout_s=5)
-    return LLMAgentFactory(client, **kwargs)
+    return LLMAgentFactory(client, AgentSettings(**kwargs))
 
 
 def decide(agent: LLMAgent, steps: Sequence[Step] = ()) -> Any:

@@ -108,22 +108,8 @@ def test_rate_is_respected_and_seeded() -> None:
 def test_expert_recovers_or_derails(recover: bool) -> None:
     outcomes: Counter[str] = Counter()
     for seed in range(30):
-        task = CounterEnv.generate_task(seed, 1)
-        task.hidden_info["colour"] = "blue"
-        injector_seed = seed
-
-        def factory(t, tools, s, injector_seed=injector_seed):  # type: ignore[no-untyped-def]
-            return MistakeInjector(
-                CounterExpert(t, tools, s),
-                tools,
-                rate=0.3,
-                seed=injector_seed,
-                kinds=["wrong_argument", "missing_argument", "redundant_call"],
-                recover=recover,
-                read_only=frozenset({"read", "items"}),
-            )
-
-        traj = episode_with(factory, seed)
+        kinds = ["wrong_argument", "missing_argument", "redundant_call"]
+        traj = episode_with(expert_with_mistakes(seed, 0.3, kinds, recover=recover), seed)
         if any(label.name == "injected_mistake" for s in traj.steps for label in s.labels):
             outcomes[traj.outcome.status] += 1
     assert sum(outcomes.values()) >= 10
@@ -131,6 +117,23 @@ def test_expert_recovers_or_derails(recover: bool) -> None:
         assert outcomes["success"] == sum(outcomes.values())
     else:
         assert outcomes["success"] < sum(outcomes.values())
+
+
+def expert_with_mistakes(seed: int, rate: float, kinds: list[str], *, recover: bool = True):  # type: ignore[no-untyped-def]
+    """A policy factory: the counter expert with mistakes of ``kinds`` at ``rate``."""
+
+    def factory(t, tools, s):  # type: ignore[no-untyped-def]
+        return MistakeInjector(
+            CounterExpert(t, tools, s),
+            tools,
+            rate=rate,
+            seed=seed,
+            kinds=kinds,  # type: ignore[arg-type]
+            recover=recover,
+            read_only=frozenset({"read", "items"}),
+        )
+
+    return factory
 
 
 def episode_with(factory, seed: int):  # type: ignore[no-untyped-def]
@@ -157,19 +160,9 @@ def test_call_ids_do_not_tell_mistakes_from_the_experts_calls() -> None:
     prefix gives away an injected mistake (a shortcut a trained model would learn)."""
     shape = re.compile(r"call_[0-9a-f]{24}")
     mistaken = 0
+    kinds = ["wrong_argument", "missing_argument", "redundant_call", "unnecessary_tool"]
     for seed in range(30):
-
-        def factory(t, tools, s, seed=seed):  # type: ignore[no-untyped-def]
-            return MistakeInjector(
-                CounterExpert(t, tools, s),
-                tools,
-                rate=0.5,
-                seed=seed,
-                kinds=["wrong_argument", "missing_argument", "redundant_call", "unnecessary_tool"],
-                read_only=frozenset({"read", "items"}),
-            )
-
-        traj = episode_with(factory, seed)
+        traj = episode_with(expert_with_mistakes(seed, 0.5, kinds), seed)
         ids = [a.id for s in traj.steps for a in s.actions if isinstance(a, ToolCall)]
         assert all(shape.fullmatch(i) for i in ids), ids
         assert len(set(ids)) == len(ids)

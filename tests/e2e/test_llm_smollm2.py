@@ -36,6 +36,7 @@ from trajforge.agents.llm import (
     CONTEXT_EXCEEDED,
     MALFORMED_OUTPUT,
     PARSE_NOTICE,
+    AgentSettings,
     LLMAgentFactory,
     is_malformed,
 )
@@ -131,9 +132,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 async def run_all(base_url: str) -> tuple[list[Trajectory], LLMAgentFactory, ChatClient]:
     client = ChatClient(base_url, MODEL_NAME, timeout_s=180, max_retries=2, seed=0)
-    factory = LLMAgentFactory(
-        client, sampling=SAMPLING, tool_mode="prompt", tool_listing="compact", max_malformed=2
+    settings = AgentSettings(
+        sampling=SAMPLING, tool_mode="prompt", tool_listing="compact", max_malformed=2
     )
+    factory = LLMAgentFactory(client, settings)
     tasks = SupportEnv.sample_tasks(EPISODES, seed=11)
     limit = asyncio.Semaphore(CONCURRENCY)
 

@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final, Literal
 
 import msgspec
 
 from trajforge.agents.base import Decision
-from trajforge.agents.llm_client import ChatClient, ChatResult
+from trajforge.agents.llm_client import ChatClient, ChatResult, seeded
 from trajforge.agents.tool_call_parser import parse_tool_calls
-from trajforge.envs.base import derive_seed
 from trajforge.errors import EndpointError, ToolCallParseError
 from trajforge.formats.openai import (
     parse_arguments,
@@ -124,6 +124,24 @@ def _is_malformed_label(label: Label) -> bool:
     return label.name == MALFORMED_OUTPUT and label.source.kind == "generator"
 
 
+@dataclass(frozen=True)
+class AgentSettings:
+    """How an LLM agent asks: the system prompt (None: the default), sampling settings, native
+    tool calls or tools described in the prompt (listed as JSON or compactly), how many malformed
+    outputs in a row end the episode, and whether each request carries a derived seed."""
+
+    system_prompt: str | None = None
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    tool_mode: ToolMode = "native"
+    tool_listing: ToolListing = "json"
+    max_malformed: int = DEFAULT_MAX_MALFORMED
+    send_seed: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_malformed < 1:
+            raise ValueError("max_malformed must be >= 1")
+
+
 class LLMAgent:
     """A Policy that asks a chat model for each decision (see the module docstring)."""
 
@@ -134,27 +152,17 @@ class LLMAgent:
         tools: Sequence[ToolSpec],
         *,
         seed: int = 0,
-        system_prompt: str | None = None,
-        sampling: dict[str, Any] | None = None,
-        tool_mode: ToolMode = "native",
-        tool_listing: ToolListing = "json",
-        max_malformed: int = DEFAULT_MAX_MALFORMED,
-        send_seed: bool = True,
+        settings: AgentSettings | None = None,
     ) -> None:
-        if max_malformed < 1:
-            raise ValueError("max_malformed must be >= 1")
         self.client = client
         self.task = task
         self.tools = list(tools)
         self.tool_names = frozenset(tool.name for tool in self.tools)
         self.seed = seed
-        self.sampling = dict(sampling or {})
-        self.tool_mode = tool_mode
-        self.max_malformed = max_malformed
-        self.send_seed = send_seed
-        base = DEFAULT_SYSTEM_PROMPT if system_prompt is None else system_prompt
-        if tool_mode == "prompt" and self.tools:
-            base += PROMPT_TOOLS.format(tools=render_tools(self.tools, tool_listing))
+        self.settings = settings = settings or AgentSettings()
+        base = DEFAULT_SYSTEM_PROMPT if settings.system_prompt is None else settings.system_prompt
+        if settings.tool_mode == "prompt" and self.tools:
+            base += PROMPT_TOOLS.format(tools=render_tools(self.tools, settings.tool_listing))
         #: The system prompt sent with every request (record it on the trajectory).
         self.system_prompt = base
 
@@ -177,7 +185,7 @@ class LLMAgent:
             steps=[_request_step(step) for step in steps],
         )
         messages = trajectory_to_messages(view)
-        if self.tool_mode == "prompt":
+        if self.settings.tool_mode == "prompt":
             return _calls_as_text(messages), []
         return messages, self._wire_tools
 
@@ -189,10 +197,7 @@ class LLMAgent:
         return tools
 
     def _sampling(self, steps: Sequence[Step]) -> dict[str, Any]:
-        sampling = dict(self.sampling)
-        if self.send_seed and "seed" not in sampling:
-            sampling["seed"] = derive_seed("llm", self.seed, len(steps)) % 2**31
-        return sampling
+        return seeded(self.settings.sampling, self.settings.send_seed, "llm", self.seed, len(steps))
 
     async def decide(self, steps: Sequence[Step]) -> Decision:
         """Ask the model for the next decision; malformed output becomes a labelled step."""
@@ -296,7 +301,7 @@ class LLMAgent:
                 break
             streak += 1
         actions: list[Action] = list(calls)
-        if streak >= self.max_malformed:
+        if streak >= self.settings.max_malformed:
             actions.append(
                 Finish(
                     content=f"I have to stop: {streak} of my outputs in a row could not be parsed.",
@@ -314,24 +319,9 @@ class LLMAgent:
 class LLMAgentFactory:
     """Makes an ``LLMAgent`` per episode (a PolicyFactory): ``factory(task, tools, seed)``."""
 
-    def __init__(
-        self,
-        client: ChatClient,
-        *,
-        system_prompt: str | None = None,
-        sampling: dict[str, Any] | None = None,
-        tool_mode: ToolMode = "native",
-        tool_listing: ToolListing = "json",
-        max_malformed: int = DEFAULT_MAX_MALFORMED,
-        send_seed: bool = True,
-    ) -> None:
+    def __init__(self, client: ChatClient, settings: AgentSettings | None = None) -> None:
         self.client = client
-        self.system_prompt = system_prompt
-        self.sampling = dict(sampling or {})
-        self.tool_mode = tool_mode
-        self.tool_listing = tool_listing
-        self.max_malformed = max_malformed
-        self.send_seed = send_seed
+        self.settings = settings or AgentSettings()
 
     @property
     def name(self) -> str:
@@ -340,26 +330,16 @@ class LLMAgentFactory:
 
     def generator(self, seed: int | None = None) -> Generator:
         """The provenance ``Generator`` of this factory's episodes."""
-        sampling = dict(self.sampling)
-        if self.tool_mode != "native":
-            sampling["tool_mode"] = self.tool_mode
-            sampling["tool_listing"] = self.tool_listing
+        settings = self.settings
+        sampling = dict(settings.sampling)
+        if settings.tool_mode != "native":
+            sampling["tool_mode"] = settings.tool_mode
+            sampling["tool_listing"] = settings.tool_listing
         return Generator(policy=self.name, model=self.client.model, sampling=sampling, seed=seed)
 
     def __call__(self, task: Task, tools: list[ToolSpec], seed: int) -> LLMAgent:
         """A fresh agent for one episode."""
-        return LLMAgent(
-            self.client,
-            task,
-            tools,
-            seed=seed,
-            system_prompt=self.system_prompt,
-            sampling=self.sampling,
-            tool_mode=self.tool_mode,
-            tool_listing=self.tool_listing,
-            max_malformed=self.max_malformed,
-            send_seed=self.send_seed,
-        )
+        return LLMAgent(self.client, task, tools, seed=seed, settings=self.settings)
 
 
 # ---------------------------------------------------------------- helpers

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import openai
 
+from trajforge.envs.base import derive_seed
 from trajforge.errors import EndpointError
 from trajforge.schema import Usage
 
@@ -34,6 +35,15 @@ _HINTS = {
     413: "the request is too large: shorten the conversation or the tool list",
     422: "the endpoint could not process the request: check the sampling options and messages",
 }
+
+
+def seeded(sampling: Mapping[str, Any], send_seed: bool, *parts: object) -> dict[str, Any]:
+    """One request's sampling settings with a ``seed`` derived from ``parts`` (unless a seed is
+    set, or seeds are not sent): the same request gets the same seed on every run."""
+    settings = dict(sampling)
+    if send_seed and "seed" not in settings:
+        settings["seed"] = derive_seed(*parts) % 2**31
+    return settings
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from trajforge.agents.llm_client import ChatClient
+from trajforge.agents.llm_client import ChatClient, seeded
 from trajforge.agents.users import DONT_KNOW, ScriptedUser
-from trajforge.envs.base import derive_seed
 from trajforge.schema import Task
 
 MIN_SECRET_LENGTH: Final = 4
@@ -92,9 +91,7 @@ class LLMUser:
         self.asked |= self._keys_asked(message)
         self.history.append({"role": "user", "content": message})
         messages = [{"role": "system", "content": self.system_prompt}, *self.history]
-        sampling = dict(self.sampling)
-        if self.send_seed and "seed" not in sampling:
-            sampling["seed"] = derive_seed("user", self.seed, len(self.history)) % 2**31
+        sampling = seeded(self.sampling, self.send_seed, "user", self.seed, len(self.history))
         result = await self.client.complete(messages, **sampling)
         content = result.message.get("content")
         answer = content.strip() if isinstance(content, str) else ""

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import msgspec
 
-from trajforge.envs.base import derive_seed
+from trajforge.agents.llm_client import seeded
 from trajforge.errors import ConfigError, EndpointError, TrajforgeError
 from trajforge.schema import (
     ClarifyingQuestion,
@@ -413,9 +413,7 @@ class Judge:
         if rubric.system:
             messages.append({"role": "system", "content": rubric.system})
         messages.append({"role": "user", "content": rubric.render(values)})
-        sampling = dict(self.sampling)
-        if self.send_seed and "seed" not in sampling:
-            sampling["seed"] = derive_seed("judge", rubric.version, key) % 2**31
+        sampling = seeded(self.sampling, self.send_seed, "judge", rubric.version, key)
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         quoted = ", ".join(f'"{v}"' for v in rubric.verdicts)
         outcome = _Outcome(verdict=None, attempts=0, usage=usage)

@@ -16,7 +16,10 @@ from trajforge.run.spec import LLMSpec, MixSpec, RunSpec
 def llm_hooks() -> LLMHooks | None:
     """The LLM agent and user makers, or None when the ``llm`` extra is not installed."""
     try:
-        from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - optional extra
+        from trajforge.agents.llm import (  # noqa: PLC0415 - optional extra
+            AgentSettings,
+            LLMAgentFactory,
+        )
         from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
         from trajforge.agents.llm_user import LLMUser  # noqa: PLC0415
     except ImportError:
@@ -36,9 +39,8 @@ def llm_hooks() -> LLMHooks | None:
 
     def agent(run: RunSpec, mix: MixSpec) -> Callable[..., Any]:
         assert run.llm is not None  # validated
-        return LLMAgentFactory(
-            client(run.llm), sampling=sampling(run.llm), tool_mode=run.llm.tool_mode
-        )
+        settings = AgentSettings(sampling=sampling(run.llm), tool_mode=run.llm.tool_mode)
+        return LLMAgentFactory(client(run.llm), settings)
 
     def user(run: RunSpec, mix: MixSpec, item: WorkItem) -> User:
         assert run.llm is not None  # validated

@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from trajforge.agents.llm import LLMAgentFactory
+from trajforge.agents.llm import AgentSettings, LLMAgentFactory
 from trajforge.agents.llm_client import ChatClient
 from trajforge.envs.support import SupportEnv
 
@@ -54,7 +54,7 @@ async def measure_throughput(
         base_url = server.stdout.readline().strip()
         client = ChatClient(base_url, "fake-model", timeout_s=30)
         task = SupportEnv.generate_task(1, 1)
-        factory = LLMAgentFactory(client, sampling={"max_tokens": 16})
+        factory = LLMAgentFactory(client, AgentSettings(sampling={"max_tokens": 16}))
         agents = [factory(task, SupportEnv().tool_specs(), seed) for seed in range(concurrency)]
         await agents[0].decide([])  # connect and warm up
         remaining = requests
