@@ -4,8 +4,8 @@ find at least 95% of the mistakes, with at most 2% false positives on mistake-fr
 
 What the graders see is sanitized first, to prove they do not peek at the ground truth: the
 generator's labels and provenance are dropped, and so are the agent's reasoning, plans, notes
-and call rationales, and call ids are renumbered (the mistake injector's ids end in ``_m``,
-``_r``; its rationales and reasonings say what it did).
+and call rationales (the injector's rationales and reasonings say what it did), and call ids
+are renumbered (opaque as they are, a grader must not need them).
 
 A mistake counts as found when a rule of its kind (``FINDS`` below) labels its step or the next
 one. False positives: the share of steps of mistake-free runs with a problem label (recovery is a
@@ -154,6 +154,7 @@ def test_rules_find_the_injected_mistakes_with_few_false_alarms(
         + ", ".join(f"{k} {found[k]}/{n}" for k, n in sorted(injected.items()))
         + f"; false positives {alarms}/{steps} steps = {fp_rate:.4f} {dict(by_rule)}"
     )
+    print(report)  # shown with pytest -s: the numbers the issue asks for
     assert set(injected) <= set(FINDS), report
     assert rate >= 0.95, report
     assert fp_rate <= 0.02, report
