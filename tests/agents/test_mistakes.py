@@ -168,3 +168,23 @@ def test_call_ids_do_not_tell_mistakes_from_the_experts_calls() -> None:
         assert len(set(ids)) == len(ids)
         mistaken += sum(lb.name == "injected_mistake" for s in traj.steps for lb in s.labels)
     assert mistaken >= 10
+
+
+def test_no_fixed_sentence_marks_a_mistake() -> None:
+    """The reasoning of a redundant or unnecessary call and the text of a premature finish vary
+    (a reward model must not learn one sentence as the sign of a bad step), and stay the same
+    for the same seed."""
+    kinds = ["redundant_call", "unnecessary_tool", "premature_finish"]
+    said: dict[str, set[str]] = {kind: set() for kind in kinds}
+    for seed in range(40):
+        traj = episode_with(expert_with_mistakes(seed, 0.5, kinds), seed)
+        assert traj == episode_with(expert_with_mistakes(seed, 0.5, kinds), seed)
+        for step in traj.steps:
+            for label in step.labels:
+                if label.name == "injected_mistake":
+                    text = step.reasoning if label.grade != "premature_finish" else None
+                    finish = step.actions[0]
+                    said[str(label.grade)].add(
+                        text or (finish.content if isinstance(finish, Finish) else "")
+                    )
+    assert all(len(texts) >= 3 for texts in said.values()), said

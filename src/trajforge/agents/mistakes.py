@@ -54,6 +54,35 @@ _WEIGHT: dict[str, float] = {
     "premature_finish": 0.5,
     "hallucinated_fact": 1.0,
 }
+#: What a mistaken decision says, several ways each (picked by a hash of the seed and the step, so
+#: the mistake stream is unchanged): no fixed sentence marks a mistake for a model trained on
+#: the data (a reward model must not learn "Let me look around first." means a bad step).
+_WORDING: dict[str, tuple[str, ...]] = {
+    "redundant_call": (
+        "Let me check that again.",
+        "Checking {name} once more before going on.",
+        "I'll look at {name} again to be sure.",
+        "One more look at {name} to confirm.",
+    ),
+    "unnecessary_tool": (
+        "Let me look around first.",
+        "Let me get an overview with {name} first.",
+        "I'll check {name} before going further.",
+        "Some context from {name} first.",
+    ),
+    "premature_finish": (
+        "Everything is done; is there anything else I can help with?",
+        "That's all taken care of. Anything else?",
+        "All set. Let me know if you need anything else.",
+        "Done. Is there anything else I can do for you?",
+    ),
+    "derailed": (
+        "I've taken care of everything you asked.",
+        "All done: everything you asked for is handled.",
+        "That's everything sorted out for you.",
+        "Everything you asked for is done now.",
+    ),
+}
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LOOKUP = re.compile(r"^(get|list|find|search|read|describe|count|whoami)")
 
@@ -131,7 +160,7 @@ class MistakeInjector:
         """The wrapped policy's decision, or a mistake in its place."""
         if self._derailed:
             return _label(
-                Decision(actions=[Finish(content="I've taken care of everything you asked.")]),
+                Decision(actions=[Finish(content=self._say(steps, "derailed"))]),
                 "premature_finish",
                 "after an unnoticed mistake the agent claims success",
             )
@@ -149,6 +178,13 @@ class MistakeInjector:
         return intended
 
     # -- the mistakes --------------------------------------------------------------------------
+
+    def _say(self, steps: Sequence[Step], kind: str, **fields: str) -> str:
+        """One of the ways to word a mistake of ``kind`` (the same for the same seed and step)."""
+        ways = _WORDING[kind]
+        return ways[derive_seed("wording", self._seed, len(steps), kind) % len(ways)].format(
+            **fields
+        )
 
     def _id(self, steps: Sequence[Step], kind: str) -> str:
         """A mistaken call's id: as opaque as the expert's, and never one the expert uses."""
@@ -217,7 +253,11 @@ class MistakeInjector:
         )
         why = f"repeats {previous.name} with the same arguments"
         return _label(
-            Decision(actions=[repeat], reasoning="Let me check that again.", notes=decision.notes),
+            Decision(
+                actions=[repeat],
+                reasoning=self._say(steps, "redundant_call", name=previous.name),
+                notes=decision.notes,
+            ),
             "redundant_call",
             why,
             intended=decision.actions[0] if decision.actions else None,
@@ -236,7 +276,11 @@ class MistakeInjector:
         name = self.rng.choice(sorted(candidates))
         call = ToolCall(id=self._id(steps, "unnecessary_tool"), name=name, arguments={})
         return _label(
-            Decision(actions=[call], reasoning="Let me look around first.", notes=decision.notes),
+            Decision(
+                actions=[call],
+                reasoning=self._say(steps, "unnecessary_tool", name=name),
+                notes=decision.notes,
+            ),
             "unnecessary_tool",
             f"{name} is not needed for this task",
             intended=decision.actions[0] if decision.actions else None,
@@ -256,7 +300,7 @@ class MistakeInjector:
     def _premature_finish(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
         if not steps or any(isinstance(a, Finish) for a in decision.actions):
             return None
-        finish = Finish(content="Everything is done; is there anything else I can help with?")
+        finish = Finish(content=self._say(steps, "premature_finish"))
         return _label(
             Decision(actions=[finish], notes=decision.notes),
             "premature_finish",
