@@ -67,6 +67,15 @@ def test_missing_components_are_left_out_not_counted_as_zero() -> None:
     assert breakdown.score == 1.0  # nothing went wrong that could be seen
 
 
+def test_a_trajectory_with_nothing_in_it_scores_zero() -> None:
+    """No steps and no outcome: no violation is no merit (it used to score 1.0, excellent)."""
+    empty = Trajectory(id="empty")
+    breakdown = score(empty)
+    assert (breakdown.score, breakdown.grade, breakdown.violations) == (0.0, "bad", None)
+    (label,) = score_trajectory(empty).labels
+    assert label.rationale == "0.00 (bad) nothing to grade: no steps and no outcome"
+
+
 def test_weights_change_the_balance() -> None:
     t = stumbling()
     outcome_only = score(t, ScoreWeights(outcome=1, efficiency=0, violations=0, steps=0))

@@ -6,13 +6,15 @@ Each component is a number in [0, 1]:
   0.5, failure 0);
 - ``efficiency``: the ``efficiency`` rule's value (the expert's optimal step count over the steps
   taken), else computed from ``metrics.optimal_steps``;
-- ``violations``: ``1 / (1 + violation_penalty * n)`` for ``n`` policy-violation labels;
+- ``violations``: ``1 / (1 + violation_penalty * n)`` for ``n`` policy-violation labels (none
+  without steps: no violation is no merit when nothing was done);
 - ``steps``: the mean step score, a step scoring the mean value of its labels from the chosen
   sources (a rule's problem 0, a recovery 1, a roll-out's success share as it is; a step without
   labels 1). The generator's own labels (injected mistakes) never count.
 
 The score is the weighted mean of the components that can be computed (the weights of the others
-are spread over the rest), so an imported trajectory without goal checks is still graded.
+are spread over the rest), so an imported trajectory without goal checks is still graded. A
+trajectory with none (no steps, no outcome) scores 0: there is nothing in it to learn from.
 """
 
 from __future__ import annotations
@@ -144,7 +146,10 @@ def score(trajectory: Trajectory, weights: ScoreWeights | None = None) -> ScoreB
     parts = {
         "outcome": (outcome_component(trajectory), w.outcome),
         "efficiency": (efficiency_component(trajectory), w.efficiency),
-        "violations": (1.0 / (1.0 + w.violation_penalty * count), w.violations),
+        "violations": (
+            1.0 / (1.0 + w.violation_penalty * count) if trajectory.steps else None,
+            w.violations,
+        ),
         "steps": (step_score, w.steps),
     }
     known = [(value, weight) for value, weight in parts.values() if value is not None]
@@ -170,12 +175,13 @@ def score_label(breakdown: ScoreBreakdown, weights: ScoreWeights) -> Label:
         for name in ("outcome", "efficiency", "violations", "steps")
         if (value := getattr(breakdown, name)) is not None
     )
+    why = f"from {shown}" if shown else "nothing to grade: no steps and no outcome"
     return Label(
         name="score",
         source=SOURCE,
         value=breakdown.score,
         grade=breakdown.grade,
-        rationale=f"{breakdown.score:.2f} ({breakdown.grade}) from {shown}",
+        rationale=f"{breakdown.score:.2f} ({breakdown.grade}) {why}",
         target="trajectory",
         details={
             "components": {
