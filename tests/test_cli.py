@@ -84,6 +84,13 @@ def test_bad_input_is_located_and_quarantined(tmp_path: Path) -> None:
     rejects = [json.loads(x) for x in quarantined]
     assert [r["line"] for r in rejects] == [2, 4]
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 2
+    # stats counts what it can read and the bad records apart, the first with where it is
+    stats = run("stats", str(bad), "--from", "openai", "--json")
+    assert stats.returncode == 0, stats.stderr
+    counted = json.loads(stats.stdout)
+    assert (counted["trajectories"], counted["bad_records"]) == (2, 2)
+    assert counted["first_bad_record"].startswith(f"line 2 of {bad}: ")
+    assert "bad records (left out)" in run("stats", str(bad), "--from", "openai").stdout
 
 
 @pytest.mark.parametrize(

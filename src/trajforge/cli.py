@@ -54,7 +54,7 @@ from trajforge.report.env_tables import (
     task_summary,
     tools_table,
 )
-from trajforge.report.stats import compute_stats
+from trajforge.report.stats import StatsAccumulator, compute_stats
 from trajforge.report.tables import label_table, stats_table
 from trajforge.report.transcript import observation_line, render_transcript
 from trajforge.run.episode import EpisodeRecorder
@@ -190,8 +190,10 @@ def stats(
         str, typer.Option("--from", help="Input records: trajforge or openai.")
     ] = "trajforge",
 ) -> None:
-    """Counts, steps per trajectory, tool calls, status mix."""
-    result = compute_stats(_read(path, _check_format(from_format, "--from"), None))
+    """Counts, steps per trajectory, tool calls, status mix (records that cannot be read are
+    counted apart, the first with its location)."""
+    acc = StatsAccumulator()
+    result = compute_stats(_read(path, _check_format(from_format, "--from"), acc.bad), acc)
     if as_json:
         sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
     else:

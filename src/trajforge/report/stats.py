@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from trajforge.io import BadRecord
 from trajforge.schema import ToolCall, ToolResult, Trajectory
 
 PERCENTILES = (50, 90, 99)
@@ -40,6 +41,9 @@ class DatasetStats(msgspec.Struct):
     mean_outcome_score: float | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: records that could not be read (left out of every other count), and the first's reason
+    bad_records: int = 0
+    first_bad_record: str | None = None
 
 
 def distribution(histogram: Counter[int]) -> Distribution:
@@ -84,6 +88,15 @@ class StatsAccumulator:
         self.scored = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.bad_records = 0
+        self.first_bad_record: str | None = None
+
+    def bad(self, record: BadRecord) -> None:
+        """Account for a record that could not be read (a reader's ``on_error``)."""
+        self.bad_records += 1
+        if self.first_bad_record is None:
+            where = f"line {record.line}" if record.line else f"row {record.row}"
+            self.first_bad_record = f"{where} of {record.file}: {record.error}"
 
     def add(self, trajectory: Trajectory) -> None:
         """Account for one trajectory."""
@@ -132,12 +145,17 @@ class StatsAccumulator:
             mean_outcome_score=self.score_sum / self.scored if self.scored else None,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            bad_records=self.bad_records,
+            first_bad_record=self.first_bad_record,
         )
 
 
-def compute_stats(trajectories: Iterable[Trajectory]) -> DatasetStats:
-    """Statistics of a stream of trajectories in one pass."""
-    acc = StatsAccumulator()
+def compute_stats(
+    trajectories: Iterable[Trajectory], acc: StatsAccumulator | None = None
+) -> DatasetStats:
+    """Statistics of a stream of trajectories in one pass (into ``acc``, whose ``bad`` the
+    stream's reader may call for records it could not read)."""
+    acc = acc or StatsAccumulator()
     for trajectory in trajectories:
         acc.add(trajectory)
     return acc.result()

@@ -44,6 +44,9 @@ def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
         ("labels", _mix(stats.labels)),
         ("tokens (prompt / completion)", f"{stats.prompt_tokens:,} / {stats.completion_tokens:,}"),
     ]
+    if stats.bad_records:
+        first = stats.first_bad_record or ""
+        rows.append(("bad records (left out)", f"{stats.bad_records:,}; first: {first}"))
     for name, value in rows:
         table.add_row(name, value)
     return table
