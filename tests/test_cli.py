@@ -91,6 +91,10 @@ def test_bad_input_is_located_and_quarantined(tmp_path: Path) -> None:
     assert (counted["trajectories"], counted["bad_records"]) == (2, 2)
     assert counted["first_bad_record"].startswith(f"line 2 of {bad}: ")
     assert "bad records (left out)" in run("stats", str(bad), "--from", "openai").stdout
+    shown = run("head", str(bad), "--from", "openai", "-n", "5")  # shows past the bad lines
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.count("step 0") == 2
+    assert f"skipped line 2 of {bad}: " in shown.stderr.replace("\n", "")
 
 
 @pytest.mark.parametrize(

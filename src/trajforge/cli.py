@@ -132,6 +132,10 @@ QuarantineOption = Annotated[
 ]
 
 
+def _warn_skipped(bad: BadRecord) -> None:
+    err.print(f"[yellow]skipped {escape(bad.describe())}[/]")
+
+
 def _report_quarantine(sink: Quarantine) -> None:
     if sink.count:
         err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
@@ -211,9 +215,10 @@ def head(
         str, typer.Option("--from", help="Input records: trajforge or openai.")
     ] = "trajforge",
 ) -> None:
-    """Pretty-print trajectories as step-by-step transcripts."""
+    """Pretty-print trajectories as step-by-step transcripts (records that cannot be read are
+    skipped, each named on stderr with where it is and why)."""
     shown = 0
-    for trajectory in _read(path, _check_format(from_format, "--from"), None):
+    for trajectory in _read(path, _check_format(from_format, "--from"), _warn_skipped):
         if trajectory_id is not None and trajectory.id != trajectory_id:
             continue
         if as_json:

@@ -49,6 +49,11 @@ class BadRecord:
             hint=err.hint,
         )
 
+    def describe(self) -> str:
+        """Where it is and why, in one line: ``line 2 of runs/a.jsonl: malformed JSON ...``."""
+        where = f"row {self.row}" if self.row is not None else f"line {self.line}"
+        return f"{where} of {self.file}: {self.error}"
+
     def to_json(self) -> bytes:
         """One quarantine line (no newline): raw text, or ``raw_base64`` if it is not UTF-8."""
         doc: dict[str, Any] = {"file": self.file}

@@ -95,8 +95,7 @@ class StatsAccumulator:
         """Account for a record that could not be read (a reader's ``on_error``)."""
         self.bad_records += 1
         if self.first_bad_record is None:
-            where = f"line {record.line}" if record.line else f"row {record.row}"
-            self.first_bad_record = f"{where} of {record.file}: {record.error}"
+            self.first_bad_record = record.describe()
 
     def add(self, trajectory: Trajectory) -> None:
         """Account for one trajectory."""
