@@ -313,7 +313,9 @@ class ItOpsSteps(ScriptedExpert):
             )
             if read.ok and line in text_of(read.data):
                 return True
-        yield self._fail(f"editing {path} failed ({edited.error})")
+        yield self._fail(
+            f"editing {path} failed ({edited.error or 'the change is not in the file'})"
+        )
         return False
 
     def _read_back_restart(self, name: str) -> Generator[Move, Any, Result]:
