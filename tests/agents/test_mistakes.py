@@ -173,13 +173,15 @@ def test_call_ids_do_not_tell_mistakes_from_the_experts_calls() -> None:
 def test_no_fixed_sentence_marks_a_mistake() -> None:
     """The reasoning of a redundant or unnecessary call and the text of a premature finish vary
     (a reward model must not learn one sentence as the sign of a bad step), and stay the same
-    for the same seed."""
+    for the same seed; mistaken calls carry a rationale like the expert's."""
     kinds = ["redundant_call", "unnecessary_tool", "premature_finish"]
     said: dict[str, set[str]] = {kind: set() for kind in kinds}
     for seed in range(40):
         traj = episode_with(expert_with_mistakes(seed, 0.5, kinds), seed)
         assert traj == episode_with(expert_with_mistakes(seed, 0.5, kinds), seed)
         for step in traj.steps:
+            for call in step.actions:  # a call without a rationale would stand out
+                assert not isinstance(call, ToolCall) or call.rationale, (seed, call)
             for label in step.labels:
                 if label.name == "injected_mistake":
                     text = step.reasoning if label.grade != "premature_finish" else None

@@ -248,16 +248,14 @@ class MistakeInjector:
         previous = _last_ok_call(steps)
         if previous is None or not self._harmless(previous.name):
             return None
+        # said as the expert says its calls: the same words as the step's reasoning
+        said = self._say(steps, "redundant_call", name=previous.name)
         repeat = msgspec.structs.replace(
-            previous, id=self._id(steps, "redundant_call"), rationale=None
+            previous, id=self._id(steps, "redundant_call"), rationale=said
         )
         why = f"repeats {previous.name} with the same arguments"
         return _label(
-            Decision(
-                actions=[repeat],
-                reasoning=self._say(steps, "redundant_call", name=previous.name),
-                notes=decision.notes,
-            ),
+            Decision(actions=[repeat], reasoning=said, notes=decision.notes),
             "redundant_call",
             why,
             intended=decision.actions[0] if decision.actions else None,
@@ -274,13 +272,12 @@ class MistakeInjector:
         if not candidates:
             return None
         name = self.rng.choice(sorted(candidates))
-        call = ToolCall(id=self._id(steps, "unnecessary_tool"), name=name, arguments={})
+        said = self._say(steps, "unnecessary_tool", name=name)
+        call = ToolCall(
+            id=self._id(steps, "unnecessary_tool"), name=name, arguments={}, rationale=said
+        )
         return _label(
-            Decision(
-                actions=[call],
-                reasoning=self._say(steps, "unnecessary_tool", name=name),
-                notes=decision.notes,
-            ),
+            Decision(actions=[call], reasoning=said, notes=decision.notes),
             "unnecessary_tool",
             f"{name} is not needed for this task",
             intended=decision.actions[0] if decision.actions else None,
