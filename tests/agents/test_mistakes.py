@@ -184,6 +184,7 @@ def test_no_fixed_sentence_marks_a_mistake() -> None:
                 assert not isinstance(call, ToolCall) or call.rationale, (seed, call)
             for label in step.labels:
                 if label.name == "injected_mistake":
+                    assert step.reasoning, seed  # so would a step without reasoning
                     text = step.reasoning if label.grade != "premature_finish" else None
                     finish = step.actions[0]
                     said[str(label.grade)].add(

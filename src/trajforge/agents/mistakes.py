@@ -76,6 +76,12 @@ _WORDING: dict[str, tuple[str, ...]] = {
         "All set. Let me know if you need anything else.",
         "Done. Is there anything else I can do for you?",
     ),
+    "finishing": (
+        "Everything asked for is settled; summarising.",
+        "That should be everything; wrapping up.",
+        "Nothing left to do; finishing.",
+        "All of it is handled; closing with a summary.",
+    ),
     "derailed": (
         "I've taken care of everything you asked.",
         "All done: everything you asked for is handled.",
@@ -160,7 +166,10 @@ class MistakeInjector:
         """The wrapped policy's decision, or a mistake in its place."""
         if self._derailed:
             return _label(
-                Decision(actions=[Finish(content=self._say(steps, "derailed"))]),
+                Decision(
+                    actions=[Finish(content=self._say(steps, "derailed"))],
+                    reasoning=self._say(steps, "finishing"),
+                ),
                 "premature_finish",
                 "after an unnoticed mistake the agent claims success",
             )
@@ -299,7 +308,9 @@ class MistakeInjector:
             return None
         finish = Finish(content=self._say(steps, "premature_finish"))
         return _label(
-            Decision(actions=[finish], notes=decision.notes),
+            Decision(
+                actions=[finish], reasoning=self._say(steps, "finishing"), notes=decision.notes
+            ),
             "premature_finish",
             "finished before the task was complete",
             intended=decision.actions[0] if decision.actions else None,
