@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Self
 
 from trajforge.io._oserror import write_error
 
@@ -39,7 +40,34 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-class AtomicFile:
+class KeepOrDiscard(ABC):
+    """A context manager for output that is kept (``close``) when its block ends cleanly and
+    discarded (``abort``) when the block raises."""
+
+    @abstractmethod
+    def close(self) -> object:
+        """Keep the output (what it returns, if anything, is the subclass's)."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard the output."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class AtomicFile(KeepOrDiscard):
     """A temporary file that becomes ``path`` on :meth:`commit` or vanishes on :meth:`abort`.
 
     The file is created with the usual permissions (``0o666`` less the umask), unlike
@@ -85,19 +113,42 @@ class AtomicFile:
         with contextlib.suppress(FileNotFoundError):
             self.temp_path.unlink()
 
-    def __enter__(self) -> AtomicFile:
-        return self
+    def close(self) -> None:
+        """Publish the file (``commit``)."""
+        self.commit()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+
+class PublishingWriter(KeepOrDiscard):
+    """A writer whose file appears at ``path`` only when complete: :meth:`close` writes out what
+    is buffered, finishes the stream and publishes the file; :meth:`abort` discards it, as does
+    an exception inside a ``with`` block."""
+
+    path: Path
+    _target: AtomicFile
+
+    @abstractmethod
+    def _flush(self) -> None:
+        """Write out what is buffered."""
+
+    @abstractmethod
+    def _finish(self) -> None:
+        """Close the stream written into the target file (compression trailer, footer)."""
+
+    def close(self) -> None:
+        """Write out the rest, finish the stream and publish the file."""
+        if self._target.done:
+            return
+        self._flush()
+        try:
+            self._finish()
+        except OSError as exc:
             self.abort()
+            raise write_error(self.path, exc) from exc
+        self._target.commit()
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        self._target.abort()
 
 
 @contextlib.contextmanager

@@ -5,12 +5,11 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO, Final, NamedTuple
 
 from trajforge.errors import InputError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
-from trajforge.io.atomic import AtomicFile
+from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.compression import (
     DECOMPRESSION_ERRORS,
     compression_of,
@@ -106,7 +105,7 @@ def read_jsonl(path: str | Path, on_error: OnError | None = None) -> Iterator[Tr
             on_error(BadRecord.from_error(err, raw=raw.data))
 
 
-class LineWriter:
+class LineWriter(PublishingWriter):
     """Write lines to ``path`` (compressed by suffix), published atomically on :meth:`close`.
 
     Each item is one line without its newline; the writer appends ``\\n``. On an exception
@@ -143,35 +142,8 @@ class LineWriter:
             raise write_error(self.path, exc) from exc
         self._buffer.clear()
 
-    def close(self) -> None:
-        """Flush, finish compression and publish the file."""
-        if self._target.done:
-            return
-        self._flush()
-        try:
-            self._out.close()
-        except OSError as exc:
-            self.abort()
-            raise write_error(self.path, exc) from exc
-        self._target.commit()
-
-    def abort(self) -> None:
-        """Discard the partial file."""
-        self._target.abort()
-
-    def __enter__(self) -> LineWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+    def _finish(self) -> None:
+        self._out.close()
 
 
 def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:

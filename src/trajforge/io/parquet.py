@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 
 import msgspec
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 from trajforge.errors import ConversionError, InputError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
 from trajforge.io.arrow_schema import TablePlan, table_plan
-from trajforge.io.atomic import AtomicFile
+from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
 
@@ -42,7 +41,7 @@ def arrow_schema() -> pa.Schema:
     return trajectory_plan().schema
 
 
-class ParquetWriter:
+class ParquetWriter(PublishingWriter):
     """Write trajectories to ``path`` as Parquet, published atomically on :meth:`close`."""
 
     def __init__(
@@ -111,17 +110,8 @@ class ParquetWriter:
             raise
         self._rows.clear()
 
-    def close(self) -> None:
-        """Write the last row group and the footer, then publish the file."""
-        if self._target.done:
-            return
-        self._flush()
-        try:
-            self._writer.close()
-        except OSError as exc:
-            self.abort()
-            raise write_error(self.path, exc) from exc
-        self._target.commit()
+    def _finish(self) -> None:
+        self._writer.close()
 
     def abort(self) -> None:
         """Discard the partial file."""
@@ -130,20 +120,6 @@ class ParquetWriter:
         with contextlib.suppress(Exception):  # the file is discarded anyway
             self._writer.close()
         self._target.abort()
-
-    def __enter__(self) -> ParquetWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_parquet(

@@ -6,13 +6,12 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO, TypeAlias
 
 import msgspec
 
 from trajforge.errors import TrajforgeError
-from trajforge.io.atomic import AtomicFile
+from trajforge.io.atomic import AtomicFile, KeepOrDiscard
 from trajforge.io.compression import compression_of, wrap_writer
 
 
@@ -73,7 +72,7 @@ OnError: TypeAlias = Callable[[BadRecord], None]
 """Callback for bad records; when given, readers report and continue instead of raising."""
 
 
-class Quarantine:
+class Quarantine(KeepOrDiscard):
     """A JSONL sink for bad records, created only when the first one arrives, published atomically.
 
     Use as a context manager and pass ``quarantine.add`` as a reader's ``on_error``. On a clean
@@ -106,17 +105,3 @@ class Quarantine:
         """Discard whatever was added."""
         if self._target is not None:
             self._target.abort()
-
-    def __enter__(self) -> Quarantine:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Protocol
+from typing import Final, Protocol, Self
 
 from trajforge.errors import ConfigError
 from trajforge.io._oserror import write_error
+from trajforge.io.atomic import KeepOrDiscard
 from trajforge.io.jsonl import LineWriter
 from trajforge.io.manifest import Manifest, ShardInfo, sha256_file
 from trajforge.io.parquet import ROW_GROUP_SIZE, ParquetWriter
@@ -46,7 +46,7 @@ def shard_name(index: int, fmt: DataFormat) -> str:
     return f"part-{index:05d}.{fmt}"
 
 
-class ShardedWriter:
+class ShardedWriter(KeepOrDiscard):
     """Write trajectories into ``out_dir`` as ``part-NNNNN.<format>`` shards and a manifest.
 
     Each shard is published atomically when it holds ``shard_size`` records (or at close); the
@@ -159,17 +159,6 @@ class ShardedWriter:
             self._current.abort()
             self._current = None
 
-    def __enter__(self) -> ShardedWriter:
+    def __enter__(self) -> Self:
         self._start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
