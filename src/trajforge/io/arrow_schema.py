@@ -257,32 +257,24 @@ def _read_plan(
 # alone: an empty list needs no conversion, and an empty string is never valid JSON text.
 
 
-def _struct_reader(plan: _ReadPlan) -> Converter:
-    def read(value: dict[str, Any]) -> dict[str, Any]:
-        for name, drop, conv in plan:
-            v = value[name]
-            if v is None:
-                if drop:
-                    del value[name]
-            elif v and conv is not None:
-                value[name] = conv(v)
-        return value
+def _apply(plan: _ReadPlan, value: dict[str, Any]) -> dict[str, Any]:
+    """Read one struct in place by its plan: drop the nulls to drop, convert the rest."""
+    for name, drop, conv in plan:
+        v = value[name]
+        if v is None:
+            if drop:
+                del value[name]
+        elif v and conv is not None:
+            value[name] = conv(v)
+    return value
 
-    return read
+
+def _struct_reader(plan: _ReadPlan) -> Converter:
+    return lambda value: _apply(plan, value)
 
 
 def _tagged_reader(tag_field: str, plans: dict[Any, _ReadPlan], fallback: _ReadPlan) -> Converter:
-    def read(value: dict[str, Any]) -> dict[str, Any]:
-        for name, drop, conv in plans.get(value.get(tag_field), fallback):
-            v = value[name]
-            if v is None:
-                if drop:
-                    del value[name]
-            elif v and conv is not None:
-                value[name] = conv(v)
-        return value
-
-    return read
+    return lambda value: _apply(plans.get(value.get(tag_field), fallback), value)
 
 
 # ---------------------------------------------------------------- building the plan

@@ -9,6 +9,7 @@ with the same calendar arithmetic the tools use and check that it holds (else dr
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
@@ -508,26 +509,22 @@ def _amb_room(rng: random.Random) -> Spec:
 
 
 def _amb_duration(rng: random.Random) -> Spec:
-    d = Draft(rng)
-    attendees = _choose_people(d, rng, rng.choice([1, 2, 3]), exclude=set())
-    day = rng.choice(d.target_days())
-    duration = rng.choice([30, 45, 60, 90])
-    start = _slot(d, rng, [d.user_id, *attendees], day, duration)
-    need = _room_need(d, rng, len(attendees) + 1, ("named", "requirement", "none"))
-    b = _new_booking(d, rng, attendees, day, duration, need)
-    _protect(d, [d.user_id, *attendees], need.candidates, start, start + duration)
-    _fill(d, rng, day)
-    d.finalize()
-    _settle_exact(d, b, start)
-    text = _booking_text(d, b, rng, no_duration=True)
-    return Spec(d, "amb_duration", text, ["duration"], _hidden(d, b), _simple_actions(d, b), b)
+    return _booking_without(rng, "duration", Draft.target_days, [30, 45, 60, 90])
 
 
 def _amb_date(rng: random.Random) -> Spec:
+    return _booking_without(rng, "date", lambda d: d.horizon()[5:], [30, 45, 60])
+
+
+def _booking_without(
+    rng: random.Random, missing: str, days: Callable[[Draft], list[date]], durations: list[int]
+) -> Spec:
+    """A booking at an exact free slot whose request leaves out ``missing`` (``duration`` or
+    ``date``), which the agent must ask for."""
     d = Draft(rng)
     attendees = _choose_people(d, rng, rng.choice([1, 2, 3]), exclude=set())
-    day = rng.choice(d.horizon()[5:])
-    duration = rng.choice([30, 45, 60])
+    day = rng.choice(days(d))
+    duration = rng.choice(durations)
     start = _slot(d, rng, [d.user_id, *attendees], day, duration)
     need = _room_need(d, rng, len(attendees) + 1, ("named", "requirement", "none"))
     b = _new_booking(d, rng, attendees, day, duration, need)
@@ -535,8 +532,9 @@ def _amb_date(rng: random.Random) -> Spec:
     _fill(d, rng, day)
     d.finalize()
     _settle_exact(d, b, start)
-    text = _booking_text(d, b, rng, no_day=True)
-    return Spec(d, "amb_date", text, ["date"], _hidden(d, b), _simple_actions(d, b), b)
+    text = _booking_text(d, b, rng, no_duration=missing == "duration", no_day=missing == "date")
+    hidden = _hidden(d, b)
+    return Spec(d, f"amb_{missing}", text, [missing], hidden, _simple_actions(d, b), b)
 
 
 def _amb_time(rng: random.Random) -> Spec:
