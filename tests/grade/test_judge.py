@@ -14,10 +14,13 @@ from typing import Any
 import pytest
 
 from trajforge.agents.llm_client import ChatClient, ChatResult
+from trajforge.errors import ConfigError
 from trajforge.grade.judge import (
+    DEFAULT_MAX_TOKENS,
     JUDGE,
     JUDGE_ERROR,
     Judge,
+    JudgeOutput,
     RubricError,
     VerdictError,
     builtin_rubrics,
@@ -25,6 +28,7 @@ from trajforge.grade.judge import (
     load_rubric,
     parse_rubric,
     parse_verdict,
+    verdict_schema,
 )
 from trajforge.schema import (
     Finish,
@@ -400,3 +404,44 @@ def test_unknown_rubric_names_and_wrong_scopes_are_refused(fake: FakeEndpoint) -
         load_rubric("nope_v9")
     with pytest.raises(RubricError, match="expected step"):
         Judge(client(fake), step_rubric="trajectory_v1")
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("text", None),
+        ("json", {"type": "json_object"}),
+        (
+            "schema",
+            {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "verdict",
+                    "schema": verdict_schema(("correct", "partial", "incorrect")),
+                    "strict": True,
+                },
+            },
+        ),
+        (
+            "llama-schema",
+            {"type": "json_object", "schema": verdict_schema(("correct", "partial", "incorrect"))},
+        ),
+    ],
+)
+def test_the_answer_is_constrained_as_the_server_allows(
+    fake: FakeEndpoint, output: JudgeOutput, expected: dict[str, Any] | None
+) -> None:
+    fake.handler = lambda r: verdict()
+    judge = Judge(client(fake), step_rubric=None, output=output)
+    asyncio.run(judge.annotate(trajectory()))
+    (request,) = fake.requests
+    assert request.get("response_format") == expected
+    assert request["max_tokens"] == DEFAULT_MAX_TOKENS  # a rambling model cannot run on
+    schema = verdict_schema(("correct", "partial", "incorrect"))
+    assert schema["properties"]["verdict"]["enum"] == ["correct", "partial", "incorrect"]
+    assert schema["required"] == ["score", "verdict", "rationale"]
+
+
+def test_an_unknown_output_form_is_refused(fake: FakeEndpoint) -> None:
+    with pytest.raises(ConfigError, match="unknown judge output 'xml'"):
+        Judge(client(fake), output="xml")  # type: ignore[arg-type]

@@ -9,7 +9,11 @@ it allows and the system message; its body has ``{{placeholders}}`` for the mate
 the task's hidden information, parameters or goal checks, nor any label.
 
 The verdict is asked for as JSON: ``{"score": 0..1, "verdict": one of the rubric's,
-"rationale": "..."}``. An answer that is not such an object is retried up to ``max_attempts`` in
+"rationale": "..."}``, in the prompt (``output="text"``), and where the server can, also by
+constraining the answer: ``json`` (any JSON object), ``schema`` (OpenAI structured outputs with the
+verdict's JSON Schema: OpenAI, vLLM, llama.cpp's own server) or ``llama-schema`` (the same schema in
+the ``json_object`` form that llama-cpp-python's server reads). An answer that is not such an object
+is retried up to ``max_attempts`` in
 all, each time with the model's answer and a corrective message appended; then, or when the
 endpoint fails for good, the judge records a ``judge_error`` label instead. Labels::
 
@@ -32,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args
 
 import msgspec
 
@@ -57,7 +61,12 @@ if TYPE_CHECKING:
 
 JUDGE: Final = "judge"
 JUDGE_ERROR: Final = "judge_error"
+JudgeOutput = Literal["text", "json", "schema", "llama-schema"]
+JUDGE_OUTPUTS: Final[tuple[str, ...]] = get_args(JudgeOutput)
 DEFAULT_STEP_RUBRIC: Final = "step_v1"
+#: Tokens a verdict may take unless ``sampling`` says otherwise: a verdict needs far fewer, and
+#: an unbounded answer from a model that rambles makes each retry's prompt outgrow the context.
+DEFAULT_MAX_TOKENS: Final = 400
 DEFAULT_TRAJECTORY_RUBRIC: Final = "trajectory_v1"
 Scope = Literal["step", "trajectory"]
 
@@ -253,6 +262,35 @@ def material(
 # ---------------------------------------------------------------- verdicts
 
 
+def verdict_schema(verdicts: Sequence[str]) -> dict[str, Any]:
+    """The JSON Schema of a verdict under a rubric allowing ``verdicts``."""
+    return {
+        "type": "object",
+        "properties": {
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "verdict": {"type": "string", "enum": list(verdicts)},
+            "rationale": {"type": "string"},
+        },
+        "required": ["score", "verdict", "rationale"],
+        "additionalProperties": False,
+    }
+
+
+def response_format(output: JudgeOutput, verdicts: Sequence[str]) -> dict[str, Any] | None:
+    """The request's ``response_format`` for an output form (None for ``text``)."""
+    if output == "json":
+        return {"type": "json_object"}
+    if output == "schema":
+        schema = verdict_schema(verdicts)
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "verdict", "schema": schema, "strict": True},
+        }
+    if output == "llama-schema":
+        return {"type": "json_object", "schema": verdict_schema(verdicts)}
+    return None
+
+
 class Verdict(msgspec.Struct, frozen=True):
     """A usable verdict."""
 
@@ -356,8 +394,10 @@ class Judge:
     ``step_rubric`` / ``trajectory_rubric``: a :class:`Rubric`, a shipped rubric's name or a
     file; None skips that scope. ``concurrency``: requests in flight at once. ``max_attempts``:
     requests per verdict, the first included. ``sampling``: extra request options (temperature 0
-    by default; a per-request ``seed`` is derived unless given or ``send_seed`` is off).
-    ``json_mode`` asks for ``response_format={"type": "json_object"}`` (not every server has it).
+    and ``max_tokens`` 400 by default; a per-request ``seed`` is derived unless given or
+    ``send_seed`` is off).
+    ``output``: how the answer is constrained (see the module docstring; not every server has
+    every form).
     ``limit``: characters shown of any one text (a tool result, a message) before it is clipped.
     """
 
@@ -371,21 +411,28 @@ class Judge:
         max_attempts: int = 3,
         sampling: Mapping[str, Any] | None = None,
         send_seed: bool = True,
-        json_mode: bool = False,
+        output: JudgeOutput = "text",
         limit: int = 2000,
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be >= 1, not {concurrency}")
         if max_attempts < 1:
             raise ConfigError(f"max_attempts must be >= 1, not {max_attempts}")
+        if output not in JUDGE_OUTPUTS:
+            raise ConfigError(
+                f"unknown judge output {output!r}", hint=f"choose one of {', '.join(JUDGE_OUTPUTS)}"
+            )
         self.client = client
+        self.output = output
         self.step_rubric = _rubric(step_rubric, "step")
         self.trajectory_rubric = _rubric(trajectory_rubric, "trajectory")
         self.concurrency = concurrency
         self.max_attempts = max_attempts
-        self.sampling: dict[str, Any] = {"temperature": 0.0, **(sampling or {})}
-        if json_mode:
-            self.sampling.setdefault("response_format", {"type": "json_object"})
+        self.sampling: dict[str, Any] = {
+            "temperature": 0.0,
+            "max_tokens": DEFAULT_MAX_TOKENS,
+            **(sampling or {}),
+        }
         self.send_seed = send_seed
         self.limit = limit
         self.stats = JudgeStats()
@@ -414,6 +461,9 @@ class Judge:
             messages.append({"role": "system", "content": rubric.system})
         messages.append({"role": "user", "content": rubric.render(values)})
         sampling = seeded(self.sampling, self.send_seed, "judge", rubric.version, key)
+        constraint = response_format(self.output, rubric.verdicts)
+        if constraint is not None:
+            sampling.setdefault("response_format", constraint)
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         quoted = ", ".join(f'"{v}"' for v in rubric.verdicts)
         outcome = _Outcome(verdict=None, attempts=0, usage=usage)
