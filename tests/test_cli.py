@@ -316,3 +316,24 @@ def test_grade_with_a_judge_constrains_its_answers_and_labels_every_step(tmp_pat
     assert bad.returncode == 1
     assert "unknown judge output 'xml'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_grade_rollouts_played_by_a_model(tmp_path: Path) -> None:
+    generated = tmp_path / "gen"
+    made = run(
+        "generate", "--env", "dataops", "--tasks", "1", "--seed", "2", "--out", str(generated)
+    )
+    assert made.returncode == 0, made.stderr
+    with FakeEndpoint(handler=lambda request: text("All done, nothing else needed.")) as fake:
+        graded = run(
+            "grade", str(generated), "--rules", "none", "--out", str(tmp_path / "out.jsonl"),
+            "--rollouts", "2", "--rollout-mistakes", "0", "--workers", "2",
+            "--rollout-endpoint", fake.base_url, "--rollout-model", "fake-model",
+        )  # fmt: skip
+        served = fake.served
+    assert graded.returncode == 0, graded.stderr
+    (record,) = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    labels = [lb for step in record["steps"] for lb in step["labels"] if lb["name"] == "process"]
+    assert len(labels) == len(record["steps"])
+    assert {lb["source"]["id"] for lb in labels} == {"llm:fake-model"}
+    assert served == 2 * (len(record["steps"]) - 1)  # the recorded finish needs no rollout

@@ -37,7 +37,7 @@ from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
 from trajforge.grade import RuleGrader, load_weights, score_trajectory, select_rules
-from trajforge.grade.process import label_stream
+from trajforge.grade.process import PolicyChoice, label_stream
 from trajforge.io import (
     BadRecord,
     Quarantine,
@@ -407,8 +407,16 @@ def grade(
         int, typer.Option(help="Monte-Carlo continuations per step (0: off).", min=0)
     ] = 0,
     rollout_mistakes: Annotated[
-        float, typer.Option(help="Mistake rate of the rollout expert.", min=0, max=1)
+        float, typer.Option(help="Mistake rate injected into the rollout policy.", min=0, max=1)
     ] = 0.1,
+    rollout_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="OpenAI-compatible URL of a model that plays the continuations instead of the "
+            "environment's expert (run in this process, its requests in flight together)."
+        ),
+    ] = None,
+    rollout_model: Annotated[str, typer.Option(help="The rollout model's name.")] = "default",
     judge: Annotated[
         str | None, typer.Option("--judge", help="OpenAI-compatible URL of a judge model.")
     ] = None,
@@ -448,8 +456,14 @@ def grade(
         if rules != "none":
             stream = map_ordered(RuleGrader(rules), stream, workers=workers)
         if rollouts:
+            policy = _rollout_policy(rollout_endpoint, rollout_model)
             stream = label_stream(
-                stream, rollouts=rollouts, mistakes=rollout_mistakes, seed=seed, workers=workers
+                stream,
+                rollouts=rollouts,
+                policy=policy,
+                mistakes=rollout_mistakes,
+                seed=seed,
+                workers=workers if policy == "expert" else 1,
             )
         if judge:
             settings = JudgeSettings(
@@ -461,6 +475,20 @@ def grade(
     out.print(label_table(summary, title=f"grades of {source}"))
     out.print(f"wrote {result.count:,} graded trajectories to {dest}")
     _report_quarantine(sink)
+
+
+def _rollout_policy(url: str | None, model: str) -> PolicyChoice:
+    """The environment's expert, or an LLM agent on ``url`` (which needs the ``llm`` extra)."""
+    if url is None:
+        return "expert"
+    try:
+        from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - optional extra
+        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
+    except ImportError:
+        raise ConfigError(
+            "rollouts by an LLM need the 'llm' extra", hint="pip install 'trajforge[llm]'"
+        ) from None
+    return LLMAgentFactory(ChatClient(url, model))
 
 
 class JudgeSettings(NamedTuple):

