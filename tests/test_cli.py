@@ -15,14 +15,16 @@ from trajforge.testing.fake_endpoint import FakeEndpoint, text
 EXAMPLE = example_path()
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "trajforge", *args],
         capture_output=True,
         text=True,
         input=stdin,
         timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8", **(env or {})},
         check=False,
     )
 
@@ -300,12 +302,15 @@ def test_grade_with_a_judge_constrains_its_answers_and_labels_every_step(tmp_pat
         graded = run(
             "grade", str(converted), "--rules", "none", "--out", str(tmp_path / "out.jsonl"),
             "--judge", fake.base_url, "--judge-model", "judge-model",
-            "--judge-output", "schema", "--judge-concurrency", "2",
+            "--judge-output", "schema", "--judge-concurrency", "2", "--api-key-env", "JUDGE_KEY",
+            env={"JUDGE_KEY": "sk-test"},
         )  # fmt: skip
         requests = list(fake.requests)
+        keys = set(fake.authorizations)
     assert graded.returncode == 0, graded.stderr
     assert requests
     assert all(r["response_format"]["type"] == "json_schema" for r in requests)
+    assert keys == {"Bearer sk-test"}  # the key came from the variable --api-key-env named
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     for record in records:
         for scope in (record, *record["steps"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tomllib
@@ -438,6 +439,12 @@ def grade(
     judge_timeout: Annotated[
         float, typer.Option(help="Seconds a judge request may take, queueing included.", min=1)
     ] = 60.0,
+    api_key_env: Annotated[
+        str,
+        typer.Option(
+            help="Environment variable holding the API key of the judge and rollout model."
+        ),
+    ] = "OPENAI_API_KEY",
     weights: Annotated[Path | None, typer.Option(help="TOML file with score weights.")] = None,
     workers: Annotated[
         int, typer.Option(help="Processes for the rules and the rollouts.", min=1)
@@ -456,7 +463,7 @@ def grade(
         if rules != "none":
             stream = map_ordered(RuleGrader(rules), stream, workers=workers)
         if rollouts:
-            policy = _rollout_policy(rollout_endpoint, rollout_model)
+            policy = _rollout_policy(rollout_endpoint, rollout_model, api_key_env)
             stream = label_stream(
                 stream,
                 rollouts=rollouts,
@@ -467,7 +474,7 @@ def grade(
             )
         if judge:
             settings = JudgeSettings(
-                judge, judge_model, judge_output, judge_concurrency, judge_timeout
+                judge, judge_model, judge_output, judge_concurrency, judge_timeout, api_key_env
             )
             stream = _judged(stream, settings)
         scored = (score_trajectory(t, score_weights) for t in stream)
@@ -477,7 +484,12 @@ def grade(
     _report_quarantine(sink)
 
 
-def _rollout_policy(url: str | None, model: str) -> PolicyChoice:
+def _api_key(env: str) -> str:
+    """The API key in the environment variable ``env`` (servers on loopback need none)."""
+    return os.environ.get(env, "") or "none"
+
+
+def _rollout_policy(url: str | None, model: str, api_key_env: str) -> PolicyChoice:
     """The environment's expert, or an LLM agent on ``url`` (which needs the ``llm`` extra)."""
     if url is None:
         return "expert"
@@ -488,7 +500,7 @@ def _rollout_policy(url: str | None, model: str) -> PolicyChoice:
         raise ConfigError(
             "rollouts by an LLM need the 'llm' extra", hint="pip install 'trajforge[llm]'"
         ) from None
-    return LLMAgentFactory(ChatClient(url, model))
+    return LLMAgentFactory(ChatClient(url, model, api_key=_api_key(api_key_env)))
 
 
 class JudgeSettings(NamedTuple):
@@ -499,6 +511,7 @@ class JudgeSettings(NamedTuple):
     output: str
     concurrency: int
     timeout_s: float
+    api_key_env: str
 
 
 def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[Trajectory]:
@@ -520,7 +533,12 @@ def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[T
             path="--judge-output",
             hint=f"choose one of {', '.join(JUDGE_OUTPUTS)}",
         )
-    client = ChatClient(settings.url, settings.model, timeout_s=settings.timeout_s)
+    client = ChatClient(
+        settings.url,
+        settings.model,
+        api_key=_api_key(settings.api_key_env),
+        timeout_s=settings.timeout_s,
+    )
     judge = Judge(
         client,
         concurrency=settings.concurrency,

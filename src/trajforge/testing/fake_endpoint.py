@@ -138,6 +138,8 @@ class FakeEndpoint:
         self.model = model
         self.record = record
         self.requests: list[dict[str, Any]] = []
+        #: The ``Authorization`` header of each recorded request ("" when none was sent).
+        self.authorizations: list[str] = []
         self.host = host
         self.port = port
         self._count = 0
@@ -263,6 +265,7 @@ class FakeEndpoint:
         self._count += 1
         if self.record:
             self.requests.append(request)
+            self.authorizations.append(headers.get("authorization", ""))
         response = self._respond(request)
         delay = self.latency_s if response.delay_s is None else response.delay_s
         self._waiting += 1
