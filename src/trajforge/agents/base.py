@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
+from trajforge.envs.base import stable_digest
 from trajforge.schema import Action, Label, Plan, StateNotes, Step, Task, ToolSpec, Usage
 
 
@@ -18,8 +18,7 @@ def call_id(*parts: object) -> str:
     Every scripted call id looks alike, so nothing in an id tells a mistaken call (or a retry)
     from the expert's own: a model trained on the data cannot learn a shortcut from ids.
     """
-    text = "\x1f".join(str(p) for p in parts).encode()
-    return "call_" + hashlib.blake2b(text, digest_size=12).hexdigest()
+    return "call_" + stable_digest(parts)
 
 
 class Decision(msgspec.Struct, kw_only=True):

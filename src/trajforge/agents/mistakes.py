@@ -158,8 +158,8 @@ class MistakeInjector:
 
     def diverge(self, seed: int) -> None:
         """Branch here: the next decision is a mistake, then another mistake stream follows."""
-        self.rng = random.Random(derive_seed("mistakes-branch", seed))
         self._seed = derive_seed("mistakes-branch", seed)
+        self.rng = random.Random(self._seed)
         self._force_next = True
 
     async def decide(self, steps: Sequence[Step]) -> Decision:
