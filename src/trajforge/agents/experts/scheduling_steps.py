@@ -73,10 +73,16 @@ class SchedulingSteps(ScriptedExpert):
     def _call(
         self, tool: str, why: str, fallbacks: Sequence[Call] = (), /, **args: Any
     ) -> Moves[Any]:
+        return (yield from self._call_result(tool, why, fallbacks, **args)).data
+
+    def _call_result(
+        self, tool: str, why: str, fallbacks: Sequence[Call] = (), /, **args: Any
+    ) -> Moves[Result]:
+        """``_call``, giving the whole Result (its ``kind`` says whether a reply was cut off)."""
         result: Result = yield Call(tool, dict(args), why=why, fallbacks=list(fallbacks))
         if not result.ok:
             raise StuckError(f"{tool} said: {result.error}")
-        return result.data
+        return result
 
     def _ask_upfront(self, keys: list[str], title: str) -> Moves[None]:
         for key in keys:
@@ -353,9 +359,7 @@ class SchedulingSteps(ScriptedExpert):
         else:
             why, message = f'Send the invitations for "{title}" to all attendees.', ""
         note = {"message": message} if message else {}
-        sent: Result = yield Call("send_invite", {"meeting_id": meeting["id"], **note}, why=why)
-        if not sent.ok:
-            raise StuckError(f"send_invite said: {sent.error}")
+        sent = yield from self._call_result("send_invite", why, meeting_id=meeting["id"], **note)
         # a cut-off reply cannot say who got it; the invitation went out all the same
         got = {str(p) for p in tx.as_list(tx.as_dict(sent.data).get("sent_to"))}
         missing = [p for p in people if p not in got]
