@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import sys
 import tomllib
@@ -484,23 +483,28 @@ def grade(
     _report_quarantine(sink)
 
 
-def _api_key(env: str) -> str:
-    """The API key in the environment variable ``env`` (servers on loopback need none)."""
-    return os.environ.get(env, "") or "none"
+def _chat_client(
+    url: str, model: str, api_key_env: str, *, what: str, timeout_s: float = 60.0
+) -> Any:
+    """A ``ChatClient`` for ``url`` with the key in ``$api_key_env`` (``what`` needs the ``llm``
+    extra, the error says)."""
+    try:
+        from trajforge.agents.llm_client import ChatClient, api_key_from  # noqa: PLC0415
+    except ImportError:
+        raise ConfigError(
+            f"{what} needs the 'llm' extra", hint="pip install 'trajforge[llm]'"
+        ) from None
+    return ChatClient(url, model, api_key=api_key_from(api_key_env), timeout_s=timeout_s)
 
 
 def _rollout_policy(url: str | None, model: str, api_key_env: str) -> PolicyChoice:
-    """The environment's expert, or an LLM agent on ``url`` (which needs the ``llm`` extra)."""
+    """The environment's expert, or an LLM agent on ``url``."""
     if url is None:
         return "expert"
-    try:
-        from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - optional extra
-        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
-    except ImportError:
-        raise ConfigError(
-            "rollouts by an LLM need the 'llm' extra", hint="pip install 'trajforge[llm]'"
-        ) from None
-    return LLMAgentFactory(ChatClient(url, model, api_key=_api_key(api_key_env)))
+    client = _chat_client(url, model, api_key_env, what="rollouts by an LLM")
+    from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - the extra is there
+
+    return LLMAgentFactory(client)
 
 
 class JudgeSettings(NamedTuple):
@@ -515,34 +519,18 @@ class JudgeSettings(NamedTuple):
 
 
 def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[Trajectory]:
-    try:
-        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415 - optional extra
-        from trajforge.grade.judge import (  # noqa: PLC0415
-            JUDGE_OUTPUTS,
-            Judge,
-            JudgeOutput,
-            judge_stream,
-        )
-    except ImportError:
-        raise ConfigError(
-            "the LLM judge needs the 'llm' extra", hint="pip install 'trajforge[llm]'"
-        ) from None
-    if settings.output not in JUDGE_OUTPUTS:
-        raise ConfigError(
-            f"unknown judge output {settings.output!r}",
-            path="--judge-output",
-            hint=f"choose one of {', '.join(JUDGE_OUTPUTS)}",
-        )
-    client = ChatClient(
+    client = _chat_client(
         settings.url,
         settings.model,
-        api_key=_api_key(settings.api_key_env),
+        settings.api_key_env,
+        what="the LLM judge",
         timeout_s=settings.timeout_s,
     )
+    from trajforge.grade.judge import Judge, JudgeOutput, judge_stream  # noqa: PLC0415
+
+    # Judge refuses an unknown output form with a ConfigError naming the choices
     judge = Judge(
-        client,
-        concurrency=settings.concurrency,
-        output=cast(JudgeOutput, settings.output),  # checked above
+        client, concurrency=settings.concurrency, output=cast(JudgeOutput, settings.output)
     )
     return judge_stream(stream, judge)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import random
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -35,6 +36,12 @@ _HINTS = {
     413: "the request is too large: shorten the conversation or the tool list",
     422: "the endpoint could not process the request: check the sampling options and messages",
 }
+
+
+def api_key_from(env: str | None) -> str:
+    """The API key in the environment variable ``env`` ("none" when unset: servers on loopback
+    need no key, but the SDK wants one)."""
+    return os.environ.get(env or "", "") or "none"
 
 
 def seeded(sampling: Mapping[str, Any], send_seed: bool, *parts: object) -> dict[str, Any]:

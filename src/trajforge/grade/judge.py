@@ -426,6 +426,12 @@ class Judge:
         self.output = output
         self.step_rubric = _rubric(step_rubric, "step")
         self.trajectory_rubric = _rubric(trajectory_rubric, "trajectory")
+        #: each rubric's ``response_format`` (its verdicts are in the schema), made once
+        self._formats = {
+            rubric: response_format(output, rubric.verdicts)
+            for rubric in (self.step_rubric, self.trajectory_rubric)
+            if rubric is not None
+        }
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.sampling: dict[str, Any] = {
@@ -461,7 +467,7 @@ class Judge:
             messages.append({"role": "system", "content": rubric.system})
         messages.append({"role": "user", "content": rubric.render(values)})
         sampling = seeded(self.sampling, self.send_seed, "judge", rubric.version, key)
-        constraint = response_format(self.output, rubric.verdicts)
+        constraint = self._formats[rubric]
         if constraint is not None:
             sampling.setdefault("response_format", constraint)
         usage = {"prompt_tokens": 0, "completion_tokens": 0}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ def llm_hooks() -> LLMHooks | None:
             AgentSettings,
             LLMAgentFactory,
         )
-        from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
+        from trajforge.agents.llm_client import ChatClient, api_key_from  # noqa: PLC0415
         from trajforge.agents.llm_user import LLMUser  # noqa: PLC0415
     except ImportError:
         return None
@@ -28,7 +27,7 @@ def llm_hooks() -> LLMHooks | None:
 
     def client(spec: LLMSpec) -> Any:
         if spec not in clients:
-            key = os.environ.get(spec.api_key_env or "", "") or "none"
+            key = api_key_from(spec.api_key_env)
             clients[spec] = ChatClient(
                 spec.base_url, spec.model, api_key=key, timeout_s=spec.timeout_s
             )
