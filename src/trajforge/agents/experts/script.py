@@ -256,7 +256,7 @@ class ScriptedExpert:
         if kind in _TRANSIENT or result.status == "timeout":
             return self._retry(call, result, kind or "timeout")
         if result.status == "partial":
-            if call.name in self.run_once:
+            if self._runs_once(call):
                 return self._after_cut_off_change(call, result)
             return self._emit(call, recovering="The result was cut off; querying again. ")
         if kind == "permanent":
@@ -281,8 +281,13 @@ class ScriptedExpert:
             decision.reasoning = note + (decision.reasoning or "")
         return decision
 
+    def _runs_once(self, call: Call) -> bool:
+        """Whether a call must never be made twice (see ``run_once``)."""
+        return call.name in self.run_once
+
     def _after_cut_off_change(self, call: Call, result: ToolResult) -> Decision:
-        """A change went through but its reply was cut off: the script checks, never repeats."""
+        """A change went through but its reply was cut off: the script checks, never repeats
+        (an expert may check otherwise, say by reading the page the change acted on)."""
         decision = self._advance(Result(ok=True, data=result.content, kind="partial"))
         decision.reasoning = (
             f"The reply to {call.name} was cut off after it went through; making the call "

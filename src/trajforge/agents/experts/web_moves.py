@@ -6,9 +6,9 @@ Account pages behind v3's Menu button are opened through it, a login wall is pas
 user for the password, and a page that moved is followed to its new location. Each block is a
 generator of moves that returns what it found (None once it has ended the episode with a Done).
 
-One engine hook: when the answer to a click (or an Enter, a scroll, a back) comes back cut off,
-the action has already happened, so the page is read again instead of the action being repeated
-(the engine's generic re-query would click "Add to cart" or "Update email" a second time).
+Its acting calls (a click, an Enter, a scroll, a back) are the engine's run-once calls: when the
+answer comes back cut off, the action has already happened, so the page is read again instead of
+the action being repeated (a generic re-query would click "Add to cart" a second time).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from trajforge.agents.base import Decision
 from trajforge.agents.experts.script import Ask, Call, Done, Move, Result, ScriptedExpert
 from trajforge.agents.experts.web_page import QUERIES, Element, Page, Pick, concept, found_elements
 from trajforge.agents.experts.web_text import ASK_PASSWORD, secret_in
-from trajforge.schema import Step, Task, ToolSpec
+from trajforge.schema import Step, Task, ToolResult, ToolSpec
 
 T = TypeVar("T")
 Sub = Generator[Move, Any, T]
@@ -45,26 +45,31 @@ class WebMoves(ScriptedExpert):
         self._raw = ""
         self.no_find = "find" not in self.tools  # also set once find turns out to be gone
 
-    # -- engine hook ---------------------------------------------------------------------------
+    # -- engine hooks --------------------------------------------------------------------------
 
     def _after_call(self, call: Call, last: Step | None) -> Decision:
-        """Keep the raw page text; after a cut-off action, read the page instead of repeating."""
+        """Keep the raw page text, then go on as the engine does."""
         result = self._result_of(last)
         if result is not None:
             self._raw = result.content
-            acting = call.name in _ACTING or (call.name == "type" and call.arguments.get("submit"))
-            if result.status == "partial" and acting:
-                reread = Call(
-                    "read_page",
-                    why="See what the action did.",
-                    fallbacks=[Call("scroll", {"direction": "up"}, why="Seeing the page again.")],
-                )
-                return self._emit(
-                    reread,
-                    recovering="The result was cut off, but the action itself went through; "
-                    "reading the page instead of repeating it. ",
-                )
         return super()._after_call(call, last)
+
+    def _runs_once(self, call: Call) -> bool:
+        """The acting calls: ``click``, ``back``, ``scroll``, and ``type`` that submits."""
+        return call.name in _ACTING or (call.name == "type" and bool(call.arguments.get("submit")))
+
+    def _after_cut_off_change(self, call: Call, result: ToolResult) -> Decision:
+        """After a cut-off action, read the page instead of repeating it."""
+        reread = Call(
+            "read_page",
+            why="See what the action did.",
+            fallbacks=[Call("scroll", {"direction": "up"}, why="Seeing the page again.")],
+        )
+        return self._emit(
+            reread,
+            recovering="The result was cut off, but the action itself went through; "
+            "reading the page instead of repeating it. ",
+        )
 
     # -- plan and conversation -----------------------------------------------------------------
 
