@@ -292,6 +292,11 @@ def test_generate_from_a_toml_mix_and_located_config_errors(tmp_path: Path) -> N
     bad = run("generate", "--config", str(config), "--out", str(tmp_path / "bad"))
     assert bad.returncode == 1
     assert f"{config}: mix[0].tasks: expected integer" in bad.stderr
+    config.write_text('[[mix]]\nenv = "support"\nagent = "llm"\n[llm]\nbase_url = "127.0.0.1"\n'
+                      'model = "m"\n')  # fmt: skip
+    bad = run("generate", "--config", str(config), "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 1
+    assert f"{config}: llm.base_url: '127.0.0.1' is not an http(s) URL" in bad.stderr
 
 
 def test_grade_with_a_judge_constrains_its_answers_and_labels_every_step(tmp_path: Path) -> None:
@@ -342,3 +347,58 @@ def test_grade_rollouts_played_by_a_model(tmp_path: Path) -> None:
     assert len(labels) == len(record["steps"])
     assert {lb["source"]["id"] for lb in labels} == {"llm:fake-model"}
     assert served == 2 * (len(record["steps"]) - 1)  # the recorded finish needs no rollout
+
+
+def test_endpoints_that_cannot_serve_fail_before_any_work(tmp_path: Path) -> None:
+    with FakeEndpoint() as gone:
+        down = gone.base_url  # a port that was just free, closed again
+    source = tmp_path / "in.jsonl"
+    assert run("convert", str(EXAMPLE), str(source), "--from", "openai").returncode == 0
+    out = tmp_path / "run"
+    generate = ("generate", "--env", "support", "--tasks", "2", "--agent", "llm", "--model", "m")
+    typo = run(*generate, "--endpoint", "localhost:8080/v1", "--out", str(out))
+    assert typo.returncode == 1
+    assert "llm.base_url: 'localhost:8080/v1' is not an http(s) URL" in typo.stderr
+    unreachable = run(*generate, "--endpoint", down, "--out", str(out))
+    assert unreachable.returncode == 1
+    assert f"GET {down}/models: cannot reach the model endpoint" in unreachable.stderr
+    assert not out.exists()  # the run did not claim the directory: fixing the URL just works
+    graded = tmp_path / "graded.jsonl"
+    for flags in (["--judge", down], ["--rollouts", "2", "--rollout-endpoint", down]):
+        failed = run("grade", str(source), "--out", str(graded), *flags)
+        assert failed.returncode == 1, flags
+        assert "cannot reach the model endpoint" in failed.stderr
+        assert "Traceback" not in failed.stderr
+    assert "--judge: 'ftp://judge' is not an http(s) URL" in run(
+        "grade", str(source), "--out", str(graded), "--judge", "ftp://judge"
+    ).stderr.replace("\n", " ")
+    with FakeEndpoint(api_key="sk-right") as guarded:
+        refused = run("grade", str(source), "--out", str(graded), "--judge", guarded.base_url,
+                      env={"OPENAI_API_KEY": "sk-wrong"})  # fmt: skip
+        served = guarded.served
+    assert refused.returncode == 1
+    assert "HTTP 401" in refused.stderr
+    assert "API key" in refused.stderr
+    assert served == 0
+    assert not graded.exists()
+
+
+def test_an_output_never_overwrites_its_input(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    made = run("generate", "--env", "support", "--tasks", "2", "--out", str(gen))
+    assert made.returncode == 0, made.stderr
+    before = {p.name: p.read_bytes() for p in gen.iterdir() if p.is_file()}
+    shard = next(gen.glob("part-*"))
+    for args in (
+        ("verify", str(gen), "--out", str(gen)),
+        ("grade", str(gen), "--out", str(gen)),
+        ("grade", str(shard), "--out", str(shard)),
+        ("verify", f"{gen}/part-*", "--out", str(tmp_path)),  # a directory above the input
+        ("convert", str(gen), str(gen)),
+    ):
+        refused = run(*args)
+        assert refused.returncode == 1, args
+        assert f"would overwrite the input {shard}" in refused.stderr.replace("\n", ""), args
+    assert {p.name: p.read_bytes() for p in gen.iterdir() if p.is_file()} == before
+    beside = run("verify", str(gen), "--out", str(gen / "verified.jsonl"))
+    assert beside.returncode == 0, beside.stderr

@@ -7,7 +7,8 @@ import json
 import shutil
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, cast
@@ -28,6 +29,7 @@ from rich.text import Text
 
 from trajforge import __version__
 from trajforge.agents.base import Decision
+from trajforge.agents.endpoint_url import check_base_url
 from trajforge.agents.human import HELP, parse_command
 from trajforge.agents.users import ScriptedUser
 from trajforge.demo import demo_spec
@@ -41,6 +43,7 @@ from trajforge.grade.process import PolicyChoice, label_stream
 from trajforge.io import (
     BadRecord,
     Quarantine,
+    check_destination,
     iter_lines,
     read_trajectories,
     resolve_paths,
@@ -164,6 +167,7 @@ def convert(
     """Convert between JSONL and Parquet, and from/to OpenAI chat records."""
     fmt_in = _check_format(from_format, "--from")
     fmt_out = _check_format(to_format, "--to")
+    check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or _default_quarantine(dest))
     with sink:
         records = _read(source, fmt_in, None if strict else sink.add)
@@ -381,6 +385,7 @@ def verify(
     quarantine: QuarantineOption = None,
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
+    check_destination(dest, source)
     options = VerifyOptions(replay=replay)
     summary = LabelSummary()
     sink = Quarantine(quarantine or _default_quarantine(dest))
@@ -452,17 +457,25 @@ def grade(
     quarantine: QuarantineOption = None,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
+    # everything that can be wrong with the options fails here, before any work
+    check_destination(dest, source)
     if rules != "none":
-        select_rules(rules)  # unknown names fail here, before any work
+        select_rules(rules)
     score_weights = load_weights(_read_toml(weights), file=str(weights)) if weights else None
+    policy = _rollout_policy(rollout_endpoint, rollout_model, api_key_env) if rollouts else None
+    judged = None
+    if judge:
+        settings = JudgeSettings(
+            judge, judge_model, judge_output, judge_concurrency, judge_timeout, api_key_env
+        )
+        judged = _judge(settings)
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
     sink = Quarantine(quarantine or _default_quarantine(dest))
     with sink:
         stream: Iterator[Trajectory] = read_trajectories(source, on_error=sink.add)
         if rules != "none":
             stream = map_ordered(RuleGrader(rules), stream, workers=workers)
-        if rollouts:
-            policy = _rollout_policy(rollout_endpoint, rollout_model, api_key_env)
+        if policy is not None:
             stream = label_stream(
                 stream,
                 rollouts=rollouts,
@@ -471,11 +484,8 @@ def grade(
                 seed=seed,
                 workers=workers if policy == "expert" else 1,
             )
-        if judge:
-            settings = JudgeSettings(
-                judge, judge_model, judge_output, judge_concurrency, judge_timeout, api_key_env
-            )
-            stream = _judged(stream, settings)
+        if judged is not None:
+            stream = judged(stream)
         scored = (score_trajectory(t, score_weights) for t in stream)
         result = write_trajectories(dest, summary.watch(scored))
     out.print(label_table(summary, title=f"grades of {source}"))
@@ -484,10 +494,11 @@ def grade(
 
 
 def _chat_client(
-    url: str, model: str, api_key_env: str, *, what: str, timeout_s: float = 60.0
+    url: str, model: str, api_key_env: str, *, option: str, what: str, timeout_s: float = 60.0
 ) -> Any:
-    """A ``ChatClient`` for ``url`` with the key in ``$api_key_env`` (``what`` needs the ``llm``
-    extra, the error says)."""
+    """A ``ChatClient`` for ``url`` (given by ``option``) with the key in ``$api_key_env``
+    (``what`` needs the ``llm`` extra, the error says)."""
+    check_base_url(url, path=option)
     try:
         from trajforge.agents.llm_client import ChatClient, api_key_from  # noqa: PLC0415
     except ImportError:
@@ -497,11 +508,19 @@ def _chat_client(
     return ChatClient(url, model, api_key=api_key_from(api_key_env), timeout_s=timeout_s)
 
 
+def _ready(client: Any) -> None:
+    """Check that a ``ChatClient``'s endpoint answers, before any work."""
+    asyncio.run(client.preflight())
+
+
 def _rollout_policy(url: str | None, model: str, api_key_env: str) -> PolicyChoice:
     """The environment's expert, or an LLM agent on ``url``."""
     if url is None:
         return "expert"
-    client = _chat_client(url, model, api_key_env, what="rollouts by an LLM")
+    client = _chat_client(
+        url, model, api_key_env, option="--rollout-endpoint", what="rollouts by an LLM"
+    )
+    _ready(client)
     from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - the extra is there
 
     return LLMAgentFactory(client)
@@ -518,11 +537,13 @@ class JudgeSettings(NamedTuple):
     api_key_env: str
 
 
-def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[Trajectory]:
+def _judge(settings: JudgeSettings) -> Callable[[Iterator[Trajectory]], Iterator[Trajectory]]:
+    """What judges a stream of trajectories with the ``grade`` command's judge options."""
     client = _chat_client(
         settings.url,
         settings.model,
         settings.api_key_env,
+        option="--judge",
         what="the LLM judge",
         timeout_s=settings.timeout_s,
     )
@@ -532,7 +553,8 @@ def _judged(stream: Iterator[Trajectory], settings: JudgeSettings) -> Iterator[T
     judge = Judge(
         client, concurrency=settings.concurrency, output=cast(JudgeOutput, settings.output)
     )
-    return judge_stream(stream, judge)
+    _ready(client)
+    return partial(judge_stream, judge=judge)
 
 
 def _read_toml(path: Path | None) -> dict[str, Any] | None:

@@ -203,3 +203,88 @@ def test_concurrent_requests_overlap() -> None:
     assert len(results) == 32
     assert all(r.latency_ms >= 50 for r in results)
     assert fake.peak_concurrency >= 16  # the server saw the requests overlap: none serialised
+
+
+# ---------------------------------------------------------------- preflight
+
+
+class _Silent:
+    """A loopback address that accepts connections and never answers; or, with ``status``, an
+    HTTP server that answers every request with that status (a server without /models)."""
+
+    def __init__(self, status: int | None = None) -> None:
+        self.status = status
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            if self.status is None:
+                await asyncio.sleep(30)
+            head = f"HTTP/1.1 {self.status} Nope\r\ncontent-length: 2\r\nconnection: close\r\n\r\n"
+            writer.write(head.encode() + b"{}")
+            await writer.drain()
+            writer.close()
+
+        self._server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+
+def test_preflight_passes_a_serving_endpoint_without_a_chat_request(fake: FakeEndpoint) -> None:
+    client = client_for(fake)
+    asyncio.run(client.preflight())
+    assert fake.served == 0
+    assert client.stats.requests == 0
+
+
+def test_preflight_fails_fast_on_an_endpoint_nobody_serves() -> None:
+    with FakeEndpoint() as endpoint:
+        url = endpoint.base_url  # a port that was just free, now closed again
+    client = ChatClient(url, "m", max_retries=5, backoff_s=1.0)
+    started = time.monotonic()
+    with pytest.raises(EndpointError) as caught:
+        asyncio.run(client.preflight())
+    assert time.monotonic() - started < 2  # no retries, no back-off
+    assert "cannot reach the model endpoint" in caught.value.message
+    assert caught.value.path == f"GET {url}/models"
+    assert caught.value.hint is not None
+    assert "/v1" in caught.value.hint
+
+
+def test_preflight_gives_up_on_an_endpoint_that_never_answers() -> None:
+    async def main() -> EndpointError:
+        async with _Silent() as url:
+            client = ChatClient(url, "m", timeout_s=60.0)
+            with pytest.raises(EndpointError) as caught:
+                await client.preflight(timeout_s=0.3)
+            await client.aclose()
+            return caught.value
+
+    failure = asyncio.run(main())
+    assert "no answer within 0.3 s" in failure.message
+
+
+def test_preflight_refuses_a_wrong_api_key() -> None:
+    with FakeEndpoint(api_key="sk-right") as endpoint:
+        wrong = ChatClient(endpoint.base_url, "m", api_key="sk-wrong")
+        with pytest.raises(EndpointError) as caught:
+            asyncio.run(wrong.preflight())
+        assert caught.value.status == 401
+        assert caught.value.hint is not None
+        assert "API key" in caught.value.hint
+        asyncio.run(ChatClient(endpoint.base_url, "m", api_key="sk-right").preflight())
+
+
+def test_preflight_passes_a_server_without_a_models_route() -> None:
+    async def main() -> None:
+        async with _Silent(status=404) as url:
+            client = ChatClient(url, "m")
+            await client.preflight()
+            await client.aclose()
+
+    asyncio.run(main())

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("openai")
 
+from trajforge.errors import EndpointError
 from trajforge.io import read_trajectories
 from trajforge.run.llm_hooks import llm_hooks
 from trajforge.run.runner import Runner
@@ -50,3 +51,17 @@ def test_llm_agent_runs_through_the_runner(tmp_path: Path) -> None:
         assert first.usage.prompt_tokens == 120
         assert trajectory.metrics.prompt_tokens == 270
         assert trajectory.system_prompt
+
+
+def test_an_endpoint_that_cannot_serve_stops_the_run_before_it_starts(tmp_path: Path) -> None:
+    with FakeEndpoint() as gone:
+        down = gone.base_url  # a port that was just free, closed again
+    spec = spec_from_flags(
+        {
+            "mix": [{"env": "support", "tasks": 2, "agent": "llm"}],
+            "llm": {"base_url": down, "model": "m"},
+        }
+    )
+    with pytest.raises(EndpointError, match="cannot reach the model endpoint"):
+        asyncio.run(Runner(spec, tmp_path / "out", llm_hooks=llm_hooks()).run())
+    assert not (tmp_path / "out").exists()

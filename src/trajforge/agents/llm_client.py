@@ -166,6 +166,31 @@ class ChatClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    async def preflight(self, timeout_s: float = 10.0) -> None:
+        """Fail fast, before a batch, when the endpoint cannot serve at all: one ``GET /models``,
+        not retried. An endpoint that cannot be reached (refused, unknown host, no answer within
+        ``timeout_s``) or that refuses the API key (401, 403) raises EndpointError; any other
+        answer passes (not every server has a /models route)."""
+        where = f"GET {self.base_url}/models"
+        wait = min(timeout_s, self.timeout_s)
+        try:
+            sdk = await self._client()
+            await sdk.get("/models", cast_to=bytes, options={"timeout": wait})
+        except openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                raise EndpointError(
+                    f"HTTP {exc.status_code} from the model endpoint: {_detail(exc)}",
+                    status=exc.status_code,
+                    path=where,
+                    hint=_HINTS[exc.status_code],
+                ) from None
+        except openai.APIConnectionError as exc:
+            raise EndpointError(
+                f"cannot reach the model endpoint: {self._connection_failure(exc, wait)}",
+                path=where,
+                hint="is the server running? check base_url (it usually ends in /v1)",
+            ) from None
+
     async def complete(
         self,
         messages: Sequence[Mapping[str, Any]],
@@ -221,16 +246,19 @@ class ChatClient:
 
     # ------------------------------------------------------------ helpers
 
-    def _connection_failure(self, exc: openai.APIConnectionError) -> str:
+    def _connection_failure(
+        self, exc: openai.APIConnectionError, timeout_s: float | None = None
+    ) -> str:
         """What went wrong, from the error's root cause: the aiohttp transport reports a server
-        that hung up as a time-out, and the message should say which it was."""
+        that hung up as a time-out, and the message should say which it was (``timeout_s``: the
+        request's limit, if not the client's)."""
         root: BaseException = exc
         while root.__cause__ is not None:
             root = root.__cause__
         if isinstance(root, TimeoutError) or (
             root is exc and isinstance(exc, openai.APITimeoutError)
         ):
-            return f"no answer within {self.timeout_s:g} s"
+            return f"no answer within {timeout_s or self.timeout_s:g} s"
         return f"connection failed: {type(root).__name__}: {root}"
 
     def _backoff(self, attempt: int) -> float:

@@ -12,6 +12,7 @@ from trajforge.io.quarantine import BadRecord, OnError, Quarantine
 from trajforge.io.shards import ShardedWriter
 from trajforge.io.sources import (
     WriteResult,
+    check_destination,
     read_file,
     read_trajectories,
     resolve_paths,
@@ -30,6 +31,7 @@ __all__ = [
     "ShardInfo",
     "ShardedWriter",
     "WriteResult",
+    "check_destination",
     "iter_lines",
     "read_file",
     "read_jsonl",

@@ -159,3 +159,18 @@ def write_trajectories(
     else:
         count = write_jsonl(path, records)
     return WriteResult(count, (path,))
+
+
+def check_destination(dest: str | Path, source: str | Path, *, option: str = "--out") -> None:
+    """ConfigError when writing ``dest`` (given by ``option``) would replace or delete what
+    ``source`` reads: one of its files, or a directory holding them (a sharded writer clears
+    the shards it finds)."""
+    target = Path(dest).resolve()
+    for path in resolve_paths(source):
+        read = path.resolve()
+        if read == target or target in read.parents:
+            raise ConfigError(
+                f"writing {dest} would overwrite the input {path}",
+                path=option,
+                hint="write the output somewhere else",
+            )

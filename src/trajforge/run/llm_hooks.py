@@ -46,4 +46,8 @@ def llm_hooks() -> LLMHooks | None:
         keys = get_environment(mix.env).hidden_info_keys
         return LLMUser(client(run.llm), item.task, keys, seed=item.seed, sampling=sampling(run.llm))
 
-    return agent, user
+    async def preflight(run: RunSpec) -> None:
+        assert run.llm is not None  # validated
+        await client(run.llm).preflight()
+
+    return LLMHooks(agent, user, preflight)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -39,10 +40,14 @@ SPEC_NAME = "run.json"
 JOURNALS = ".journal"
 ERRORS_NAME = "errors.jsonl"
 
-#: Makes the LLM agent / user of a mix; set by ``trajforge.agents.llm`` users (optional extra).
-LLMHooks = tuple[
-    Callable[[RunSpec, MixSpec], PolicyMaker], Callable[[RunSpec, MixSpec, WorkItem], User]
-]
+
+class LLMHooks(NamedTuple):
+    """Makes the LLM agent and user of a mix, and checks the run's endpoint before the first
+    episode (``trajforge.run.llm_hooks``, with the optional ``llm`` extra)."""
+
+    agent: Callable[[RunSpec, MixSpec], PolicyMaker]
+    user: Callable[[RunSpec, MixSpec, WorkItem], User]
+    preflight: Callable[[RunSpec], Awaitable[None]]
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -134,7 +139,7 @@ class Runner:
             if mix.agent == "llm":
                 if self.llm_hooks is None:
                     raise ConfigError("LLM agents need the 'llm' extra: pip install trajforge[llm]")
-                base = self.llm_hooks[0](self.spec, mix)
+                base = self.llm_hooks.agent(self.spec, mix)
             else:
                 base = expert_for(mix.env)
             tools = get_environment(mix.env).tools
@@ -149,7 +154,7 @@ class Runner:
 
     def _user(self, item: WorkItem) -> User:
         if item.mix.user == "llm" and self.llm_hooks is not None:
-            return self.llm_hooks[1](self.spec, item.mix, item)
+            return self.llm_hooks.user(self.spec, item.mix, item)
         return ScriptedUser(item.task, get_environment(item.mix.env).hidden_info_keys)
 
     async def _run_item(self, item: WorkItem) -> list[bytes]:
@@ -241,7 +246,10 @@ class Runner:
     # -- the run -------------------------------------------------------------------------------
 
     async def run(self) -> Progress:
-        """Run (or resume) to completion; returns the final progress."""
+        """Run (or resume) to completion; returns the final progress. An LLM endpoint that
+        cannot serve fails the run before it claims ``out``."""
+        if self.llm_hooks is not None and self._uses_llm():
+            await self.llm_hooks.preflight(self.spec)
         self._claim_directory()
         self._started = time.monotonic()
         pending = self._pending_items()
@@ -267,6 +275,9 @@ class Runner:
         self._manifest.save(self.out)
         self._report()
         return self.progress
+
+    def _uses_llm(self) -> bool:
+        return any("llm" in (mix.agent, mix.user) for mix in self.spec.mix)
 
     def _report(self) -> None:
         self.progress.elapsed_s = time.monotonic() - self._started

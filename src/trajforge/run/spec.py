@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from trajforge.agents.endpoint_url import check_base_url
 from trajforge.envs.faults import PROFILES
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.errors import ConfigError
@@ -155,6 +156,8 @@ def validate(spec: RunSpec, *, file: str | None = None) -> None:
                 path=where,
                 hint="add an [llm] table with base_url and model (or --endpoint/--model)",
             )
+    if spec.llm is not None:
+        check_base_url(spec.llm.base_url, file=file, path="llm.base_url")
     if spec.branches and not spec.branch_at:
         raise ConfigError("'branches' needs 'branch_at' (the steps to branch at)", file=file)
     spec.counts()

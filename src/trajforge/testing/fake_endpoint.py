@@ -4,7 +4,8 @@
 background thread on ``127.0.0.1`` and a free port. ``POST /v1/chat/completions`` answers with
 the next scripted ``FakeResponse`` (``script``), else what ``handler(request)`` returns, else a
 plain text answer; every response waits ``latency_s`` first (or its own ``delay_s``).
-``GET /v1/models`` answers too, for readiness checks. Builders cover the behaviours a client must
+``GET /v1/models`` answers too, for readiness checks; with ``api_key`` set, a request without
+that key gets a 401. Builders cover the behaviours a client must
 survive: ``tool_calls`` (native calls, optionally with broken argument JSON), ``text`` (Hermes
 tool calls in text, ``finish_reason="length"``...), ``error`` (429 with ``Retry-After``, 500s),
 ``hang`` (longer than the client's timeout) and ``drop`` (connection closed without an answer).
@@ -131,6 +132,7 @@ class FakeEndpoint:
         record: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        api_key: str | None = None,
     ) -> None:
         self.script: collections.deque[FakeResponse] = collections.deque(script)
         self.handler = handler
@@ -142,6 +144,8 @@ class FakeEndpoint:
         self.authorizations: list[str] = []
         self.host = host
         self.port = port
+        #: When set, every request without ``Authorization: Bearer <api_key>`` gets a 401.
+        self.api_key = api_key
         self._count = 0
         self._waiting = 0
         #: The most requests the endpoint was answering at the same time.
@@ -250,6 +254,10 @@ class FakeEndpoint:
         body = await reader.readexactly(length) if length else b""
         keep_alive = headers.get("connection", "").lower() != "close"
         path = target.split("?", 1)[0]
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            refused = {"error": {"message": "Incorrect API key", "code": "invalid_api_key"}}
+            await self._send(writer, 401, refused, {}, keep_alive)
+            return keep_alive
         if method == "GET" and path.rstrip("/").endswith("/models"):
             models = {"object": "list", "data": [{"id": self.model, "object": "model"}]}
             await self._send(writer, 200, models, {}, keep_alive)
