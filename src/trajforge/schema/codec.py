@@ -56,12 +56,21 @@ def schema_error(exc: msgspec.ValidationError) -> SchemaError:
 def syntax_error(exc: msgspec.DecodeError) -> InputError:
     """Turn a JSON syntax error into an InputError (with the byte column where known)."""
     text = str(exc)
+    if "utf-8" in text.lower():  # msgspec >= 0.23 reports bad UTF-8 in strings this way
+        return _invalid_utf8(None)
     byte = _BYTE.search(text)
     hint = "the line ends early: the file may be truncated" if "truncated" in text else None
     message = text.replace("JSON is malformed: ", "malformed JSON: ")
     if byte:
         message = _BYTE.sub(f"(column {int(byte.group(1)) + 1})", message)
     return InputError(message, hint=hint)
+
+
+def _invalid_utf8(reason: str | None) -> InputError:
+    return InputError(
+        "invalid UTF-8 in a string" + (f": {reason}" if reason else ""),
+        hint="the file is not UTF-8 encoded, or it is corrupt",
+    )
 
 
 class SharedTools(list[ToolSpec]):
@@ -154,11 +163,8 @@ class TrajectoryDecoder:
             raise schema_error(exc) from None
         except msgspec.DecodeError as exc:
             raise syntax_error(exc) from None
-        except UnicodeDecodeError as exc:  # msgspec reports bad UTF-8 in strings this way
-            raise InputError(
-                f"invalid UTF-8 in a string: {exc.reason}",
-                hint="the file is not UTF-8 encoded, or it is corrupt",
-            ) from None
+        except UnicodeDecodeError as exc:  # msgspec < 0.23 reports bad UTF-8 in strings this way
+            raise _invalid_utf8(exc.reason) from None
         except RecursionError:
             raise InputError("JSON is nested too deeply") from None
 
