@@ -92,6 +92,11 @@ class ToolDef:
     args_type: type[msgspec.Struct]
     func: Callable[..., Any]
     read_only: bool
+    #: Whether making the same call again right after it succeeded leaves the state as it was
+    #: (MCP's ``idempotentHint``): a cancel or a delete is refused the second time, a
+    #: ``type`` sets the same text again; an append, a booking or a restart act twice.
+    #: Read-only tools are idempotent.
+    idempotent: bool = False
 
     def parse_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate arguments against the schema; raise ToolError naming the field."""
@@ -103,7 +108,11 @@ class ToolDef:
 
 
 def build_tool(
-    func: Callable[..., Any], *, name: str | None = None, read_only: bool = False
+    func: Callable[..., Any],
+    *,
+    name: str | None = None,
+    read_only: bool = False,
+    idempotent: bool = False,
 ) -> ToolDef:
     """Build a ToolDef from a function (or unbound method: ``self`` is skipped)."""
     tool_name = name or func.__name__
@@ -126,20 +135,29 @@ def build_tool(
     parameters = _inline_refs(msgspec.json.schema(args_type))
     parameters.pop("title", None)
     spec = ToolSpec(name=tool_name, description=summary or None, parameters=parameters)
-    return ToolDef(tool_name, spec, args_type, func, read_only)
+    return ToolDef(tool_name, spec, args_type, func, read_only, read_only or idempotent)
 
 
 @overload
 def tool(func: F, /) -> F: ...
 @overload
-def tool(*, name: str | None = None, read_only: bool = False) -> Callable[[F], F]: ...
 def tool(
-    func: F | None = None, /, *, name: str | None = None, read_only: bool = False
+    *, name: str | None = None, read_only: bool = False, idempotent: bool = False
+) -> Callable[[F], F]: ...
+def tool(
+    func: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    read_only: bool = False,
+    idempotent: bool = False,
 ) -> F | Callable[[F], F]:
-    """Mark an environment method as a tool (``@tool`` or ``@tool(read_only=True)``)."""
+    """Mark an environment method as a tool (``@tool``, ``@tool(read_only=True)``, or
+    ``@tool(idempotent=True)`` for a change that a second identical call leaves as it is)."""
 
     def mark(f: F) -> F:
-        f.__trajforge_tool__ = build_tool(f, name=name, read_only=read_only)  # type: ignore[attr-defined]
+        built = build_tool(f, name=name, read_only=read_only, idempotent=idempotent)
+        f.__trajforge_tool__ = built  # type: ignore[attr-defined]
         return f
 
     return mark(func) if func is not None else mark

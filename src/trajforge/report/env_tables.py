@@ -36,7 +36,9 @@ def tools_table(cls: type[Environment], *, schemas: bool = True) -> Table:
     if schemas:
         table.add_column("parameters (JSON Schema)", overflow="fold")
     for tool_def in cls.tools.values():
-        kind = " (read-only)" if tool_def.read_only else ""
+        kind = (
+            " (read-only)" if tool_def.read_only else " (idempotent)" if tool_def.idempotent else ""
+        )
         cells = [tool_def.name + kind, tool_def.spec.description or ""]
         if schemas:
             cells.append(

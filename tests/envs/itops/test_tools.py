@@ -228,3 +228,18 @@ def test_random_calls_never_raise() -> None:
         assert 0 <= outcome.score <= 1
         snap = env.snapshot()
         env.restore(snap)
+
+
+def test_asking_again_for_an_approval_gives_the_answer_already_given() -> None:
+    env, task = fresh(4, 1)
+    app = next(s["name"] for s in task.parameters["services"] if s["role"] == "app")
+    ask = {"action": "rollback", "service": app, "reason": "the new release crashes on start"}
+    first = msgspec.json.decode(run(env, "request_approval", **ask).content)
+    tick = env._state.tick
+    again = msgspec.json.decode(run(env, "request_approval", **ask).content)
+    assert again["approval_id"] == first["approval_id"]
+    assert again["approved"] == first["approved"]
+    assert again["comment"].startswith(f"already requested as {first['approval_id']}")
+    assert (len(env._state.approvals), env._state.tick) == (1, tick)  # nothing new was filed
+    restart = run(env, "request_approval", **{**ask, "action": "restart"})
+    assert msgspec.json.decode(restart.content)["approval_id"] != first["approval_id"]

@@ -195,6 +195,11 @@ def test_address_check_ignores_case_and_punctuation_but_scores_fields() -> None:
     passed, score = _checks(env, task)["customer_address"]
     assert not passed
     assert score == pytest.approx(4 / 5)
+    changes = len(env._state.account_changes)
+    (again,) = run(env, [call("update_address", customer_id=truth["customer_id"], address=wrong)])
+    assert (again.status, again.error_kind) == ("error", "invalid_request")
+    assert "already the address on file" in again.content
+    assert len(env._state.account_changes) == changes
 
 
 def test_unknown_goal_check_fails_cleanly() -> None:

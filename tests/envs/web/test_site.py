@@ -414,7 +414,8 @@ def test_submit_answer_records_the_last_answer() -> None:
     assert call(env, "submit_answer", answer="  ").status == "error"
     call(env, "submit_answer", answer="first")
     call(env, "submit_answer", answer="second")
-    assert env._state.answers == ["first", "second"]
+    assert "2 so far" in call(env, "submit_answer", answer="second").content
+    assert env._state.answers == ["first", "second"]  # the same answer again changes nothing
 
 
 def test_every_label_key_has_three_versions() -> None:

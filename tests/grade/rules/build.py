@@ -90,7 +90,7 @@ class Build:
         observation = ToolResult(
             call_id=call.id, name=tool, content=content, status=status, error_kind=error_kind
         )
-        if changes and status == "ok":
+        if changes and status in ("ok", "partial"):  # a cut-off reply came after the change
             self.digest += 1
         records = [FaultRecord(kind=kind, tool=tool, call_id=call.id) for kind in faults]
         return self._step([call], [observation], records)

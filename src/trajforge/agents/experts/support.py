@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from trajforge.agents.experts.script import Call, Done, Result, Script
 from trajforge.agents.experts.support_moves import (
     FIND,
@@ -40,6 +42,7 @@ from trajforge.agents.experts.support_text import (
     role,
     variant_in,
 )
+from trajforge.envs.support.state import Address, format_address
 from trajforge.schema import Task
 
 PICK = "pick the variant asked for"
@@ -157,38 +160,43 @@ class SupportExpert(SupportMoves):
     def update_address(self) -> Sub[bool]:
         """Put the address the customer dictated on file."""
         address = dict(self.truth.get("account", {}).get("address", {}))
-        result: Result = yield Call(
+        on_file = format_address(msgspec.convert(address, Address))
+        call = Call(
             "update_address",
             {"customer_id": self.customer, "address": address},
             why="The customer is verified and dictated the new address (no yes needed for this).",
         )
-        if not result.ok:
-            yield self.fail("the address could not be changed", result)
-            return False
-        self.mark_done("update the address on file")
-        self.report.append(f"Your address on file is now {as_object(result.data).get('address')}.")
-        return True
+        return (yield from self.change_on_file(call, "address", on_file))
 
     def update_email(self) -> Sub[bool]:
         """Change the account's email to the one the customer asked for."""
         new = str(self.truth.get("account", {}).get("email", ""))
-        result: Result = yield Call(
+        call = Call(
             "update_email",
             {"customer_id": self.customer, "new_email": new},
             why="The customer is verified and asked for this email (no yes needed for this).",
         )
+        return (yield from self.change_on_file(call, "email", new))
+
+    def change_on_file(self, call: Call, field: str, wanted: str) -> Sub[bool]:
+        """Put ``wanted`` on file as the account's ``field``; report it or fail.
+
+        A change whose reply was cut off may have gone through, so a second try is refused as
+        "already" on file; the profile tells whether the first one took.
+        """
+        result: Result = yield call
         if not result.ok and "already" in str(result.error):
             profile: Result = yield Call(
                 "get_customer",
                 {"customer_id": self.customer},
                 why="The change was rejected; checking whether the first attempt went through.",
             )
-            result = Result(ok=as_object(profile.data).get("email") == new, error=result.error)
+            result = Result(ok=as_object(profile.data).get(field) == wanted, error=result.error)
         if not result.ok:
-            yield self.fail("the email could not be changed", result)
+            yield self.fail(f"the {field} could not be changed", result)
             return False
-        self.mark_done("update the email on file")
-        self.report.append(f"The email on your account is now {new}.")
+        self.mark_done(f"update the {field} on file")
+        self.report.append(f"The {field} on your account is now {wanted}.")
         return True
 
     # -- flows ---------------------------------------------------------------------------------

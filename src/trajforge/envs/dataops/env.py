@@ -47,6 +47,12 @@ def action(func: F) -> F:
     return marked
 
 
+def idempotent_action(func: F) -> F:
+    """``@tool(idempotent=True)`` with its type kept."""
+    marked: F = tool(idempotent=True)(func)
+    return marked
+
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Scalar = str | int | float | None
@@ -500,7 +506,7 @@ class DataOpsEnv(Environment):
         self._write("insert", lambda: new_id.append(self.db.insert(meta.name, ordered)))
         return {"table": meta.name, "inserted": self._as_dict(meta, (new_id[0], *ordered))}
 
-    @action
+    @idempotent_action
     def delete_record(self, table: Name, key: Key, row_id: int | None = None) -> dict[str, Any]:
         """Delete the row holding a business key.
 
@@ -514,7 +520,7 @@ class DataOpsEnv(Environment):
         self._write("delete", self.db.delete, meta.name, row[0])
         return {"table": meta.name, "deleted": self._as_dict(meta, row)}
 
-    @action
+    @idempotent_action
     def sync_records(
         self,
         from_table: Name,

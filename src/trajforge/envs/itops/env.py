@@ -32,7 +32,7 @@ class ItOpsEnv(Environment):
 
     name = "itops"
     #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
-    version = "2"
+    version = "3"
     description = (
         "An ops box for a failing deployment: virtual configs, .env files, release manifests and "
         "logs; services with dependencies, releases, status and metrics. Find the root causes "
@@ -248,7 +248,7 @@ class ItOpsEnv(Environment):
 
     # -- changing things ----------------------------------------------------------------------
 
-    @tool
+    @tool(idempotent=True)
     def edit_file(self, path: Path, old: Text, new: Text) -> dict[str, Any]:
         """Replace one exact occurrence of a text in a file (include enough context to be unique).
 
@@ -371,7 +371,7 @@ class ItOpsEnv(Environment):
             out["note"] = f"{name} is not running; nothing was being served"
         return out
 
-    @tool
+    @tool(idempotent=True)
     def rollback(
         self, service: Name, version: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     ) -> dict[str, Any]:
@@ -424,14 +424,15 @@ class ItOpsEnv(Environment):
             out["warning"] = svc.detail
         return out
 
-    @tool
+    @tool(idempotent=True)
     def request_approval(
         self,
         action: Literal["rollback", "restart", "config_change"],
         service: Name,
         reason: Annotated[str, msgspec.Meta(min_length=10, max_length=1000)],
     ) -> dict[str, Any]:
-        """Ask the on-call lead to approve a risky action (production rollbacks need one).
+        """Ask the on-call lead to approve a risky action (production rollbacks need one); asking
+        again for the same action on the same service gives the answer already given.
 
         Args:
             action: what you want to do
@@ -440,6 +441,19 @@ class ItOpsEnv(Environment):
         """
         state = self._state
         svc = self._svc(service)
+        asked = next(
+            (a for a in state.approvals if a.action == action and a.service == svc.name), None
+        )
+        if asked is not None:  # asked before: the lead's answer stands, nothing new is filed
+            verdict = "approved" if asked.approved else "not approved"
+            return {
+                "approval_id": asked.id,
+                "action": action,
+                "service": svc.name,
+                "approver": state.approver,
+                "comment": f"already requested as {asked.id}: {verdict}",
+                "approved": asked.approved,
+            }
         state.tick += 30
         approval_id = f"APR-{1001 + len(state.approvals)}"
         out: dict[str, Any] = {

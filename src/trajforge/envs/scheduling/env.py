@@ -425,7 +425,7 @@ class SchedulingEnv(Environment):
         )
         return {"meeting": self._meeting_view(meeting), **report, "invites_sent": False}
 
-    @tool
+    @tool(idempotent=True)
     def reschedule_meeting(
         self, meeting_id: Id, start: DateTime, end: DateTime, room_id: str | None = None
     ) -> dict[str, Any]:
@@ -468,7 +468,7 @@ class SchedulingEnv(Environment):
         )
         return {"meeting": self._meeting_view(meeting), **report, "attendees_notified": False}
 
-    @tool
+    @tool(idempotent=True)
     def cancel_meeting(self, meeting_id: Id) -> dict[str, Any]:
         """Cancel a meeting on the user's calendar for everyone.
 

@@ -88,7 +88,7 @@ class SupportEnv(Environment):
 
     name = "support"
     #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
-    version = "2"
+    version = "3"
     description = (
         "An online shop's support console: customers, orders with items and variants, products "
         "with stock; cancel, refund, exchange, update account details or transfer to a human."
@@ -224,7 +224,7 @@ class SupportEnv(Environment):
             )
         return {"customer_id": matches[0].customer_id, "name": matches[0].name}
 
-    @tool
+    @tool(idempotent=True)
     def verify_identity(
         self,
         customer_id: str,
@@ -373,7 +373,7 @@ class SupportEnv(Environment):
 
     # -- changes --------------------------------------------------------------------------------
 
-    @tool
+    @tool(idempotent=True)
     def cancel_order(self, order_id: str, reason: CancelReason) -> dict[str, Any]:
         """Cancel a pending or processing order; the payment is voided and stock released.
 
@@ -403,7 +403,7 @@ class SupportEnv(Environment):
             "payment_method": order.payment_method,
         }
 
-    @tool
+    @tool(idempotent=True)
     def refund_order(
         self,
         order_id: str,
@@ -458,7 +458,7 @@ class SupportEnv(Environment):
             "order_status": order.status,
         }
 
-    @tool
+    @tool(idempotent=True)
     def exchange_item(self, order_id: str, item_id: str, new_variant_id: str) -> dict[str, Any]:
         """Exchange a delivered item for another variant of the same product (stock permitting).
 
@@ -525,7 +525,7 @@ class SupportEnv(Environment):
             "settlement": settlement,
         }
 
-    @tool
+    @tool(idempotent=True)
     def update_address(self, customer_id: str, address: AddressInput) -> dict[str, Any]:
         """Change the customer's default address on file (orders already placed keep theirs).
 
@@ -535,20 +535,23 @@ class SupportEnv(Environment):
         """
         customer = self._customer(customer_id)
         old = format_address(customer.address)
-        customer.address = Address(
+        updated = Address(
             line1=address.line1.strip(),
             line2=(address.line2 or "").strip() or None,
             city=address.city.strip(),
             state=address.state,
             zip=address.zip,
         )
+        if updated == customer.address:
+            raise ToolError("that is already the address on file", kind="invalid_request")
+        customer.address = updated
         new = format_address(customer.address)
         self._state.account_changes.append(
             AccountChange(customer_id=customer.customer_id, field="address", old=old, new=new)
         )
         return {"customer_id": customer.customer_id, "address": new}
 
-    @tool
+    @tool(idempotent=True)
     def update_email(
         self, customer_id: str, new_email: Annotated[str, msgspec.Meta(pattern=_EMAIL_PATTERN)]
     ) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class WebEnv(Environment):
 
     name = "web"
     #: 2: an idle episode fails with score 0 (checks that held at the start earn nothing)
-    version = "2"
+    version = "3"
     description = (
         "A simulated online shop with account pages and a help center, rendered as an "
         'accessibility tree (lines such as [12] link "Orders"). The site comes in versions whose '
@@ -152,7 +152,7 @@ class WebEnv(Environment):
 
     # -- tools ----------------------------------------------------------------------------------
 
-    @tool
+    @tool(idempotent=True)
     def goto(self, url: str) -> str:
         """Open a page of this site by its site-relative URL (other sites and schemes are refused).
 
@@ -209,7 +209,7 @@ class WebEnv(Environment):
             form = s.browser.form
             form[node.key] = "false" if form.get(node.key) == "true" else "true"
 
-    @tool(name="type")
+    @tool(name="type", idempotent=True)
     def type_text(self, element_id: int, text: str, submit: bool = False) -> str:
         """Replace the text in a textbox; optionally press Enter to submit its form.
 
@@ -240,7 +240,7 @@ class WebEnv(Environment):
             browser.submit(s, form)
         return self._observe(echo, element_id, url)
 
-    @tool
+    @tool(idempotent=True)
     def select(self, element_id: int, option: str) -> str:
         """Choose an option of a dropdown (combobox).
 
@@ -325,7 +325,7 @@ class WebEnv(Environment):
             raise ToolError("text is empty; describe the element to find", kind="invalid_text")
         return find_elements(self._page(), text)
 
-    @tool
+    @tool(idempotent=True)
     def submit_answer(self, answer: str) -> str:
         """Report the answer to the user's question (for look-up tasks); the last one counts.
 
@@ -339,8 +339,10 @@ class WebEnv(Environment):
             raise ToolError(
                 f"answer is too long (at most {MAX_ANSWER} characters)", kind="invalid_answer"
             )
-        self._state.answers.append(text)
-        return f"Answer recorded ({len(self._state.answers)} so far; the last one counts)."
+        answers = self._state.answers
+        if not answers or answers[-1] != text:  # the same answer again changes nothing
+            answers.append(text)
+        return f"Answer recorded ({len(answers)} so far; the last one counts)."
 
 
 def _search_url(s: WebState, query: dict[str, str]) -> str:

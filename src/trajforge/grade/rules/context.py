@@ -36,6 +36,8 @@ T = TypeVar("T")
 FAULT_ERRORS = frozenset({"timeout", "server_error", "rate_limit", "permanent", "truncated"})
 #: Fault records that make an ``ok`` result unreliable, so that asking again is sensible.
 UNRELIABLE = frozenset({"stale", "empty", "partial"})
+#: Result statuses of calls that were carried out (a cut-off reply came after the work).
+_MADE = frozenset({"ok", "partial"})
 #: Without an environment: tool names that read and do not change the world.
 _LOOKUP_NAME = re.compile(
     r"^(get|list|find|search|read|describe|count|whoami|check|show|lookup|query|fetch|view|run_health)"
@@ -192,6 +194,12 @@ class RuleContext:
         if known is not None:
             return name in known
         return bool(_LOOKUP_NAME.match(name))
+
+    def acts_again(self, name: str) -> bool:
+        """Whether a second identical call of a tool changes the state again (an append, a
+        booking, a restart), as the environment says; unknown without one."""
+        known = self.env.tools.get(name) if self.env is not None else None
+        return known is not None and not known.idempotent
 
     def required(self, name: str) -> list[str]:
         """The required arguments of a declared tool (none when the tool is not declared)."""
@@ -389,15 +397,16 @@ class RuleContext:
 
 class _StateTrack:
     """Prefix counts over steps that tell ``RuleContext.unchanged`` in constant time: steps
-    without a state digest, digest changes from the step before, successful calls that may
+    without a state digest, digest changes from the step before, calls carried out that may
     write (``counts[k]``: how many among steps before ``k``)."""
 
     def __init__(self, ctx: RuleContext) -> None:
         digests = [s.env_state_digest for s in ctx.steps]
         self.missing = _prefix(d is None for d in digests)
         self.changes = _prefix(s > 0 and d != digests[s - 1] for s, d in enumerate(digests))
-        self.writes = _prefix(
-            any(c.ok and not ctx.is_read_only(c.call.name) for c in here) for here in ctx.step_calls
+        self.writes = _prefix(  # a change whose reply was cut off was made all the same
+            any(c.status in _MADE and not ctx.is_read_only(c.call.name) for c in here)
+            for here in ctx.step_calls
         )
 
 
