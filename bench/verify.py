@@ -13,7 +13,8 @@ Rows (per trajectory, from the JSON line):
   graders (``trajforge.grade.rules.grade_rules``).
 - ``baseline``: the same, but every call's arguments validated by ``jsonschema``'s
   ``Draft202012Validator`` (one validator per tool, built once), and the same rules.
-- the same two without the rules, and the full verification with replay in the environment.
+- the same two without the rules, then what each rule costs (in run order, the reading rules
+  share charged to the first rule that needs it), and the full verification with replay.
 Targets (issue 5): ours >= 0.25 x bare decoding; ours >= 3 x the baseline.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -37,6 +37,7 @@ import trajforge
 from trajforge.agents.registry import EXPERTS
 from trajforge.envs.base import clear_task_caches
 from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.grade.rules import RULES, RuleContext, environment_for, grade_rules
 from trajforge.io import resolve_paths
 from trajforge.io.jsonl import iter_lines
 from trajforge.run.runner import Runner
@@ -96,16 +97,6 @@ def load_lines(directory: Path) -> list[bytes]:
 # ---------------------------------------------------------------- pipelines
 
 
-def load_rules() -> Rules | None:
-    """The rule graders' entry point, or None while it does not exist."""
-    try:
-        module: Any = importlib.import_module("trajforge.grade.rules")
-    except ImportError:
-        return None
-    grade: Rules | None = getattr(module, "grade_rules", None)
-    return grade
-
-
 def jsonschema_compiler(schema: dict[str, Any] | None, key: str) -> CompiledSchema:
     """The baseline: a compiled Draft202012Validator per schema, reporting its best error."""
     if schema is None:
@@ -122,7 +113,7 @@ def jsonschema_compiler(schema: dict[str, Any] | None, key: str) -> CompiledSche
     return CompiledSchema(key, check)
 
 
-def pipeline(verifier: Verifier, rules: Rules | None) -> Callable[[bytes], object]:
+def pipeline(verifier: Verifier, rules: Rules | None = None) -> Callable[[bytes], object]:
     """Decode a line, verify it, grade it with the rules."""
     decode = TrajectoryDecoder().decode
     verify = verifier.verify
@@ -171,7 +162,7 @@ def row(name: str, n: int, seconds: float, bare: float, base: float | None, targ
     )
 
 
-def measure(lines: list[bytes], rules: Rules | None, repeat: int) -> ValidatorCache:
+def measure(lines: list[bytes], repeat: int) -> ValidatorCache:
     """Time the pipelines and print the throughput table; returns our validator cache."""
     n = len(lines)
     static = VerifyOptions(replay=False)
@@ -184,33 +175,53 @@ def measure(lines: list[bytes], rules: Rules | None, repeat: int) -> ValidatorCa
     fns: dict[str, Callable[[bytes], object]] = {
         "bare": orjson.loads,
         "decode": TrajectoryDecoder().decode,
-        "ours_verify": pipeline(ours_verifier, None),
-        "base_verify": pipeline(base_verifier, None),
+        "ours_verify": pipeline(ours_verifier),
+        "base_verify": pipeline(base_verifier),
+        "ours": pipeline(ours_verifier, grade_rules),
+        "base": pipeline(base_verifier, grade_rules),
     }
-    if rules is not None:
-        fns["ours"] = pipeline(ours_verifier, rules)
-        fns["base"] = pipeline(base_verifier, rules)
     t = best_times(lines, fns, repeat)
     bare, decode = t["bare"], t["decode"]
     print(f"{'measure':<46} {'rate':>12} {'vs bare':>8} {'vs base':>9}  {'per traj':>11}  target")
     row("bare orjson.loads (baseline)", n, bare, bare, None, "")
     row("typed decode (TrajectoryDecoder)", n, decode, bare, None, "")
-    if rules is not None:
-        row("baseline: decode + verify(jsonschema) + rules", n, t["base"], bare, None, "")
-        target = ">= 0.25 vs bare, >= 3x vs base"
-        row("ours: decode + verify + rules", n, t["ours"], bare, t["base"], target)
+    row("baseline: decode + verify(jsonschema) + rules", n, t["base"], bare, None, "")
+    target = ">= 0.25 vs bare, >= 3x vs base"
+    row("ours: decode + verify + rules", n, t["ours"], bare, t["base"], target)
     row("baseline: decode + verify(jsonschema)", n, t["base_verify"], bare, None, "")
     row("ours: decode + verify", n, t["ours_verify"], bare, t["base_verify"], "")
     print("without the typed decoding both pipelines share:")
     row("  verify only", n, t["ours_verify"] - decode, bare, t["base_verify"] - decode, "")
-    if rules is not None:
-        row("  verify + rules", n, t["ours"] - decode, bare, t["base"] - decode, "")
-        row("  rules only", n, t["ours"] - t["ours_verify"], bare, None, "")
+    row("  verify + rules", n, t["ours"] - decode, bare, t["base"] - decode, "")
+    row("  rules only", n, t["ours"] - t["ours_verify"], bare, None, "")
     print(
         f"schemas compiled: ours {ours_cache.compilations}, baseline {base_cache.compilations}; "
         f"tool lists seen: {len(ours_cache.tables)}"
     )
     return ours_cache
+
+
+def measure_each_rule(lines: list[bytes]) -> None:
+    """Print what each rule costs per trajectory, in the order the rules run (one pass, caches
+    emptied first). The reading rules share (``RuleContext``'s lazy parts, each task's initial
+    world) is charged to the first rule that needs it."""
+    decoder = TrajectoryDecoder()
+    trajectories = [decoder.decode(line) for line in lines]
+    forget_caches()
+    spent = dict.fromkeys(["context", *RULES], 0.0)
+    for trajectory in trajectories:
+        start = time.process_time()
+        ctx = RuleContext(trajectory, environment_for(trajectory))
+        spent["context"] += time.process_time() - start
+        for name, rule in RULES.items():
+            start = time.process_time()
+            rule(ctx)
+            spent[name] += time.process_time() - start
+    total = sum(spent.values())
+    per = 1e6 / len(lines)
+    print(f"rules one by one (shared reading charged to its first user): {total * per:,.0f} us")
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"  {name:<22} {seconds * per:>8.0f} us  {seconds / total:>6.1%}")
 
 
 def measure_replay(lines: list[bytes], cache: ValidatorCache, workers: int) -> None:
@@ -255,10 +266,8 @@ def main() -> None:
         f"file: {directory.name}: {n:,} trajectories of {', '.join(envs)}; "
         f"{sum(map(len, lines)) / n / 1000:.1f} kB each on average"
     )
-    rules = load_rules()
-    if rules is None:
-        print("rules: trajforge.grade.rules.grade_rules is not there yet; verification only")
-    cache = measure(lines, rules, args.repeat)
+    cache = measure(lines, args.repeat)
+    measure_each_rule(lines)
     if not args.no_replay:
         measure_replay(lines, cache, args.workers)
 
