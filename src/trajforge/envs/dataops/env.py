@@ -47,12 +47,6 @@ def action(func: F) -> F:
     return marked
 
 
-def idempotent_action(func: F) -> F:
-    """``@tool(idempotent=True)`` with its type kept."""
-    marked: F = tool(idempotent=True)(func)
-    return marked
-
-
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Scalar = str | int | float | None
@@ -506,7 +500,7 @@ class DataOpsEnv(Environment):
         self._write("insert", lambda: new_id.append(self.db.insert(meta.name, ordered)))
         return {"table": meta.name, "inserted": self._as_dict(meta, (new_id[0], *ordered))}
 
-    @idempotent_action
+    @tool(idempotent=True)
     def delete_record(self, table: Name, key: Key, row_id: int | None = None) -> dict[str, Any]:
         """Delete the row holding a business key.
 
@@ -520,7 +514,7 @@ class DataOpsEnv(Environment):
         self._write("delete", self.db.delete, meta.name, row[0])
         return {"table": meta.name, "deleted": self._as_dict(meta, row)}
 
-    @idempotent_action
+    @tool(idempotent=True)
     def sync_records(
         self,
         from_table: Name,

@@ -445,33 +445,26 @@ class ItOpsEnv(Environment):
             (a for a in state.approvals if a.action == action and a.service == svc.name), None
         )
         if asked is not None:  # asked before: the lead's answer stands, nothing new is filed
-            verdict = "approved" if asked.approved else "not approved"
-            return {
-                "approval_id": asked.id,
-                "action": action,
-                "service": svc.name,
-                "approver": state.approver,
-                "comment": f"already requested as {asked.id}: {verdict}",
-                "approved": asked.approved,
-            }
-        state.tick += 30
-        approval_id = f"APR-{1001 + len(state.approvals)}"
-        out: dict[str, Any] = {
+            approval_id, approved = asked.id, asked.approved
+            comment = f"already requested as {asked.id}: {'' if approved else 'not '}approved"
+        else:
+            state.tick += 30
+            approval_id = f"APR-{1001 + len(state.approvals)}"
+            approved = not (action == "rollback" and len(svc.releases) < 2)
+            if not approved:
+                comment = f"{service} has no earlier release to roll back to"
+            elif state.deploy_env == "staging":
+                comment = "staging: no approval needed, go ahead"
+            else:
+                comment = "approved, go ahead"
+            state.approvals.append(
+                Approval(id=approval_id, action=action, service=svc.name, approved=approved)
+            )
+        return {
             "approval_id": approval_id,
             "action": action,
             "service": svc.name,
             "approver": state.approver,
+            "comment": comment,
+            "approved": approved,
         }
-        approved = True
-        if action == "rollback" and len(svc.releases) < 2:
-            approved = False
-            out["comment"] = f"{service} has no earlier release to roll back to"
-        elif state.deploy_env == "staging":
-            out["comment"] = "staging: no approval needed, go ahead"
-        else:
-            out["comment"] = "approved, go ahead"
-        out["approved"] = approved
-        state.approvals.append(
-            Approval(id=approval_id, action=action, service=svc.name, approved=approved)
-        )
-        return out
