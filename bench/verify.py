@@ -209,7 +209,7 @@ def print_rule_budgets(n: int, t: dict[str, float]) -> None:
     can)."""
     per = 1e6 / n
     rules = (t["ours"] - t["ours_verify"]) * per
-    vs_bare = 4 * t["bare"] * per - t["ours_verify"] * per
+    vs_bare = (4 * t["bare"] - t["ours_verify"]) * per
     vs_base = (t["base_verify"] - 3 * t["ours_verify"]) * per / 2
     ceiling = t["base_verify"] / t["ours_verify"]
     print(

@@ -6,6 +6,7 @@ import pytest
 
 from tests.envs.support.helpers import call, fresh, run, task_of
 from trajforge.envs.support import SupportEnv
+from trajforge.envs.support.state import Address
 from trajforge.schema import ExpectedAction, HandOff, Task
 
 STATE_CHANGING = {"cancel_order", "refund_order", "exchange_item", "update_address", "update_email"}
@@ -200,6 +201,10 @@ def test_address_check_ignores_case_and_punctuation_but_scores_fields() -> None:
     assert (again.status, again.error_kind) == ("error", "invalid_request")
     assert "already the address on file" in again.content
     assert len(env._state.account_changes) == changes
+    padded = {k: f"  {v} " if k in ("line1", "city") else v for k, v in wrong.items()}
+    (spaced,) = run(env, [call("update_address", customer_id=truth["customer_id"], address=padded)])
+    assert "already the address on file" in spaced.content  # kept on file without the spaces
+    assert Address(**padded).on_file() == env._state.customers[truth["customer_id"]].address
 
 
 def test_unknown_goal_check_fails_cleanly() -> None:

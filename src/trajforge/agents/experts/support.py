@@ -160,7 +160,7 @@ class SupportExpert(SupportMoves):
     def update_address(self) -> Sub[bool]:
         """Put the address the customer dictated on file."""
         address = dict(self.truth.get("account", {}).get("address", {}))
-        on_file = format_address(msgspec.convert(address, Address))
+        on_file = format_address(msgspec.convert(address, Address).on_file())
         call = Call(
             "update_address",
             {"customer_id": self.customer, "address": address},

@@ -535,13 +535,7 @@ class SupportEnv(Environment):
         """
         customer = self._customer(customer_id)
         old = format_address(customer.address)
-        updated = Address(
-            line1=address.line1.strip(),
-            line2=(address.line2 or "").strip() or None,
-            city=address.city.strip(),
-            state=address.state,
-            zip=address.zip,
-        )
+        updated = msgspec.convert(address, Address, from_attributes=True).on_file()
         if updated == customer.address:
             raise ToolError("that is already the address on file", kind="invalid_request")
         customer.address = updated

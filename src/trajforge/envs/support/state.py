@@ -25,6 +25,17 @@ class Address(msgspec.Struct, kw_only=True):
     state: str
     zip: str
 
+    def on_file(self) -> Address:
+        """The address as it is kept on file: spaces around its parts dropped, an empty second
+        line none (what ``update_address`` stores, and what an expert expects to read back)."""
+        return Address(
+            line1=self.line1.strip(),
+            line2=(self.line2 or "").strip() or None,
+            city=self.city.strip(),
+            state=self.state,
+            zip=self.zip,
+        )
+
 
 class Customer(msgspec.Struct, kw_only=True):
     """A customer account. ``verified`` is set only by a successful ``verify_identity``."""
