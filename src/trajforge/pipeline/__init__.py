@@ -1,0 +1,1 @@
+"""The pipeline: the stage protocol, the stage runner, registries and plugin loading."""
