@@ -7,8 +7,7 @@ import json
 import shutil
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, cast
@@ -38,8 +37,9 @@ from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
-from trajforge.grade import RuleGrader, load_weights, score_trajectory, select_rules
-from trajforge.grade.process import PolicyChoice, label_stream
+from trajforge.grade import RuleGrader, load_weights, select_rules
+from trajforge.grade.aggregate import ScoreStage
+from trajforge.grade.process import PolicyChoice, ProcessLabelStage, make_options
 from trajforge.io import (
     BadRecord,
     Quarantine,
@@ -50,7 +50,8 @@ from trajforge.io import (
     write_lines,
     write_trajectories,
 )
-from trajforge.io.pool import map_ordered
+from trajforge.pipeline.job import default_quarantine, run_job
+from trajforge.pipeline.stage import Stage
 from trajforge.report.env_tables import (
     environment_details,
     environments_table,
@@ -66,7 +67,7 @@ from trajforge.run.runner import Progress as RunProgress
 from trajforge.run.runner import Runner
 from trajforge.run.spec import LLMSpec, RunSpec, load_run_config, spec_from_flags
 from trajforge.schema import Generator, Trajectory, trajectory_json_schema
-from trajforge.verify import LabelSummary, Verifier, VerifyOptions, verify_parallel
+from trajforge.verify import LabelSummary, VerifyOptions, VerifyStage
 
 app = typer.Typer(
     name="trajforge",
@@ -122,10 +123,6 @@ def _read(source: str, fmt: Format, on_error: Any) -> Iterator[Trajectory]:
     return read_trajectories(source, on_error=on_error)
 
 
-def _default_quarantine(dest: str) -> Path:
-    return Path(f"{dest.rstrip('/')}.quarantine.jsonl")
-
-
 #: Where a batch command sets bad input records aside.
 QuarantineOption = Annotated[
     Path | None,
@@ -139,9 +136,9 @@ def _warn_skipped(bad: BadRecord) -> None:
     err.print(f"[yellow]skipped {escape(bad.describe())}[/]")
 
 
-def _report_quarantine(sink: Quarantine) -> None:
-    if sink.count:
-        err.print(f"[yellow]{sink.count:,} bad records set aside in {escape(str(sink.path))}[/]")
+def _report_quarantine(count: int, path: Path) -> None:
+    if count:
+        err.print(f"[yellow]{count:,} bad records set aside in {escape(str(path))}[/]")
 
 
 @app.command()
@@ -168,7 +165,7 @@ def convert(
     fmt_in = _check_format(from_format, "--from")
     fmt_out = _check_format(to_format, "--to")
     check_destination(dest, source, option="DEST")
-    sink = Quarantine(quarantine or _default_quarantine(dest))
+    sink = Quarantine(quarantine or default_quarantine(dest))
     with sink:
         records = _read(source, fmt_in, None if strict else sink.add)
         if fmt_out == "openai":
@@ -179,7 +176,7 @@ def convert(
             result = write_trajectories(dest, records, shard_size=shard_size)
             count, files = result.count, len(result.paths)
     out.print(f"wrote {count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
-    _report_quarantine(sink)
+    _report_quarantine(sink.count, sink.path)
 
 
 def _check_format(value: str, option: str) -> Format:
@@ -386,19 +383,18 @@ def verify(
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
     check_destination(dest, source)
-    options = VerifyOptions(replay=replay)
     summary = LabelSummary()
-    sink = Quarantine(quarantine or _default_quarantine(dest))
-    with sink:
-        records = read_trajectories(source, on_error=sink.add)
-        if workers > 1:
-            stream = verify_parallel(records, options, workers=workers)
-        else:
-            stream = Verifier(options).stream(records)
-        result = write_trajectories(dest, summary.watch(stream))
+    job = run_job(
+        source,
+        dest,
+        [VerifyStage(VerifyOptions(replay=replay))],
+        workers=workers,
+        quarantine=quarantine,
+        observers=[summary],
+    )
     out.print(label_table(summary, title=f"verification of {source}"))
-    out.print(f"wrote {result.count:,} annotated trajectories to {dest}")
-    _report_quarantine(sink)
+    out.print(f"wrote {job.written.count:,} annotated trajectories to {dest}")
+    _report_quarantine(job.quarantined, job.quarantine)
 
 
 @app.command()
@@ -469,28 +465,24 @@ def grade(
             judge, judge_model, judge_output, judge_concurrency, judge_timeout, api_key_env
         )
         judged = _judge(settings)
+    stages: list[Stage] = []
+    if rules != "none":
+        stages.append(RuleGrader(rules))
+    if policy is not None:
+        options = make_options(
+            rollouts=rollouts, policy=policy, mistakes=rollout_mistakes, seed=seed
+        )
+        stages.append(ProcessLabelStage(options, workers=workers if policy == "expert" else 1))
+    if judged is not None:
+        stages.append(judged)
+    stages.append(ScoreStage(score_weights))
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
-    sink = Quarantine(quarantine or _default_quarantine(dest))
-    with sink:
-        stream: Iterator[Trajectory] = read_trajectories(source, on_error=sink.add)
-        if rules != "none":
-            stream = map_ordered(RuleGrader(rules), stream, workers=workers)
-        if policy is not None:
-            stream = label_stream(
-                stream,
-                rollouts=rollouts,
-                policy=policy,
-                mistakes=rollout_mistakes,
-                seed=seed,
-                workers=workers if policy == "expert" else 1,
-            )
-        if judged is not None:
-            stream = judged(stream)
-        scored = (score_trajectory(t, score_weights) for t in stream)
-        result = write_trajectories(dest, summary.watch(scored))
+    job = run_job(
+        source, dest, stages, workers=workers, quarantine=quarantine, observers=[summary]
+    )
     out.print(label_table(summary, title=f"grades of {source}"))
-    out.print(f"wrote {result.count:,} graded trajectories to {dest}")
-    _report_quarantine(sink)
+    out.print(f"wrote {job.written.count:,} graded trajectories to {dest}")
+    _report_quarantine(job.quarantined, job.quarantine)
 
 
 def _chat_client(
@@ -537,7 +529,7 @@ class JudgeSettings(NamedTuple):
     api_key_env: str
 
 
-def _judge(settings: JudgeSettings) -> Callable[[Iterator[Trajectory]], Iterator[Trajectory]]:
+def _judge(settings: JudgeSettings) -> Stage:
     """What judges a stream of trajectories with the ``grade`` command's judge options."""
     client = _chat_client(
         settings.url,
@@ -547,14 +539,14 @@ def _judge(settings: JudgeSettings) -> Callable[[Iterator[Trajectory]], Iterator
         what="the LLM judge",
         timeout_s=settings.timeout_s,
     )
-    from trajforge.grade.judge import Judge, JudgeOutput, judge_stream  # noqa: PLC0415
+    from trajforge.grade.judge import Judge, JudgeOutput, JudgeStage  # noqa: PLC0415
 
     # Judge refuses an unknown output form with a ConfigError naming the choices
     judge = Judge(
         client, concurrency=settings.concurrency, output=cast(JudgeOutput, settings.output)
     )
     _ready(client)
-    return partial(judge_stream, judge=judge)
+    return JudgeStage(judge)
 
 
 def _read_toml(path: Path | None) -> dict[str, Any] | None:

@@ -25,6 +25,8 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from trajforge.errors import ConfigError
+from trajforge.pipeline.provenance import clear_labels
+from trajforge.pipeline.stage import TrajectoryStage
 from trajforge.schema import Label, LabelSource, Trajectory
 from trajforge.schema.codec import schema_error
 from trajforge.schema.records import LabelSourceKind
@@ -197,13 +199,38 @@ def score_label(breakdown: ScoreBreakdown, weights: ScoreWeights) -> Label:
     )
 
 
+def owns_score(label: Label) -> bool:
+    """Whether ``label`` is the aggregate score (scoring again replaces it)."""
+    return (
+        label.name == "score" and label.source.kind == SOURCE.kind and label.source.id == SOURCE.id
+    )
+
+
 def score_trajectory(trajectory: Trajectory, weights: ScoreWeights | None = None) -> Trajectory:
     """The trajectory with its ``score`` label (an earlier aggregate score replaced)."""
-    w = weights or ScoreWeights()
-    label = score_label(score(trajectory, w), w)
-    kept = [
-        lb
-        for lb in trajectory.labels
-        if not (lb.name == "score" and lb.source.kind == SOURCE.kind and lb.source.id == SOURCE.id)
-    ]
-    return msgspec.structs.replace(trajectory, labels=[*kept, label])
+    return ScoreStage(weights).apply(clear_labels(trajectory, owns_score))
+
+
+class ScoreStage(TrajectoryStage):
+    """The ``score`` stage: a trajectory-level score label from everything graded before."""
+
+    name = "score"
+    version = VERSION
+
+    def __init__(self, weights: ScoreWeights | None = None) -> None:
+        self.weights = weights or ScoreWeights()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The weights."""
+        params: dict[str, Any] = msgspec.to_builtins(self.weights)
+        return params
+
+    def owns(self, label: Label) -> bool:
+        """The aggregate score label."""
+        return owns_score(label)
+
+    def apply(self, trajectory: Trajectory) -> Trajectory:
+        """A copy of the trajectory with its score label added."""
+        label = score_label(score(trajectory, self.weights), self.weights)
+        return msgspec.structs.replace(trajectory, labels=[*trajectory.labels, label])

@@ -32,7 +32,7 @@ import contextlib
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -42,6 +42,7 @@ import msgspec
 
 from trajforge.agents.llm_client import seeded
 from trajforge.errors import ConfigError, EndpointError, TrajforgeError
+from trajforge.pipeline.provenance import clear_labels
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -559,22 +560,29 @@ class Judge:
         """A copy of ``trajectory`` with this judge's labels (earlier ones of its sources
         replaced): one per step with a step rubric, one on the trajectory with a trajectory
         rubric. Requests run concurrently, up to the judge's limit."""
+        return await self.label(clear_labels(trajectory, self.owns))
+
+    async def label(self, trajectory: Trajectory) -> Trajectory:
+        """A copy of ``trajectory`` with this judge's labels added to those it has."""
         steps_rubric = self.step_rubric
         count = len(trajectory.steps) if steps_rubric is not None else 0
         jobs = [self.grade_step(trajectory, k) for k in range(count)]
         if self.trajectory_rubric is not None:
             jobs.append(self.grade_trajectory(trajectory))
         labels = await asyncio.gather(*jobs)
-        own = [self.source(r) for r in (self.step_rubric, self.trajectory_rubric) if r]
-        steps = []
-        for k, step in enumerate(trajectory.steps):
-            kept = [x for x in step.labels if not _is_own(x, own)]
-            if k < count:
-                kept.append(labels[k])
-            steps.append(msgspec.structs.replace(step, labels=kept))
-        kept = [x for x in trajectory.labels if not _is_own(x, own)]
-        kept.extend(labels[count:])
-        return msgspec.structs.replace(trajectory, steps=steps, labels=kept)
+        steps = [
+            msgspec.structs.replace(step, labels=[*step.labels, labels[k]]) if k < count else step
+            for k, step in enumerate(trajectory.steps)
+        ]
+        top = [*trajectory.labels, *labels[count:]]
+        return msgspec.structs.replace(trajectory, steps=steps, labels=top)
+
+    def owns(self, label: Label) -> bool:
+        """Whether ``label`` is this judge's (its model under one of its rubrics)."""
+        rubrics = (self.step_rubric, self.trajectory_rubric)
+        return label.name in (JUDGE, JUDGE_ERROR) and label.source in [
+            self.source(r) for r in rubrics if r
+        ]
 
     async def annotate_all(self, trajectories: Iterable[Trajectory]) -> list[Trajectory]:
         """:meth:`annotate` for several trajectories at once, in order."""
@@ -587,15 +595,13 @@ class Judge:
             await close()
 
 
-def _is_own(label: Label, sources: list[LabelSource]) -> bool:
-    return label.name in (JUDGE, JUDGE_ERROR) and label.source in sources
-
-
 def judge_stream(
-    trajectories: Iterable[Trajectory], judge: Judge, *, window: int = 32
+    trajectories: Iterable[Trajectory], judge: Judge, *, window: int = 32, fresh: bool = True
 ) -> Iterator[Trajectory]:
     """Annotate a stream with ``judge`` from synchronous code, ``window`` trajectories at a time
-    (their requests share the judge's concurrency limit), yielding in input order."""
+    (their requests share the judge's concurrency limit), yielding in input order. ``fresh``:
+    replace the judge's earlier labels (else they are known to be gone already)."""
+    annotate = judge.annotate if fresh else judge.label
     if window < 1:
         raise ConfigError(f"window must be >= 1, not {window}")
     with asyncio.Runner() as runner:
@@ -604,9 +610,41 @@ def judge_stream(
             for trajectory in trajectories:
                 batch.append(trajectory)
                 if len(batch) >= window:
-                    yield from runner.run(judge.annotate_all(batch))
+                    yield from runner.run(_gathered(annotate, batch))
                     batch = []
             if batch:
-                yield from runner.run(judge.annotate_all(batch))
+                yield from runner.run(_gathered(annotate, batch))
         finally:
             runner.run(judge.aclose())
+
+
+async def _gathered(
+    annotate: Callable[[Trajectory], Awaitable[Trajectory]], batch: list[Trajectory]
+) -> list[Trajectory]:
+    return list(await asyncio.gather(*(annotate(t) for t in batch)))
+
+
+class JudgeStage:
+    """The ``judge`` stage: the judge's labels on every trajectory of a stream, ``window``
+    trajectories at a time (earlier labels of this judge are the runner's to clear)."""
+
+    name = "judge"
+
+    def __init__(self, judge: Judge, *, window: int = 32) -> None:
+        self.judge = judge
+        self.window = window
+        rubrics = [r for r in (judge.step_rubric, judge.trajectory_rubric) if r]
+        self.version = "+".join(f"{r.name}@{r.version}" for r in rubrics) or "none"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The model, the rubrics and how the verdict is asked for."""
+        return {"model": self.judge.model, "version": self.version, "output": self.judge.output}
+
+    def owns(self, label: Label) -> bool:
+        """This judge's labels."""
+        return self.judge.owns(label)
+
+    def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        """The stream with the judge's labels added."""
+        return judge_stream(trajectories, self.judge, window=self.window, fresh=False)

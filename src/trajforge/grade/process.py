@@ -50,7 +50,8 @@ from trajforge.grade.rollouts import (
     unsupported,
 )
 from trajforge.io.pool import map_ordered
-from trajforge.schema import Label, LabelSource, StageRecord, Step, Trajectory
+from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
+from trajforge.schema import Label, LabelSource, Trajectory
 
 #: The version of the labelling procedure, recorded on the stage record.
 VERSION: Final = "1"
@@ -77,6 +78,17 @@ class ProcessOptions:
     seed: int = 0
     max_steps: int = 50
     concurrency: int = 8
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """What the labels depend on, as recorded in provenance."""
+        return {
+            "rollouts": self.rollouts,
+            "policy": self.policy.label_id,
+            "mistakes": self.policy.mistakes,
+            "seed": self.seed,
+            "max_steps": self.max_steps,
+        }
 
     def __post_init__(self) -> None:
         for name in ("rollouts", "max_steps", "concurrency"):
@@ -183,7 +195,7 @@ def _terminal_label(k: int, options: ProcessOptions, prefixes: Prefixes) -> Labe
     )
 
 
-def _is_own(label: Label, source: LabelSource) -> bool:
+def _is_own(source: LabelSource, label: Label) -> bool:
     return label.name in _OWN_NAMES and label.source == source
 
 
@@ -194,30 +206,17 @@ def _annotated(
     trajectory_label: Label | None,
 ) -> Trajectory:
     """A copy of ``trajectory`` with earlier labels of this source replaced by the new ones."""
-    source = _source(options.policy)
-    steps: list[Step] = []
-    for k, step in enumerate(trajectory.steps):
-        labels = [x for x in step.labels if not _is_own(x, source)]
-        if k in step_labels:
-            labels.append(step_labels[k])
-        steps.append(msgspec.structs.replace(step, labels=labels))
-    labels = [x for x in trajectory.labels if not _is_own(x, source)]
-    if trajectory_label is not None:
-        labels.append(trajectory_label)
-    stage = StageRecord(
-        name=STAGE,
-        version=VERSION,
-        params={
-            "rollouts": options.rollouts,
-            "policy": options.policy.label_id,
-            "mistakes": options.policy.mistakes,
-            "seed": options.seed,
-            "max_steps": options.max_steps,
-        },
-    )
-    stages = [s for s in trajectory.provenance.stages if s.name != STAGE] + [stage]
-    provenance = msgspec.structs.replace(trajectory.provenance, stages=stages)
-    return msgspec.structs.replace(trajectory, steps=steps, labels=labels, provenance=provenance)
+    cleared = clear_labels(trajectory, partial(_is_own, _source(options.policy)))
+    steps = [
+        msgspec.structs.replace(step, labels=[*step.labels, step_labels[k]])
+        if k in step_labels
+        else step
+        for k, step in enumerate(cleared.steps)
+    ]
+    labels = cleared.labels if trajectory_label is None else [*cleared.labels, trajectory_label]
+    out = msgspec.structs.replace(cleared, steps=steps, labels=labels)
+    record_stage(out, stage_record(STAGE, VERSION, options.params))
+    return out
 
 
 def _trajectory_label(options: ProcessOptions, name: str, grade: str, why: str) -> Label:
@@ -309,3 +308,28 @@ def stream(
     # task, since one may take seconds
     work = partial(label_one, options=options)
     yield from map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True)
+
+
+class ProcessLabelStage:
+    """The ``process_labels`` stage: Monte-Carlo labels on every step of a stream, in
+    ``workers`` processes of its own (rollouts are the slow part)."""
+
+    name = STAGE
+    version = VERSION
+
+    def __init__(self, options: ProcessOptions, *, workers: int = 1) -> None:
+        self.options = options
+        self.workers = workers
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """What the labels depend on."""
+        return self.options.params
+
+    def owns(self, label: Label) -> bool:
+        """Labels of this stage's rollout policy."""
+        return _is_own(_source(self.options.policy), label)
+
+    def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        """The stream with process labels."""
+        return stream(trajectories, self.options, workers=self.workers)

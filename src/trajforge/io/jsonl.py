@@ -130,9 +130,9 @@ class LineWriter(PublishingWriter):
         if len(buffer) >= _FLUSH_AT:
             self._flush()
 
-    def write(self, record: Trajectory) -> None:
-        """Append one trajectory as a compact JSON line."""
-        self.write_line(encode(record))
+    def write(self, record: Trajectory | bytes) -> None:
+        """Append one trajectory (or its JSON encoding) as a compact JSON line."""
+        self.write_line(record if isinstance(record, bytes) else encode(record))
 
     def _flush(self) -> None:
         try:
@@ -154,6 +154,7 @@ def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:
     return writer.count
 
 
-def write_jsonl(path: str | Path, records: Iterable[Trajectory]) -> int:
-    """Write trajectories as JSONL (compressed by suffix) atomically; return the count."""
-    return write_lines(path, (encode(record) for record in records))
+def write_jsonl(path: str | Path, records: Iterable[Trajectory | bytes]) -> int:
+    """Write trajectories (or their JSON encodings) as JSONL (compressed by suffix) atomically;
+    return the count."""
+    return write_lines(path, (r if isinstance(r, bytes) else encode(r) for r in records))

@@ -70,9 +70,14 @@ class ParquetWriter(PublishingWriter):
             self._target.abort()
             raise
 
-    def write(self, record: Trajectory) -> None:
-        """Append one trajectory (written out once a row group is full)."""
-        self._rows.append(self._plan.write_row(msgspec.to_builtins(record)))
+    def write(self, record: Trajectory | bytes) -> None:
+        """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
+        doc = (
+            msgspec.json.decode(record)
+            if isinstance(record, bytes)
+            else msgspec.to_builtins(record)
+        )
+        self._rows.append(self._plan.write_row(doc))
         self.count += 1
         if len(self._rows) >= self.row_group_size:
             self._flush()
@@ -124,7 +129,7 @@ class ParquetWriter(PublishingWriter):
 
 def write_parquet(
     path: str | Path,
-    records: Iterable[Trajectory],
+    records: Iterable[Trajectory | bytes],
     *,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:

@@ -13,7 +13,9 @@ import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from itertools import islice
+from typing import TypeVar
 
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
@@ -22,6 +24,46 @@ from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 CHUNK = 16
 
 TrajectoryFn = Callable[[Trajectory], Trajectory]
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def map_chunks(
+    fn: Callable[[list[A]], B],
+    items: Iterable[A],
+    *,
+    workers: int,
+    chunk: int = CHUNK,
+    spawn: bool = False,
+) -> Iterator[B]:
+    """``fn`` over chunks of ``items`` in ``workers`` processes, its results in input order.
+
+    At most ``2 * workers`` chunks are in flight, so ``items`` is read lazily. ``fn`` must pickle
+    (a module-level function, a ``functools.partial`` of one, or an object with ``__call__``);
+    it is sent with every chunk, so it should be small and build anything heavy lazily in the
+    worker. ``spawn`` starts fresh interpreters instead of forking (for callers whose process
+    holds threads or event loops).
+    """
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:  # a lambda or a closure, say
+        raise ConfigError(
+            f"the work cannot be sent to worker processes: {exc}",
+            hint="use a module-level function or callable object (or one worker)",
+        ) from None
+    source = iter(items)
+    pending: deque[Future[B]] = deque()
+    context = multiprocessing.get_context("spawn") if spawn else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        while True:
+            while len(pending) < 2 * workers:
+                batch = list(islice(source, chunk))
+                if not batch:
+                    break
+                pending.append(pool.submit(fn, batch))
+            if not pending:
+                return
+            yield pending.popleft().result()
 
 
 def _apply(fn: TrajectoryFn, lines: list[bytes]) -> list[bytes]:
@@ -38,35 +80,15 @@ def map_ordered(
     chunk: int = CHUNK,
     spawn: bool = False,
 ) -> Iterator[Trajectory]:
-    """``fn`` over ``trajectories`` in ``workers`` processes, yielded in input order.
-
-    ``fn`` must pickle (a module-level function, a ``functools.partial`` of one, or an object
-    with ``__call__``); it is sent with every chunk, so it should be small and build anything
-    heavy lazily in the worker. ``spawn`` starts fresh interpreters instead of forking (for
-    callers whose process holds threads or event loops). ``workers <= 1`` maps in this process.
-    """
+    """``fn`` over ``trajectories`` in ``workers`` processes, yielded in input order
+    (as :func:`map_chunks`; trajectories travel as JSON bytes). ``workers <= 1`` maps in this
+    process."""
     if workers <= 1:
         yield from map(fn, trajectories)
         return
-    try:
-        pickle.dumps(fn)
-    except Exception as exc:  # a lambda or a closure, say
-        raise ConfigError(
-            f"the work cannot be sent to worker processes: {exc}",
-            hint="use a module-level function or callable object (or one worker)",
-        ) from None
     decoder = TrajectoryDecoder()
-    source = iter(trajectories)
-    pending: deque[Future[list[bytes]]] = deque()
-    context = multiprocessing.get_context("spawn") if spawn else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        while True:
-            while len(pending) < 2 * workers:
-                batch = [encode(t) for t in islice(source, chunk)]
-                if not batch:
-                    break
-                pending.append(pool.submit(_apply, fn, batch))
-            if not pending:
-                return
-            for line in pending.popleft().result():
-                yield decoder.decode(line)
+    encoded = (encode(t) for t in trajectories)
+    work = partial(_apply, fn)
+    for lines in map_chunks(work, encoded, workers=workers, chunk=chunk, spawn=spawn):
+        for line in lines:
+            yield decoder.decode(line)

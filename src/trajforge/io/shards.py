@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Final, Protocol, Self
 
+import msgspec
+
 from trajforge.errors import ConfigError
 from trajforge.io._oserror import write_error
 from trajforge.io.atomic import KeepOrDiscard
@@ -20,12 +22,21 @@ SHARD_SIZE: Final = 10_000
 _SHARD_FILE: Final = re.compile(rf"part-\d{{5}}\.(?:{'|'.join(map(re.escape, FORMATS))})")
 
 
+class _Id(msgspec.Struct):
+    """Just the id of an encoded trajectory."""
+
+    id: str
+
+
+_ID = msgspec.json.Decoder(_Id)
+
+
 class RecordWriter(Protocol):
     """What a single-file writer offers: write records, then close (publish) or abort."""
 
     count: int
 
-    def write(self, record: Trajectory) -> None: ...
+    def write(self, record: Trajectory | bytes) -> None: ...
 
     def close(self) -> None: ...
 
@@ -98,8 +109,9 @@ class ShardedWriter(KeepOrDiscard):
         self.manifest.save(self.out_dir)  # incomplete until close
         self._started = True
 
-    def write(self, record: Trajectory) -> None:
-        """Add one trajectory; a full shard is published."""
+    def write(self, record: Trajectory | bytes) -> None:
+        """Add one trajectory, or its JSON encoding; a full shard is published."""
+        record_id = _ID.decode(record).id if isinstance(record, bytes) else record.id
         self._start()
         if self._current is None:
             name = shard_name(len(self.manifest.shards), self.format)
@@ -107,9 +119,9 @@ class ShardedWriter(KeepOrDiscard):
             self._current = open_writer(
                 self._current_path, self.format, row_group_size=self.row_group_size
             )
-            self._first_id = record.id
+            self._first_id = record_id
         self._current.write(record)
-        self._last_id = record.id
+        self._last_id = record_id
         if self._current.count >= self.shard_size:
             self._finish_shard()
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from trajforge.errors import ConfigError
 from trajforge.io._oserror import write_error
-from trajforge.io.jsonl import read_jsonl, write_jsonl
+from trajforge.io.jsonl import RawLine, iter_lines, read_jsonl, write_jsonl
 from trajforge.io.manifest import MANIFEST_NAME, Manifest
 from trajforge.io.parquet import ROW_GROUP_SIZE, read_parquet, write_parquet
 from trajforge.io.quarantine import OnError
 from trajforge.io.shards import SHARD_SIZE, ShardedWriter
 from trajforge.io.suffixes import FORMATS, DataFormat, format_of, supported_hint
-from trajforge.schema import Trajectory
+from trajforge.schema import Trajectory, encode
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -102,6 +102,19 @@ def _read_all(paths: list[Path], on_error: OnError | None) -> Iterator[Trajector
         yield from read_file(path, on_error)
 
 
+def read_raw(spec: str | Path, on_error: OnError | None = None) -> Iterator[RawLine]:
+    """The records of every file ``spec`` names as raw JSON lines, for work that decodes them
+    elsewhere (worker processes): JSONL lines as they are (bad ones are decoded, and located,
+    there), Parquet rows encoded here (``line`` counts the rows read well)."""
+    for path in resolve_paths(spec):
+        if format_of(path) == "parquet":
+            file = str(path)
+            for row, trajectory in enumerate(read_parquet(path, on_error), start=1):
+                yield RawLine(file, row, encode(trajectory))
+        else:
+            yield from iter_lines(path, on_error)
+
+
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     """What a write produced: the record count, the files, and the manifest if sharded."""
@@ -113,7 +126,7 @@ class WriteResult:
 
 def write_trajectories(
     dest: str | Path,
-    records: Iterable[Trajectory],
+    records: Iterable[Trajectory | bytes],
     *,
     format: DataFormat | None = None,
     shard_size: int | None = None,

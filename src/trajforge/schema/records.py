@@ -256,6 +256,7 @@ class StageRecord(Record):
     name: str
     version: str | None = None
     params: dict[str, Any] = {}
+    digest: str | None = None  # of the params, to compare runs at a glance
 
 
 ProvenanceSource = Literal["synthetic", "human", "imported", "production"]

@@ -6,7 +6,7 @@ with labels (source kinds ``verify`` and ``replay``) naming each problem's check
 """
 
 from trajforge.verify.format import check_format
-from trajforge.verify.labels import VERSION, make_label, strip_own_labels
+from trajforge.verify.labels import VERSION, make_label, owns_label
 from trajforge.verify.outcome import (
     ExpectedMatch,
     compare_outcome,
@@ -15,7 +15,13 @@ from trajforge.verify.outcome import (
 )
 from trajforge.verify.pairing import CallPair, Pairing, Problem, pair_calls
 from trajforge.verify.parallel import verify_parallel
-from trajforge.verify.pipeline import Verifier, VerifyOptions, verify_stream, verify_trajectory
+from trajforge.verify.pipeline import (
+    Verifier,
+    VerifyOptions,
+    VerifyStage,
+    verify_stream,
+    verify_trajectory,
+)
 from trajforge.verify.replay import ReplayResult, replay_trajectory
 from trajforge.verify.schemas import (
     DEFAULT_CACHE,
@@ -43,14 +49,15 @@ __all__ = [
     "ValidatorCache",
     "Verifier",
     "VerifyOptions",
+    "VerifyStage",
     "check_format",
     "compare_outcome",
     "compile_schema",
     "make_label",
     "match_expected",
+    "owns_label",
     "pair_calls",
     "replay_trajectory",
-    "strip_own_labels",
     "values_equal",
     "verify_parallel",
     "verify_stream",

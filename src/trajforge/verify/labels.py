@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from trajforge.schema import Label, LabelSource, Trajectory
+from trajforge.schema import Label, LabelSource
 
 #: The version recorded on every verify label and on the verify stage record.
 VERSION: Final = "1"
@@ -34,11 +34,6 @@ def make_label(
     )
 
 
-def strip_own_labels(trajectory: Trajectory) -> None:
-    """Remove labels an earlier verify pass left, so that verifying again does not duplicate."""
-    if any(label.source.kind in OWN_KINDS for label in trajectory.labels):
-        trajectory.labels = [x for x in trajectory.labels if x.source.kind not in OWN_KINDS]
-    for step in trajectory.steps:
-        labels = step.labels
-        if labels and any(label.source.kind in OWN_KINDS for label in labels):
-            step.labels = [x for x in labels if x.source.kind not in OWN_KINDS]
+def owns_label(label: Label) -> bool:
+    """Whether ``label`` is one the verify stage gives (re-verifying replaces these)."""
+    return label.source.kind in OWN_KINDS

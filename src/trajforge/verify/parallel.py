@@ -8,28 +8,14 @@ result is the same bytes as :func:`~trajforge.verify.pipeline.verify_stream`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 from trajforge.io.pool import map_ordered
 from trajforge.schema import Trajectory
-from trajforge.verify.pipeline import Verifier, VerifyOptions
+from trajforge.verify.pipeline import Verifier, VerifyOptions, verifier_for
 
 #: Trajectories per task sent to a worker.
 CHUNK = 32
-
-_worker: tuple[VerifyOptions | None, Verifier] | None = None
-
-
-class _Verify:
-    """Verification with ``options``; only the options travel, the Verifier is per process."""
-
-    def __init__(self, options: VerifyOptions | None) -> None:
-        self.options = options
-
-    def __call__(self, trajectory: Trajectory) -> Trajectory:
-        global _worker  # noqa: PLW0603 - a per-process cache of the verifier and its schemas
-        if _worker is None or _worker[0] != self.options:
-            _worker = (self.options, Verifier(self.options))
-        return _worker[1].verify(trajectory)
 
 
 def verify_parallel(
@@ -46,4 +32,10 @@ def verify_parallel(
     if workers <= 1:
         yield from Verifier(options).stream(trajectories)
         return
-    yield from map_ordered(_Verify(options), trajectories, workers=workers, chunk=chunk)
+    work = partial(_verify, options or VerifyOptions())
+    yield from map_ordered(work, trajectories, workers=workers, chunk=chunk)
+
+
+def _verify(options: VerifyOptions, trajectory: Trajectory) -> Trajectory:
+    """In a worker: verify with this process's Verifier for ``options``."""
+    return verifier_for(options).verify(trajectory)

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from trajforge.envs.base import Environment
-from trajforge.schema import Label, Outcome, StageRecord, Trajectory
+from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
+from trajforge.pipeline.stage import TrajectoryStage
+from trajforge.schema import Label, Outcome, Trajectory
 from trajforge.verify.format import check_format
-from trajforge.verify.labels import VERSION, make_label, strip_own_labels
+from trajforge.verify.labels import VERSION, make_label, owns_label
 from trajforge.verify.outcome import (
     compare_outcome,
     expected_label,
@@ -45,6 +47,16 @@ class VerifyOptions:
     fill_outcome: bool = True
     environments: Mapping[str, type[Environment]] | None = None
 
+    @property
+    def params(self) -> dict[str, bool]:
+        """The checks that run, as recorded in provenance."""
+        return {
+            "format": self.format,
+            "replay": self.replay,
+            "outcome": self.outcome,
+            "fill_outcome": self.fill_outcome,
+        }
+
 
 def _registry() -> Mapping[str, type[Environment]]:
     from trajforge.envs.registry import ENVIRONMENTS  # noqa: PLC0415 - imports every env
@@ -69,8 +81,16 @@ class Verifier:
 
     def verify(self, trajectory: Trajectory) -> Trajectory:
         """Annotate ``trajectory`` in place (see the module docstring) and return it."""
+        cleared = clear_labels(trajectory, owns_label)
+        trajectory.labels, trajectory.steps = cleared.labels, cleared.steps
+        self.annotate(trajectory)
+        record_stage(trajectory, stage_record(STAGE, VERSION, self.options.params))
+        return trajectory
+
+    def annotate(self, trajectory: Trajectory) -> Trajectory:
+        """Add this pass's labels to ``trajectory`` in place and return it (labels of an
+        earlier pass are the caller's to clear: :meth:`verify` or the stage runner)."""
         options = self.options
-        strip_own_labels(trajectory)
         pairing = pair_calls(trajectory)
         found: list[tuple[int | None, Label]] = []
         if options.format:
@@ -137,15 +157,46 @@ class Verifier:
                 details={"errors": errors, "warnings": warnings, "replayed": replayed},
             )
         )
-        stages = trajectory.provenance.stages
-        if stages and any(s.name == STAGE for s in stages):
-            trajectory.provenance.stages = [s for s in stages if s.name != STAGE]
-        trajectory.provenance.stages.append(StageRecord(name=STAGE, version=VERSION))
 
     def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """Verify a stream lazily, in order."""
         for trajectory in trajectories:
             yield self.verify(trajectory)
+
+
+class VerifyStage(TrajectoryStage):
+    """The verify stage for the stage runner; only the options travel to worker processes,
+    where the Verifier (and its compiled schemas) is built once."""
+
+    name = STAGE
+    version = VERSION
+
+    def __init__(self, options: VerifyOptions | None = None) -> None:
+        self.options = options or VerifyOptions()
+
+    @property
+    def params(self) -> dict[str, bool]:
+        """The checks that run."""
+        return self.options.params
+
+    def owns(self, label: Label) -> bool:
+        """Verify and replay labels are this stage's."""
+        return owns_label(label)
+
+    def apply(self, trajectory: Trajectory) -> Trajectory:
+        """Annotate the trajectory (in place) and return it."""
+        return verifier_for(self.options).annotate(trajectory)
+
+
+_cached: tuple[VerifyOptions, Verifier] | None = None
+
+
+def verifier_for(options: VerifyOptions) -> Verifier:
+    """This process's Verifier for ``options`` (built, and its schemas compiled, once)."""
+    global _cached  # noqa: PLW0603 - a per-process cache of the verifier and its schemas
+    if _cached is None or _cached[0] != options:
+        _cached = (options, Verifier(options))
+    return _cached[1]
 
 
 def verify_trajectory(

@@ -54,6 +54,16 @@ class LabelSummary:
             self.failed[environment] += 1
         return trajectory
 
+    def merge(self, other: LabelSummary) -> None:
+        """Add the counts of another summary (from a worker process)."""
+        self.counts.update(other.counts)
+        self.trajectories.update(other.trajectories)
+        self.failed.update(other.failed)
+
+    def fresh(self) -> LabelSummary:
+        """An empty summary counting the same kinds."""
+        return LabelSummary(kinds=self.kinds)
+
     def watch(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """Pass a stream through, counting each trajectory."""
         for trajectory in trajectories:

@@ -127,7 +127,7 @@ def test_a_rule_grader_checks_its_rules_once_and_travels_to_workers() -> None:
     grader = RuleGrader("redundant_call,invalid_call")
     copy = pickle.loads(pickle.dumps(grader))
     trajectories = [sample(), sample()]
-    graded = list(copy.stream(trajectories))
+    graded = list(copy(trajectories))
     assert [msgspec.json.encode(t) for t in graded] == [
         msgspec.json.encode(grade_rules(t, rules=["redundant_call", "invalid_call"]))
         for t in trajectories
@@ -158,16 +158,14 @@ def test_an_argument_too_large_for_a_float_still_matches_its_expected_action() -
     assert not [lb for s in graded.steps for lb in s.labels if lb.name == "missing_tool"]
 
 
-def test_a_rule_that_fails_leaves_a_rule_error_and_the_other_rules_run(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_rule_that_fails_leaves_a_rule_error_and_the_other_rules_run() -> None:
     def broken(ctx: object) -> list[Finding]:
         raise ValueError("cannot read this")
 
-    monkeypatch.setitem(RULES, "broken", Rule("broken", "1", "always fails", broken))
+    rule = Rule("broken", "1", "always fails", broken)
     t = Build().call("get_order", {"status": "ok"}, order_id="W1001")
     t.call("get_order", {"status": "ok"}, order_id="W1001")
-    graded = grade_rules(t.finish().build(), rules="broken,redundant_call")
+    graded = grade_rules(t.finish().build(), rules=[rule, "redundant_call"])
     (error,) = graded.labels
     assert (error.name, error.grade, error.value) == ("broken", "rule-error", None)
     assert error.rationale is not None

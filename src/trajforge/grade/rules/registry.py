@@ -1,73 +1,83 @@
-"""The rule graders, listed explicitly, and ``grade_rules`` which runs them on a trajectory."""
+"""The rule graders by name, and ``grade_rules`` / :class:`RuleGrader` which run them.
+
+Built-in rules are listed here by import path (in the order they run); a user's own rule is
+registered with ``@RULES.register()`` on a :class:`Rule`, or by an outside package under the
+``trajforge.rules`` entry-point group. Wherever rules are chosen, a :class:`Rule` object is
+accepted as well as a name.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
+from typing import Any
 
 import msgspec
 
 from trajforge.envs.base import Environment
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.errors import ConfigError
-from trajforge.grade.rules import (
-    corrected_call,
-    efficiency,
-    ignored_error,
-    invalid_call,
-    looping,
-    missing_tool,
-    policy_violation,
-    premature_finish,
-    recovery,
-    redundant_call,
-    ungrounded_argument,
-    unnecessary_tool,
-    unsupported_claim,
-)
 from trajforge.grade.rules.base import Finding, Rule
 from trajforge.grade.rules.context import RuleContext
+from trajforge.pipeline.provenance import clear_labels
+from trajforge.pipeline.registry import Registry
 from trajforge.schema import Label, Trajectory
 
-#: Every rule grader by name, in the order they run.
-RULES: dict[str, Rule] = {
-    r.name: r
-    for r in (
-        redundant_call.RULE,
-        looping.RULE,
-        invalid_call.RULE,
-        corrected_call.RULE,
-        ungrounded_argument.RULE,
-        ignored_error.RULE,
-        recovery.RULE,
-        unsupported_claim.RULE,
-        policy_violation.RULE,
-        unnecessary_tool.RULE,
-        missing_tool.RULE,
-        premature_finish.RULE,
-        efficiency.RULE,
-    )
-}
-
-EnvArg = Environment | type[Environment] | str | None
+_BUILTIN = (
+    "redundant_call",
+    "looping",
+    "invalid_call",
+    "corrected_call",
+    "ungrounded_argument",
+    "ignored_error",
+    "recovery",
+    "unsupported_claim",
+    "policy_violation",
+    "unnecessary_tool",
+    "missing_tool",
+    "premature_finish",
+    "efficiency",
+)
 
 
-def select_rules(names: str | Iterable[str] | None) -> list[Rule]:
-    """Rules by name: ``None`` or ``"all"`` for every rule, or a comma-separated string/list."""
+def _rule(obj: Any) -> Rule:
+    if not isinstance(obj, Rule):
+        raise TypeError(f"expected a trajforge.grade.rules.Rule, got {type(obj).__name__}")
+    return obj
+
+
+#: Every rule grader by name, built-ins first in the order they run.
+RULES: Registry[Rule] = Registry(
+    "rule",
+    "trajforge.rules",
+    {name: f"trajforge.grade.rules.{name}:RULE" for name in _BUILTIN},
+    check=_rule,
+)
+
+RuleChoice = str | Iterable[str | Rule] | None
+
+
+def select_rules(names: RuleChoice) -> list[Rule]:
+    """Rules by name or as objects: ``None`` or ``"all"`` for every registered rule, or a
+    comma-separated string, or a list of names and :class:`Rule` objects."""
     if names is None:
-        return list(RULES.values())
+        return [rule for _, rule in RULES.items()]
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip()]
     chosen = list(dict.fromkeys(names))
     if chosen == ["all"]:
-        return list(RULES.values())
-    unknown = [n for n in chosen if n not in RULES]
+        return [rule for _, rule in RULES.items()]
+    unknown = [n for n in chosen if isinstance(n, str) and n not in RULES]
     if unknown:
         raise ConfigError(
             f"unknown rule{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
             path="rules",
-            hint=f"choose 'all' or from: {', '.join(RULES)}",
+            hint=f"choose 'all' or from: {', '.join(RULES.names())}",
         )
-    return [RULES[n] for n in chosen]
+    return [n if isinstance(n, Rule) else RULES.get(n) for n in chosen]
+
+
+EnvArg = Environment | type[Environment] | str | None
 
 
 def environment_for(trajectory: Trajectory, env: EnvArg = None) -> Environment | None:
@@ -87,21 +97,26 @@ def environment_for(trajectory: Trajectory, env: EnvArg = None) -> Environment |
 def grade_rules(
     trajectory: Trajectory,
     *,
-    rules: str | Iterable[str] | None = None,
+    rules: RuleChoice = None,
     env: EnvArg = None,
 ) -> Trajectory:
     """The trajectory with the rules' labels added to its steps (and trajectory-level labels).
 
-    ``rules``: ``None`` or ``"all"`` for every rule, else names (a list or a comma-separated
-    string). ``env``: an environment instance, class or registered name; by default the one
-    ``trajectory.task.environment`` names, if registered (without one, the policy rule and the
-    read-only knowledge of tools are left out). Labels these rules gave before are replaced, so
-    grading again is idempotent; every other label (the generator's, other graders') is kept.
-    The input is not modified.
+    ``rules``: ``None`` or ``"all"`` for every rule, else names or :class:`Rule` objects (a
+    list, or a comma-separated string of names). ``env``: an environment instance, class or
+    registered name; by default the one ``trajectory.task.environment`` names, if registered
+    (without one, the policy rule and the read-only knowledge of tools are left out). Labels
+    these rules gave before are replaced, so grading again is idempotent; every other label (the
+    generator's, other graders') is kept. The input is not modified.
     """
     chosen = select_rules(rules)
+    cleared = clear_labels(trajectory, partial(given_by, {r.name for r in chosen}))
+    return with_findings(cleared, _findings(cleared, chosen, env))
+
+
+def _findings(trajectory: Trajectory, rules: Sequence[Rule], env: EnvArg) -> list[Finding]:
     ctx = RuleContext(trajectory, environment_for(trajectory, env))
-    return apply_findings(trajectory, chosen, [f for rule in chosen for f in _run(rule, ctx)])
+    return [f for rule in rules for f in _run(rule, ctx)]
 
 
 def _run(rule: Rule, ctx: RuleContext) -> list[Finding]:
@@ -121,47 +136,60 @@ def _run(rule: Rule, ctx: RuleContext) -> list[Finding]:
         return [Finding(None, label)]
 
 
-class RuleGrader:
-    """``grade_rules`` with its rules chosen (and checked) once: a picklable callable for
-    streams and worker pools."""
+def given_by(rules: set[str], label: Label) -> bool:
+    """Whether ``label`` was given by one of the named rules."""
+    return label.source.kind == "rule" and label.source.id in rules
 
-    def __init__(self, rules: str | Iterable[str] | None = None, env: EnvArg = None) -> None:
-        self.names = [r.name for r in select_rules(rules)]
+
+class RuleGrader:
+    """A rule set as a pipeline stage (``rules``): chosen and checked once, picklable for
+    worker processes. Calling it on one trajectory grades it like :func:`grade_rules`."""
+
+    name = "rules"
+    version = "1"
+
+    def __init__(self, rules: RuleChoice = None, env: EnvArg = None) -> None:
+        self.rules = select_rules(rules)
+        self.names = {r.name for r in self.rules}
         self.env = env
 
-    def __call__(self, trajectory: Trajectory) -> Trajectory:
-        """The trajectory graded by the chosen rules."""
-        return grade_rules(trajectory, rules=self.names, env=self.env)
+    @property
+    def params(self) -> dict[str, str]:
+        """Each rule of the set with its version."""
+        return {r.name: r.version for r in self.rules}
 
-    def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+    def owns(self, label: Label) -> bool:
+        """Labels of the rules in this set."""
+        return given_by(self.names, label)
+
+    def apply(self, trajectory: Trajectory) -> Trajectory:
+        """The trajectory with this set's findings added (earlier ones are the runner's to
+        clear)."""
+        return with_findings(trajectory, _findings(trajectory, self.rules, self.env))
+
+    def grade(self, trajectory: Trajectory) -> Trajectory:
+        """The trajectory graded by the chosen rules (their earlier labels replaced)."""
+        return grade_rules(trajectory, rules=self.rules, env=self.env)
+
+    def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """Grade a stream of trajectories, lazily and in order."""
         for trajectory in trajectories:
-            yield self(trajectory)
+            yield self.grade(trajectory)
 
 
-def apply_findings(
-    trajectory: Trajectory, rules: Sequence[Rule], findings: Iterable[Finding]
-) -> Trajectory:
-    """A copy of the trajectory carrying the findings, minus earlier labels of the same rules."""
-    ids = {r.name for r in rules}
-    per_step: list[list[Label]] = [[] for _ in trajectory.steps]
+def with_findings(trajectory: Trajectory, findings: Iterable[Finding]) -> Trajectory:
+    """A copy of the trajectory carrying the findings besides its labels."""
+    per_step: dict[int, list[Label]] = {}
     top: list[Label] = []
     for finding in findings:
-        (top if finding.step is None else per_step[finding.step]).append(finding.label)
+        if finding.step is None:
+            top.append(finding.label)
+        else:
+            per_step.setdefault(finding.step, []).append(finding.label)
     steps = [
-        msgspec.structs.replace(step, labels=[*_keep(step.labels, ids), *new])
-        if new or _has_rule_labels(step.labels, ids)
+        msgspec.structs.replace(step, labels=[*step.labels, *per_step[k]])
+        if k in per_step
         else step
-        for step, new in zip(trajectory.steps, per_step, strict=True)
+        for k, step in enumerate(trajectory.steps)
     ]
-    return msgspec.structs.replace(
-        trajectory, steps=steps, labels=[*_keep(trajectory.labels, ids), *top]
-    )
-
-
-def _has_rule_labels(labels: list[Label], ids: set[str]) -> bool:
-    return any(lb.source.kind == "rule" and lb.source.id in ids for lb in labels)
-
-
-def _keep(labels: list[Label], ids: set[str]) -> list[Label]:
-    return [lb for lb in labels if not (lb.source.kind == "rule" and lb.source.id in ids)]
+    return msgspec.structs.replace(trajectory, steps=steps, labels=[*trajectory.labels, *top])

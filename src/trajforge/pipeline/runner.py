@@ -1,0 +1,348 @@
+"""The one place that runs a list of stages over a stream of trajectories.
+
+For every stage a trajectory passes, the runner alone:
+
+- removes the labels an earlier run of that stage gave (a ``Labelling`` stage's own),
+- records the stage in the trajectory's provenance (name, version, parameters and their digest),
+- counts what the stage saw, kept, changed and set aside, and what failed in it,
+- routes a record a stage fails on, or sets aside, to the quarantine with the reason (record
+  stages only: a stream stage owns its stream).
+
+Runs in this process (:meth:`StageRunner.stream`) or, for a leading run of record stages, in
+``workers`` processes over raw JSON lines (:meth:`StageRunner.stream_raw`): the workers decode,
+run the stages and encode, so this process only reads and writes bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
+
+from trajforge.errors import TrajforgeError
+from trajforge.io.jsonl import RawLine
+from trajforge.io.pool import map_chunks
+from trajforge.io.quarantine import BadRecord, OnError
+from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
+from trajforge.pipeline.stage import Labelling, RecordStage, Stage, stage_params
+from trajforge.schema import StageRecord, Trajectory, TrajectoryDecoder, encode
+
+#: Raw lines per task sent to a worker.
+CHUNK = 32
+
+
+class Observer(Protocol):
+    """Something that watches the trajectories a run writes (a label summary, statistics)."""
+
+    def add(self, trajectory: Trajectory) -> object:
+        """Take one trajectory into account."""
+        ...
+
+    def merge(self, other: Self) -> None:
+        """Add what another observer of the same kind saw (from a worker process)."""
+        ...
+
+    def fresh(self) -> Self:
+        """An empty observer of the same kind and settings."""
+        ...
+
+
+@dataclass
+class StageCount:
+    """What one stage did in a run."""
+
+    name: str
+    version: str
+    seen: int = 0
+    kept: int = 0
+    changed: int = 0
+    set_aside: int = 0
+    failed: int = 0
+
+    def merge(self, other: StageCount) -> None:
+        """Add another count of the same stage."""
+        self.seen += other.seen
+        self.kept += other.kept
+        self.changed += other.changed
+        self.set_aside += other.set_aside
+        self.failed += other.failed
+
+
+@dataclass
+class RunReport:
+    """What a run did: per stage counts, and the records that went to the quarantine."""
+
+    stages: list[StageCount]
+    quarantined: int = 0
+    read: int = 0
+
+    def merge(self, other: RunReport) -> None:
+        """Add another report of the same stages (from a worker process)."""
+        for mine, theirs in zip(self.stages, other.stages, strict=True):
+            mine.merge(theirs)
+        self.quarantined += other.quarantined
+        self.read += other.read
+
+    @property
+    def written(self) -> int:
+        """Records that came out of the last stage."""
+        return self.stages[-1].kept if self.stages else self.read
+
+
+def _shape(trajectory: Trajectory) -> tuple[Any, ...]:
+    """A cheap summary that changes when a stage labels, re-scores or edits a trajectory."""
+    outcome = trajectory.outcome
+    step_labels = sum(len(s.labels) for s in trajectory.steps)
+    return (
+        len(trajectory.labels),
+        step_labels,
+        len(trajectory.steps),
+        outcome.status,
+        outcome.score,
+        trajectory.system_prompt,
+    )
+
+
+@dataclass
+class _Bound:
+    """A stage with its provenance record, made once per run."""
+
+    stage: Stage
+    record: StageRecord
+    count: StageCount
+
+    @classmethod
+    def of(cls, stage: Stage) -> _Bound:
+        record = stage_record(stage.name, stage.version, stage_params(stage))
+        return cls(stage, record, StageCount(stage.name, stage.version))
+
+    def fresh(self) -> _Bound:
+        return _Bound(self.stage, self.record, StageCount(self.stage.name, self.stage.version))
+
+    def clear(self, trajectory: Trajectory) -> Trajectory:
+        stage = self.stage
+        return clear_labels(trajectory, stage.owns) if isinstance(stage, Labelling) else trajectory
+
+
+@dataclass
+class StageRunner:
+    """Runs ``stages`` in order; bad and set-aside records go to ``quarantine``.
+
+    ``observers`` see every trajectory that leaves the last stage. ``workers`` > 1 runs the
+    leading record stages in that many processes (see :meth:`stream_raw`).
+    """
+
+    stages: Sequence[Stage]
+    quarantine: OnError | None = None
+    workers: int = 1
+    observers: Sequence[Observer] = ()
+    report: RunReport = field(init=False)
+    _bound: list[_Bound] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for stage in self.stages:
+            if not isinstance(stage, Stage):
+                raise TypeError(f"{stage!r} is not a stage (name, version, __call__)")
+        self._bound = [_Bound.of(s) for s in self.stages]
+        self.report = RunReport([b.count for b in self._bound])
+
+    # -- in this process -------------------------------------------------------------------------
+
+    def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        """The stream after every stage, in this process."""
+        report = self.report
+
+        def counted() -> Iterator[Trajectory]:
+            for trajectory in trajectories:
+                report.read += 1
+                yield trajectory
+
+        stream: Iterable[Trajectory] = counted()
+        start = 0
+        while start < len(self._bound):
+            end = start
+            while end < len(self._bound) and isinstance(self._bound[end].stage, RecordStage):
+                end += 1
+            if end > start:
+                stream = self._records(stream, self._bound[start:end])
+                start = end
+            else:
+                stream = self._stream_stage(stream, self._bound[start])
+                start += 1
+        yield from self._observed(stream)
+
+    def _observed(self, stream: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        observers = self.observers
+        for trajectory in stream:
+            for observer in observers:
+                observer.add(trajectory)
+            yield trajectory
+
+    def _records(self, stream: Iterable[Trajectory], bound: list[_Bound]) -> Iterator[Trajectory]:
+        """A run of record stages, each trajectory through all of them in turn."""
+        for trajectory in stream:
+            result = _through(bound, trajectory, self._set_aside)
+            if result is not None:
+                yield result
+
+    def _stream_stage(self, stream: Iterable[Trajectory], bound: _Bound) -> Iterator[Trajectory]:
+        """A stream stage: cleared on the way in, recorded and counted on the way out."""
+        count = bound.count
+        shapes: dict[str, tuple[Any, ...]] = {}
+
+        def feed() -> Iterator[Trajectory]:
+            for trajectory in stream:
+                count.seen += 1
+                cleared = bound.clear(trajectory)
+                shapes[cleared.id] = _shape(cleared)
+                yield cleared
+
+        for trajectory in bound.stage(feed()):
+            count.kept += 1
+            if shapes.pop(trajectory.id, None) != _shape(trajectory):
+                count.changed += 1
+            record_stage(trajectory, bound.record)
+            yield trajectory
+        count.set_aside += len(shapes)
+
+    def _set_aside(self, bad: BadRecord) -> None:
+        self.report.quarantined += 1
+        if self.quarantine is not None:
+            self.quarantine(bad)
+
+    # -- in worker processes, over raw lines -----------------------------------------------------
+
+    def stream_raw(self, lines: Iterable[RawLine]) -> Iterator[Trajectory | bytes]:
+        """The stream after every stage, from raw JSON lines (decoded with located errors; bad
+        ones go to the quarantine).
+
+        With ``workers`` > 1 the leading record stages run in worker processes, which decode,
+        run them and encode; what follows them runs here. Their output stays bytes when no
+        stage follows and no observer is in this process's way.
+        """
+        leading = 0
+        while leading < len(self._bound) and isinstance(self._bound[leading].stage, RecordStage):
+            leading += 1
+        if self.workers <= 1 or leading == 0:
+            yield from self.stream(self._decoded(lines))
+            return
+        work = _ChunkWork(
+            [b.fresh() for b in self._bound[:leading]],
+            [o.fresh() for o in self.observers] if leading == len(self._bound) else [],
+        )
+        outputs = self._from_workers(map_chunks(work, lines, workers=self.workers, chunk=CHUNK))
+        if leading == len(self._bound):
+            yield from outputs
+            return
+        rest = StageRunner([b.stage for b in self._bound[leading:]], observers=self.observers)
+        rest._bound = self._bound[leading:]
+        decoder = TrajectoryDecoder()
+        yield from rest.stream(decoder.decode(line) for line in outputs)
+
+    def _from_workers(self, results: Iterable[_ChunkResult]) -> Iterator[bytes]:
+        for result in results:
+            self.report.read += result.read
+            for mine, theirs in zip(self._bound, result.counts, strict=False):
+                mine.count.merge(theirs)
+            for bad in result.bad:
+                self._set_aside(bad)
+            for observer, theirs in zip(self.observers, result.observers, strict=False):
+                observer.merge(theirs)
+            yield from result.lines
+
+    def _decoded(self, lines: Iterable[RawLine]) -> Iterator[Trajectory]:
+        decoder = TrajectoryDecoder()
+        for line in lines:
+            trajectory = _decode(decoder, line, self._set_aside)
+            if trajectory is not None:
+                yield trajectory
+
+
+def _decode(
+    decoder: TrajectoryDecoder, line: RawLine, on_error: Callable[[BadRecord], None]
+) -> Trajectory | None:
+    try:
+        return decoder.decode(line.data)
+    except TrajforgeError as err:
+        on_error(BadRecord.from_error(err.located(file=line.file, line=line.line), raw=line.data))
+        return None
+
+
+def _through(
+    bound: Sequence[_Bound], trajectory: Trajectory, on_error: Callable[[BadRecord], None]
+) -> Trajectory | None:
+    """One trajectory through record stages; None if one of them failed on it or set it aside."""
+    for b in bound:
+        count = b.count
+        count.seen += 1
+        current = b.clear(trajectory)
+        before = _shape(current)
+        stage: Any = b.stage
+        try:
+            result: Trajectory | None = stage.apply(current)
+        except Exception as exc:  # a stage's bug on one record must not stop the batch
+            count.failed += 1
+            on_error(_bad(trajectory, f"stage {b.stage.name} failed: {type(exc).__name__}: {exc}"))
+            return None
+        if result is None:
+            count.set_aside += 1
+            on_error(_bad(trajectory, f"set aside by stage {b.stage.name}"))
+            return None
+        count.kept += 1
+        if _shape(result) != before:
+            count.changed += 1
+        record_stage(result, b.record)
+        trajectory = result
+    return trajectory
+
+
+def _bad(trajectory: Trajectory, reason: str) -> BadRecord:
+    where = trajectory.provenance.record_location or f"trajectory {trajectory.id}"
+    return BadRecord(file=where, error=reason, raw=encode(trajectory))
+
+
+@dataclass
+class _ChunkResult:
+    """What a worker gives back for a chunk of raw lines."""
+
+    lines: list[bytes]
+    bad: list[BadRecord]
+    counts: list[StageCount]
+    observers: list[Any]
+    read: int
+
+
+@dataclass
+class _ChunkWork:
+    """The work sent to a worker: record stages (and observers) applied to a chunk."""
+
+    bound: list[_Bound]
+    observers: list[Any]
+
+    def __call__(self, lines: list[RawLine]) -> _ChunkResult:
+        bound = [b.fresh() for b in self.bound]
+        observers = [o.fresh() for o in self.observers]
+        bad: list[BadRecord] = []
+        out: list[bytes] = []
+        decoder = TrajectoryDecoder()
+        for line in lines:
+            trajectory = _decode(decoder, line, bad.append)
+            if trajectory is None:
+                continue
+            result = _through(bound, trajectory, bad.append)
+            if result is None:
+                continue
+            for observer in observers:
+                observer.add(result)
+            out.append(encode(result))
+        return _ChunkResult(out, bad, [b.count for b in bound], observers, len(lines))
+
+
+def run_stages(
+    stages: Sequence[Stage],
+    trajectories: Iterable[Trajectory],
+    *,
+    quarantine: OnError | None = None,
+) -> list[Trajectory]:
+    """Every trajectory through ``stages`` in this process (a convenience for small data)."""
+    return list(StageRunner(stages, quarantine=quarantine).stream(trajectories))
