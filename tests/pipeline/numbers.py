@@ -1,0 +1,3 @@
+"""A module the registry tests load lazily."""
+
+ANSWER = 42
