@@ -21,15 +21,12 @@ from trajforge.grade.judge import (
     JUDGE_ERROR,
     Judge,
     JudgeOutput,
-    RubricError,
     VerdictError,
-    builtin_rubrics,
     judge_stream,
-    load_rubric,
-    parse_rubric,
     parse_verdict,
     verdict_schema,
 )
+from trajforge.grade.rubric import RUBRICS, RubricError, builtin_rubrics, load_rubric, parse_rubric
 from trajforge.schema import (
     Finish,
     Label,
@@ -445,3 +442,22 @@ def test_the_answer_is_constrained_as_the_server_allows(
 def test_an_unknown_output_form_is_refused(fake: FakeEndpoint) -> None:
     with pytest.raises(ConfigError, match="unknown judge output 'xml'"):
         Judge(client(fake), output="xml")  # type: ignore[arg-type]
+
+
+def test_a_registered_rubric_is_found_by_name(fake: FakeEndpoint) -> None:
+    text = (
+        "---\nrubric: brevity\nversion: 3\nscope: trajectory\nverdicts: correct, long\n---\n"
+        "Is this short? {{ transcript }}\n"
+    )
+    RUBRICS.add("brevity", parse_rubric(text))
+    try:
+        assert load_rubric("brevity").version == "3"
+        fake.push(verdict(1.0, "correct", "short enough"))
+        judge = Judge(client(fake), step_rubric=None, trajectory_rubric="brevity")
+        (label,) = asyncio.run(judge.annotate(trajectory())).labels
+        assert label.source == LabelSource(kind="judge", id=MODEL, version="3")
+        assert "Is this short?" in user_text(fake.requests[-1])
+    finally:
+        RUBRICS.remove("brevity")
+    with pytest.raises(RubricError, match="no rubric named 'brevity'"):
+        load_rubric("brevity")

@@ -34,7 +34,6 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args
 
@@ -42,6 +41,12 @@ import msgspec
 
 from trajforge.agents.llm_client import seeded
 from trajforge.errors import ConfigError, EndpointError, TrajforgeError
+from trajforge.grade.rubric import (
+    Rubric,
+    RubricError,
+    Scope,
+    load_rubric,
+)
 from trajforge.pipeline.provenance import clear_labels
 from trajforge.schema import (
     ClarifyingQuestion,
@@ -69,14 +74,7 @@ DEFAULT_STEP_RUBRIC: Final = "step_v1"
 #: an unbounded answer from a model that rambles makes each retry's prompt outgrow the context.
 DEFAULT_MAX_TOKENS: Final = 400
 DEFAULT_TRAJECTORY_RUBRIC: Final = "trajectory_v1"
-Scope = Literal["step", "trajectory"]
 
-_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-_FIELDS: dict[str, frozenset[str]] = {
-    "step": frozenset({"task", "tools", "history", "step", "step_index"}),
-    "trajectory": frozenset({"task", "tools", "transcript", "outcome"}),
-}
-_REQUIRED_KEYS = ("rubric", "version", "scope", "verdicts")
 CORRECTION: Final = (
     "Your answer could not be used: {reason}. Reply again with exactly one JSON object and "
     'nothing else: {{"score": <a number from 0 to 1>, "verdict": {verdicts}, '
@@ -84,99 +82,8 @@ CORRECTION: Final = (
 )
 
 
-class RubricError(ConfigError):
-    """A rubric file is missing or malformed."""
-
-
 class VerdictError(TrajforgeError):
     """A judge's answer is not a usable verdict (``message`` says why, for the retry)."""
-
-
-# ---------------------------------------------------------------- rubrics
-
-
-@dataclass(frozen=True)
-class Rubric:
-    """A versioned prompt template for the judge (see the module docstring)."""
-
-    name: str
-    version: str
-    scope: Scope
-    verdicts: tuple[str, ...]
-    system: str
-    template: str
-    source: str = "<string>"
-
-    def render(self, values: Mapping[str, str]) -> str:
-        """The template with every placeholder replaced by its value."""
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], self.template)
-
-
-def parse_rubric(text: str, source: str = "<string>") -> Rubric:
-    """A rubric from a file's text: ``---`` front matter of ``key: value`` lines, then the body."""
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        raise RubricError("a rubric starts with a '---' front matter", file=source, line=1)
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise RubricError("the front matter has no closing '---'", file=source) from None
-    meta: dict[str, str] = {}
-    for number, line in enumerate(lines[1:end], start=2):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise RubricError(f"expected 'key: value', got {line!r}", file=source, line=number)
-        meta[key.strip()] = value.strip()
-    missing = [k for k in _REQUIRED_KEYS if not meta.get(k)]
-    if missing:
-        raise RubricError(f"the front matter lacks {', '.join(missing)}", file=source)
-    scope = meta["scope"]
-    if scope not in _FIELDS:
-        raise RubricError(f"scope must be step or trajectory, not {scope!r}", file=source)
-    body = "\n".join(lines[end + 1 :]).strip() + "\n"
-    unknown = sorted(set(_PLACEHOLDER.findall(body)) - _FIELDS[scope])
-    if unknown:
-        raise RubricError(
-            f"unknown placeholders for a {scope} rubric: {', '.join(unknown)}",
-            file=source,
-            hint=f"available: {', '.join(sorted(_FIELDS[scope]))}",
-        )
-    verdicts = tuple(v.strip().lower() for v in meta["verdicts"].split(",") if v.strip())
-    return Rubric(
-        name=meta["rubric"],
-        version=meta["version"],
-        scope=scope,  # type: ignore[arg-type]  # checked against _FIELDS above
-        verdicts=verdicts,
-        system=meta.get("system", ""),
-        template=body,
-        source=source,
-    )
-
-
-def builtin_rubrics() -> list[str]:
-    """The names of the rubrics shipped with trajforge (``step_v1``...)."""
-    folder = resources.files("trajforge.grade").joinpath("rubrics")
-    return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".md"))
-
-
-def load_rubric(spec: str | Path) -> Rubric:
-    """A shipped rubric by name (``step_v1``) or a rubric file by path."""
-    path = Path(spec)
-    if path.suffix == ".md" or path.exists():
-        try:
-            return parse_rubric(path.read_text(encoding="utf-8"), str(path))
-        except OSError as exc:
-            raise RubricError(f"cannot read the rubric: {exc.strerror}", file=str(path)) from None
-    name = str(spec)
-    if name not in builtin_rubrics():
-        raise RubricError(
-            f"no rubric named {name!r}",
-            hint=f"shipped: {', '.join(builtin_rubrics())}; or give a .md file",
-        )
-    resource = resources.files("trajforge.grade").joinpath("rubrics", f"{name}.md")
-    return parse_rubric(resource.read_text(encoding="utf-8"), f"trajforge/grade/rubrics/{name}.md")
 
 
 # ---------------------------------------------------------------- what the judge reads

@@ -103,6 +103,12 @@ class Registry(Generic[T]):
         entry.value, entry.loaded = self._checked(entry, obj), True
         self._entries[name] = entry
 
+    def add_lazy(self, name: str, loader: Callable[[], Any], *, origin: str = BUILTIN) -> None:
+        """Register what ``loader`` returns under ``name``, called on first use."""
+        if name in self._entries:
+            raise ConfigError(f"{self.kind} {name!r} is registered already")
+        self._entries[name] = Entry(name, origin, loader=loader)
+
     def remove(self, name: str) -> None:
         """Forget a registered name (for code that registers temporarily)."""
         self._entries.pop(self.resolve(name), None)
