@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trajforge.cli import example_path
+from trajforge.demo import example_path
 from trajforge.testing.fake_endpoint import FakeEndpoint, text
 
 EXAMPLE = example_path()

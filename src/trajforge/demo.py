@@ -1,6 +1,10 @@
-"""The run behind ``trajforge demo``: every environment, its expert, mistakes and flaky tools."""
+"""The run behind ``trajforge demo`` (every environment, its expert, mistakes and flaky tools)
+and the bundled example data."""
 
 from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
 
 from trajforge.agents.registry import EXPERTS
 from trajforge.envs.registry import ENVIRONMENTS
@@ -19,3 +23,8 @@ def demo_spec(seed: int = 7) -> RunSpec:
     return spec_from_flags(
         {"mix": mixes, "seed": seed, "shard_size": 20, "format": "jsonl.zst", "concurrency": 4}
     )
+
+
+def example_path() -> Path:
+    """The bundled example: OpenAI-style chat records with tool calls."""
+    return Path(str(resources.files("trajforge") / "data" / "example_chats.jsonl"))

@@ -1,0 +1,66 @@
+"""The registered formats, and the reader or writer a ``--from``/``--to`` option names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trajforge.errors import ConfigError
+from trajforge.formats.base import Format, Reader, Writer
+from trajforge.pipeline.registry import Registry
+
+
+def _check(obj: Any) -> Format:
+    if not isinstance(obj, Format):
+        raise TypeError(f"expected a trajforge.formats.base.Format, got {type(obj).__name__}")
+    if obj.read is None and obj.write is None:
+        raise ValueError("a format needs a reader or a writer")
+    return obj
+
+
+FORMATS: Registry[Format] = Registry(
+    "format",
+    "trajforge.formats",
+    {
+        "trajforge": "trajforge.formats.native:FORMAT",
+        "openai": "trajforge.formats.openai_files:FORMAT",
+    },
+    check=_check,
+)
+
+
+def get_reader(name: str, *, option: str = "--from") -> Reader:
+    """The reader of the format ``name``; a ConfigError (located at ``option``) names the
+    formats that can be read when it is unknown or has none."""
+    read = _get(name, option).read
+    if read is None:
+        raise ConfigError(
+            f"the {name} format cannot be read (it has no reader)",
+            path=option,
+            hint=f"formats that can be read: {_having('read')}",
+        )
+    return read
+
+
+def get_writer(name: str, *, option: str = "--to") -> Writer:
+    """The writer of the format ``name``, like :func:`get_reader`."""
+    write = _get(name, option).write
+    if write is None:
+        raise ConfigError(
+            f"the {name} format cannot be written (it has no writer)",
+            path=option,
+            hint=f"formats that can be written: {_having('write')}",
+        )
+    return write
+
+
+def _get(name: str, option: str) -> Format:
+    try:
+        return FORMATS.get(name)
+    except ConfigError as exc:
+        exc.path = exc.path or option
+        raise
+
+
+def _having(side: str) -> str:
+    loaded, _ = FORMATS.load_all()
+    return ", ".join(name for name, fmt in loaded.items() if getattr(fmt, side) is not None)
