@@ -15,9 +15,9 @@ def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """List every plugin (environments, formats...): its origin and whether it loads."""
-    from trajforge.pipeline.plugins import plugin_statuses
+    from trajforge.pipeline.plugins import plugin_statuses, registries
 
-    rows = plugin_statuses()
+    rows = plugin_statuses(registries())
     if as_json:
         listing: dict[str, list[dict[str, str]]] = {}
         for row in rows:

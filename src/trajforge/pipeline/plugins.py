@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +51,11 @@ def registries() -> dict[str, Registry[Any]]:
     return found
 
 
-def plugin_statuses() -> list[PluginStatus]:
-    """Every plugin of every registry, loaded to see whether it works; one that fails to load
-    is reported with its error, and the listing goes on."""
+def plugin_statuses(found: Mapping[str, Registry[Any]]) -> list[PluginStatus]:
+    """Every plugin of the registries ``found`` (by kind), loaded to see whether it works; one
+    that fails to load is reported with its error, and the listing goes on."""
     rows: list[PluginStatus] = []
-    for kind, registry in registries().items():
+    for kind, registry in found.items():
         for entry in registry.entries():
             try:
                 registry.get(entry.name)
