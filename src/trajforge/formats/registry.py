@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from trajforge.errors import ConfigError
 from trajforge.formats.base import Format, Reader, Writer
@@ -33,11 +33,7 @@ def get_reader(name: str, *, option: str = "--from") -> Reader:
     formats that can be read when it is unknown or has none."""
     read = _get(name, option).read
     if read is None:
-        raise ConfigError(
-            f"the {name} format cannot be read (it has no reader)",
-            path=option,
-            hint=f"formats that can be read: {_having('read')}",
-        )
+        raise _lacking(name, option, "read")
     return read
 
 
@@ -45,11 +41,7 @@ def get_writer(name: str, *, option: str = "--to") -> Writer:
     """The writer of the format ``name``, like :func:`get_reader`."""
     write = _get(name, option).write
     if write is None:
-        raise ConfigError(
-            f"the {name} format cannot be written (it has no writer)",
-            path=option,
-            hint=f"formats that can be written: {_having('write')}",
-        )
+        raise _lacking(name, option, "write")
     return write
 
 
@@ -61,6 +53,12 @@ def _get(name: str, option: str) -> Format:
         raise
 
 
-def _having(side: str) -> str:
-    loaded, _ = FORMATS.load_all()
-    return ", ".join(name for name, fmt in loaded.items() if getattr(fmt, side) is not None)
+def _lacking(name: str, option: str, side: Literal["read", "write"]) -> ConfigError:
+    """The error for a format without a reader (``side`` "read") or a writer ("write")."""
+    done, doer = ("read", "reader") if side == "read" else ("written", "writer")
+    able = [n for n, fmt in FORMATS.load_all()[0].items() if getattr(fmt, side) is not None]
+    return ConfigError(
+        f"the {name} format cannot be {done} (it has no {doer})",
+        path=option,
+        hint=f"formats that can be {done}: {', '.join(able)}",
+    )
