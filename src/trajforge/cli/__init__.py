@@ -4,6 +4,6 @@ Command modules import their heavy dependencies inside the commands, so that ``-
 ``--version`` start fast.
 """
 
-from trajforge.cli.app import app, main
+from trajforge.cli.app import main
 
-__all__ = ["app", "main"]
+__all__ = ["main"]
