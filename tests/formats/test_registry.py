@@ -58,6 +58,8 @@ def sink_only() -> Iterator[list[Trajectory]]:
 def test_a_format_added_by_code_is_used_and_a_missing_side_is_a_clear_error(
     sink_only: list[Trajectory],
 ) -> None:
+    (entry,) = [e for e in FORMATS.entries() if e.name == "sink-only"]
+    assert entry.origin == "registered by code"  # not by the module of the Format class
     trajectory = minimal_trajectory(0)
     result = get_writer("sink-only")("memory", [trajectory], shard_size=10)
     assert (result.count, sink_only) == (1, [trajectory])
