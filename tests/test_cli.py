@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from trajforge.cli import example_path
+from trajforge import __version__
+from trajforge.demo import example_path
 from trajforge.testing.fake_endpoint import FakeEndpoint, text
 
 EXAMPLE = example_path()
@@ -36,6 +37,26 @@ def test_help_and_schema() -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"].endswith("2020-12/schema")
     assert "steps" in schema["$defs"]["Trajectory"]["properties"]
+
+
+def test_version_debug_and_plugins() -> None:
+    version = run("--version")
+    assert (version.returncode, version.stdout) == (0, f"trajforge {__version__}\n")
+    plain = run("stats", "/nonexistent/x.jsonl")
+    debug = run("--debug", "stats", "/nonexistent/x.jsonl")
+    assert "Traceback" not in plain.stderr
+    assert debug.returncode != 0
+    assert "Traceback" in debug.stderr
+    assert "trajforge.errors.ConfigError: /nonexistent/x.jsonl: no such file" in debug.stderr
+    listing = json.loads(run("plugins", "--json").stdout)
+    assert listing["formats"] == [
+        {"name": "trajforge", "origin": "built-in", "status": "ok"},
+        {"name": "openai", "origin": "built-in", "status": "ok"},
+    ]
+    table = run("plugins")
+    assert table.returncode == 0, table.stderr
+    assert "openai" in table.stdout
+    assert "built-in" in table.stdout
 
 
 def test_openai_round_trip_through_parquet(tmp_path: Path) -> None:
@@ -106,11 +127,14 @@ def test_bad_input_is_located_and_quarantined(tmp_path: Path) -> None:
         (("stats", "/nonexistent/x.jsonl"), "x.jsonl"),
         (("convert", "IN", "out.csv"), ".csv"),
         (("envs", "show", "nope"), "unknown environment 'nope'"),
+        (("stats", "IN", "--from", "csv"), "--from: unknown format 'csv'"),
+        (("convert", "IN", "out.jsonl", "--to", "csv"), "--to: unknown format 'csv'"),
+        (("verify", "IN", "--out", "o.jsonl", "--from", "csv"), "--from: unknown format 'csv'"),
     ],
 )
 def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    if args[1] == "IN":
-        args = (args[0], str(EXAMPLE), str(tmp_path / args[2]))
+    if args[1] == "IN":  # the example as input, the output (if any) in tmp_path
+        args = (args[0], str(EXAMPLE), *(str(tmp_path / a) if "." in a else a for a in args[2:]))
     result = run(*args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -269,12 +293,17 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
     assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 4
 
 
-def test_stats_and_head_read_openai_records_directly() -> None:
+def test_stats_head_verify_grade_read_openai_records_directly(tmp_path: Path) -> None:
     stats = json.loads(run("stats", str(EXAMPLE), "--from", "openai", "--json").stdout)
     assert stats["trajectories"] == 6
     assert stats["sources"] == {"imported": 6}
     shown = run("head", str(EXAMPLE), "--from", "openai", "-n", "1")
     assert "jane.doe@example.com" in shown.stdout
+    for command in ("verify", "grade"):
+        dest = tmp_path / f"{command}.jsonl"
+        done = run(command, str(EXAMPLE), "--from", "openai", "--out", str(dest))
+        assert done.returncode == 0, done.stderr
+        assert len(dest.read_text().splitlines()) == 6
 
 
 def test_generate_from_a_toml_mix_and_located_config_errors(tmp_path: Path) -> None:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 import pytest
 
 from tests.envs.toy_env import CounterEnv
 from tests.grade.rules.build import Build
 from trajforge.errors import ConfigError
-from trajforge.grade import ScoreWeights, grade_rules, load_weights, score, score_trajectory
+from trajforge.grade import (
+    ScoreWeights,
+    grade_rules,
+    load_weights,
+    read_weights,
+    score,
+    score_trajectory,
+)
 from trajforge.grade.aggregate import SOURCE
 from trajforge.schema import Label, LabelSource, Trajectory
 
@@ -128,3 +137,19 @@ def test_weights_are_validated_with_their_field_named() -> None:
         load_weights({"speed": 1})
     with pytest.raises(ConfigError, match="all zero"):
         load_weights({"outcome": 0, "efficiency": 0, "violations": 0, "steps": 0})
+
+
+def test_weights_are_read_from_a_weights_table_or_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text("[weights]\nsteps = 0.5\n")
+    assert read_weights(path).steps == 0.5
+    path.write_text("steps = 0.25\n")
+    assert read_weights(path).steps == 0.25
+    path.write_text("weights = 1\n")
+    with pytest.raises(ConfigError, match="weights must be a table") as error:
+        read_weights(path)
+    assert error.value.file == str(path)
+    path.write_text("[weights]\nspeed = 1\n")
+    with pytest.raises(ConfigError) as error:
+        read_weights(path)
+    assert error.value.file == str(path)

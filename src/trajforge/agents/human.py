@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from trajforge.agents.base import Decision
 from trajforge.errors import ConfigError
-from trajforge.schema import Action, ClarifyingQuestion, Finish, HandOff, Reply, ToolCall
+from trajforge.schema import (
+    Action,
+    ClarifyingQuestion,
+    Finish,
+    HandOff,
+    Observation,
+    Reply,
+    ToolCall,
+)
+
+if TYPE_CHECKING:
+    from trajforge.run.episode import EpisodeRecorder
 
 HELP = """\
 commands:
@@ -67,3 +82,44 @@ def parse_command(line: str, tool_names: set[str], call_index: int) -> Action:
     else:
         arguments = _key_values(rest)
     return ToolCall(id=f"call_{call_index}", name=word, arguments=arguments)
+
+
+#: What the play loop shows the player: what came back from an action, why a line was not a
+#: command, or the help text or tool list asked for.
+Shown = Observation | ConfigError | Literal["help", "tools"]
+
+
+def play(
+    recorder: EpisodeRecorder,
+    tool_names: Collection[str],
+    *,
+    read_line: Callable[[], str],
+    show: Callable[[Shown], None],
+    max_steps: int,
+) -> None:
+    """Let a human act in ``recorder``'s episode, one typed line at a time, until the episode
+    ends, ``max_steps`` steps are taken, or the player quits (``quit``, ``exit``, or
+    ``read_line`` raising EOFError)."""
+    tools = set(tool_names)
+    while not recorder.done and len(recorder.steps) < max_steps:
+        try:
+            line = read_line().strip()
+        except EOFError:
+            return
+        if line in ("quit", "exit"):
+            return
+        if not line:
+            continue
+        if line == "help":
+            show("help")
+            continue
+        if line == "tools":
+            show("tools")
+            continue
+        try:
+            action = parse_command(line, tools, len(recorder.steps))
+        except ConfigError as exc:
+            show(exc)
+            continue
+        for obs in asyncio.run(recorder.act(Decision(actions=[action]))):
+            show(obs)

@@ -1,6 +1,12 @@
 """Grading: rule graders on steps, and the aggregate trajectory score."""
 
-from trajforge.grade.aggregate import ScoreWeights, load_weights, score, score_trajectory
+from trajforge.grade.aggregate import (
+    ScoreWeights,
+    load_weights,
+    read_weights,
+    score,
+    score_trajectory,
+)
 from trajforge.grade.rules import RULES, RuleGrader, grade_rules, select_rules
 
 __all__ = [
@@ -9,6 +15,7 @@ __all__ = [
     "ScoreWeights",
     "grade_rules",
     "load_weights",
+    "read_weights",
     "score",
     "score_trajectory",
     "select_rules",

@@ -20,10 +20,12 @@ trajectory with none (no steps, no outcome) scores 0: there is nothing in it to 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Final
 
 import msgspec
 
+from trajforge.config import read_toml
 from trajforge.errors import ConfigError
 from trajforge.pipeline.provenance import clear_labels
 from trajforge.pipeline.stage import TrajectoryStage
@@ -74,6 +76,15 @@ def load_weights(data: Mapping[str, Any] | None, *, file: str | None = None) -> 
         raise ConfigError(error.message, file=file, path=path) from None
     except ConfigError as exc:
         raise exc.located(file=file) from None
+
+
+def read_weights(path: str | Path) -> ScoreWeights:
+    """Validated weights from a TOML file: its ``[weights]`` table, or the whole file."""
+    data = read_toml(path, what="the weights")
+    weights = data.get("weights", data)
+    if not isinstance(weights, dict):
+        raise ConfigError("weights must be a table", file=str(path), path="weights")
+    return load_weights(weights, file=str(path))
 
 
 class ScoreBreakdown(msgspec.Struct, frozen=True, kw_only=True):

@@ -32,7 +32,6 @@ class RubricError(ConfigError):
     """A rubric file is missing or malformed."""
 
 
-
 @dataclass(frozen=True)
 class Rubric:
     """A versioned prompt template for the judge (see the module docstring)."""

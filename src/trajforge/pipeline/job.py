@@ -2,23 +2,22 @@
 
 ``run_job`` is what ``verify``, ``grade`` and the pipeline commands call: native trajforge input
 is read as raw lines (decoded where the stages run, in worker processes with ``workers`` > 1),
-any other reader's trajectories go through in this process; the output is written atomically.
+another format's trajectories go through in this process; the output is written atomically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from trajforge.io import Quarantine, WriteResult, read_raw, write_trajectories
-from trajforge.io.quarantine import OnError
+from trajforge.errors import ConfigError
+from trajforge.formats.base import Format
+from trajforge.formats.registry import get_format
+from trajforge.io import OnError, Quarantine, WriteResult, write_trajectories
 from trajforge.pipeline.runner import Observer, RunReport, StageRunner
 from trajforge.pipeline.stage import Stage
 from trajforge.schema import Trajectory
-
-#: A reader of another format: a source spec and an on_error callback to trajectories.
-Reader = Callable[[str, OnError], Iterator[Trajectory]]
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,28 @@ def run_job(
     dest: str,
     stages: Sequence[Stage],
     *,
-    reader: Reader | None = None,
+    fmt: Format | None = None,
     workers: int = 1,
     quarantine: Path | None = None,
     observers: Sequence[Observer] = (),
     shard_size: int | None = None,
 ) -> JobResult:
-    """Run ``stages`` over ``source`` (native files, or ``reader``'s) and write ``dest``."""
+    """Run ``stages`` over ``source`` (trajforge records, or ``fmt``'s) and write ``dest``."""
+    fmt = fmt or get_format("trajforge")
     sink = Quarantine(quarantine or default_quarantine(dest))
     with sink:
         runner = StageRunner(stages, quarantine=sink.add, workers=workers, observers=observers)
-        records: Iterator[Trajectory | bytes]
-        if reader is None:
-            records = runner.stream_raw(read_raw(source, on_error=sink.add))
-        else:
-            records = iter(runner.stream(reader(source, sink.add)))
-        written = write_trajectories(dest, records, shard_size=shard_size)
+        written = write_trajectories(
+            dest, _records(runner, fmt, source, sink.add), shard_size=shard_size
+        )
     return JobResult(runner.report, written, sink.count, sink.path)
+
+
+def _records(
+    runner: StageRunner, fmt: Format, source: str, on_error: OnError
+) -> Iterator[Trajectory | bytes]:
+    if fmt.read_raw is not None:
+        return runner.stream_raw(fmt.read_raw(source, on_error))
+    if fmt.read is None:
+        raise ConfigError(f"the {fmt.name} format cannot be read (it has no reader)")
+    return iter(runner.stream(fmt.read(source, on_error)))

@@ -17,6 +17,7 @@ import importlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from inspect import isroutine
 from typing import Any, Generic, TypeVar
 
 from trajforge.errors import ConfigError
@@ -98,7 +99,11 @@ class Registry(Generic[T]):
             raise ConfigError(
                 f"{self.kind} {name!r} is registered already ({self._entries[name].origin})"
             )
-        where = origin or f"registered by {getattr(obj, '__module__', None) or 'code'}"
+        # an instance's __module__ is its class's: only a class or function names its module
+        module = (
+            getattr(obj, "__module__", None) if isinstance(obj, type) or isroutine(obj) else None
+        )
+        where = origin or f"registered by {module or 'code'}"
         entry = Entry(name, where)
         entry.value, entry.loaded = self._checked(entry, obj), True
         self._entries[name] = entry

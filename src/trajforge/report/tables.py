@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from trajforge.pipeline.runner import RunReport
 from trajforge.report.stats import DatasetStats, Distribution
 from trajforge.verify.summary import LabelSummary
 
@@ -64,4 +65,16 @@ def label_table(summary: LabelSummary, title: str) -> Table:
         table.add_row(
             environment, "", "trajectories", f"{failed:,} failed", f"{count:,}", style="bold"
         )
+    return table
+
+
+def stage_table(report: RunReport, title: str = "stages") -> Table:
+    """What each stage of a run saw, kept, changed, set aside and failed on."""
+    table = Table(title=title, header_style="bold")
+    table.add_column("stage")
+    for column in ("version", "seen", "kept", "changed", "set aside", "failed"):
+        table.add_column(column, justify="right")
+    for s in report.stages:
+        counts = (s.seen, s.kept, s.changed, s.set_aside, s.failed)
+        table.add_row(s.name, s.version, *(f"{n:,}" for n in counts))
     return table

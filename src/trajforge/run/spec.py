@@ -6,13 +6,13 @@ become a validated ``RunSpec``; errors name the file and the field path.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from trajforge.agents.endpoint_url import check_base_url
+from trajforge.config import read_toml
 from trajforge.envs.faults import PROFILES
 from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.errors import ConfigError
@@ -97,12 +97,7 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
 def load_run_config(path: str | Path) -> RunSpec:
     """Read and validate a TOML run config (errors name the file and the field path)."""
     file = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the run config: {exc.strerror}", file=file) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=file) from None
+    data = read_toml(path, what="the run config")
     try:
         spec = msgspec.convert(data, RunSpec)
     except msgspec.ValidationError as exc:

@@ -1,0 +1,42 @@
+"""What the commands share: the consoles, common options, and quarantine reporting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from trajforge.io import BadRecord
+
+out = Console()
+err = Console(stderr=True)
+
+#: Where a batch command sets bad input records aside.
+QuarantineOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where bad input records go (default: the output's path + .quarantine.jsonl)."
+    ),
+]
+#: The format of the records a command reads.
+FromOption = Annotated[
+    str,
+    typer.Option(
+        "--from", help="Input records: trajforge, openai, or a plugin's (see trajforge plugins)."
+    ),
+]
+
+
+def warn_skipped(bad: BadRecord) -> None:
+    """Name a record that cannot be read on stderr, with where it is and why."""
+    err.print(f"[yellow]skipped {escape(bad.describe())}[/]")
+
+
+def report_quarantine(count: int, path: Path) -> None:
+    """Say how many bad records were set aside, and where."""
+    if count:
+        err.print(f"[yellow]{count:,} bad records set aside in {escape(str(path))}[/]")

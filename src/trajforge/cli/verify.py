@@ -1,0 +1,43 @@
+"""``trajforge verify``: schemas, call/result pairing, replay and outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trajforge.cli.common import (
+    FromOption,
+    QuarantineOption,
+    out,
+    report_quarantine,
+)
+
+
+def verify(
+    source: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    dest: Annotated[str, typer.Option("--out", help="Where to write the annotated trajectories.")],
+    replay: Annotated[
+        bool, typer.Option(help="Replay generated trajectories in their env.")
+    ] = True,
+    workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
+    quarantine: QuarantineOption = None,
+    from_format: FromOption = "trajforge",
+) -> None:
+    """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
+    from trajforge.formats.registry import get_format
+    from trajforge.io import check_destination
+    from trajforge.pipeline.job import run_job
+    from trajforge.report.tables import label_table
+    from trajforge.verify import LabelSummary, VerifyOptions, VerifyStage
+
+    fmt = get_format(from_format)
+    check_destination(dest, source)
+    summary = LabelSummary()
+    stages = [VerifyStage(VerifyOptions(replay=replay))]
+    job = run_job(
+        source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
+    )
+    out.print(label_table(summary, title=f"verification of {source}"))
+    out.print(f"wrote {job.written.count:,} annotated trajectories to {dest}")
+    report_quarantine(job.quarantined, job.quarantine)

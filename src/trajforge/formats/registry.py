@@ -1,0 +1,65 @@
+"""The registered formats, and the reader or writer a ``--from``/``--to`` option names."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from trajforge.errors import ConfigError
+from trajforge.formats.base import Format, Reader, Writer
+from trajforge.pipeline.registry import Registry
+
+
+def _check(obj: Any) -> Format:
+    if not isinstance(obj, Format):
+        raise TypeError(f"expected a trajforge.formats.base.Format, got {type(obj).__name__}")
+    if obj.read is None and obj.write is None:
+        raise ValueError("a format needs a reader or a writer")
+    return obj
+
+
+FORMATS: Registry[Format] = Registry(
+    "format",
+    "trajforge.formats",
+    {
+        "trajforge": "trajforge.formats.native:FORMAT",
+        "openai": "trajforge.formats.openai_files:FORMAT",
+    },
+    check=_check,
+)
+
+
+def get_reader(name: str, *, option: str = "--from") -> Reader:
+    """The reader of the format ``name``; a ConfigError (located at ``option``) names the
+    formats that can be read when it is unknown or has none."""
+    read = get_format(name, option=option).read
+    if read is None:
+        raise _lacking(name, option, "read")
+    return read
+
+
+def get_writer(name: str, *, option: str = "--to") -> Writer:
+    """The writer of the format ``name``, like :func:`get_reader`."""
+    write = get_format(name, option=option).write
+    if write is None:
+        raise _lacking(name, option, "write")
+    return write
+
+
+def get_format(name: str, *, option: str = "--from") -> Format:
+    """The format ``name``; a ConfigError located at ``option`` names the registered ones."""
+    try:
+        return FORMATS.get(name)
+    except ConfigError as exc:
+        exc.path = exc.path or option
+        raise
+
+
+def _lacking(name: str, option: str, side: Literal["read", "write"]) -> ConfigError:
+    """The error for a format without a reader (``side`` "read") or a writer ("write")."""
+    done, doer = ("read", "reader") if side == "read" else ("written", "writer")
+    able = [n for n, fmt in FORMATS.load_all()[0].items() if getattr(fmt, side) is not None]
+    return ConfigError(
+        f"the {name} format cannot be {done} (it has no {doer})",
+        path=option,
+        hint=f"formats that can be {done}: {', '.join(able)}",
+    )
