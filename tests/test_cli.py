@@ -293,6 +293,30 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
     assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 4
 
 
+def test_apply_runs_registered_stages_as_verify_then_grade_would(tmp_path: Path) -> None:
+    gen = tmp_path / "gen"
+    made = run("generate", "--env", "itops", "--tasks", "5", "--mistakes", "0.3", "--out", str(gen))
+    assert made.returncode == 0, made.stderr
+    staged = run(
+        "apply", str(gen), "--out", str(tmp_path / "s.jsonl"), "--workers", "2",
+        "--stage", "verify", "--stage", "rules", "--stage", "score",
+    )  # fmt: skip
+    assert staged.returncode == 0, staged.stderr
+    assert "verify" in staged.stdout
+    assert "changed" in staged.stdout
+    assert run("verify", str(gen), "--out", str(tmp_path / "v.jsonl")).returncode == 0
+    graded = run("grade", str(tmp_path / "v.jsonl"), "--out", str(tmp_path / "g.jsonl"))
+    assert graded.returncode == 0, graded.stderr
+    assert (tmp_path / "s.jsonl").read_bytes() == (tmp_path / "g.jsonl").read_bytes()
+    record = json.loads((tmp_path / "g.jsonl").read_text().splitlines()[0])
+    stages = [(s["name"], s["version"]) for s in record["provenance"]["stages"]]
+    assert stages == [("generate", __version__), ("verify", "1"), ("rules", "1"), ("score", "1")]
+    assert all(s["digest"] for s in record["provenance"]["stages"][1:])
+    unknown = run("apply", str(gen), "--out", str(tmp_path / "u.jsonl"), "--stage", "nope")
+    assert unknown.returncode == 1
+    assert "unknown stage 'nope'" in unknown.stderr
+
+
 def test_stats_head_verify_grade_read_openai_records_directly(tmp_path: Path) -> None:
     stats = json.loads(run("stats", str(EXAMPLE), "--from", "openai", "--json").stdout)
     assert stats["trajectories"] == 6

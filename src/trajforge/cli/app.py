@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from trajforge import __version__
-from trajforge.cli import data, demo, envs, generate, grade, plugins, verify
+from trajforge.cli import apply, data, demo, envs, generate, grade, plugins, verify
 from trajforge.cli.common import err, out
 from trajforge.errors import TrajforgeError
 
@@ -61,6 +61,7 @@ COMMANDS = (
     generate.generate,
     verify.verify,
     grade.grade,
+    apply.apply,
     plugins.plugins,
 )
 for command in COMMANDS:

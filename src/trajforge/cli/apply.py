@@ -1,0 +1,36 @@
+"""``trajforge apply``: registered stages, built-in or a plugin's, over a dataset."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trajforge.cli.common import FromOption, QuarantineOption, out, report_quarantine
+
+
+def apply(
+    source: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    dest: Annotated[str, typer.Option("--out", help="Where to write the trajectories.")],
+    stage: Annotated[
+        list[str],
+        typer.Option(help="A registered stage, in the order to run (repeatable; see plugins)."),
+    ],
+    workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
+    quarantine: QuarantineOption = None,
+    from_format: FromOption = "trajforge",
+) -> None:
+    """Run registered stages (with their default settings) over a dataset, in order."""
+    from trajforge.formats.registry import get_format
+    from trajforge.io import check_destination
+    from trajforge.pipeline.job import run_job
+    from trajforge.pipeline.stages import build_stage
+    from trajforge.report.tables import stage_table
+
+    fmt = get_format(from_format)
+    check_destination(dest, source)
+    stages = [build_stage(name) for name in stage]
+    job = run_job(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
+    out.print(stage_table(job.report, title=f"stages over {source}"))
+    out.print(f"wrote {job.written.count:,} trajectories to {dest}")
+    report_quarantine(job.quarantined, job.quarantine)
