@@ -27,7 +27,8 @@ def trajforge(*args: str | Path, cwd: Path) -> None:
         text=True,
         check=False,
     )
-    assert done.returncode == 0, f"trajforge {' '.join(map(str, args))}:\n{done.stdout}{done.stderr}"
+    command = " ".join(map(str, args))
+    assert done.returncode == 0, f"trajforge {command}:\n{done.stdout}{done.stderr}"
 
 
 def comparable(line: str) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def first_difference(want: Any, got: Any, path: str = "") -> str | None:
             return f"{path}: golden has {len(want)} items, new has {len(got)}"
         return None
     if want != got:
-        return f"{path}: golden {json.dumps(want)[:300]}\n{' ' * len(path)}  new    {json.dumps(got)[:300]}"
+        return f"{path}:\n  golden {json.dumps(want)[:300]}\n  new    {json.dumps(got)[:300]}"
     return None
 
 
