@@ -33,9 +33,8 @@ from trajforge.agents.endpoint_url import check_base_url
 from trajforge.agents.human import HELP, parse_command
 from trajforge.agents.users import ScriptedUser
 from trajforge.demo import demo_spec
-from trajforge.envs import FaultInjector
-from trajforge.envs.base import EnvironmentLike
-from trajforge.envs.registry import ENVIRONMENTS, get_environment
+from trajforge.envs.factory import make_environment
+from trajforge.envs.registry import ENVIRONMENTS, get_environment, get_spec
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
 from trajforge.grade import RuleGrader, load_weights, score_trajectory, select_rules
@@ -613,13 +612,13 @@ app.add_typer(envs_app, name="envs")
 @envs_app.command("list")
 def envs_list() -> None:
     """List the built-in environments."""
-    out.print(environments_table(ENVIRONMENTS))
+    out.print(environments_table(ENVIRONMENTS.items()))
 
 
 @envs_app.command("show")
 def envs_show(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
     """Show an environment's tools with schemas, rules, difficulty levels, user contract."""
-    out.print(environment_details(get_environment(name)))
+    out.print(environment_details(get_spec(name)))
 
 
 @envs_app.command("tasks")
@@ -659,7 +658,7 @@ def envs_play(
     """Play a task yourself in the terminal; the session is saved as a trajectory."""
     cls = get_environment(name)
     task = cls.generate_task(seed, difficulty)
-    env: EnvironmentLike = cls() if faults == "none" else FaultInjector(cls(), faults)
+    env = make_environment(cls, faults)
     recorder = EpisodeRecorder(
         env,
         task,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agents.experts.test_script import CounterExpert
+from tests.agents.test_scripted import CounterExpert
 from tests.envs.toy_env import CounterEnv
-from trajforge.agents import registry as agents_registry
-from trajforge.envs import registry as envs_registry
+from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.spec import EnvironmentSpec
 from trajforge.errors import ConfigError
 from trajforge.io import read_trajectories
 from trajforge.io.manifest import Manifest
@@ -20,9 +21,8 @@ from trajforge.run.spec import RunSpec, spec_from_flags
 
 
 @pytest.fixture(autouse=True)
-def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(envs_registry.ENVIRONMENTS, "counter", CounterEnv)
-    monkeypatch.setitem(agents_registry.EXPERTS, "counter", CounterExpert)
+def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    ENVIRONMENTS.add("counter", EnvironmentSpec(CounterEnv, CounterExpert))
     original = CounterEnv.generate_task.__func__  # type: ignore[attr-defined]
 
     def with_colour(cls: type[CounterEnv], seed: int, difficulty: int):  # type: ignore[no-untyped-def]
@@ -31,6 +31,8 @@ def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> None:
         return task
 
     monkeypatch.setattr(CounterEnv, "generate_task", classmethod(with_colour))
+    yield
+    ENVIRONMENTS.remove("counter")
 
 
 def spec(**overrides: object) -> RunSpec:

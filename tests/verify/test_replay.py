@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from tests.verify.episodes import episode, with_faults
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import with_experts
+from trajforge.envs.registry import ENVIRONMENT_CLASSES, ENVIRONMENTS
 from trajforge.io import read_trajectories
 from trajforge.run.runner import Runner
 from trajforge.run.spec import MixSpec, RunSpec
@@ -90,7 +90,7 @@ def test_a_diverging_state_is_flagged_where_it_starts() -> None:
         i
         for i, step in enumerate(t.steps)
         if any(
-            type(a) is ToolCall and not ENVIRONMENTS[env].tools[a.name].read_only
+            type(a) is ToolCall and not ENVIRONMENT_CLASSES[env].tools[a.name].read_only
             for a in step.actions
         )
     ]
@@ -118,7 +118,7 @@ def test_trajectories_of_unregistered_environments_are_not_replayed() -> None:
 
 
 def test_branches_replay_from_the_start(tmp_path: Path) -> None:
-    env = next(e for e in ("support", "dataops", *ENVS) if e in EXPERTS)
+    env = next(e for e in ("support", "dataops", *ENVS) if e in with_experts())
     spec = RunSpec(
         mix=[MixSpec(env=env, tasks=3, mistakes=0.3, faults="hostile")],
         seed=3,

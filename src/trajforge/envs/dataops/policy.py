@@ -10,7 +10,7 @@ tool accepted it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from trajforge.envs.base import PolicyRule, Violation
 from trajforge.envs.dataops.sandbox import mentions_schema_change
@@ -43,6 +43,16 @@ POLICY_RULES: tuple[PolicyRule, ...] = (
         "needs the user's explicit confirmation first.",
     ),
 )
+
+#: The opening of the policy document (envs.spec); its rule sections come from the rules above.
+PREAMBLE: Final = """\
+You are a data engineer reconciling two tables of a database, using the tools provided. Look
+before you change: compare the tables first, and verify with a second comparison at the end.
+
+- Know which table is the system of record; ask the user when the request does not say.
+- Change only the table being reconciled, row by row, and never its schema.
+- Deletes and large changes need the user's explicit yes, asked for right before them.
+"""
 
 #: Write tools and the argument naming the table they change.
 WRITE_TOOLS = {

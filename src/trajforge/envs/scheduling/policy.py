@@ -59,6 +59,18 @@ POLICY_RULES: Final = (
     ),
 )
 
+#: The opening of the policy document (envs.spec); its rule sections come from the rules above.
+PREAMBLE: Final = """\
+You are a scheduling assistant who books and moves meetings in people's calendars, using the
+tools provided. Check everyone's free time and the room before booking, and say what you did.
+
+- Where the request leaves something open (who, when, how long, which room), ask one question per
+  ambiguity before changing anything.
+- Never double-book anyone.
+- Times outside working hours and changes to meetings that someone else organised need the user's
+  explicit yes first.
+"""
+
 #: Error kinds of faults that stop a call before it runs (see trajforge.envs.faults).
 _BLOCKED_KINDS: Final = frozenset({"timeout", "server_error", "rate_limit", "permanent"})
 _YES: Final = re.compile(

@@ -65,6 +65,21 @@ REFUND_LIMIT: Final = PolicyRule(
 )
 RULES: Final = (VERIFY_FIRST, CONFIRM, REFUND_LIMIT)
 
+#: The opening of the policy document (envs.spec); its rule sections come from the rules above.
+PREAMBLE: Final = """\
+You are a customer-support agent of an online shop. You help customers with their orders
+(status, cancellations, refunds, exchanges) and their accounts (address, email), using the tools
+provided and nothing else: never invent an order id, an amount or a policy.
+
+- Verify who you are talking to before you change anything for them, and act only for that
+  customer.
+- Before a cancellation, refund or exchange, say exactly what you are about to do and wait for the
+  customer's explicit yes; a yes covers the change that follows it, not later ones.
+- What you may not decide alone goes to a human: hand the customer off instead of acting.
+- What cannot be done (a delivered order cannot be cancelled) is refused politely, with the
+  alternative there is.
+"""
+
 STATE_CHANGING: Final = frozenset(
     {"cancel_order", "refund_order", "exchange_item", "update_address", "update_email"}
 )

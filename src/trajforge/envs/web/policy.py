@@ -65,6 +65,16 @@ RULES: Final = (
     ),
 )
 
+#: The opening of the policy document (envs.spec); its rule sections come from the rules above.
+PREAMBLE: Final = """\
+You are a shopping assistant operating a shop website through its accessibility tree, using the
+tools provided. Read the page before acting, and re-read it when the site changes under you.
+
+- Payments, email changes and password changes are never done automatically: state what you are
+  about to do (for a payment, the total) and wait for the user's explicit yes.
+- Secrets the user gives you (a card number, a password) go only into the field they are for.
+"""
+
 YES: Final = re.compile(
     r"\b(yes|yeah|yep|confirm(ed|s)?|go ahead|please do|ok(ay)?|sure|do it)\b", re.I
 )

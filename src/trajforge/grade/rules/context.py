@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from trajforge.cached_attribute import cached
 from trajforge.envs.base import Environment
 from trajforge.grade.rules.expected import Expectation
 from trajforge.grade.rules.search import Corpus
-from trajforge.lazy import cached
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import msgspec
 
 from trajforge.envs.base import Environment
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError
 from trajforge.grade.rules import (
     corrected_call,
@@ -78,7 +78,7 @@ def environment_for(trajectory: Trajectory, env: EnvArg = None) -> Environment |
     if isinstance(env, type):
         return env()
     name = env if isinstance(env, str) else trajectory.task.environment
-    cls = ENVIRONMENTS.get(name) if name else None
+    cls = get_environment(name) if name and name in ENVIRONMENTS else None
     if cls is None and isinstance(env, str):
         raise ConfigError(f"unknown environment {env!r}", hint=f"one of: {', '.join(ENVIRONMENTS)}")
     return cls() if cls is not None else None

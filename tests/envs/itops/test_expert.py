@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import pytest
 
-from tests.agents.experts.harness import (
+from tests.agents.expert_harness import (
     assert_decodes,
     assert_reproducible,
     assert_written_down,
@@ -17,18 +17,18 @@ from tests.agents.experts.harness import (
     steps_per_level,
     success_rate,
 )
-from trajforge.agents.experts.itops import ItOpsExpert
 from trajforge.agents.users import ScriptedUser
+from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import FAULT_KINDS, FaultProfile
 from trajforge.envs.itops import ItOpsEnv
 from trajforge.envs.itops.catalog import ROLE_ORDER
+from trajforge.envs.itops.expert import ItOpsExpert
 from trajforge.envs.itops.policy import WRITE_TOOLS
 from trajforge.envs.tools import tool
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
     generate_episode,
-    make_environment,
     run_episode,
 )
 from trajforge.schema import (

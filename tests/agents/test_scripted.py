@@ -8,7 +8,7 @@ import pytest
 
 from tests.envs.toy_env import CounterEnv
 from trajforge.agents.base import Decision, call_id
-from trajforge.agents.experts.script import Ask, Call, Done, Result, Script, ScriptedExpert, undrift
+from trajforge.agents.scripted import Ask, Call, Done, Result, Script, ScriptedExpert, undrift
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs import FaultInjector, FaultProfile
 from trajforge.run.episode import Budget, EpisodeRecorder, run_episode

@@ -6,24 +6,24 @@ import asyncio
 
 import pytest
 
-from tests.agents.experts.harness import (
+from tests.agents.expert_harness import (
     assert_decodes,
     assert_reproducible,
     calls,
     expert_harness,
     steps_per_level,
 )
-from tests.agents.experts.harness import success_rate as rate
-from trajforge.agents.experts.script import MAX_RETRIES
-from trajforge.agents.experts.support import SupportExpert
-from trajforge.agents.experts.support_text import DETAIL_WORDS, plain, variant_in, words
+from tests.agents.expert_harness import success_rate as rate
+from trajforge.agents.scripted import MAX_RETRIES
 from trajforge.agents.users import CONFIRMATION, ScriptedUser
+from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import FaultProfile
 from trajforge.envs.support import SupportEnv
+from trajforge.envs.support.expert import SupportExpert
+from trajforge.envs.support.expert.text import DETAIL_WORDS, plain, variant_in, words
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
-    make_environment,
     run_episode,
 )
 from trajforge.schema import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from trajforge.agents.experts.script import ScriptedExpert
+from trajforge.agents.scripted import ScriptedExpert
 from trajforge.envs import Environment, FaultProfile
 from trajforge.run.episode import generate_episode
 from trajforge.schema import (

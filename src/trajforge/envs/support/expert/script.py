@@ -6,8 +6,8 @@ id), asks for the customer's explicit yes right before each cancellation, refund
 hands refunds above the limit to a human, refuses what cannot be done (a delivered order cannot be
 cancelled) and offers the alternative, and re-plans when the world or the customer changes the
 route (an out-of-stock variant, a fallback answer). The steps it repeats live in
-``support_moves``; reading and phrasing in ``support_text`` (requests for a yes avoid every word
-that reads as a question about the customer's details, see ``support_text.DETAIL_WORDS``).
+``moves``; reading and phrasing in ``text`` (requests for a yes avoid every word
+that reads as a question about the customer's details, see ``text.DETAIL_WORDS``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from trajforge.agents.experts.script import Call, Done, Result, Script
-from trajforge.agents.experts.support_moves import (
+from trajforge.agents.scripted import Call, Done, Result, Script
+from trajforge.envs.support.expert.moves import (
     FIND,
     REFUND,
     REPORT,
@@ -28,7 +28,7 @@ from trajforge.agents.experts.support_moves import (
     Sub,
     SupportMoves,
 )
-from trajforge.agents.experts.support_text import (
+from trajforge.envs.support.expert.text import (
     EMAIL,
     ORDER_ID,
     PHONE,

@@ -8,14 +8,14 @@ import itertools
 
 import pytest
 
-from tests.agents.experts.harness import expert_harness, success_rate
-from trajforge.agents.registry import EXPERTS
+from tests.agents.expert_harness import expert_harness, success_rate
+from trajforge.agents.registry import find_expert, with_experts
 from trajforge.envs.faults import FaultProfile
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.schema import ToolCall, ToolResult
 
 N_TASKS = 60
-SCRIPTED = sorted(name for name, expert in EXPERTS.items() if getattr(expert, "run_once", None))
+SCRIPTED = sorted(name for name in with_experts() if getattr(find_expert(name), "run_once", None))
 
 
 def test_every_environment_with_changes_has_its_expert_list_them() -> None:
@@ -24,9 +24,9 @@ def test_every_environment_with_changes_has_its_expert_list_them() -> None:
 
 @pytest.mark.parametrize("env_name", SCRIPTED)
 def test_a_cut_off_change_is_never_made_twice(env_name: str) -> None:
-    expert = EXPERTS[env_name]
+    expert = find_expert(env_name)
     cut = FaultProfile(name="cut", per_tool={t: {"partial": 0.6} for t in expert.run_once})
-    tasks, episode, runs = expert_harness(ENVIRONMENTS[env_name], expert, N_TASKS)
+    tasks, episode, runs = expert_harness(ENVIRONMENT_CLASSES[env_name], expert, N_TASKS)
     trajectories = [episode(task, i, cut) for i, task in enumerate(tasks())]
     cut_off = 0
     for traj in trajectories:

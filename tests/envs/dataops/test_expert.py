@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.agents.experts.harness import (
+from tests.agents.expert_harness import (
     assert_decodes,
     assert_reproducible,
     assert_written_down,
@@ -15,17 +15,17 @@ from tests.agents.experts.harness import (
     steps_per_level,
     success_rate,
 )
-from trajforge.agents.experts.dataops import DataOpsExpert
 from trajforge.agents.users import CONFIRMATION, ScriptedUser
 from trajforge.envs.dataops import DataOpsEnv
+from trajforge.envs.dataops.expert import DataOpsExpert
 from trajforge.envs.dataops.policy import WRITE_TOOLS
 from trajforge.envs.dataops.sandbox import mentions_schema_change
 from trajforge.envs.dataops.tasks import BULK_LIMIT
+from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import FAULT_KINDS, FaultProfile
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
-    make_environment,
     run_episode,
 )
 from trajforge.schema import (

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, ClassVar
 
-from trajforge.agents.experts.itops_text import (
+from trajforge.agents.scripted import Call, Done, Move, Result, ScriptedExpert
+from trajforge.envs.itops.expert.text import (
     Cause,
     clock_time,
     config_edit,
@@ -27,7 +28,6 @@ from trajforge.agents.experts.itops_text import (
     short,
     text_of,
 )
-from trajforge.agents.experts.script import Call, Done, Move, Result, ScriptedExpert
 from trajforge.schema import Task, ToolSpec
 
 #: A phase of the script yields moves and returns whether to go on.
@@ -51,8 +51,10 @@ class ItOpsSteps(ScriptedExpert):
         }
     )
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
-        super().__init__(task, tools, seed)
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        super().__init__(task, tools, seed, system_prompt=system_prompt)
         params = task.parameters
         specs = params.get("services", [])
         self._roles: dict[str, str] = {s["name"]: s["role"] for s in specs}

@@ -14,19 +14,22 @@ import pytest
 
 import trajforge.envs.web.env as web_env
 import trajforge.envs.web.pages as web_pages
-from tests.agents.experts.harness import (
+from tests.agents.expert_harness import (
     assert_decodes,
     assert_reproducible,
     calls,
     expert_harness,
     steps_per_level,
 )
-from tests.agents.experts.harness import success_rate as rate
+from tests.agents.expert_harness import success_rate as rate
 from tests.envs.web.helpers import generate_task
-from trajforge.agents.experts.script import MAX_RETRIES, Call, Result
-from trajforge.agents.experts.web import WebExpert
-from trajforge.agents.experts.web_page import CONCEPTS, QUERIES, Element, Page, concept
-from trajforge.agents.experts.web_text import (
+from trajforge.agents.scripted import MAX_RETRIES, Call, Result
+from trajforge.agents.users import ScriptedUser
+from trajforge.envs.faults import PROFILES, FaultProfile
+from trajforge.envs.web import WebEnv, site
+from trajforge.envs.web.expert import WebExpert
+from trajforge.envs.web.expert.page import CONCEPTS, QUERIES, Element, Page, concept
+from trajforge.envs.web.expert.text import (
     ASK_CARD,
     ASK_CURRENT_PASSWORD,
     ASK_PASSWORD,
@@ -40,9 +43,6 @@ from trajforge.agents.experts.web_text import (
     secret_in,
     wish_in,
 )
-from trajforge.agents.users import ScriptedUser
-from trajforge.envs.faults import PROFILES, FaultProfile
-from trajforge.envs.web import WebEnv, site
 from trajforge.envs.web.policy import is_yes
 from trajforge.envs.web.site import EMAIL_CHANGE_LABELS, PASSWORD_CHANGE_LABELS, PAYMENT_LABELS
 from trajforge.run.episode import Budget, EpisodeRecorder, run_episode

@@ -16,8 +16,16 @@ deploy log under /srv; ``run_healthcheck`` -> ``service_status``.
 
 from __future__ import annotations
 
-from trajforge.agents.experts.itops_steps import ItOpsSteps, Phase
-from trajforge.agents.experts.itops_text import (
+from trajforge.agents.scripted import (
+    Ask,
+    Call,
+    Done,
+    HandOffMove,
+    Result,
+    Script,
+)
+from trajforge.envs.itops.expert.steps import ItOpsSteps, Phase
+from trajforge.envs.itops.expert.text import (
     KIND_WORDS,
     Cause,
     allows_drain,
@@ -35,14 +43,6 @@ from trajforge.agents.experts.itops_text import (
     rows,
     short,
     truthy,
-)
-from trajforge.agents.experts.script import (
-    Ask,
-    Call,
-    Done,
-    HandOffMove,
-    Result,
-    Script,
 )
 from trajforge.schema import Task
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trajforge.agents.experts.script import Done
-from trajforge.agents.experts.web_moves import Sub, WebMoves
-from trajforge.agents.experts.web_page import Element, Page, concept
-from trajforge.agents.experts.web_text import (
+from trajforge.agents.scripted import Done
+from trajforge.envs.web.expert.moves import Sub, WebMoves
+from trajforge.envs.web.expert.page import Element, Page, concept
+from trajforge.envs.web.expert.text import (
     ASK_CARD,
     ASK_PHONE,
     Address,

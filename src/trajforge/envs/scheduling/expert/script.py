@@ -7,15 +7,18 @@ someone else organised it), sends the invitations and updates, and says what it 
 user's answer carries the information it acts on the answer; the task's ground truth only fills in
 what the request states plainly (title, day, length, the room asked for, who is meant by a name).
 The steps shared by every route (lookups, rooms, booking, invitations) live in
-``scheduling_steps``; the wording and parsing in ``scheduling_text``.
+``steps``; the wording and parsing in ``text``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from trajforge.agents.experts import scheduling_text as tx
-from trajforge.agents.experts.scheduling_steps import (
+from trajforge.agents.scripted import Ask, Done, Script
+from trajforge.envs.scheduling import availability as av
+from trajforge.envs.scheduling.clock import local_date, minute_of_day, parse_iso
+from trajforge.envs.scheduling.expert import text as tx
+from trajforge.envs.scheduling.expert.steps import (
     ASK,
     BOOK,
     FREE,
@@ -28,14 +31,11 @@ from trajforge.agents.experts.scheduling_steps import (
     SchedulingSteps,
     StuckError,
 )
-from trajforge.agents.experts.script import Ask, Done, Script
-from trajforge.envs.scheduling import availability as av
-from trajforge.envs.scheduling.clock import local_date, minute_of_day, parse_iso
 from trajforge.schema import Task
 
 __all__ = ["SchedulingExpert"]
 
-#: Plan items of the routes below (the shared ones are in scheduling_steps).
+#: Plan items of the routes below (the shared ones are in steps).
 BOOK_CALL = "book the call"
 ZONES = "find a time inside everyone's working hours"
 MAYBE_MOVE = "if one of my meetings is in the way, move it later that day and tell its attendees"

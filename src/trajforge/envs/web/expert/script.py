@@ -7,8 +7,8 @@ site versions. It follows moved pages and redirects, signs in at the login wall 
 password), fills and fixes forms (asking for a phone number when the form requires one), asks for
 the user's yes before paying (stating the total) and before an email or password change, types the
 card number only into the card field, reports look-up answers with ``submit_answer``, and re-plans
-when the site changes the picture. Building blocks live in ``web_moves`` (pages, navigation, login)
-and ``web_shop`` (products, cart, checkout); reading and phrasing in ``web_page`` and ``web_text``.
+when the site changes the picture. Building blocks live in ``moves`` (pages, navigation, login)
+and ``shop`` (products, cart, checkout); reading and phrasing in ``page`` and ``text``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from trajforge.agents.experts.script import Done, Script
-from trajforge.agents.experts.web_moves import REPORT, Sub
-from trajforge.agents.experts.web_page import Element, Page
-from trajforge.agents.experts.web_shop import ShopMoves
-from trajforge.agents.experts.web_text import (
+from trajforge.agents.scripted import Done, Script
+from trajforge.envs.web.expert.moves import REPORT, Sub
+from trajforge.envs.web.expert.page import Element, Page
+from trajforge.envs.web.expert.shop import ShopMoves
+from trajforge.envs.web.expert.text import (
     ASK_CURRENT_PASSWORD,
     CONFIRM_PASSWORD,
     address_in,

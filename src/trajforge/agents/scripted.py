@@ -157,7 +157,11 @@ class ScriptedExpert:
     #: twice (refund, delete, insert, book). Their script gets ``Result(kind="partial")`` instead.
     run_once: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        #: The environment's policy document, recorded on the trajectory.
+        self.system_prompt = system_prompt
         self.task = task
         self.tools = {t.name: t for t in tools}
         self.seed = seed

@@ -17,9 +17,9 @@ from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from trajforge.agents.base import Decision
-from trajforge.agents.experts.script import Ask, Call, Done, Move, Result, ScriptedExpert
-from trajforge.agents.experts.web_page import QUERIES, Element, Page, Pick, concept, found_elements
-from trajforge.agents.experts.web_text import ASK_PASSWORD, secret_in
+from trajforge.agents.scripted import Ask, Call, Done, Move, Result, ScriptedExpert
+from trajforge.envs.web.expert.page import QUERIES, Element, Page, Pick, concept, found_elements
+from trajforge.envs.web.expert.text import ASK_PASSWORD, secret_in
 from trajforge.schema import Step, Task, ToolResult, ToolSpec
 
 T = TypeVar("T")
@@ -36,8 +36,10 @@ _ACTING = frozenset({"click", "back", "scroll"})
 class WebMoves(ScriptedExpert):
     """The web expert's reusable steps; ``WebExpert`` strings them into flows."""
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
-        super().__init__(task, tools, seed)
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        super().__init__(task, tools, seed, system_prompt=system_prompt)
         self.request = task.instruction or ""
         self.page = Page()
         self.password: str | None = None

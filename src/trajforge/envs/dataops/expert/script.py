@@ -17,7 +17,8 @@ import re
 from collections.abc import Generator
 from typing import Any, ClassVar
 
-from trajforge.agents.experts.dataops_findings import (
+from trajforge.agents.scripted import Ask, Call, Done, Move, Result, Script, ScriptedExpert
+from trajforge.envs.dataops.expert.findings import (
     Findings,
     both_tables_sql,
     compare_rows,
@@ -26,7 +27,6 @@ from trajforge.agents.experts.dataops_findings import (
     rows_of,
     sql_text,
 )
-from trajforge.agents.experts.script import Ask, Call, Done, Move, Result, Script, ScriptedExpert
 from trajforge.envs.dataops.policy import is_yes
 from trajforge.envs.dataops.tasks import BULK_LIMIT
 from trajforge.schema import Task, ToolSpec
@@ -49,8 +49,10 @@ class DataOpsExpert(ScriptedExpert):
         {"delete_record", "insert_record", "sync_records", "submit_summary"}
     )
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
-        super().__init__(task, tools, seed)
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        super().__init__(task, tools, seed, system_prompt=system_prompt)
         self._compare_by_query = False
         self._get_by_query = False
         self._remarks: list[str] = []

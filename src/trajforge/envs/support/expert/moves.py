@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any, ClassVar, TypeVar
 
-from trajforge.agents.experts.script import (
+from trajforge.agents.scripted import (
     Ask,
     Call,
     Done,
@@ -22,7 +22,7 @@ from trajforge.agents.experts.script import (
     Result,
     ScriptedExpert,
 )
-from trajforge.agents.experts.support_text import (
+from trajforge.envs.support.expert.text import (
     ORDER_ID,
     age,
     as_list,
@@ -60,8 +60,10 @@ class SupportMoves(ScriptedExpert):
         {"cancel_order", "refund_order", "exchange_item"}
     )
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
-        super().__init__(task, tools, seed)
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        super().__init__(task, tools, seed, system_prompt=system_prompt)
         self.request = task.instruction or ""
         self.now = str(task.parameters.get("now", ""))
         self.limit = int(task.parameters.get("refund_limit_cents", DEFAULT_REFUND_LIMIT_CENTS))

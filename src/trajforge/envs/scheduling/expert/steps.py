@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
-from trajforge.agents.experts import scheduling_text as tx
-from trajforge.agents.experts.script import Ask, Call, Done, Move, Result, ScriptedExpert
+from trajforge.agents.scripted import Ask, Call, Done, Move, Result, ScriptedExpert
 from trajforge.envs.scheduling.clock import (
     format_iso,
     local_date,
@@ -20,6 +19,7 @@ from trajforge.envs.scheduling.clock import (
     parse_iso,
     parse_offset,
 )
+from trajforge.envs.scheduling.expert import text as tx
 from trajforge.schema import Task, ToolSpec
 
 T = TypeVar("T")
@@ -57,8 +57,10 @@ class SchedulingSteps(ScriptedExpert):
         {"book_meeting", "reschedule_meeting", "send_invite"}
     )
 
-    def __init__(self, task: Task, tools: list[ToolSpec], seed: int) -> None:
-        super().__init__(task, tools, seed)
+    def __init__(
+        self, task: Task, tools: list[ToolSpec], seed: int, *, system_prompt: str | None = None
+    ) -> None:
+        super().__init__(task, tools, seed, system_prompt=system_prompt)
         self.me = ""
         self.offset = 0
         self.now = 0

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.agents.experts.harness import (
+from tests.agents.expert_harness import (
     assert_decodes,
     assert_reproducible,
     assert_written_down,
@@ -20,12 +20,12 @@ from tests.agents.experts.harness import (
     steps_per_level,
     success_rate,
 )
-from trajforge.agents.experts import scheduling_text as tx
-from trajforge.agents.experts.scheduling import SchedulingExpert
 from trajforge.agents.users import CONFIRMATION, DONT_KNOW
 from trajforge.envs.faults import FAULT_KINDS, FaultProfile
 from trajforge.envs.scheduling import SchedulingEnv
 from trajforge.envs.scheduling.clock import parse_iso, parse_offset
+from trajforge.envs.scheduling.expert import SchedulingExpert
+from trajforge.envs.scheduling.expert import text as tx
 from trajforge.envs.scheduling.policy import ASK_WHEN_AMBIGUOUS, CONFIRM_OTHERS_MEETING
 from trajforge.envs.scheduling.tasks import LEVEL2_VARIANTS
 from trajforge.schema import (
