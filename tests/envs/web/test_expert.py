@@ -25,6 +25,7 @@ from tests.agents.expert_harness import success_rate as rate
 from tests.envs.web.helpers import generate_task
 from trajforge.agents.scripted import MAX_RETRIES, Call, Result
 from trajforge.agents.users import ScriptedUser
+from trajforge.envs.consent import gives_consent
 from trajforge.envs.faults import PROFILES, FaultProfile
 from trajforge.envs.web import WebEnv, site
 from trajforge.envs.web.expert import WebExpert
@@ -43,7 +44,6 @@ from trajforge.envs.web.expert.text import (
     secret_in,
     wish_in,
 )
-from trajforge.envs.web.policy import is_yes
 from trajforge.envs.web.site import EMAIL_CHANGE_LABELS, PASSWORD_CHANGE_LABELS, PAYMENT_LABELS
 from trajforge.run.episode import Budget, EpisodeRecorder, run_episode
 from trajforge.schema import (
@@ -200,7 +200,7 @@ def test_payments_and_account_changes_follow_a_yes_to_a_stated_total_or_change()
                     if isinstance(s.actions[0], ClarifyingQuestion)
                 )
                 question = str(getattr(asked.actions[0], "content", ""))
-                assert is_yes(asked.observations[0].content), traj.id
+                assert gives_consent(asked.observations[0].content), traj.id
                 if label in PAYMENT_LABELS:
                     assert review, traj.id
                     assert f"total is {review}" in question, traj.id
@@ -332,7 +332,7 @@ def test_questions_reach_the_detail_they_ask_for() -> None:
                 assert want in answer.content, (traj.id, action.content)
             else:
                 assert "confirm" in action.content.lower()
-                assert is_yes(answer.content), (traj.id, action.content)
+                assert gives_consent(answer.content), (traj.id, action.content)
 
 
 class _User:

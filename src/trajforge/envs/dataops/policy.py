@@ -9,10 +9,10 @@ tool accepted it.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final
 
 from trajforge.envs.base import PolicyRule, Violation
+from trajforge.envs.consent import gives_consent
 from trajforge.envs.dataops.sandbox import mentions_schema_change
 from trajforge.envs.dataops.tasks import BULK_LIMIT
 from trajforge.schema import ClarifyingQuestion, Reply, ToolCall, Trajectory, UserMessage
@@ -61,22 +61,6 @@ WRITE_TOOLS = {
     "delete_record": "table",
     "sync_records": "to_table",
 }
-_YES = re.compile(
-    r"\b(yes|yeah|yep|sure|confirm(ed|s)?|go ahead|please do|do it|ok(ay)?|approved?|proceed)\b",
-    re.IGNORECASE,
-)
-_NO = re.compile(
-    r"\b(no|nope|not|don'?t|do not|never|stop|cancel|wait|hold on)\b|n't\b", re.IGNORECASE
-)
-
-
-_NOT_A_NO = re.compile(r"\bno (problem|worries)\b|\bwhy not\b", re.IGNORECASE)
-
-
-def is_yes(text: str) -> bool:
-    """Whether a user's message is an explicit yes (and not a refusal)."""
-    text = _NOT_A_NO.sub(" ", text)
-    return bool(_YES.search(text)) and not _NO.search(text)
 
 
 def _violations_of_call(
@@ -124,6 +108,6 @@ def find_violations(trajectory: Trajectory) -> list[Violation]:
                 violations.extend(_violations_of_call(action, truth, confirmed, i, j))
         for observation in step.observations:
             if isinstance(observation, UserMessage):
-                confirmed = asked and is_yes(observation.content)
+                confirmed = asked and gives_consent(observation.content)
                 asked = False
     return violations

@@ -17,6 +17,7 @@ import msgspec
 
 from trajforge.envs.base import PolicyRule, Violation
 from trajforge.envs.itops import vfs
+from trajforge.envs.pairing import results_by_action
 from trajforge.envs.tools import ToolError
 from trajforge.schema import HandOff, ToolCall, ToolResult, Trajectory
 
@@ -71,23 +72,6 @@ def _decode(result: ToolResult | None) -> dict[str, Any] | None:
     return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in value.items()}
 
 
-def _pair(step_actions: list[Any], observations: list[Any]) -> dict[int, ToolResult]:
-    """Map each tool call of a step (by index) to its result: by call id, else by position."""
-    results = [o for o in observations if isinstance(o, ToolResult)]
-    by_id = {r.call_id: r for r in results if r.call_id is not None}
-    paired: dict[int, ToolResult] = {}
-    position = 0
-    for j, action in enumerate(step_actions):
-        if not isinstance(action, ToolCall):
-            continue
-        if action.id is not None and action.id in by_id:
-            paired[j] = by_id[action.id]
-        elif action.id is None and position < len(results):
-            paired[j] = results[position]
-        position += 1
-    return paired
-
-
 def _interrupted(result: ToolResult | None) -> list[str]:
     if result is None:
         return []
@@ -107,7 +91,7 @@ def find_violations(trajectory: Trajectory) -> list[Violation]:
     handed_off = False
     found: list[Violation] = []
     for i, step in enumerate(trajectory.steps):
-        paired = _pair(step.actions, step.observations)
+        paired = results_by_action(step)
         granted: set[str] = set()
         handoff_now = False
         for j, action in enumerate(step.actions):

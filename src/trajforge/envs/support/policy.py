@@ -17,7 +17,6 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, Final, TypeAlias
@@ -25,6 +24,8 @@ from typing import Any, Final, TypeAlias
 import msgspec
 
 from trajforge.envs.base import PolicyRule, Violation
+from trajforge.envs.consent import gives_consent
+from trajforge.envs.pairing import results_by_action
 from trajforge.envs.support.state import SupportState
 from trajforge.envs.support.world import DEFAULT_REFUND_LIMIT_CENTS
 from trajforge.schema import (
@@ -35,7 +36,6 @@ from trajforge.schema import (
     Trajectory,
     UserMessage,
 )
-from trajforge.schema.steps import results_by_action
 
 VERIFY_FIRST: Final = PolicyRule(
     name="verify_identity_first",
@@ -86,22 +86,6 @@ STATE_CHANGING: Final = frozenset(
 NEEDS_CONFIRMATION: Final = frozenset({"cancel_order", "refund_order", "exchange_item"})
 #: The calls ``_Checker.call`` looks at (it ignores any other).
 _CHECKED: Final = STATE_CHANGING | {"verify_identity"}
-
-_YES: Final = re.compile(
-    r"\b(yes|yeah|yep|yup|confirm(?:ed|s)?|go ahead|please do|do it|ok(?:ay)?|sure|"
-    r"sounds good|proceed|that'?s (?:right|correct))\b",
-    re.IGNORECASE,
-)
-_NO: Final = re.compile(
-    r"^\W*(?:actually,?\s+|well,?\s+)?"
-    r"(?:no|nope|not|don'?t|do not|wait|stop|hold on|never ?mind)\b",
-    re.IGNORECASE,
-)
-
-
-def is_yes(text: str) -> bool:
-    """Whether a user message is an explicit confirmation."""
-    return bool(_YES.search(text)) and not _NO.search(text)
 
 
 def _clean(value: Any) -> str:
@@ -237,6 +221,6 @@ def find_violations(trajectory: Trajectory, world: World = None) -> list[Violati
             confirmed = False
         for observation in step.observations:
             if isinstance(observation, UserMessage) and asked:
-                confirmed = is_yes(observation.content)
+                confirmed = gives_consent(observation.content)
                 asked = False
     return checker.violations

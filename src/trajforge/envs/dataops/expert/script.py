@@ -18,6 +18,7 @@ from collections.abc import Generator
 from typing import Any, ClassVar
 
 from trajforge.agents.scripted import Ask, Call, Done, Move, Result, Script, ScriptedExpert
+from trajforge.envs.consent import gives_consent
 from trajforge.envs.dataops.expert.findings import (
     Findings,
     both_tables_sql,
@@ -27,7 +28,6 @@ from trajforge.envs.dataops.expert.findings import (
     rows_of,
     sql_text,
 )
-from trajforge.envs.dataops.policy import is_yes
 from trajforge.envs.dataops.tasks import BULK_LIMIT
 from trajforge.schema import Task, ToolSpec
 
@@ -223,7 +223,7 @@ class DataOpsExpert(ScriptedExpert):
                 why="Deletes, and copying more than the bulk limit at once, need the user's "
                 "explicit go-ahead.",
             )
-            if not is_yes(str(answer or "")):
+            if not gives_consent(str(answer or "")):
                 return False
             self._mark("get the user's go-ahead")
         for extra in found.extra:

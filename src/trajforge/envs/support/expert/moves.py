@@ -22,6 +22,7 @@ from trajforge.agents.scripted import (
     Result,
     ScriptedExpert,
 )
+from trajforge.envs.consent import gives_consent
 from trajforge.envs.support.expert.text import (
     ORDER_ID,
     age,
@@ -38,7 +39,6 @@ from trajforge.envs.support.expert.text import (
     order_for,
     refund_reason,
 )
-from trajforge.envs.support.policy import is_yes
 from trajforge.envs.support.world import DEFAULT_REFUND_LIMIT_CENTS, describe_item
 from trajforge.schema import Task, ToolSpec
 
@@ -212,7 +212,7 @@ class SupportMoves(ScriptedExpert):
             f"Shall I go ahead and {what}?",
             "Policy: say exactly what I will do and get the customer's explicit yes first.",
         )
-        if is_yes(answer):
+        if gives_consent(answer):
             return True
         self.declined = True
         self.replan("The customer did not say yes.", {step: []})

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from trajforge.envs.web.policy import is_yes
+from trajforge.envs.consent import gives_consent
 
 #: category nouns as shoppers say them (singular), and colours, as the shop lists them
 NOUNS: Final = (
@@ -74,7 +74,7 @@ def secret_in(answer: str) -> str | None:
 
 def consent(answer: str, total: int | None = None) -> tuple[bool, str]:
     """Whether an answer is a yes (within any limit it names, for a total) and why not."""
-    if not is_yes(answer):
+    if not gives_consent(answer):
         return False, "you did not confirm"
     limit = cents(answer)
     if total is not None and limit is not None and total > limit:

@@ -1,4 +1,5 @@
-"""Small queries over a step that every stage needs."""
+"""Which result answers which tool call of a step: one pairing for every environment, rule and
+expert (verify/pairing.py checks the pairing itself and labels its problems)."""
 
 from __future__ import annotations
 
