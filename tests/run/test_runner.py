@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from tests.agents.test_scripted import CounterExpert
 from tests.envs.toy_env import CounterEnv
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENTS, get_spec
 from trajforge.envs.spec import EnvironmentSpec
 from trajforge.errors import ConfigError
 from trajforge.io import read_trajectories
@@ -60,6 +61,8 @@ def test_run_writes_shards_and_a_complete_manifest(tmp_path: Path) -> None:
     trajectories = list(read_trajectories(tmp_path / "out"))
     assert len({t.id for t in trajectories}) == 23
     assert all(t.provenance.generator and t.provenance.generator.seed for t in trajectories)
+    document = get_spec("counter").policy_document  # through the mistake injector, too
+    assert all(t.system_prompt == document for t in trajectories)
     assert any(
         label.name == "injected_mistake"
         for t in trajectories
@@ -98,6 +101,10 @@ def test_resume_from_a_journal_and_partial_shards(tmp_path: Path) -> None:
     runner._run_item = crash_after_eleven  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(runner.run())
+    # Finalise the interrupted episodes now: collected later, inside an ast.parse (pytest's
+    # assertion rewriting of a module imported after the test), they make CPython 3.11.7 raise
+    # "AST constructor recursion depth mismatch".
+    gc.collect()
     assert not Manifest.load(partial).complete
     resumed = asyncio.run(Runner(spec(), partial).run())
     assert resumed.resumed == 11
