@@ -2,9 +2,8 @@
 
 Confirmation convention (shared by all environments): a gated call is confirmed when the latest user
 message before it (a ``UserMessage`` observation) answered a question the agent asked (a
-``ClarifyingQuestion`` or ``Reply`` action) since the previous user message, and says yes (yes /
-confirm / go ahead / please do / ok ...) without a refusal. Every attempt counts, whether or not the
-tool accepted it.
+``ClarifyingQuestion`` or ``Reply`` action) since the previous user message, and gives consent
+(``envs.consent``). Every attempt counts, whether or not the tool accepted it.
 """
 
 from __future__ import annotations
