@@ -6,9 +6,9 @@ submitted "Update email"``), so detection needs neither ids nor the site version
 every version are known.
 
 Confirmation convention (shared by all environments): the user's explicit yes is a UserMessage
-observation, after the agent asked (a ClarifyingQuestion or Reply action) in an earlier step,
-whose content gives consent (``envs.consent``), before the gated call. A yes covers one gated call per rule,
-and only rules the question was about: a payment needs a question that states the total (an
+observation, after the agent asked (a ClarifyingQuestion or Reply action) in an earlier step, whose
+content gives consent (``envs.consent``), before the gated call. A yes covers one gated call per
+rule, and only rules the question was about: a payment needs a question that states the total (an
 amount such as $123.45, or the word "total"); an email or password change needs a question that
 names it, or a general one that names no gated action at all.
 """
