@@ -16,7 +16,7 @@ import msgspec
 
 from trajforge.envs import Environment, FaultInjector, tool
 from trajforge.envs.base import EnvironmentLike
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.schema import CheckResult, Task, ToolCall, Trajectory
 
 TARGETS = {"dataops": 1_000}
@@ -105,7 +105,7 @@ def main() -> None:
         f" {'flaky calls/s':>14}"
     )
     print(f"{'(no-op tool)':<14} {baseline:>10,.0f} {1.0:>9.2f}")
-    for name, cls in ENVIRONMENTS.items():
+    for name, cls in ENVIRONMENT_CLASSES.items():
         episodes = episodes_of(cls, args.tasks)
         rate = calls_per_second(cls(), episodes, args.calls)
         flaky = calls_per_second(FaultInjector(cls(), "flaky"), episodes, args.calls)

@@ -17,16 +17,17 @@ import argparse
 import asyncio
 import time
 
-from trajforge.agents.registry import EXPERTS
+from trajforge.agents.registry import expert_for, with_experts
 from trajforge.envs.base import clear_task_caches
-from trajforge.envs.registry import ENVIRONMENTS
-from trajforge.run.episode import generate_episode, make_environment
+from trajforge.envs.factory import make_environment
+from trajforge.envs.registry import ENVIRONMENT_CLASSES, ENVIRONMENTS
+from trajforge.run.episode import generate_episode
 from trajforge.schema import Task, ToolCall
 
 
 def direct_calls_per_episode_s(env_name: str, tasks: list[Task]) -> float:
     """Seconds per episode executing the expected calls directly (the baseline)."""
-    env = make_environment(ENVIRONMENTS[env_name], "none")
+    env = make_environment(ENVIRONMENT_CLASSES[env_name], "none")
     clear_task_caches()  # every timing starts cold: a run meets each task once
     start = time.perf_counter()
     for task in tasks:
@@ -39,8 +40,8 @@ def direct_calls_per_episode_s(env_name: str, tasks: list[Task]) -> float:
 
 def expert_episode_s(env_name: str, tasks: list[Task], faults: str) -> tuple[float, float]:
     """Seconds per expert episode and the success share."""
-    cls = ENVIRONMENTS[env_name]
-    expert = EXPERTS[env_name]
+    cls = ENVIRONMENT_CLASSES[env_name]
+    expert = expert_for(env_name)
     clear_task_caches()
     start = time.perf_counter()
     successes = 0
@@ -57,10 +58,10 @@ def bench_experts(n: int) -> None:
         f"{'success':>8} {'flaky ep/s':>11} {'success':>8}"
     )
     for name in ENVIRONMENTS:
-        if name not in EXPERTS:
+        if name not in with_experts():
             print(f"{name:<12} (no expert)")
             continue
-        tasks = ENVIRONMENTS[name].sample_tasks(n, seed=99)
+        tasks = ENVIRONMENT_CLASSES[name].sample_tasks(n, seed=99)
         base = direct_calls_per_episode_s(name, tasks)
         clean, ok = expert_episode_s(name, tasks, "none")
         flaky, ok_flaky = expert_episode_s(name, tasks, "flaky")

@@ -34,9 +34,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 import trajforge
-from trajforge.agents.registry import EXPERTS
+from trajforge.agents.registry import with_experts
 from trajforge.envs.base import clear_task_caches
-from trajforge.envs.registry import ENVIRONMENTS
 from trajforge.grade.rules import RULES, RuleContext, environment_for, grade_rules
 from trajforge.io import resolve_paths
 from trajforge.io.jsonl import iter_lines
@@ -62,7 +61,7 @@ Rules = Callable[[Trajectory], Trajectory]
 
 def generated(n: int) -> tuple[Path, list[str]]:
     """A generated run of about ``n`` trajectories over every environment with an expert."""
-    envs = sorted(e for e in EXPERTS if e in ENVIRONMENTS)
+    envs = sorted(with_experts())
     per_env = -(-n // len(envs))
     spec = RunSpec(
         mix=[MixSpec(env=e, tasks=per_env, mistakes=0.2, faults="flaky") for e in envs],

@@ -149,7 +149,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "imported.parquet").exists()
     chats = (tmp_path / "demo" / "sft_chats.jsonl").read_text().splitlines()
     assert len(chats) == 60
-    assert all(json.loads(line)["messages"][0]["role"] == "user" for line in chats)
+    for line in chats:  # the environment's policy document, then the request
+        messages = json.loads(line)["messages"]
+        assert messages[0]["role"] == "system"
+        assert messages[0]["content"].startswith("# Policy of the ")
+        assert messages[1]["role"] == "user"
     again = run("demo", "--out", str(tmp_path / "demo"))
     assert again.returncode == 0, again.stderr
 
@@ -180,6 +184,7 @@ def test_envs_play_saves_a_human_trajectory(tmp_path: Path) -> None:
     assert "unknown command or tool 'bogus'" in result.stderr
     (record,) = [json.loads(line) for line in dest.read_text().splitlines()]
     assert record["provenance"]["source"] == "human"
+    assert record["system_prompt"].startswith("# Policy of the scheduling environment")
     kinds = [step["actions"][0]["kind"] for step in record["steps"]]
     assert kinds == ["tool_call", "tool_call", "finish"]
     assert record["steps"][1]["observations"][0]["status"] == "error"  # person_id: wrong type

@@ -6,8 +6,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import with_experts
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.rules import RuleGrader
 from trajforge.pipeline.stage import Stage
@@ -21,8 +20,7 @@ def demo_spec(seed: int = 7) -> RunSpec:
     """A small mixed run: each environment with an expert, 15% mistakes, the flaky profile."""
     mixes = [
         {"env": name, "tasks": EPISODES_PER_ENVIRONMENT, "mistakes": 0.15, "faults": "flaky"}
-        for name in ENVIRONMENTS
-        if name in EXPERTS
+        for name in with_experts()
     ]
     return spec_from_flags(
         {"mix": mixes, "seed": seed, "shard_size": 20, "format": "jsonl.zst", "concurrency": 4}

@@ -13,6 +13,7 @@ pytest.importorskip("openai")
 
 from trajforge.agents.llm import (
     CONTEXT_EXCEEDED,
+    DEFAULT_SYSTEM_PROMPT,
     MALFORMED_OUTPUT,
     PARSE_NOTICE,
     AgentSettings,
@@ -296,6 +297,15 @@ def test_seeds_are_deterministic_per_episode_and_step(fake: FakeEndpoint) -> Non
     decide(make(TASK, TOOLS, 2))
     seeds = [r["seed"] for r in fake.requests]
     assert seeds[0] == seeds[1] != seeds[2]
+
+
+def test_the_policy_document_follows_the_instructions_and_precedes_the_tools(
+    fake: FakeEndpoint,
+) -> None:
+    agent = agent_for(fake, policy="# Policy\n\nNever refund.\n", tool_mode="prompt")
+    prompt = agent.system_prompt
+    assert prompt.startswith(DEFAULT_SYSTEM_PROMPT + "\n\n# Policy\n\nNever refund.")
+    assert prompt.index("Never refund.") < prompt.index("<tool_call>")
 
 
 def test_prompt_mode_describes_tools_and_renders_calls_as_text(fake: FakeEndpoint) -> None:

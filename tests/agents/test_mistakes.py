@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.agents.experts.test_script import CounterExpert, episode
+from tests.agents.test_scripted import CounterExpert, episode
 from tests.envs.toy_env import CounterEnv
 from trajforge.agents.base import Decision
 from trajforge.agents.mistakes import MISTAKE_KINDS, MistakeInjector

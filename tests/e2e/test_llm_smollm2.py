@@ -45,6 +45,7 @@ from trajforge.agents.llm import (
 from trajforge.agents.llm_client import ChatClient
 from trajforge.agents.registry import expert_for
 from trajforge.agents.users import ScriptedUser
+from trajforge.envs.factory import make_environment
 from trajforge.envs.support import SupportEnv
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
 from trajforge.grade.judge import JUDGE, JUDGE_ERROR
@@ -54,7 +55,6 @@ from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
     generate_episode,
-    make_environment,
     run_episode,
 )
 from trajforge.schema import (

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from trajforge.agents.registry import EXPERTS, expert_for, with_mistakes
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import expert_for, with_experts, with_mistakes
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.run.episode import generate_episode
 from trajforge.schema import ToolCall
 
@@ -24,7 +24,7 @@ N_TASKS = 40
 def _twice(env_name: str, tool: str, pick: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
     """Whether the second of two identical calls (arguments picked from the reset state)
     changed the state; the first must succeed."""
-    cls = ENVIRONMENTS[env_name]
+    cls = ENVIRONMENT_CLASSES[env_name]
     env = cls()
     env.reset(cls.sample_tasks(1, seed=7)[0], 0)
     call = ToolCall(id="first", name=tool, arguments=pick(env.state()))
@@ -56,14 +56,14 @@ BY_HAND: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
 def test_a_seldom_made_idempotent_change_made_twice_changes_nothing(
     env_name: str, tool: str
 ) -> None:
-    assert ENVIRONMENTS[env_name].tools[tool].idempotent
+    assert ENVIRONMENT_CLASSES[env_name].tools[tool].idempotent
     assert not _twice(env_name, tool, BY_HAND[env_name, tool])
 
 
 @cache
 def repeats(env_name: str) -> dict[str, collections.Counter[bool]]:
     """Per changing tool: how often a repeat right after a success changed the state."""
-    cls = ENVIRONMENTS[env_name]
+    cls = ENVIRONMENT_CLASSES[env_name]
     read_only = frozenset(n for n, t in cls.tools.items() if t.read_only)
     policy = with_mistakes(expert_for(env_name), rate=0.3, recover=True, read_only=read_only)
     found: dict[str, collections.Counter[bool]] = collections.defaultdict(collections.Counter)
@@ -82,9 +82,9 @@ def repeats(env_name: str) -> dict[str, collections.Counter[bool]]:
     return found
 
 
-@pytest.mark.parametrize("env_name", sorted(EXPERTS))
+@pytest.mark.parametrize("env_name", sorted(with_experts()))
 def test_an_idempotent_tool_made_again_changes_nothing(env_name: str) -> None:
-    tools = ENVIRONMENTS[env_name].tools
+    tools = ENVIRONMENT_CLASSES[env_name].tools
     seen = repeats(env_name)
     for name, tool in tools.items():
         if tool.read_only:
@@ -93,9 +93,9 @@ def test_an_idempotent_tool_made_again_changes_nothing(env_name: str) -> None:
             assert seen[name][True] == 0, f"{name} acted again"
 
 
-@pytest.mark.parametrize("env_name", sorted(EXPERTS))
+@pytest.mark.parametrize("env_name", sorted(with_experts()))
 def test_every_idempotent_change_was_tried_twice_and_the_others_act_again(env_name: str) -> None:
-    tools = ENVIRONMENTS[env_name].tools
+    tools = ENVIRONMENT_CLASSES[env_name].tools
     seen = repeats(env_name)
     untried = {
         n

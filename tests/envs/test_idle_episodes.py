@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES, ENVIRONMENTS
 
 
 @pytest.mark.parametrize("name", sorted(ENVIRONMENTS))
 def test_an_idle_episode_scores_zero(name: str) -> None:
-    cls = ENVIRONMENTS[name]
+    cls = ENVIRONMENT_CLASSES[name]
     scored = 0
     for task in cls.sample_tasks(40, seed=2):
         if not any(a for a in task.expected_actions if not cls.tools[a.name].read_only):

@@ -6,7 +6,7 @@ import msgspec
 
 from trajforge.envs.itops.world import build_world as build_itops
 from trajforge.envs.itops.world import initial_world as itops_world
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.envs.support.world import build_world as build_support
 from trajforge.envs.support.world import initial_world as support_world
 from trajforge.envs.world_cache import WorldCache, clear_world_caches, parameters_key
@@ -17,7 +17,7 @@ def test_cached_worlds_equal_freshly_built_ones() -> None:
         ("support", support_world, build_support),
         ("itops", itops_world, build_itops),
     ):
-        for task in ENVIRONMENTS[name].sample_tasks(20, seed=5):
+        for task in ENVIRONMENT_CLASSES[name].sample_tasks(20, seed=5):
             first, second = cached(task.parameters), cached(task.parameters)
             fresh = built(task.parameters)
             assert first == fresh

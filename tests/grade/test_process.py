@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 from trajforge.agents.base import Decision, Policy
-from trajforge.agents.experts.script import ScriptedExpert
-from trajforge.agents.registry import EXPERTS, expert_for, with_mistakes
+from trajforge.agents.registry import expert_for, find_expert, with_experts, with_mistakes
+from trajforge.agents.scripted import ScriptedExpert
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError
 from trajforge.grade.process import (
@@ -187,7 +187,7 @@ def _sabotaged(
 
 def scenario(env_name: str) -> tuple[Trajectory, Trajectory, int]:
     """An expert trajectory that succeeds and the same episode with a fatal mistake at step k."""
-    if env_name not in EXPERTS:
+    if env_name not in with_experts():
         pytest.skip(f"no scripted expert for {env_name} yet")
     return _scenario(env_name)
 
@@ -195,7 +195,8 @@ def scenario(env_name: str) -> tuple[Trajectory, Trajectory, int]:
 @functools.cache
 def _scenario(env_name: str) -> tuple[Trajectory, Trajectory, int]:
     cls = get_environment(env_name)
-    expert = EXPERTS[env_name]
+    expert = find_expert(env_name)
+    assert expert is not None
     for task in cls.sample_tasks(40, seed=3):
         clean = _episode(env_name, task, expert, f"{env_name}-clean")
         if clean.outcome.status != "success":
@@ -298,7 +299,7 @@ def test_unsupported_trajectories_are_skipped_with_a_reason() -> None:
 
 def test_a_policy_maker_plays_the_continuations() -> None:
     _, broken, k = scenario("scheduling")
-    expert = EXPERTS["scheduling"]
+    expert = expert_for("scheduling")
     policy = RolloutPolicy(maker=expert, mistakes=0.0, name="custom", version="7")
     out = process_labels(broken, rollouts=2, policy=policy)
     labels = [x for s in out.steps for x in s.labels if x.name == PROCESS]

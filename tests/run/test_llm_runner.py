@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("openai")
 
+from trajforge.envs.registry import get_spec
 from trajforge.errors import EndpointError
 from trajforge.io import read_trajectories
 from trajforge.run.llm_hooks import llm_hooks
@@ -51,6 +52,7 @@ def test_llm_agent_runs_through_the_runner(tmp_path: Path) -> None:
         assert first.usage.prompt_tokens == 120
         assert trajectory.metrics.prompt_tokens == 270
         assert trajectory.system_prompt
+        assert get_spec("support").policy_document.strip() in trajectory.system_prompt
 
 
 def test_an_endpoint_that_cannot_serve_stops_the_run_before_it_starts(tmp_path: Path) -> None:

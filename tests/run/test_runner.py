@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agents.experts.test_script import CounterExpert
+from tests.agents.test_scripted import CounterExpert
 from tests.envs.toy_env import CounterEnv
-from trajforge.agents import registry as agents_registry
-from trajforge.envs import registry as envs_registry
+from trajforge.envs.registry import ENVIRONMENTS, get_spec
+from trajforge.envs.spec import EnvironmentSpec
 from trajforge.errors import ConfigError
 from trajforge.io import read_trajectories
 from trajforge.io.manifest import Manifest
@@ -20,9 +22,8 @@ from trajforge.run.spec import RunSpec, spec_from_flags
 
 
 @pytest.fixture(autouse=True)
-def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(envs_registry.ENVIRONMENTS, "counter", CounterEnv)
-    monkeypatch.setitem(agents_registry.EXPERTS, "counter", CounterExpert)
+def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    ENVIRONMENTS.add("counter", EnvironmentSpec(CounterEnv, CounterExpert))
     original = CounterEnv.generate_task.__func__  # type: ignore[attr-defined]
 
     def with_colour(cls: type[CounterEnv], seed: int, difficulty: int):  # type: ignore[no-untyped-def]
@@ -31,6 +32,8 @@ def _toy_registered(monkeypatch: pytest.MonkeyPatch) -> None:
         return task
 
     monkeypatch.setattr(CounterEnv, "generate_task", classmethod(with_colour))
+    yield
+    ENVIRONMENTS.remove("counter")
 
 
 def spec(**overrides: object) -> RunSpec:
@@ -58,6 +61,8 @@ def test_run_writes_shards_and_a_complete_manifest(tmp_path: Path) -> None:
     trajectories = list(read_trajectories(tmp_path / "out"))
     assert len({t.id for t in trajectories}) == 23
     assert all(t.provenance.generator and t.provenance.generator.seed for t in trajectories)
+    document = get_spec("counter").policy_document  # through the mistake injector, too
+    assert all(t.system_prompt == document for t in trajectories)
     assert any(
         label.name == "injected_mistake"
         for t in trajectories
@@ -96,6 +101,10 @@ def test_resume_from_a_journal_and_partial_shards(tmp_path: Path) -> None:
     runner._run_item = crash_after_eleven  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(runner.run())
+    # Finalise the interrupted episodes now: collected later, inside an ast.parse (pytest's
+    # assertion rewriting of a module imported after the test), they make CPython 3.11.7 raise
+    # "AST constructor recursion depth mismatch".
+    gc.collect()
     assert not Manifest.load(partial).complete
     resumed = asyncio.run(Runner(spec(), partial).run())
     assert resumed.resumed == 11

@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Sequence
 
 from trajforge.agents.base import Decision
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import expert_for, with_experts
+from trajforge.envs.factory import make_environment
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.run.episode import (
     Budget,
     EpisodeRecorder,
     generate_episode,
-    make_environment,
     run_episode,
 )
 from trajforge.schema import Finish, Generator, Step, Task, ToolCall, Trajectory
@@ -39,12 +39,12 @@ class ExpectedActionsPolicy:
 
 def episode(env: str, index: int = 0, *, faults: str = "none") -> Trajectory:
     """Episode ``index`` of environment ``env``: its expert if it has one, else expected actions."""
-    cls = ENVIRONMENTS[env]
+    cls = ENVIRONMENT_CLASSES[env]
     task = cls.sample_tasks(index + 1, seed=7)[index]
     seed = 1000 + index
-    if env in EXPERTS:
+    if env in with_experts():
         return generate_episode(
-            cls, EXPERTS[env], task, trajectory_id=f"{env}-{index}", seed=seed, faults=faults
+            cls, expert_for(env), task, trajectory_id=f"{env}-{index}", seed=seed, faults=faults
         )
     recorder = EpisodeRecorder(
         make_environment(cls, faults),

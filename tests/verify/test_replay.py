@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from tests.verify.episodes import episode, with_faults
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import with_experts
+from trajforge.envs.registry import ENVIRONMENT_CLASSES, ENVIRONMENTS
 from trajforge.io import read_trajectories
 from trajforge.run.runner import Runner
 from trajforge.run.spec import MixSpec, RunSpec
@@ -21,7 +21,7 @@ ENVS = sorted(ENVIRONMENTS)
 
 
 def replay(t: Trajectory) -> list[tuple[int | None, Label]]:
-    result = replay_trajectory(t, pair_calls(t), ENVIRONMENTS)
+    result = replay_trajectory(t, pair_calls(t), ENVIRONMENT_CLASSES)
     assert result.replayed
     return result.labels
 
@@ -46,7 +46,7 @@ def result_steps(t: Trajectory) -> list[int]:
 @pytest.mark.parametrize("env", ENVS)
 def test_a_correct_trajectory_replays_clean(env: str) -> None:
     t = episode(env, 0)
-    result = replay_trajectory(t, pair_calls(t), ENVIRONMENTS)
+    result = replay_trajectory(t, pair_calls(t), ENVIRONMENT_CLASSES)
     assert result.labels == []
     assert result.compared == sum(
         1 for s in t.steps for o in s.observations if type(o) is ToolResult
@@ -90,7 +90,7 @@ def test_a_diverging_state_is_flagged_where_it_starts() -> None:
         i
         for i, step in enumerate(t.steps)
         if any(
-            type(a) is ToolCall and not ENVIRONMENTS[env].tools[a.name].read_only
+            type(a) is ToolCall and not ENVIRONMENT_CLASSES[env].tools[a.name].read_only
             for a in step.actions
         )
     ]
@@ -103,7 +103,7 @@ def test_a_diverging_state_is_flagged_where_it_starts() -> None:
 def test_an_unknown_fault_profile_is_skipped_with_a_warning() -> None:
     t = copy(episode("dataops", 0))
     t.provenance.fault_profile = "custom-profile"
-    result = replay_trajectory(t, pair_calls(t), ENVIRONMENTS)
+    result = replay_trajectory(t, pair_calls(t), ENVIRONMENT_CLASSES)
     assert not result.replayed
     assert [(s, label.name, label.grade) for s, label in result.labels] == [
         (None, "replay_skipped", "warning")
@@ -113,12 +113,12 @@ def test_an_unknown_fault_profile_is_skipped_with_a_warning() -> None:
 def test_trajectories_of_unregistered_environments_are_not_replayed() -> None:
     t = copy(episode("dataops", 0))
     t.task.environment = "elsewhere"
-    result = replay_trajectory(t, pair_calls(t), ENVIRONMENTS)
+    result = replay_trajectory(t, pair_calls(t), ENVIRONMENT_CLASSES)
     assert (result.replayed, result.labels) == (False, [])
 
 
 def test_branches_replay_from_the_start(tmp_path: Path) -> None:
-    env = next(e for e in ("support", "dataops", *ENVS) if e in EXPERTS)
+    env = next(e for e in ("support", "dataops", *ENVS) if e in with_experts())
     spec = RunSpec(
         mix=[MixSpec(env=env, tasks=3, mistakes=0.3, faults="hostile")],
         seed=3,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.schema import ToolSpec, TrajectoryDecoder
 from trajforge.verify.schemas import ValidatorCache, compile_schema, uses_unsupported
 
@@ -111,7 +111,7 @@ def test_draft_2020_keywords_use_the_jsonschema_fallback() -> None:
 def _env_schemas() -> list[dict[str, Any]]:
     return [
         spec.parameters
-        for cls in ENVIRONMENTS.values()
+        for cls in ENVIRONMENT_CLASSES.values()
         for spec in cls().tool_specs()
         if spec.parameters is not None
     ]
@@ -132,12 +132,12 @@ JSON = st.recursive(
 def _real_calls() -> list[tuple[int, dict[str, Any]]]:
     """(schema index, arguments) of the expected calls of a few tasks of every environment."""
     index = {}
-    for cls in ENVIRONMENTS.values():
+    for cls in ENVIRONMENT_CLASSES.values():
         for spec in cls().tool_specs():
             if spec.parameters is not None:
                 index[(cls.name, spec.name)] = len(index)
     calls = []
-    for cls in ENVIRONMENTS.values():
+    for cls in ENVIRONMENT_CLASSES.values():
         for task in cls.sample_tasks(4, seed=11):
             for action in task.expected_actions:
                 if (cls.name, action.name) in index:

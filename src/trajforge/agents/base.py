@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -54,4 +54,55 @@ class PolicyFactory(Protocol):
 
     def __call__(self, task: Task, tools: list[ToolSpec], seed: int) -> Policy:
         """A fresh policy for ``task``, offered ``tools``, seeded with ``seed``."""
+        ...
+
+
+# Optional hooks a policy may declare; the runner checks for them with isinstance.
+
+
+@runtime_checkable
+class HasSystemPrompt(Protocol):
+    """A policy that was given a system prompt (recorded on the trajectory)."""
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The system prompt, None if it has none."""
+        ...
+
+
+@runtime_checkable
+class KnowsOptimalSteps(Protocol):
+    """A policy that knows the fewest steps its task takes (recorded as a metric)."""
+
+    @property
+    def optimal_steps(self) -> int | None:
+        """The optimal step count so far, None if unknown."""
+        ...
+
+
+@runtime_checkable
+class CanFastForward(Protocol):
+    """A policy that brings itself to the state it had after a prefix of steps (branching)."""
+
+    async def fast_forward(self, prefix: Sequence[Step]) -> None:
+        """Catch up with ``prefix`` without deciding anything."""
+        ...
+
+
+@runtime_checkable
+class CanDiverge(Protocol):
+    """A policy that can take another route from here on (branching needs it)."""
+
+    def diverge(self, seed: int) -> None:
+        """Decide differently from now on, drawing from ``seed``."""
+        ...
+
+
+@runtime_checkable
+class CanSkipPending(Protocol):
+    """A policy that can act as if its pending call had succeeded (a skipped-verification
+    mistake)."""
+
+    def skip_pending(self) -> Decision | None:
+        """The decision after skipping the pending call, None if there is none."""
         ...

@@ -126,11 +126,13 @@ def _is_malformed_label(label: Label) -> bool:
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """How an LLM agent asks: the system prompt (None: the default), sampling settings, native
-    tool calls or tools described in the prompt (listed as JSON or compactly), how many malformed
-    outputs in a row end the episode, and whether each request carries a derived seed."""
+    """How an LLM agent asks: the system prompt (None: the default), the environment's policy
+    document (appended to it), sampling settings, native tool calls or tools described in the
+    prompt (listed as JSON or compactly), how many malformed outputs in a row end the episode, and
+    whether each request carries a derived seed."""
 
     system_prompt: str | None = None
+    policy: str | None = None
     sampling: Mapping[str, Any] = field(default_factory=dict)
     tool_mode: ToolMode = "native"
     tool_listing: ToolListing = "json"
@@ -161,6 +163,8 @@ class LLMAgent:
         self.seed = seed
         self.settings = settings = settings or AgentSettings()
         base = DEFAULT_SYSTEM_PROMPT if settings.system_prompt is None else settings.system_prompt
+        if settings.policy:
+            base += "\n\n" + settings.policy.strip()
         if settings.tool_mode == "prompt" and self.tools:
             base += PROMPT_TOOLS.format(tools=render_tools(self.tools, settings.tool_listing))
         #: The system prompt sent with every request (record it on the trajectory).

@@ -20,7 +20,14 @@ from typing import Any, Literal, get_args
 
 import msgspec
 
-from trajforge.agents.base import Decision, Policy, call_id
+from trajforge.agents.base import (
+    CanSkipPending,
+    Decision,
+    HasSystemPrompt,
+    KnowsOptimalSteps,
+    Policy,
+    call_id,
+)
 from trajforge.envs.base import derive_seed
 from trajforge.schema import (
     Action,
@@ -153,8 +160,14 @@ class MistakeInjector:
     @property
     def optimal_steps(self) -> int | None:
         """The wrapped expert's optimal step count, if it has one."""
-        value = getattr(self.inner, "optimal_steps", None)
-        return value if isinstance(value, int) else None
+        inner = self.inner
+        return inner.optimal_steps if isinstance(inner, KnowsOptimalSteps) else None
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The wrapped policy's system prompt, if it has one."""
+        inner = self.inner
+        return inner.system_prompt if isinstance(inner, HasSystemPrompt) else None
 
     def diverge(self, seed: int) -> None:
         """Branch here: the next decision is a mistake, then another mistake stream follows."""
@@ -294,10 +307,9 @@ class MistakeInjector:
 
     def _skipped_verification(self, decision: Decision, steps: Sequence[Step]) -> Decision | None:
         found = self._first_call(decision)
-        skip = getattr(self.inner, "skip_pending", None)
-        if found is None or skip is None:
+        if found is None or not isinstance(self.inner, CanSkipPending):
             return None
-        following: Decision | None = skip()
+        following = self.inner.skip_pending()
         if following is None:
             return None
         why = f"skipped {found[1].name} and went on as if it had succeeded"

@@ -3,39 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from trajforge.agents.base import Policy
-from trajforge.agents.experts.dataops import DataOpsExpert
-from trajforge.agents.experts.itops import ItOpsExpert
-from trajforge.agents.experts.scheduling import SchedulingExpert
-from trajforge.agents.experts.script import ScriptedExpert
-from trajforge.agents.experts.support import SupportExpert
-from trajforge.agents.experts.web import WebExpert
 from trajforge.agents.mistakes import MistakeInjector
+from trajforge.agents.scripted import ScriptedExpert
+from trajforge.envs.registry import ENVIRONMENTS, get_spec
 from trajforge.errors import ConfigError
+from trajforge.pipeline.registry import Registry
 from trajforge.schema import Task, ToolSpec
-
-#: Scripted experts by environment name (explicit: no import side effects).
-EXPERTS: dict[str, type[ScriptedExpert]] = {
-    "support": SupportExpert,
-    "itops": ItOpsExpert,
-    "dataops": DataOpsExpert,
-    "web": WebExpert,
-    "scheduling": SchedulingExpert,
-}
 
 PolicyMaker = Callable[[Task, list[ToolSpec], int], Policy]
 
 
-def expert_for(env: str) -> type[ScriptedExpert]:
-    """The scripted expert of an environment; a ConfigError names those that have one."""
-    try:
-        return EXPERTS[env]
-    except KeyError:
+def _as_expert(obj: Any) -> type[ScriptedExpert]:
+    if isinstance(obj, type) and issubclass(obj, ScriptedExpert):
+        return obj
+    raise TypeError(f"expected a ScriptedExpert subclass, got {obj!r}")
+
+
+#: Experts added by outside packages (entry point group ``trajforge.experts``) to environments
+#: that have none of their own, by environment name; an environment's own expert is on its spec.
+EXPERTS: Registry[type[ScriptedExpert]] = Registry("expert", "trajforge.experts", {}, _as_expert)
+
+
+def find_expert(env: str) -> type[ScriptedExpert] | None:
+    """The scripted expert of an environment: its own, else one registered for it, else None."""
+    own = get_spec(env).expert
+    if own is not None:
+        return own
+    return EXPERTS.get(env) if env in EXPERTS else None
+
+
+def with_experts() -> list[str]:
+    """The registered environments that have a scripted expert."""
+    return [name for name in ENVIRONMENTS if find_expert(name) is not None]
+
+
+def expert_for(env: str) -> PolicyMaker:
+    """Makes the scripted expert of an environment, given the environment's policy document as
+    its system prompt; a ConfigError names the environments that have an expert."""
+    expert = find_expert(env)
+    if expert is None:
         raise ConfigError(
             f"no scripted expert for environment {env!r}",
-            hint=f"experts exist for: {', '.join(EXPERTS) or 'none'}",
-        ) from None
+            hint=f"experts exist for: {', '.join(with_experts()) or 'none'}",
+        )
+    return partial(expert, system_prompt=get_spec(env).policy_document)
 
 
 def with_mistakes(

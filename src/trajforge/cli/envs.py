@@ -27,16 +27,16 @@ def envs_list() -> None:
     from trajforge.envs.registry import ENVIRONMENTS
     from trajforge.report.env_tables import environments_table
 
-    out.print(environments_table(ENVIRONMENTS))
+    out.print(environments_table(ENVIRONMENTS.items()))
 
 
 @app.command("show")
 def envs_show(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
     """Show an environment's tools with schemas, rules, difficulty levels, user contract."""
-    from trajforge.envs.registry import get_environment
+    from trajforge.envs.registry import get_spec
     from trajforge.report.env_tables import environment_details
 
-    out.print(environment_details(get_environment(name)))
+    out.print(environment_details(get_spec(name)))
 
 
 @app.command("tasks")
@@ -79,21 +79,22 @@ def envs_play(
     dest: Annotated[str | None, typer.Option("--out", help="Where to save the trajectory.")] = None,
 ) -> None:
     """Play a task yourself in the terminal; the session is saved as a trajectory."""
+    from rich.markdown import Markdown
     from rich.text import Text
 
     from trajforge.agents.human import play
     from trajforge.agents.users import ScriptedUser
-    from trajforge.envs import FaultInjector
-    from trajforge.envs.base import EnvironmentLike
-    from trajforge.envs.registry import get_environment
+    from trajforge.envs.factory import make_environment
+    from trajforge.envs.registry import get_spec
     from trajforge.io import write_trajectories
     from trajforge.report.env_tables import tools_table
     from trajforge.run.episode import EpisodeRecorder
     from trajforge.schema import Generator
 
-    cls = get_environment(name)
+    spec = get_spec(name)
+    cls = spec.environment
     task = cls.generate_task(seed, difficulty)
-    env: EnvironmentLike = cls() if faults == "none" else FaultInjector(cls(), faults)
+    env = make_environment(cls, faults)
     recorder = EpisodeRecorder(
         env,
         task,
@@ -103,6 +104,7 @@ def envs_play(
         generator=Generator(policy="human"),
         fault_profile=faults,
     )
+    out.print(Markdown(spec.policy_document))
     out.print(tools_table(cls, schemas=False))
     out.print(Text.assemble(("user: ", "bold blue"), recorder.first_observation.content))
     out.print("[dim]type help for the commands[/]")
@@ -113,7 +115,7 @@ def envs_play(
         show=lambda shown: _show(shown, cls),
         max_steps=max_steps,
     )
-    trajectory = recorder.trajectory()
+    trajectory = recorder.trajectory(system_prompt=spec.policy_document)
     path = dest or f"runs/play-{name}-{seed}-{difficulty}.jsonl"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_trajectories(path, [trajectory])

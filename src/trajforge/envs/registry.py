@@ -1,29 +1,52 @@
-"""The explicit registry of built-in environments, by name."""
+"""The registry of environments, by name: the built-ins, and those of outside packages (entry
+point group ``trajforge.environments``), each an :class:`EnvironmentSpec`."""
 
 from __future__ import annotations
 
-from trajforge.envs.base import Environment
-from trajforge.envs.dataops import DataOpsEnv
-from trajforge.envs.itops import ItOpsEnv
-from trajforge.envs.scheduling import SchedulingEnv
-from trajforge.envs.support import SupportEnv
-from trajforge.envs.web import WebEnv
-from trajforge.errors import ConfigError
+from collections.abc import Iterator, Mapping
 
-ENVIRONMENTS: dict[str, type[Environment]] = {
-    "support": SupportEnv,
-    "itops": ItOpsEnv,
-    "dataops": DataOpsEnv,
-    "web": WebEnv,
-    "scheduling": SchedulingEnv,
-}
+from trajforge.envs.base import Environment
+from trajforge.envs.spec import EnvironmentSpec, as_spec
+from trajforge.pipeline.registry import Registry
+
+ENVIRONMENTS: Registry[EnvironmentSpec] = Registry(
+    "environment",
+    "trajforge.environments",
+    {
+        "support": "trajforge.envs.support:SPEC",
+        "itops": "trajforge.envs.itops:SPEC",
+        "dataops": "trajforge.envs.dataops:SPEC",
+        "web": "trajforge.envs.web:SPEC",
+        "scheduling": "trajforge.envs.scheduling:SPEC",
+    },
+    check=as_spec,
+)
+
+
+def get_spec(name: str) -> EnvironmentSpec:
+    """The spec registered under ``name``; a ConfigError names the choices."""
+    return ENVIRONMENTS.get(name)
 
 
 def get_environment(name: str) -> type[Environment]:
     """The environment class registered under ``name``; a ConfigError names the choices."""
-    try:
-        return ENVIRONMENTS[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown environment {name!r}", hint=f"choose one of: {', '.join(ENVIRONMENTS)}"
-        ) from None
+    return get_spec(name).environment
+
+
+class _Classes(Mapping[str, type[Environment]]):
+    """The registered environment classes by name, each loaded on first use."""
+
+    def __getitem__(self, name: str) -> type[Environment]:
+        if name not in ENVIRONMENTS:
+            raise KeyError(name)
+        return get_environment(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ENVIRONMENTS)
+
+    def __len__(self) -> int:
+        return len(ENVIRONMENTS)
+
+
+#: The registered environment classes as a read-only mapping (what replay looks classes up in).
+ENVIRONMENT_CLASSES: Mapping[str, type[Environment]] = _Classes()

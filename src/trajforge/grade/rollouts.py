@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from trajforge import __version__
 from trajforge.agents.base import Policy
 from trajforge.agents.mistakes import MistakeInjector
-from trajforge.agents.registry import EXPERTS, PolicyMaker
+from trajforge.agents.registry import PolicyMaker, expert_for, find_expert
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.base import Environment, EnvironmentLike, Snapshot
+from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import PROFILES
+from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError
 from trajforge.run.branching import fast_forward
-from trajforge.run.episode import Budget, EpisodeRecorder, drive, make_environment
+from trajforge.run.episode import Budget, EpisodeRecorder, drive
 from trajforge.schema import Finish, HandOff, Outcome, Step, ToolCall, ToolSpec, Trajectory
 from trajforge.verify.replay import replay_seed
 
@@ -35,7 +37,7 @@ from trajforge.verify.replay import replay_seed
 class RolloutPolicy:
     """Who plays the continuations.
 
-    ``maker=None`` is the environment's scripted expert (``agents.registry.EXPERTS``); otherwise
+    ``maker=None`` is the environment's scripted expert (``agents.registry.expert_for``); otherwise
     ``maker(task, tools, seed)`` makes the policy (seeded per continuation). ``mistakes`` > 0 wraps
     it in a ``MistakeInjector`` at that rate (``recover`` as in generation). ``name`` and
     ``version`` go on the labels; a maker's own ``name`` attribute is used when ``name`` is None.
@@ -84,15 +86,13 @@ class Prefixes:
 
 def unsupported(trajectory: Trajectory, policy: RolloutPolicy) -> str | None:
     """Why continuations cannot be rolled out for ``trajectory`` (None: they can)."""
-    from trajforge.envs.registry import ENVIRONMENTS  # noqa: PLC0415 - imports every env
-
     name = trajectory.task.environment
     if name not in ENVIRONMENTS:
         return f"environment {name!r} is not registered"
     profile = trajectory.provenance.fault_profile or "none"
     if profile not in PROFILES:
         return f"fault profile {profile!r} is not a built-in profile: its faults cannot be replayed"
-    if policy.maker is None and name not in EXPERTS:
+    if policy.maker is None and find_expert(name or "") is None:
         return f"no scripted expert for environment {name!r}"
     if not trajectory.steps:
         return "the trajectory has no steps"
@@ -112,8 +112,6 @@ def replay_prefixes(trajectory: Trajectory) -> Prefixes:
 
     The trajectory must be supported (:func:`unsupported` returns None).
     """
-    from trajforge.envs.registry import get_environment  # noqa: PLC0415 - imports every env
-
     cls = get_environment(trajectory.task.environment or "")
     profile = trajectory.provenance.fault_profile or "none"
     seed = replay_seed(trajectory)
@@ -151,7 +149,7 @@ async def _policy(
     base: Policy
     if policy.maker is None:
         # the expert that recorded the prefix was seeded with the episode's seed
-        base = EXPERTS[task.environment or ""](task, tools, prefixes.seed or 0)
+        base = expert_for(task.environment or "")(task, tools, prefixes.seed or 0)
     else:
         base = policy.maker(task, tools, seed)
     await fast_forward(base, prefix)

@@ -8,9 +8,7 @@ from typing import Any
 
 from trajforge.pipeline.registry import BUILTIN, PluginError, Registry, import_target
 
-#: The registries by kind, each named by import path (imported only when listed). A path whose
-#: module or attribute does not exist in this installation, or that is no ``Registry``, is left
-#: out of the listing.
+#: The registries by kind, each named by import path (imported only when listed).
 REGISTRIES: dict[str, str] = {
     "environments": "trajforge.envs.registry:ENVIRONMENTS",
     "experts": "trajforge.agents.registry:EXPERTS",
@@ -38,20 +36,8 @@ class PluginStatus:
 
 
 def registries() -> dict[str, Registry[Any]]:
-    """The registries of :data:`REGISTRIES` that this installation has, by kind."""
-    found: dict[str, Registry[Any]] = {}
-    for kind, target in REGISTRIES.items():
-        try:
-            registry = import_target(target)
-        except ModuleNotFoundError as exc:
-            if not target.startswith(f"{exc.name}.") and not target.startswith(f"{exc.name}:"):
-                raise  # the registry's module is there but fails: a bug to see
-            continue
-        except AttributeError:
-            continue
-        if isinstance(registry, Registry):
-            found[kind] = registry
-    return found
+    """Every registry of :data:`REGISTRIES`, by kind."""
+    return {kind: import_target(target) for kind, target in REGISTRIES.items()}
 
 
 def plugin_statuses(found: Mapping[str, Registry[Any]]) -> list[PluginStatus]:

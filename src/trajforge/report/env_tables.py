@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 from rich.console import Group
+from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
 from trajforge.envs.base import Environment
+from trajforge.envs.spec import EnvironmentSpec
 from trajforge.schema import Task
 
 
-def environments_table(envs: dict[str, type[Environment]]) -> Table:
-    """One row per environment: name, version, tools, levels, description."""
+def environments_table(envs: Iterable[tuple[str, EnvironmentSpec]]) -> Table:
+    """One row per environment: name, version, tools, levels, rules, expert, description."""
     table = Table(title="environments", header_style="bold")
-    for column in ("name", "version", "tools", "levels", "rules", "description"):
+    for column in ("name", "version", "tools", "levels", "rules", "expert", "description"):
         table.add_column(column, overflow="fold")
-    for name, cls in envs.items():
+    for name, spec in envs:
+        cls = spec.environment
         table.add_row(
             name,
             cls.version,
             str(len(cls.tools)),
             str(len(cls.difficulty_levels)),
             str(len(cls.policy_rules)),
+            "yes" if spec.expert is not None else "no",
             cls.description.split(". ")[0].rstrip("."),
         )
     return table
@@ -48,8 +54,10 @@ def tools_table(cls: type[Environment], *, schemas: bool = True) -> Table:
     return table
 
 
-def environment_details(cls: type[Environment]) -> Group:
-    """Everything ``envs show`` prints: description, tools, rules, levels, user contract."""
+def environment_details(spec: EnvironmentSpec) -> Group:
+    """Everything ``envs show`` prints: description, tools, rules, levels, user contract, and the
+    policy document every agent is given."""
+    cls = spec.environment
     rules = Table(title="policy rules", header_style="bold")
     for column in ("rule", "kind", "description"):
         rules.add_column(column, overflow="fold")
@@ -66,7 +74,10 @@ def environment_details(cls: type[Environment]) -> Group:
     for key, text in cls.hidden_info_keys.items():
         user.add_row(key, text)
     header = Text.assemble((f"{cls.name} v{cls.version}", "bold"), f" — {cls.description}")
-    return Group(header, tools_table(cls), rules, levels, user)
+    policy = Markdown(spec.policy_document)
+    return Group(
+        header, tools_table(cls), rules, levels, user, Text("policy document", "bold"), policy
+    )
 
 
 def task_summary(task: Task) -> Table:

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 
 import msgspec
 
-from trajforge.agents.base import Policy
+from trajforge.agents.base import CanDiverge, CanFastForward, Policy
 from trajforge.envs.base import EnvironmentLike, Snapshot, derive_seed
+from trajforge.errors import ConfigError
 from trajforge.run.episode import Budget, EpisodeRecorder, drive, run_episode
 from trajforge.schema import Step, Trajectory
 
@@ -23,9 +24,8 @@ async def fast_forward(policy: Policy, prefix: Sequence[Step]) -> None:
     history); otherwise its decisions are replayed on the prefix — scripted policies are
     deterministic, so they end where the original did.
     """
-    own = getattr(policy, "fast_forward", None)
-    if own is not None:
-        await own(prefix)
+    if isinstance(policy, CanFastForward):
+        await policy.fast_forward(prefix)
         return
     for k in range(len(prefix)):
         await policy.decide(prefix[:k])
@@ -87,9 +87,12 @@ class BranchingEpisode:
         recorder.steps = list(prefix)
         policy = self.make_policy(env)
         await fast_forward(policy, prefix)
-        diverge = getattr(policy, "diverge", None)
-        if diverge is not None:
-            diverge(derive_seed(self.seed, "branch", k, b))
+        if not isinstance(policy, CanDiverge):
+            raise ConfigError(
+                f"policy {policy.name!r} cannot branch: it has no diverge(seed) method",
+                hint="implement trajforge.agents.base.CanDiverge (take another route from here)",
+            )
+        policy.diverge(derive_seed(self.seed, "branch", k, b))
         trajectory = await run_episode(recorder, policy, self.budget)
         provenance = trajectory.provenance
         provenance.parent_id = parent.id

@@ -8,10 +8,17 @@ from typing import Protocol
 
 import msgspec
 
-from trajforge.agents.base import Decision, Policy, PolicyFactory
+from trajforge.agents.base import (
+    Decision,
+    HasSystemPrompt,
+    KnowsOptimalSteps,
+    Policy,
+    PolicyFactory,
+)
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.base import Environment, EnvironmentLike
-from trajforge.envs.faults import FaultInjector, FaultProfile
+from trajforge.envs.factory import make_environment
+from trajforge.envs.faults import FaultProfile
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -174,19 +181,10 @@ async def run_episode(recorder: EpisodeRecorder, policy: Policy, budget: Budget)
                 rationale=f"the episode reached {exceeded} before finishing",
             )
         )
-    optimal = getattr(policy, "optimal_steps", None)
-    prompt = getattr(policy, "system_prompt", None)
     return recorder.trajectory(
-        optimal_steps=optimal if isinstance(optimal, int) else None,
-        system_prompt=prompt if isinstance(prompt, str) else None,
+        optimal_steps=policy.optimal_steps if isinstance(policy, KnowsOptimalSteps) else None,
+        system_prompt=policy.system_prompt if isinstance(policy, HasSystemPrompt) else None,
     )
-
-
-def make_environment(cls: type[Environment], faults: str | FaultProfile) -> EnvironmentLike:
-    """An environment instance, wrapped in fault injection unless the profile is ``none``."""
-    if faults == "none":
-        return cls()
-    return FaultInjector(cls(), faults)
 
 
 def generate_episode(

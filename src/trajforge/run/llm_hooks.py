@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trajforge.envs.registry import get_environment
+from trajforge.envs.registry import get_environment, get_spec
 from trajforge.run.episode import User
 from trajforge.run.items import WorkItem
 from trajforge.run.runner import LLMHooks
@@ -38,7 +38,11 @@ def llm_hooks() -> LLMHooks | None:
 
     def agent(run: RunSpec, mix: MixSpec) -> Callable[..., Any]:
         assert run.llm is not None  # validated
-        settings = AgentSettings(sampling=sampling(run.llm), tool_mode=run.llm.tool_mode)
+        settings = AgentSettings(
+            policy=get_spec(mix.env).policy_document,
+            sampling=sampling(run.llm),
+            tool_mode=run.llm.tool_mode,
+        )
         return LLMAgentFactory(client(run.llm), settings)
 
     def user(run: RunSpec, mix: MixSpec, item: WorkItem) -> User:

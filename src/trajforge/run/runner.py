@@ -23,6 +23,7 @@ from trajforge.agents.base import Policy
 from trajforge.agents.registry import PolicyMaker, expert_for, with_mistakes
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.base import EnvironmentLike
+from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError
 from trajforge.io import write_lines, write_trajectories
@@ -30,7 +31,7 @@ from trajforge.io.atomic import atomic_write
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
 from trajforge.run.branching import BranchingEpisode
-from trajforge.run.episode import EpisodeRecorder, User, make_environment
+from trajforge.run.episode import EpisodeRecorder, User
 from trajforge.run.items import WorkItem, agent_label, make_item
 from trajforge.run.journal import Journal
 from trajforge.run.spec import MixSpec, RunSpec

@@ -14,7 +14,7 @@ import msgspec
 from trajforge.agents.endpoint_url import check_base_url
 from trajforge.config import read_toml
 from trajforge.envs.faults import PROFILES
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError
 from trajforge.run.episode import Budget
 from trajforge.schema.codec import schema_error
@@ -136,7 +136,7 @@ def validate(spec: RunSpec, *, file: str | None = None) -> None:
                 path=f"{where}.faults",
                 hint=f"choose one of: {', '.join(PROFILES)}",
             )
-        levels = ENVIRONMENTS[mix.env].difficulty_levels
+        levels = get_environment(mix.env).difficulty_levels
         if mix.difficulty is not None and mix.difficulty not in levels:
             raise ConfigError(
                 f"{mix.env} has no difficulty {mix.difficulty}",

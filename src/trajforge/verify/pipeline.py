@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from trajforge.envs.base import Environment
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
 from trajforge.pipeline.stage import TrajectoryStage
 from trajforge.schema import Label, Outcome, Trajectory
@@ -58,26 +59,15 @@ class VerifyOptions:
         }
 
 
-def _registry() -> Mapping[str, type[Environment]]:
-    from trajforge.envs.registry import ENVIRONMENTS  # noqa: PLC0415 - imports every env
-
-    return ENVIRONMENTS
-
-
 class Verifier:
     """Verifies trajectories with one set of options and one validator cache."""
 
     def __init__(self, options: VerifyOptions | None = None, cache: ValidatorCache | None = None):
         self.options = options or VerifyOptions()
         self.cache = cache if cache is not None else DEFAULT_CACHE
-        self._environments = self.options.environments
-
-    @property
-    def environments(self) -> Mapping[str, type[Environment]]:
-        """The environments trajectories are replayed in."""
-        if self._environments is None:
-            self._environments = _registry()
-        return self._environments
+        #: The environments trajectories are replayed in.
+        given = self.options.environments
+        self.environments = given if given is not None else ENVIRONMENT_CLASSES
 
     def verify(self, trajectory: Trajectory) -> Trajectory:
         """Annotate ``trajectory`` in place (see the module docstring) and return it."""

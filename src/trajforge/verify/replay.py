@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from trajforge.envs.base import Environment, EnvironmentLike
+from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import PROFILES
-from trajforge.run.episode import make_environment
 from trajforge.schema import Label, Outcome, Step, ToolCall, ToolResult, Trajectory
 from trajforge.verify.labels import make_label
 from trajforge.verify.pairing import CallPair, Pairing

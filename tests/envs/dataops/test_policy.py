@@ -8,7 +8,6 @@ import pytest
 
 from tests.envs.dataops.helpers import counts, find_task, truth
 from trajforge.envs.dataops import DataOpsEnv
-from trajforge.envs.dataops.policy import is_yes
 from trajforge.schema import (
     ClarifyingQuestion,
     HandOff,
@@ -183,13 +182,3 @@ def test_bulk_changes_need_confirmation() -> None:
         _tool("sync_records", keys=many, **sync),
     ]
     assert _violations(task, confirmed) == []
-
-
-def test_is_yes() -> None:
-    assert is_yes("Yes")
-    assert is_yes("OK, go ahead")
-    assert is_yes("please do")
-    assert not is_yes("no")
-    assert not is_yes("I don't think so")
-    assert not is_yes("yes, but don't delete the duplicates")
-    assert not is_yes("hmm")

@@ -14,7 +14,6 @@ from tests.envs.scheduling.helpers import (
 )
 from trajforge.envs.scheduling import SchedulingEnv
 from trajforge.envs.scheduling.clock import format_iso
-from trajforge.envs.scheduling.policy import is_yes
 from trajforge.schema import (
     Finish,
     Reply,
@@ -205,10 +204,3 @@ def test_without_a_world_the_results_are_read() -> None:
         task, parameters={"truth": task.parameters["truth"], "user_id": task.parameters["user_id"]}
     )
     assert [v.rule for v in env.find_violations(trajectory(bare, steps))] == ["no_double_booking"]
-
-
-def test_yes_patterns() -> None:
-    for text in ("yes", "Yes, go ahead", "ok", "Okay do it", "please do", "I confirm", "sure"):
-        assert is_yes(text), text
-    for text in ("no", "No, don't", "Do not do that", "wait", "Which one?"):
-        assert not is_yes(text), text

@@ -9,7 +9,7 @@ import pytest
 
 from tests.envs.support.helpers import call, step, task_of, trajectory
 from trajforge.envs.support import SupportEnv
-from trajforge.envs.support.policy import RULES, is_yes
+from trajforge.envs.support.policy import RULES
 from trajforge.envs.support.world import build_world
 from trajforge.schema import (
     ClarifyingQuestion,
@@ -252,25 +252,3 @@ def test_results_pair_by_position_when_calls_have_no_ids() -> None:
     bare_refund = ToolCall(name=refund.name, arguments=refund.arguments)
     steps = [step(bare_verify), step(_ask(), user="yes"), step(bare_refund)]
     assert rules(trajectory(task, steps)) == []
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Yes", True),
-        ("yes please, I don't need it anymore", True),
-        ("OK go ahead", True),
-        ("Please do.", True),
-        ("I confirm", True),
-        ("That's right", True),
-        ("sure", True),
-        ("no", False),
-        ("No thanks", False),
-        ("Don't do that yet", False),
-        ("Wait, how much is it?", False),
-        ("never mind", False),
-        ("What would the price difference be?", False),
-    ],
-)
-def test_yes_pattern(text: str, expected: bool) -> None:
-    assert is_yes(text) is expected

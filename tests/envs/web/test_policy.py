@@ -11,7 +11,6 @@ from trajforge.envs.web.policy import (
     CONFIRM_PAYMENT,
     RULES,
     find_violations,
-    is_yes,
 )
 from trajforge.schema import (
     ClarifyingQuestion,
@@ -167,15 +166,6 @@ def test_card_number_comes_from_hidden_info_too() -> None:
     task = Task(environment="web", hidden_info={"card_number": f"My card number is {CARD}"})
     step = tool_step("find", {"text": CARD}, "[]")
     assert rules_of(traj(step, task=task)) == [CARD_FIELD_ONLY]
-
-
-def test_yes_pattern() -> None:
-    assert is_yes("Yes, go ahead")
-    assert is_yes("ok")
-    assert is_yes("Sure, please do.")
-    assert not is_yes("No")
-    assert not is_yes("yes, but not yet — wait")
-    assert not is_yes("what is the total?")
 
 
 def _episode(task: Task, *, confirm: bool, env: WebEnv) -> Trajectory:

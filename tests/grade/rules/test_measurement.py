@@ -22,8 +22,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import with_experts
 from trajforge.grade.rules import RULES, grade_rules
 from trajforge.io import read_trajectories
 from trajforge.run.runner import Runner
@@ -52,7 +51,7 @@ SEED = 2024
 
 
 def environments() -> list[str]:
-    return sorted(name for name in EXPERTS if name in ENVIRONMENTS)
+    return sorted(with_experts())
 
 
 def generate(out: Path, counts: list[int], mistakes: float) -> list[Trajectory]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.envs.toy_env import CounterEnv
 from tests.grade.rules.build import Build
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.errors import ConfigError
 from trajforge.grade.rules import (
     RULES,
@@ -118,7 +118,7 @@ def test_the_environment_comes_from_the_argument_or_the_task() -> None:
     env = CounterEnv()
     assert environment_for(t, env) is env
     named = msgspec.structs.replace(t, task=msgspec.structs.replace(t.task, environment="support"))
-    assert isinstance(environment_for(named), ENVIRONMENTS["support"])
+    assert isinstance(environment_for(named), ENVIRONMENT_CLASSES["support"])
     with pytest.raises(ConfigError, match="unknown environment"):
         environment_for(t, "atlantis")
 

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trajforge.agents.registry import EXPERTS
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.agents.registry import expert_for, with_experts
+from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.grade.rules import grade_rules
 from trajforge.run.episode import generate_episode
 from trajforge.schema import Finish, Reply, ToolCall, ToolResult, Trajectory
 
-ENVS = sorted(e for e in EXPERTS if e in ENVIRONMENTS)
+ENVS = sorted(with_experts())
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 _ODD = st.sampled_from(
@@ -46,8 +46,10 @@ CONTENT = st.one_of(
 @cache
 def expert_run(env: str) -> bytes:
     """One expert trajectory of the environment, encoded (each example decodes its own copy)."""
-    task = ENVIRONMENTS[env].sample_tasks(1, seed=7)[0]
-    run = generate_episode(ENVIRONMENTS[env], EXPERTS[env], task, trajectory_id=env, seed=7)
+    task = ENVIRONMENT_CLASSES[env].sample_tasks(1, seed=7)[0]
+    run = generate_episode(
+        ENVIRONMENT_CLASSES[env], expert_for(env), task, trajectory_id=env, seed=7
+    )
     return msgspec.json.encode(run)
 
 

@@ -8,13 +8,14 @@ replayed state at that step. When the task carries no world, the tool results ar
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from trajforge.envs.base import PolicyRule, Violation
+from trajforge.envs.consent import gives_consent
+from trajforge.envs.pairing import results_by_action
 from trajforge.schema import (
     ClarifyingQuestion,
     Reply,
@@ -59,31 +60,26 @@ POLICY_RULES: Final = (
     ),
 )
 
+#: The opening of the policy document (envs.spec); its rule sections come from the rules above.
+PREAMBLE: Final = """\
+You are a scheduling assistant who books and moves meetings in people's calendars, using the
+tools provided. Check everyone's free time and the room before booking, and say what you did.
+
+- Where the request leaves something open (who, when, how long, which room), ask one question per
+  ambiguity before changing anything.
+- Never double-book anyone.
+- Times outside working hours and changes to meetings that someone else organised need the user's
+  explicit yes first.
+"""
+
 #: Error kinds of faults that stop a call before it runs (see trajforge.envs.faults).
 _BLOCKED_KINDS: Final = frozenset({"timeout", "server_error", "rate_limit", "permanent"})
-_YES: Final = re.compile(
-    r"\b(yes|yep|yeah|confirm(?:ed)?|go ahead|please do|ok(?:ay)?|sure|do it)\b", re.I
-)
-_NO: Final = re.compile(r"^\W*(no|nope|don'?t|do not|never)\b", re.I)
 _CHANGING: Final = frozenset(
     {"book_meeting", "reschedule_meeting", "cancel_meeting", "send_invite", "notify"}
 )
 #: Changing calls that record no ``Effect`` and leave the meetings as they were: replaying them
 #: would change nothing the rules look at.
 _NO_EFFECT: Final = frozenset({"send_invite", "notify"})
-
-
-def is_yes(text: str) -> bool:
-    """Whether a user message reads as an explicit yes."""
-    return bool(_YES.search(text)) and not _NO.search(text)
-
-
-def _result_for(call: ToolCall, index: int, results: list[ToolResult]) -> ToolResult | None:
-    if call.id is not None:
-        for result in results:
-            if result.call_id == call.id:
-                return result
-    return results[index] if index < len(results) else None
 
 
 def _ran(result: ToolResult | None) -> bool:
@@ -175,15 +171,13 @@ def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violatio
     confirmed = False  # the latest user message, after an ask, was a yes
     flagged_ambiguity = False
     for i, step in enumerate(trajectory.steps):
-        results: list[ToolResult] | None = None  # collected at the step's first changing call
-        call_index = -1
+        results: dict[int, ToolResult] | None = None  # paired at the step's first changing call
         asks = clarifies = False
         for j, action in enumerate(step.actions):
             if not isinstance(action, ToolCall):
                 asks |= isinstance(action, ClarifyingQuestion | Reply)
                 clarifies |= isinstance(action, ClarifyingQuestion)
                 continue
-            call_index += 1
             if action.name not in _CHANGING:
                 continue
             if ambiguous and not clarified and not flagged_ambiguity:
@@ -197,8 +191,8 @@ def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violatio
                     )
                 )
             if results is None:
-                results = [o for o in step.observations if isinstance(o, ToolResult)]
-            result = _result_for(action, call_index, results)
+                results = results_by_action(step)
+            result = results.get(j)
             if not _ran(result):
                 continue
             organizer_before = replay.before(action)
@@ -248,5 +242,5 @@ def find_violations(trajectory: Trajectory, env: SchedulingEnv) -> list[Violatio
         clarified |= clarifies
         for obs in step.observations:
             if isinstance(obs, UserMessage):
-                confirmed = asked and is_yes(obs.content)
+                confirmed = asked and gives_consent(obs.content)
     return violations

@@ -15,8 +15,8 @@ from typing import Any, Final
 import msgspec
 
 from trajforge.envs.web import answers, site
-from trajforge.envs.web.expert import Plan
 from trajforge.envs.web.pages import search_results
+from trajforge.envs.web.route import Plan
 from trajforge.envs.web.state import Address, Order, Product
 from trajforge.envs.web.world import (
     ARTICLES,

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from trajforge.cached_attribute import cached
 from trajforge.envs.base import Environment
+from trajforge.envs.pairing import results_by_action
 from trajforge.grade.rules.expected import Expectation
 from trajforge.grade.rules.search import Corpus
-from trajforge.lazy import cached
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -29,7 +30,6 @@ from trajforge.schema import (
     Trajectory,
     UserMessage,
 )
-from trajforge.schema.steps import results_by_action
 
 T = TypeVar("T")
 #: Error kinds of faults the environment injected (the agent's arguments were fine).

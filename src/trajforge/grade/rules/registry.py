@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from trajforge.envs.base import Environment
-from trajforge.envs.registry import ENVIRONMENTS
+from trajforge.envs.registry import ENVIRONMENTS, get_environment
 from trajforge.errors import ConfigError
 from trajforge.grade.rules.base import Finding, Rule
 from trajforge.grade.rules.context import RuleContext
@@ -88,7 +88,7 @@ def environment_for(trajectory: Trajectory, env: EnvArg = None) -> Environment |
     if isinstance(env, type):
         return env()
     name = env if isinstance(env, str) else trajectory.task.environment
-    cls = ENVIRONMENTS.get(name) if name else None
+    cls = get_environment(name) if name and name in ENVIRONMENTS else None
     if cls is None and isinstance(env, str):
         raise ConfigError(f"unknown environment {env!r}", hint=f"one of: {', '.join(ENVIRONMENTS)}")
     return cls() if cls is not None else None

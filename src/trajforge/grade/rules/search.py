@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from trajforge.lazy import cached
+from trajforge.cached_attribute import cached
 
 #: What the texts are joined with (a value containing it is looked up text by text).
 SEPARATOR = "\x00"

@@ -1,1 +1,0 @@
-"""Scripted experts, one per built-in environment, on a shared engine."""
