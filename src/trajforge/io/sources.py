@@ -177,9 +177,9 @@ def write_trajectories(
 def check_destination(dest: str | Path, source: str | Path, *, option: str = "--out") -> None:
     """ConfigError when writing ``dest`` (given by ``option``) would replace or delete what
     ``source`` reads: one of its files, or a directory holding them (a sharded writer clears
-    the shards it finds)."""
+    the shards it finds). Any file counts, whatever its format (a plugin's reader may read it)."""
     target = Path(dest).resolve()
-    for path in resolve_paths(source):
+    for path in _named_files(source):
         read = path.resolve()
         if read == target or target in read.parents:
             raise ConfigError(
@@ -187,3 +187,13 @@ def check_destination(dest: str | Path, source: str | Path, *, option: str = "--
                 path=option,
                 hint="write the output somewhere else",
             )
+
+
+def _named_files(source: str | Path) -> Iterator[Path]:
+    """What ``source`` names (a path, or a glob's matches), and the files of directories."""
+    path = Path(source)
+    named = [path] if path.exists() else [Path(m) for m in glob.glob(str(source), recursive=True)]
+    for item in named:
+        yield item
+        if item.is_dir():
+            yield from (child for child in item.iterdir() if child.is_file())
