@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from trajforge.cli.common import FromOption, QuarantineOption, out, report_quarantine
+from trajforge.cli.common import FromOption, QuarantineOption, finish_job, out, start_job
 
 
 def apply(
@@ -21,16 +21,12 @@ def apply(
     from_format: FromOption = "trajforge",
 ) -> None:
     """Run registered stages (with their default settings) over a dataset, in order."""
-    from trajforge.formats.registry import get_format
-    from trajforge.io import check_destination
     from trajforge.pipeline.job import run_job
     from trajforge.pipeline.stages import build_stage
     from trajforge.report.tables import stage_table
 
-    fmt = get_format(from_format)
-    check_destination(dest, source)
+    fmt = start_job(source, dest, from_format)
     stages = [build_stage(name) for name in stage]
     job = run_job(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
     out.print(stage_table(job.report, title=f"stages over {source}"))
-    out.print(f"wrote {job.written.count:,} trajectories to {dest}")
-    report_quarantine(job.quarantined, job.quarantine)
+    finish_job(job, dest, "trajectories")

@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from trajforge.formats.base import Format
     from trajforge.io import BadRecord
+    from trajforge.pipeline.job import JobResult
 
 out = Console()
 err = Console(stderr=True)
@@ -40,3 +42,20 @@ def report_quarantine(count: int, path: Path) -> None:
     """Say how many bad records were set aside, and where."""
     if count:
         err.print(f"[yellow]{count:,} bad records set aside in {escape(str(path))}[/]")
+
+
+def start_job(source: str, dest: str, from_format: str) -> Format:
+    """The format a batch command reads, once its options are known to be sound: the format
+    exists and the output would not overwrite the input."""
+    from trajforge.formats.registry import get_format
+    from trajforge.io import check_destination
+
+    fmt = get_format(from_format)
+    check_destination(dest, source)
+    return fmt
+
+
+def finish_job(job: JobResult, dest: str, what: str) -> None:
+    """Say what a batch command wrote (``what``: "graded trajectories"), and what it set aside."""
+    out.print(f"wrote {job.written.count:,} {what} to {dest}")
+    report_quarantine(job.quarantined, job.quarantine)

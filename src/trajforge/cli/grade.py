@@ -10,8 +10,9 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    finish_job,
     out,
-    report_quarantine,
+    start_job,
 )
 
 if TYPE_CHECKING:
@@ -75,18 +76,15 @@ def grade(
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
     from trajforge.agents.clients import rollout_policy
-    from trajforge.formats.registry import get_format
     from trajforge.grade import RuleGrader, read_weights, select_rules
     from trajforge.grade.aggregate import ScoreStage
     from trajforge.grade.process import ProcessLabelStage, make_options
-    from trajforge.io import check_destination
     from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary
 
     # everything that can be wrong with the options fails here, before any work
-    fmt = get_format(from_format)
-    check_destination(dest, source)
+    fmt = start_job(source, dest, from_format)
     stages: list[Stage] = []
     if rules != "none":
         stages.append(RuleGrader(select_rules(rules)))
@@ -108,8 +106,7 @@ def grade(
         source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
     )
     out.print(label_table(summary, title=f"grades of {source}"))
-    out.print(f"wrote {job.written.count:,} graded trajectories to {dest}")
-    report_quarantine(job.quarantined, job.quarantine)
+    finish_job(job, dest, "graded trajectories")
 
 
 class JudgeSettings(NamedTuple):

@@ -9,8 +9,9 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    finish_job,
     out,
-    report_quarantine,
+    start_job,
 )
 
 
@@ -25,19 +26,15 @@ def verify(
     from_format: FromOption = "trajforge",
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
-    from trajforge.formats.registry import get_format
-    from trajforge.io import check_destination
     from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary, VerifyOptions, VerifyStage
 
-    fmt = get_format(from_format)
-    check_destination(dest, source)
+    fmt = start_job(source, dest, from_format)
     summary = LabelSummary()
     stages = [VerifyStage(VerifyOptions(replay=replay))]
     job = run_job(
         source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
     )
     out.print(label_table(summary, title=f"verification of {source}"))
-    out.print(f"wrote {job.written.count:,} annotated trajectories to {dest}")
-    report_quarantine(job.quarantined, job.quarantine)
+    finish_job(job, dest, "annotated trajectories")
