@@ -194,6 +194,6 @@ def _named_files(source: str | Path) -> Iterator[Path]:
     path = Path(source)
     named = [path] if path.exists() else [Path(m) for m in glob.glob(str(source), recursive=True)]
     for item in named:
-        yield item
         if item.is_dir():
-            yield from (child for child in item.iterdir() if child.is_file())
+            yield from sorted(child for child in item.iterdir() if child.is_file())
+        yield item
