@@ -189,11 +189,13 @@ def check_destination(dest: str | Path, source: str | Path, *, option: str = "--
             )
 
 
-def _named_files(source: str | Path) -> Iterator[Path]:
-    """What ``source`` names (a path, or a glob's matches), and the files of directories."""
-    path = Path(source)
-    named = [path] if path.exists() else [Path(m) for m in glob.glob(str(source), recursive=True)]
-    for item in named:
-        if item.is_dir():
-            yield from sorted(child for child in item.iterdir() if child.is_file())
-        yield item
+def _named_files(source: str | Path) -> list[Path]:
+    """The data files ``source`` names; for a file type trajforge does not read (a plugin's),
+    what it names (a path, or a glob's matches) and the files of directories."""
+    try:
+        return resolve_paths(source)
+    except ConfigError:
+        path = Path(source)
+        named = [path] if path.exists() else [Path(m) for m in glob.glob(str(source))]
+        files = [c for d in named if d.is_dir() for c in sorted(d.iterdir()) if c.is_file()]
+        return files + named
