@@ -3,8 +3,10 @@
 Run: ``.venv/bin/python bench/envs.py``. Each environment executes the expected (correct) actions
 of seeded tasks of every difficulty, with resets between episodes excluded from the timing. The
 baseline, measured in the same run, is a no-op tool through the same dispatch (argument validation,
-result rendering): the ratio shows what the environment's own work costs. Targets (issue 3):
->= 5,000 calls/s for in-memory environments, >= 1,000 for dataops (SQLite).
+result rendering): the ratio shows what the environment's own work costs. Every case (the
+no-op, each environment with faults off and ``flaky``) runs once per round, ``--repeats`` rounds;
+CPU time of this process per call, min / median, calls/s and the verdict from the median.
+Targets (issue 3): >= 5,000 calls/s for in-memory environments, >= 1,000 for dataops (SQLite).
 """
 
 from __future__ import annotations
