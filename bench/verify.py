@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import sys
 from collections.abc import Callable, Sequence
@@ -228,27 +229,36 @@ def print_rule_budgets(t: dict[str, float]) -> None:
     )
 
 
-def measure_each_rule(lines: list[bytes]) -> None:
-    """Print what each rule costs per trajectory, in the order the rules run (one pass, caches
-    emptied first). The reading rules share (``RuleContext``'s lazy parts, each task's initial
-    world) is charged to the first rule that needs it."""
+def measure_each_rule(lines: list[bytes], repeats: int) -> None:
+    """Print what each rule costs per trajectory, in the order the rules run: min / median of
+    ``repeats`` passes, caches emptied before each. The reading rules share (``RuleContext``'s
+    lazy parts, each task's initial world) is charged to the first rule that needs it."""
     decoder = TrajectoryDecoder()
     trajectories = [decoder.decode(line) for line in lines]
-    forget_caches()
-    spent = dict.fromkeys(["context", *RULES], 0.0)
-    for trajectory in trajectories:
-        start = CPU.now()
-        ctx = RuleContext(trajectory, environment_for(trajectory))
-        spent["context"] += CPU.now() - start
-        for name, rule in RULES.items():
+    samples: dict[str, list[float]] = {name: [] for name in ["context", *RULES]}
+    for _ in range(max(1, repeats)):
+        forget_caches()
+        gc.collect()
+        spent = dict.fromkeys(samples, 0.0)
+        for trajectory in trajectories:
             start = CPU.now()
-            rule(ctx)
-            spent[name] += CPU.now() - start
-    total = sum(spent.values())
-    per = 1e6 / len(lines)
-    print(f"rules one by one (shared reading charged to its first user): {total * per:,.0f} us")
-    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
-        print(f"  {name:<22} {seconds * per:>8.0f} us  {seconds / total:>6.1%}")
+            ctx = RuleContext(trajectory, environment_for(trajectory))
+            spent["context"] += CPU.now() - start
+            for name, rule in RULES.items():
+                start = CPU.now()
+                rule(ctx)
+                spent[name] += CPU.now() - start
+        for name, seconds in spent.items():
+            samples[name].append(seconds)
+    per_rule = {name: Timing(tuple(s), CPU).per(len(lines)) for name, s in samples.items()}
+    total = sum(t.median for t in per_rule.values())
+    print(
+        f"rules one by one (shared reading charged to its first user), {CPU.name}, min / median"
+        f" of {repeats} passes: {total * 1e6:,.0f} us (sum of the medians)"
+    )
+    for name, t in sorted(per_rule.items(), key=lambda item: -item[1].median):
+        share = t.median / total
+        print(f"  {name:<22} {t.min * 1e6:>8.0f} us {t.median * 1e6:>8.0f} us  {share:>6.1%}")
 
 
 def measure_replay(lines: list[bytes], cache: ValidatorCache, workers: int, repeats: int) -> None:
@@ -307,7 +317,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2400, help="trajectories (split over the envs)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
-    parser.add_argument("--replay-repeats", type=int, default=3, help="rounds with replay")
+    parser.add_argument(
+        "--replay-repeats", type=int, default=3, help="rounds with replay, passes rule by rule"
+    )
     parser.add_argument("--no-replay", action="store_true", help="skip the replay measurement")
     parser.add_argument("--workers", type=int, default=2, help="processes for pooled replay")
     args = parser.parse_args()
@@ -319,7 +331,7 @@ def main() -> None:
         f"{sum(map(len, lines)) / n / 1000:.1f} kB each on average"
     )
     cache = measure(lines, args.repeats)
-    measure_each_rule(lines)
+    measure_each_rule(lines, args.replay_repeats)
     if not args.no_replay:
         measure_replay(lines, cache, args.workers, args.replay_repeats)
 
