@@ -3,14 +3,18 @@
 Run: ``.venv/bin/python bench/envs.py``. Each environment executes the expected (correct) actions
 of seeded tasks of every difficulty, with resets between episodes excluded from the timing. The
 baseline, measured in the same run, is a no-op tool through the same dispatch (argument validation,
-result rendering): the ratio shows what the environment's own work costs. Targets (issue 3):
->= 5,000 calls/s for in-memory environments, >= 1,000 for dataops (SQLite).
+result rendering): the ratio shows what the environment's own work costs. Every case (the
+no-op, each environment with faults off and ``flaky``) runs once per round, ``--repeats`` rounds;
+CPU time of this process per call, min / median, calls/s and the verdict from the median.
+Targets (issue 3): >= 5,000 calls/s for in-memory environments, >= 1,000 for dataops (SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
@@ -18,6 +22,9 @@ from trajforge.envs import Environment, FaultInjector, tool
 from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.schema import CheckResult, Task, ToolCall, Trajectory
+
+sys.path.insert(0, str(Path(__file__).parent))
+from timing import CPU, Spent, header, interleaved, legend, row
 
 TARGETS = {"dataops": 1_000}
 DEFAULT_TARGET = 5_000
@@ -60,21 +67,27 @@ class NullEnv(Environment):
         return []
 
 
-def calls_per_second(
+def calls_case(
     env: EnvironmentLike, episodes: list[tuple[Task, list[ToolCall]]], min_calls: int
-) -> float:
-    """Execute the episodes' calls (repeating the list) until ``min_calls``; return calls/s."""
-    done, spent = 0, 0.0
-    while done < min_calls:
-        for task, calls in episodes:
-            env.reset(task)
-            start = time.perf_counter()
-            for call in calls:
-                env.execute(call)
-            spent += time.perf_counter() - start
-            env.drain_faults()
-            done += len(calls)
-    return done / spent
+) -> tuple[Callable[[], Spent], int]:
+    """A case executing the episodes' calls (repeating the list) until ``min_calls``, charged
+    the calls alone (resets and fault draining left out), and how many calls it makes."""
+    per_pass = sum(len(calls) for _, calls in episodes)
+    total = -(-min_calls // per_pass) * per_pass
+
+    def case() -> Spent:
+        spent = 0.0
+        for _ in range(total // per_pass):
+            for task, calls in episodes:
+                env.reset(task)
+                start = CPU.now()
+                for call in calls:
+                    env.execute(call)
+                spent += CPU.now() - start
+                env.drain_faults()
+        return Spent(spent)
+
+    return case, total
 
 
 def episodes_of(cls: type[Environment], n: int) -> list[tuple[Task, list[ToolCall]]]:
@@ -93,28 +106,38 @@ def episodes_of(cls: type[Environment], n: int) -> list[tuple[Task, list[ToolCal
 
 
 def main() -> None:
-    """Measure every registered environment and print calls/s with ratios."""
+    """Measure every registered environment, interleaved with the no-op baseline; print time per
+    call (min / median), calls/s and ratios."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=60)
-    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--calls", type=int, default=20_000, help="calls per case and round")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds")
     args = parser.parse_args()
-    null_episode = [(NullEnv.generate_task(0, 1), [ToolCall(name="noop", arguments={"value": 1})])]
-    baseline = calls_per_second(NullEnv(), null_episode * 50, args.calls)
-    print(
-        f"{'environment':<14} {'calls/s':>10} {'vs no-op':>9} {'target':>8} {'ok':>4}"
-        f" {'flaky calls/s':>14}"
-    )
-    print(f"{'(no-op tool)':<14} {baseline:>10,.0f} {1.0:>9.2f}")
+    # 50 calls an episode: the clock is read around each episode's calls (about 1 us a pair),
+    # which one call per episode would charge in full to the baseline
+    noop = ToolCall(name="noop", arguments={"value": 1})
+    null_episode = [(NullEnv.generate_task(0, 1), [noop] * 50)]
+    cases: dict[str, Callable[[], Spent]] = {}
+    calls: dict[str, int] = {}
+    cases["(no-op tool)"], calls["(no-op tool)"] = calls_case(NullEnv(), null_episode, args.calls)
     for name, cls in ENVIRONMENT_CLASSES.items():
         episodes = episodes_of(cls, args.tasks)
-        rate = calls_per_second(cls(), episodes, args.calls)
-        flaky = calls_per_second(FaultInjector(cls(), "flaky"), episodes, args.calls)
-        target = TARGETS.get(name, DEFAULT_TARGET)
-        verdict = "yes" if rate >= target else "NO"
-        print(
-            f"{name:<14} {rate:>10,.0f} {rate / baseline:>9.2f} {target:>8,} {verdict:>4}"
-            f" {flaky:>14,.0f}"
+        cases[name], calls[name] = calls_case(cls(), episodes, args.calls)
+        cases[f"{name} flaky"], calls[f"{name} flaky"] = calls_case(
+            FaultInjector(cls(), "flaky"), episodes, args.calls
         )
+    timings = interleaved(cases, args.repeats)
+    per_call = {name: t.per(calls[name]) for name, t in timings.items()}
+    baseline = per_call["(no-op tool)"]
+    print(f"time per tool call; {legend(timings)}")
+    print(f"{header('environment', ['vs no-op'], rate='calls/s', width=18)}   target  ok")
+    for name, timing in per_call.items():
+        text = row(name, timing, [baseline], rate="calls/s", width=18)
+        if name in ENVIRONMENT_CLASSES:
+            target = TARGETS.get(name, DEFAULT_TARGET)
+            verdict = "yes" if 1 / timing.median >= target else "NO"
+            text = f"{text} {target:>8,} {verdict:>3}"
+        print(text)
 
 
 if __name__ == "__main__":

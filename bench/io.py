@@ -1,8 +1,12 @@
 """Streaming IO benchmark: decode+validate vs bare orjson, JSONL -> Parquet, peak memory.
 
-Run: ``.venv/bin/python bench/io.py`` (``--n 20000`` for a quicker run). Every number is printed
-next to a baseline measured in the same run, as a ratio. Targets (issue 2): decode+validate
->= 0.7 of bare ``orjson.loads``; peak RSS flat between 10k and 100k trajectories, under 300 MB.
+Run: ``.venv/bin/python bench/io.py`` (``--n 20000`` for a quicker run, ``--repeats`` for more
+rounds). Every timing is CPU time of this process, min / median of rounds in which the subject
+and its baseline alternate, and is printed next to that baseline as a ratio. Decoding is timed
+over the big file (``--n`` trajectories); the Parquet conversions, whose one pass costs about ten
+times a decoding pass, over the small one (a tenth of it) against reading that file alone. Peak
+memory is measured in fresh processes. Targets (issue 2): decode+validate >= 0.7 of bare
+``orjson.loads``; peak RSS flat between 10k and 100k trajectories, under 300 MB.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import argparse
 import hashlib
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -23,6 +26,7 @@ from trajforge.schema import TrajectoryDecoder
 
 sys.path.insert(0, str(Path(__file__).parent))
 from synth import write_jsonl
+from timing import CPU, Spent, header, interleaved, legend, row
 
 DATA = Path(__file__).parent / "_data"
 
@@ -34,23 +38,25 @@ def batches(path: Path, size: int = 10_000) -> Iterator[list[bytes]]:
             yield batch
 
 
-def time_decode(path: Path, decode: Callable[[bytes], object]) -> tuple[float, int]:
-    """Seconds spent in ``decode`` over every line, and the line count."""
-    spent, count = 0.0, 0
-    for batch in batches(path):
-        start = time.perf_counter()
-        for line in batch:
-            decode(line)
-        spent += time.perf_counter() - start
-        count += len(batch)
-    return spent, count
+def decode_case(path: Path, decode: Callable[[bytes], object]) -> Callable[[], Spent]:
+    """A case calling ``decode`` on every line of the file, charged the decoding alone (the
+    file is read in batches, untimed)."""
+
+    def case() -> Spent:
+        spent = 0.0
+        for batch in batches(path):
+            start = CPU.now()
+            for line in batch:
+                decode(line)
+            spent += CPU.now() - start
+        return Spent(spent)
+
+    return case
 
 
-def timed(fn: Callable[[], object]) -> float:
-    """Wall seconds of one call."""
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def count_lines(path: Path) -> int:
+    """How many lines (trajectories) a JSONL file holds."""
+    return sum(len(batch) for batch in batches(path))
 
 
 def peak_rss_mb(*args: str) -> float:
@@ -69,74 +75,71 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def row(name: str, value: str, ratio: str = "", target: str = "") -> None:
-    """One aligned line of the report."""
-    print(f"{name:<44} {value:>18} {ratio:>10}  {target}")
-
-
 def main() -> None:
     """Run every measurement and print the report."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000, help="trajectories in the big file")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds")
     args = parser.parse_args()
     small_n = max(1, args.n // 10)
     big = write_jsonl(DATA / f"io-{args.n}.jsonl", args.n)
     small = write_jsonl(DATA / f"io-{small_n}.jsonl", small_n)
-    size_mb = big.stat().st_size / 1e6
-    print(f"file: {big.name}, {args.n:,} trajectories x 10 steps, {size_mb:,.0f} MB")
-    print(f"{'measure':<44} {'value':>18} {'ratio':>10}  target")
-
-    bare_s, n = time_decode(big, orjson.loads)
-    typed_s, _ = time_decode(big, TrajectoryDecoder().decode)
-    row("bare orjson.loads (baseline)", f"{n / bare_s:,.0f} rec/s", "1.00")
-    row("typed decode + validate", f"{n / typed_s:,.0f} rec/s", f"{bare_s / typed_s:.2f}", ">= 0.7")
-
-    read_s = timed(lambda: sum(1 for _ in read_trajectories(str(big))))
-    row(
-        "read_trajectories (file + decode + validate)",
-        f"{n / read_s:,.0f} rec/s",
-        f"{bare_s / read_s:.2f}",
+    print(
+        f"files: {big.name} ({args.n:,} trajectories x 10 steps, {big.stat().st_size / 1e6:,.0f}"
+        f" MB), {small.name} ({small_n:,}, {small.stat().st_size / 1e6:,.0f} MB)"
     )
 
-    parquet = DATA / f"io-{args.n}.parquet"
-    back = DATA / f"io-{args.n}.back.jsonl"
-    to_parquet_s = timed(lambda: write_trajectories(str(parquet), read_trajectories(str(big))))
-    row(
-        "JSONL -> Parquet",
-        f"{n / to_parquet_s:,.0f} rec/s",
-        f"{read_s / to_parquet_s:.2f}",
-        "(ratio: vs read alone)",
+    n = count_lines(big)
+    decoding = interleaved(
+        {
+            "bare": decode_case(big, orjson.loads),
+            "typed": decode_case(big, TrajectoryDecoder().decode),
+            "read": lambda: sum(1 for _ in read_trajectories(str(big))),
+        },
+        args.repeats,
     )
-    row(
-        "  Parquet size vs JSONL",
-        f"{parquet.stat().st_size / 1e6:,.0f} MB",
-        f"{parquet.stat().st_size / big.stat().st_size:.2f}",
-    )
-    from_parquet_s = timed(lambda: write_trajectories(str(back), read_trajectories(str(parquet))))
-    row(
-        "Parquet -> JSONL",
-        f"{n / from_parquet_s:,.0f} rec/s",
-        f"{read_s / from_parquet_s:.2f}",
-        "(ratio: vs read alone)",
-    )
-    row("  JSONL -> Parquet -> JSONL byte-identical", str(sha256(back) == sha256(big)))
+    t = {name: timing.per(n) for name, timing in decoding.items()}
+    print(f"time per trajectory; {legend(decoding)}")
+    print(header(f"{n:,} trajectories", ["vs bare"], rate="rec/s") + "  target")
+    print(row("bare orjson.loads (baseline)", t["bare"], [t["bare"]], rate="rec/s"))
+    print(row("typed decode + validate", t["typed"], [t["bare"]], rate="rec/s", note=">= 0.7"))
+    print(row("read_trajectories (file + decode + validate)", t["read"], [t["bare"]], rate="rec/s"))
 
+    m = count_lines(small)
+    parquet = DATA / f"io-{small_n}.parquet"
+    back = DATA / f"io-{small_n}.back.jsonl"
+    converting = interleaved(
+        {
+            "read": lambda: sum(1 for _ in read_trajectories(str(small))),
+            "to_parquet": lambda: write_trajectories(str(parquet), read_trajectories(str(small))),
+            "from_parquet": lambda: write_trajectories(str(back), read_trajectories(str(parquet))),
+        },
+        args.repeats,
+    )
+    c = {name: timing.per(m) for name, timing in converting.items()}
+    print(f"time per trajectory; {legend(converting)}")
+    print(header(f"{m:,} trajectories", ["vs read alone"], rate="rec/s"))
+    print(row("read_trajectories (baseline)", c["read"], [c["read"]], rate="rec/s"))
+    print(row("JSONL -> Parquet", c["to_parquet"], [c["read"]], rate="rec/s"))
+    print(row("Parquet -> JSONL", c["from_parquet"], [c["read"]], rate="rec/s"))
+    ratio = parquet.stat().st_size / small.stat().st_size
+    print(f"Parquet size vs JSONL: {parquet.stat().st_size / 1e6:,.1f} MB, ratio {ratio:.2f}")
+    print(f"JSONL -> Parquet -> JSONL byte-identical: {sha256(back) == sha256(small)}")
+    parquet.unlink()
+    back.unlink()
+
+    print("peak RSS of `trajforge convert` in a fresh process (target: flat, ~1.0, < 300 MB)")
     for label, fmt in (("JSONL -> Parquet", "parquet"), ("JSONL -> JSONL.zst", "jsonl.zst")):
         small_out = DATA / f"rss-small.{fmt}"
         big_out = DATA / f"rss-big.{fmt}"
         rss_small = peak_rss_mb("convert", str(small), str(small_out))
         rss_big = peak_rss_mb("convert", str(big), str(big_out))
-        row(f"peak RSS {label}, {small_n:,}", f"{rss_small:,.0f} MB")
-        row(
-            f"peak RSS {label}, {args.n:,}",
-            f"{rss_big:,.0f} MB",
-            f"{rss_big / rss_small:.2f}",
-            "flat (~1.0), < 300 MB",
+        print(
+            f"  {label:<20} {small_n:>9,}: {rss_small:>5,.0f} MB  {args.n:>9,}: {rss_big:>5,.0f} MB"
+            f"  ratio {rss_big / rss_small:.2f}"
         )
         small_out.unlink()
         big_out.unlink()
-    parquet.unlink()
-    back.unlink()
 
 
 if __name__ == "__main__":

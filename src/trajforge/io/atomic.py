@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -19,11 +20,24 @@ from trajforge.io._oserror import write_error
 
 WRITE_BUFFER: Final = 1 << 20
 TEMP_SUFFIX: Final = ".tmp"
+_TEMP_NAME: Final = re.compile(r"\..+\.[0-9a-f]{8}" + re.escape(TEMP_SUFFIX))
 
 
 def temp_path_for(path: Path) -> Path:
     """A fresh hidden temporary name in the same directory as ``path``."""
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def remove_temp_files(directory: Path) -> list[Path]:
+    """Delete the temporary files that ``temp_path_for`` names in ``directory`` (left there by a
+    process killed between creating one and its rename); return what was deleted."""
+    removed = []
+    for path in directory.glob(f".*{TEMP_SUFFIX}"):
+        if _TEMP_NAME.fullmatch(path.name) and path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def fsync_dir(directory: Path) -> None:

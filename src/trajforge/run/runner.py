@@ -27,7 +27,7 @@ from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError
 from trajforge.io import write_lines, write_trajectories
-from trajforge.io.atomic import atomic_write
+from trajforge.io.atomic import atomic_write, remove_temp_files
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
 from trajforge.run.branching import BranchingEpisode
@@ -100,6 +100,8 @@ class Runner:
                     file=str(spec_path),
                     hint="use another --out, or delete the directory to start over",
                 )
+            # a run killed while publishing a shard or the manifest leaves its temporary file
+            remove_temp_files(self.out)
         elif any(self.out.iterdir()):
             raise ConfigError(
                 f"{self.out} is not empty and holds no trajforge run",
