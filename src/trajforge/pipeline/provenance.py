@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from trajforge.schema import Label, StageRecord, Trajectory
+from trajforge.schema import Label, StageRecord, Step, Trajectory
 
 LabelTest = Callable[[Label], bool]
 
@@ -42,18 +42,22 @@ def clear_labels(trajectory: Trajectory, owns: LabelTest) -> Trajectory:
     """The trajectory without the labels ``owns`` claims, on it and on its steps.
 
     The input is not changed: steps that lose labels are copied, others shared; a trajectory
-    with nothing to clear is returned as it is.
+    with nothing to clear is returned as it is (the common case, checked without copying).
     """
     steps = trajectory.steps
-    cleared = [
-        msgspec.structs.replace(s, labels=[x for x in s.labels if not owns(x)])
-        if s.labels and any(owns(x) for x in s.labels)
-        else s
-        for s in steps
-    ]
+    cleared: list[Step] | None = None
+    for k, step in enumerate(steps):
+        labels = step.labels
+        if labels and any(map(owns, labels)):
+            if cleared is None:
+                cleared = list(steps)
+            cleared[k] = msgspec.structs.replace(step, labels=[x for x in labels if not owns(x)])
     top = trajectory.labels
-    changed_top = any(owns(x) for x in top)
-    if not changed_top and all(a is b for a, b in zip(cleared, steps, strict=True)):
+    clear_top = bool(top) and any(map(owns, top))
+    if cleared is None and not clear_top:
         return trajectory
-    labels = [x for x in top if not owns(x)] if changed_top else top
-    return msgspec.structs.replace(trajectory, steps=cleared, labels=labels)
+    return msgspec.structs.replace(
+        trajectory,
+        steps=steps if cleared is None else cleared,
+        labels=[x for x in top if not owns(x)] if clear_top else top,
+    )

@@ -23,7 +23,7 @@ from trajforge.errors import TrajforgeError
 from trajforge.io.jsonl import RawLine
 from trajforge.io.pool import map_chunks
 from trajforge.io.quarantine import BadRecord, OnError
-from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
+from trajforge.pipeline.provenance import LabelTest, clear_labels, record_stage, stage_record
 from trajforge.pipeline.stage import Labelling, RecordStage, Stage, stage_params
 from trajforge.schema import StageRecord, Trajectory, TrajectoryDecoder, encode
 
@@ -92,7 +92,7 @@ class RunReport:
 def _shape(trajectory: Trajectory) -> tuple[Any, ...]:
     """A cheap summary that changes when a stage labels, re-scores or edits a trajectory."""
     outcome = trajectory.outcome
-    step_labels = sum(len(s.labels) for s in trajectory.steps)
+    step_labels = sum([len(s.labels) for s in trajectory.steps])
     return (
         len(trajectory.labels),
         step_labels,
@@ -110,18 +110,21 @@ class _Bound:
     stage: Stage
     record: StageRecord
     count: StageCount
+    owns: LabelTest | None  # the stage's labels, if it gives any
 
     @classmethod
     def of(cls, stage: Stage) -> _Bound:
         record = stage_record(stage.name, stage.version, stage_params(stage))
-        return cls(stage, record, StageCount(stage.name, stage.version))
+        owns = stage.owns if isinstance(stage, Labelling) else None
+        return cls(stage, record, StageCount(stage.name, stage.version), owns)
 
     def fresh(self) -> _Bound:
-        return _Bound(self.stage, self.record, StageCount(self.stage.name, self.stage.version))
+        count = StageCount(self.stage.name, self.stage.version)
+        return _Bound(self.stage, self.record, count, self.owns)
 
     def clear(self, trajectory: Trajectory) -> Trajectory:
-        stage = self.stage
-        return clear_labels(trajectory, stage.owns) if isinstance(stage, Labelling) else trajectory
+        owns = self.owns
+        return trajectory if owns is None else clear_labels(trajectory, owns)
 
 
 @dataclass
@@ -272,11 +275,12 @@ def _through(
     bound: Sequence[_Bound], trajectory: Trajectory, on_error: Callable[[BadRecord], None]
 ) -> Trajectory | None:
     """One trajectory through record stages; None if one of them failed on it or set it aside."""
+    shape: tuple[Any, ...] | None = None  # the trajectory's shape as the last stage left it
     for b in bound:
         count = b.count
         count.seen += 1
         current = b.clear(trajectory)
-        before = _shape(current)
+        before = shape if shape is not None and current is trajectory else _shape(current)
         stage: Any = b.stage
         try:
             result: Trajectory | None = stage.apply(current)
@@ -289,7 +293,8 @@ def _through(
             on_error(_bad(trajectory, f"set aside by stage {b.stage.name}"))
             return None
         count.kept += 1
-        if _shape(result) != before:
+        shape = _shape(result)
+        if shape != before:
             count.changed += 1
         record_stage(result, b.record)
         trajectory = result
