@@ -122,6 +122,23 @@ def test_workers_give_the_same_bytes_counts_and_observers_as_one_process() -> No
     assert one[3][0] == "line 99 of in.jsonl: id: expected string, got integer"
 
 
+def test_stages_after_a_stream_stage_run_here_and_still_quarantine() -> None:
+    lines = [RawLine("in.jsonl", i + 1, encode(t)) for i, t in enumerate(trajectories(
+        "a", "b", "c-fail", "d"))]  # fmt: skip
+    bad: list[BadRecord] = []
+    summary = LabelSummary(kinds=None)
+    runner = StageRunner(
+        [ScoreStage(), Reverse(), Mark()], quarantine=bad.append, workers=2, observers=[summary]
+    )
+    out = list(runner.stream_raw(lines))
+    assert all(isinstance(t, Trajectory) for t in out)  # decoded for the stages after Reverse
+    assert [t.id for t in out if isinstance(t, Trajectory)] == ["d", "b"]  # c failed in Mark
+    assert [b.file for b in bad] == ["trajectory c-fail"]
+    score, reverse, mark = runner.report.stages
+    assert (score.seen, reverse.seen, reverse.kept, mark.seen, mark.failed) == (4, 4, 3, 3, 1)
+    assert sum(summary.trajectories.values()) == 2
+
+
 def test_a_job_writes_output_and_quarantine(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(encode(t) + b"\n" for t in trajectories("a", "b-fail")) + b"{\n")

@@ -153,26 +153,29 @@ class StageRunner:
 
     def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream after every stage, in this process."""
+        return self._observed(self._from_stage(0, self._counted(trajectories)))
+
+    def _counted(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         report = self.report
+        for trajectory in trajectories:
+            report.read += 1
+            yield trajectory
 
-        def counted() -> Iterator[Trajectory]:
-            for trajectory in trajectories:
-                report.read += 1
-                yield trajectory
-
-        stream: Iterable[Trajectory] = counted()
-        start = 0
-        while start < len(self._bound):
+    def _from_stage(self, start: int, stream: Iterable[Trajectory]) -> Iterable[Trajectory]:
+        """``stream`` through the stages from index ``start`` on: each run of record stages
+        together, record by record, each stream stage on its own."""
+        bound = self._bound
+        while start < len(bound):
             end = start
-            while end < len(self._bound) and isinstance(self._bound[end].stage, RecordStage):
+            while end < len(bound) and isinstance(bound[end].stage, RecordStage):
                 end += 1
             if end > start:
-                stream = self._records(stream, self._bound[start:end])
+                stream = self._records(stream, bound[start:end])
                 start = end
             else:
-                stream = self._stream_stage(stream, self._bound[start])
+                stream = self._stream_stage(stream, bound[start])
                 start += 1
-        yield from self._observed(stream)
+        return stream
 
     def _observed(self, stream: Iterable[Trajectory]) -> Iterator[Trajectory]:
         observers = self.observers
@@ -229,18 +232,16 @@ class StageRunner:
         if self.workers <= 1 or leading == 0:
             yield from self.stream(self._decoded(lines))
             return
-        work = _ChunkWork(
-            [b.fresh() for b in self._bound[:leading]],
-            [o.fresh() for o in self.observers] if leading == len(self._bound) else [],
-        )
+        last = leading == len(self._bound)
+        observers = [o.fresh() for o in self.observers] if last else []
+        work = _ChunkWork([b.fresh() for b in self._bound[:leading]], observers)
         outputs = self._from_workers(map_chunks(work, lines, workers=self.workers, chunk=CHUNK))
-        if leading == len(self._bound):
+        if last:
             yield from outputs
             return
-        rest = StageRunner([b.stage for b in self._bound[leading:]], observers=self.observers)
-        rest._bound = self._bound[leading:]
         decoder = TrajectoryDecoder()
-        yield from rest.stream(decoder.decode(line) for line in outputs)
+        decoded = (decoder.decode(line) for line in outputs)
+        yield from self._observed(self._from_stage(leading, decoded))
 
     def _from_workers(self, results: Iterable[_ChunkResult]) -> Iterator[bytes]:
         for result in results:
