@@ -6,7 +6,8 @@ generated run of ``bench/verify.py`` (every environment with an expert, mistakes
 - **overhead** (CPU time of this process, per trajectory): the stages verify (without replay),
   the 13 rules and the score, called directly on each decoded trajectory (``stage.apply``) vs run
   by the ``StageRunner`` (which also clears each stage's earlier labels, records each stage in
-  provenance and counts). The trajectories are decoded afresh before every case, untimed.
+  provenance and counts). The trajectories are decoded afresh before every case, untimed, and
+  frozen out of the garbage collector's reach (they are the fixture, not the work).
   Target: the runner adds < 3%.
 - **workers** (wall time, per trajectory): ``run_job`` with verify (replay included), the rules
   and the score, from the JSONL run to a JSONL file, with ``workers=1`` vs ``workers=2``.
@@ -16,6 +17,7 @@ generated run of ``bench/verify.py`` (every environment with an expert, mistakes
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 from pathlib import Path
@@ -47,7 +49,10 @@ def measure_overhead(lines: list[bytes], repeats: int) -> None:
 
     def fresh() -> None:
         forget_caches()
+        gc.unfreeze()
         batch[:] = [decoder.decode(line) for line in lines]
+        gc.collect()
+        gc.freeze()  # the batch is the fixture: collections during a case need not walk it
 
     chosen = stages(replay=False)
 

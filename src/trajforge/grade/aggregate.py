@@ -237,9 +237,8 @@ class ScoreStage(TrajectoryStage):
         params: dict[str, Any] = msgspec.to_builtins(self.weights)
         return params
 
-    def owns(self, label: Label) -> bool:
-        """The aggregate score label."""
-        return owns_score(label)
+    #: The aggregate score label (the function itself: called per label).
+    owns = staticmethod(owns_score)
 
     def apply(self, trajectory: Trajectory) -> Trajectory:
         """A copy of the trajectory with its score label added."""

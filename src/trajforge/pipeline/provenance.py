@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import msgspec
 
-from trajforge.schema import Label, StageRecord, Step, Trajectory
+from trajforge.schema import Label, StageRecord, Trajectory
 
 LabelTest = Callable[[Label], bool]
 
@@ -26,15 +28,17 @@ def stage_record(name: str, version: str, params: Mapping[str, Any]) -> StageRec
     )
 
 
-def record_stage(trajectory: Trajectory, record: StageRecord) -> None:
-    """Add ``record`` to the trajectory's stages, replacing an earlier run of that stage.
+def record_stage(trajectory: Trajectory, *records: StageRecord) -> None:
+    """Add the stage ``records`` to the trajectory's stages, in order, each replacing an earlier
+    run of its stage.
 
     The trajectory gets a new provenance: one shared with another trajectory (a copy made
     with ``msgspec.structs.replace``) is left as it was.
     """
     provenance = trajectory.provenance
-    stages = [s for s in provenance.stages if s.name != record.name]
-    stages.append(record)
+    names = {r.name for r in records}
+    stages = [s for s in provenance.stages if s.name not in names]
+    stages.extend(records)
     trajectory.provenance = msgspec.structs.replace(provenance, stages=stages)
 
 
@@ -42,22 +46,20 @@ def clear_labels(trajectory: Trajectory, owns: LabelTest) -> Trajectory:
     """The trajectory without the labels ``owns`` claims, on it and on its steps.
 
     The input is not changed: steps that lose labels are copied, others shared; a trajectory
-    with nothing to clear is returned as it is (the common case, checked without copying).
+    with nothing to clear is returned as it is (the common case, found without a Python loop).
     """
-    steps = trajectory.steps
-    cleared: list[Step] | None = None
-    for k, step in enumerate(steps):
-        labels = step.labels
-        if labels and any(map(owns, labels)):
-            if cleared is None:
-                cleared = list(steps)
-            cleared[k] = msgspec.structs.replace(step, labels=[x for x in labels if not owns(x)])
-    top = trajectory.labels
-    clear_top = bool(top) and any(map(owns, top))
-    if cleared is None and not clear_top:
+    steps, top = trajectory.steps, trajectory.labels
+    if not any(map(owns, chain(top, chain.from_iterable(map(_LABELS, steps))))):
         return trajectory
+    cleared = [
+        msgspec.structs.replace(s, labels=[x for x in s.labels if not owns(x)])
+        if any(map(owns, s.labels))
+        else s
+        for s in steps
+    ]
     return msgspec.structs.replace(
-        trajectory,
-        steps=steps if cleared is None else cleared,
-        labels=[x for x in top if not owns(x)] if clear_top else top,
+        trajectory, steps=cleared, labels=[x for x in top if not owns(x)]
     )
+
+
+_LABELS = attrgetter("labels")

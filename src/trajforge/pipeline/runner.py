@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Protocol, Self
 
 from trajforge.errors import TrajforgeError
@@ -89,10 +90,13 @@ class RunReport:
         return self.stages[-1].kept if self.stages else self.read
 
 
+_LABELS = attrgetter("labels")
+
+
 def _shape(trajectory: Trajectory) -> tuple[Any, ...]:
     """A cheap summary that changes when a stage labels, re-scores or edits a trajectory."""
     outcome = trajectory.outcome
-    step_labels = sum([len(s.labels) for s in trajectory.steps])
+    step_labels = sum(map(len, map(_LABELS, trajectory.steps)))
     return (
         len(trajectory.labels),
         step_labels,
@@ -111,16 +115,18 @@ class _Bound:
     record: StageRecord
     count: StageCount
     owns: LabelTest | None  # the stage's labels, if it gives any
+    apply: Callable[[Trajectory], Trajectory | None]  # a record stage's, else unused
 
     @classmethod
     def of(cls, stage: Stage) -> _Bound:
         record = stage_record(stage.name, stage.version, stage_params(stage))
         owns = stage.owns if isinstance(stage, Labelling) else None
-        return cls(stage, record, StageCount(stage.name, stage.version), owns)
+        apply = stage.apply if isinstance(stage, RecordStage) else _not_a_record_stage
+        return cls(stage, record, StageCount(stage.name, stage.version), owns, apply)
 
     def fresh(self) -> _Bound:
         count = StageCount(self.stage.name, self.stage.version)
-        return _Bound(self.stage, self.record, count, self.owns)
+        return _Bound(self.stage, self.record, count, self.owns, self.apply)
 
     def clear(self, trajectory: Trajectory) -> Trajectory:
         owns = self.owns
@@ -272,6 +278,10 @@ def _decode(
         return None
 
 
+def _not_a_record_stage(trajectory: Trajectory) -> Trajectory | None:
+    raise TypeError("a stream stage has no apply")
+
+
 def _through(
     bound: Sequence[_Bound], trajectory: Trajectory, on_error: Callable[[BadRecord], None]
 ) -> Trajectory | None:
@@ -280,11 +290,11 @@ def _through(
     for b in bound:
         count = b.count
         count.seen += 1
-        current = b.clear(trajectory)
+        owns = b.owns
+        current = trajectory if owns is None else clear_labels(trajectory, owns)
         before = shape if shape is not None and current is trajectory else _shape(current)
-        stage: Any = b.stage
         try:
-            result: Trajectory | None = stage.apply(current)
+            result: Trajectory | None = b.apply(current)
         except Exception as exc:  # a stage's bug on one record must not stop the batch
             count.failed += 1
             on_error(_bad(trajectory, f"stage {b.stage.name} failed: {type(exc).__name__}: {exc}"))
@@ -297,8 +307,8 @@ def _through(
         shape = _shape(result)
         if shape != before:
             count.changed += 1
-        record_stage(result, b.record)
         trajectory = result
+    record_stage(trajectory, *(b.record for b in bound))  # once for all: a copy each is dear
     return trajectory
 
 

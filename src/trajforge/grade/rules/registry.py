@@ -152,15 +152,13 @@ class RuleGrader:
         self.rules = select_rules(rules)
         self.names = {r.name for r in self.rules}
         self.env = env
+        #: Labels of the rules in this set (a partial, not a method: called per label).
+        self.owns = partial(given_by, self.names)
 
     @property
     def params(self) -> dict[str, str]:
         """Each rule of the set with its version."""
         return {r.name: r.version for r in self.rules}
-
-    def owns(self, label: Label) -> bool:
-        """Labels of the rules in this set."""
-        return given_by(self.names, label)
 
     def apply(self, trajectory: Trajectory) -> Trajectory:
         """The trajectory with this set's findings added (earlier ones are the runner's to
