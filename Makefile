@@ -41,6 +41,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/envs.py
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/stages.py
 
 clean:
 	rm -rf $(VENV) out
