@@ -81,12 +81,15 @@ def interleaved(
 ) -> dict[str, Timing]:
     """Run every case once per round, ``repeats`` rounds, and time each run with ``clock``.
 
-    ``before`` runs ahead of every case, untimed (e.g. emptying caches), and so does a garbage
-    collection. A case that returns ``Spent`` is charged what it says instead of the whole call.
+    Every other round runs the cases in reverse order (A B, B A, ...), so that coming first or
+    last in a round favours no case. ``before`` runs ahead of every case, untimed (e.g. emptying
+    caches), and so does a garbage collection. A case that returns ``Spent`` is charged what it
+    says instead of the whole call.
     """
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(max(1, repeats)):
-        for name, case in cases.items():
+    for round_ in range(max(1, repeats)):
+        order = list(cases.items())
+        for name, case in order if round_ % 2 == 0 else reversed(order):
             if before is not None:
                 before()
             gc.collect()

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from tests.verify.episodes import episode
+from trajforge.errors import ConfigError
 from trajforge.grade import RuleGrader
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.io import RawLine, read_trajectories
@@ -149,6 +150,16 @@ def test_a_job_writes_output_and_quarantine(tmp_path: Path) -> None:
     assert out.provenance.stages[-1].name == "mark"
 
 
-def test_a_non_stage_is_refused() -> None:
+def test_a_non_stage_and_a_stage_named_twice_are_refused() -> None:
     with pytest.raises(TypeError, match="is not a stage"):
         StageRunner([object()])  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match="rules appears more than once"):
+        StageRunner([RuleGrader("looping"), Mark(), RuleGrader("invalid_call")])
+
+
+def test_a_stage_that_finds_nothing_has_changed_nothing() -> None:
+    runner = StageRunner([RuleGrader("looping"), Mark()])
+    list(runner.stream(trajectories("a", "b")))
+    rules, mark = runner.report.stages
+    assert (rules.kept, rules.changed) == (2, 0)  # an expert episode does not loop
+    assert (mark.kept, mark.changed) == (2, 2)

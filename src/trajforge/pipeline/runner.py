@@ -17,16 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any, Protocol, Self
 
-from trajforge.errors import TrajforgeError
+from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.io.jsonl import RawLine
 from trajforge.io.pool import map_chunks
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.pipeline.provenance import LabelTest, clear_labels, record_stage, stage_record
 from trajforge.pipeline.stage import Labelling, RecordStage, Stage, stage_params
-from trajforge.schema import StageRecord, Trajectory, TrajectoryDecoder, encode
+from trajforge.schema import Label, StageRecord, Trajectory, TrajectoryDecoder, encode
 
 #: Raw lines per task sent to a worker.
 CHUNK = 32
@@ -94,17 +95,12 @@ _LABELS = attrgetter("labels")
 
 
 def _shape(trajectory: Trajectory) -> tuple[Any, ...]:
-    """A cheap summary that changes when a stage labels, re-scores or edits a trajectory."""
+    """What an in-place change shows in: the trajectory's labels, outcome, steps list and system
+    prompt (a stage that returns another trajectory has changed it anyway)."""
     outcome = trajectory.outcome
-    step_labels = sum(map(len, map(_LABELS, trajectory.steps)))
-    return (
-        len(trajectory.labels),
-        step_labels,
-        len(trajectory.steps),
-        outcome.status,
-        outcome.score,
-        trajectory.system_prompt,
-    )
+    steps = trajectory.steps
+    return (len(trajectory.labels), id(steps), len(steps), outcome.status, outcome.score,
+            trajectory.system_prompt)  # fmt: skip
 
 
 @dataclass
@@ -152,6 +148,7 @@ class StageRunner:
         for stage in self.stages:
             if not isinstance(stage, Stage):
                 raise TypeError(f"{stage!r} is not a stage (name, version, __call__)")
+        _distinct([stage.name for stage in self.stages])
         self._bound = [_Bound.of(s) for s in self.stages]
         self.report = RunReport([b.count for b in self._bound])
 
@@ -285,13 +282,24 @@ def _not_a_record_stage(trajectory: Trajectory) -> Trajectory | None:
 def _through(
     bound: Sequence[_Bound], trajectory: Trajectory, on_error: Callable[[BadRecord], None]
 ) -> Trajectory | None:
-    """One trajectory through record stages; None if one of them failed on it or set it aside."""
+    """One trajectory through record stages; None if one of them failed on it or set it aside.
+
+    A stage's earlier labels are looked for among the labels the trajectory had when it came
+    (a stage's labels are its own: no other stage of a run gives them, see ``_distinct``), so
+    the labels the stages before it just gave are not searched again.
+    """
+    came_with: list[Label] | None = None
     shape: tuple[Any, ...] | None = None  # the trajectory's shape as the last stage left it
     for b in bound:
         count = b.count
         count.seen += 1
         owns = b.owns
-        current = trajectory if owns is None else clear_labels(trajectory, owns)
+        current = trajectory
+        if owns is not None:
+            if came_with is None:
+                came_with = _labels_of(trajectory)
+            if any(map(owns, came_with)):
+                current = clear_labels(trajectory, owns)
         before = shape if shape is not None and current is trajectory else _shape(current)
         try:
             result: Trajectory | None = b.apply(current)
@@ -305,11 +313,27 @@ def _through(
             return None
         count.kept += 1
         shape = _shape(result)
-        if shape != before:
+        if result is not current or shape != before:
             count.changed += 1
         trajectory = result
     record_stage(trajectory, *(b.record for b in bound))  # once for all: a copy each is dear
     return trajectory
+
+
+def _distinct(names: list[str]) -> None:
+    """A run's stages have distinct names: each is one record in provenance, and the labels a
+    stage gives are its alone (what it finds to clear is what an earlier run of it left)."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"a stage runs once in a run: {', '.join(twice)} appears more than once",
+            hint="give each stage its own name, or merge them into one",
+        )
+
+
+def _labels_of(trajectory: Trajectory) -> list[Label]:
+    """Every label of a trajectory, its own and its steps'."""
+    return [*trajectory.labels, *chain.from_iterable(map(_LABELS, trajectory.steps))]
 
 
 def _bad(trajectory: Trajectory, reason: str) -> BadRecord:

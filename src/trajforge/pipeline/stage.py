@@ -10,7 +10,8 @@ three optional declarations, each a Protocol below:
 - :class:`Parameterized` — ``params``: what the stage was run with, recorded (as a digest too)
   in every trajectory's provenance;
 - :class:`Labelling` — ``owns(label)``: which labels the stage gives, so that the runner removes
-  the ones an earlier run of it left before it labels again.
+  the ones an earlier run of it left before it labels again. A label belongs to one stage: no
+  two stages of a run may claim the same labels (nor share a name).
 
 :class:`TrajectoryStage` is a convenient base for record stages.
 """

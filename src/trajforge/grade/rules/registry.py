@@ -176,7 +176,8 @@ class RuleGrader:
 
 
 def with_findings(trajectory: Trajectory, findings: Iterable[Finding]) -> Trajectory:
-    """A copy of the trajectory carrying the findings besides its labels."""
+    """A copy of the trajectory carrying the findings besides its labels (the trajectory itself
+    when there are none)."""
     per_step: dict[int, list[Label]] = {}
     top: list[Label] = []
     for finding in findings:
@@ -184,6 +185,8 @@ def with_findings(trajectory: Trajectory, findings: Iterable[Finding]) -> Trajec
             top.append(finding.label)
         else:
             per_step.setdefault(finding.step, []).append(finding.label)
+    if not per_step and not top:
+        return trajectory
     steps = [
         msgspec.structs.replace(step, labels=[*step.labels, *per_step[k]])
         if k in per_step
