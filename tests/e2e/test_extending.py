@@ -98,8 +98,8 @@ def test_the_plugin_environment_generates_verifies_and_grades(site: Path, tmp_pa
     args = ("generate", "--env", "library", "--agent", "expert", "--tasks", "6", "--out", "gen")
     assert "6 episodes generated" in ok(cli(site, *args, cwd=tmp_path))
     ok(cli(site, "verify", "gen", "--out", "v.jsonl", cwd=tmp_path))
-    ok(cli(site, "grade", "v.jsonl", "--rules", "shouting,invalid_call", "--out", "g.jsonl",
-           cwd=tmp_path))  # fmt: skip
+    rules = "shouting,invalid_call,policy_violation"
+    ok(cli(site, "grade", "v.jsonl", "--rules", rules, "--out", "g.jsonl", cwd=tmp_path))
     records = [json.loads(x) for x in (tmp_path / "g.jsonl").read_text().splitlines()]
     assert len(records) == 6
     for record in records:
@@ -111,7 +111,10 @@ def test_the_plugin_environment_generates_verifies_and_grades(site: Path, tmp_pa
         assert verdict["details"]["replayed"] is True
         stages = [s["name"] for s in record["provenance"]["stages"]]
         assert stages == ["generate", "verify", "rules", "score"]
-        assert record["provenance"]["stages"][2]["params"] == {"shouting": "1", "invalid_call": "1"}
+        graded_by = record["provenance"]["stages"][2]["params"]
+        assert graded_by == {"shouting": "1", "invalid_call": "1", "policy_violation": "1"}
+        names = {lb["name"] for s in record["steps"] for lb in s.get("labels", [])}
+        assert not names & {"shouting", "invalid_call", "policy_violation"}  # the expert is clean
 
 
 def test_the_plugin_format_and_rule_through_convert_and_grade(site: Path, tmp_path: Path) -> None:
