@@ -142,6 +142,41 @@ def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_pa
     assert len(result.stderr.strip().splitlines()) <= 2
 
 
+def test_deep_nesting_and_broken_files_are_located_once_never_a_traceback(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 990 + "]" * 990
+    chat = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]'
+    deep_arguments = json.dumps('{"a":' + deep + "}")
+    function = '{"name":"f","arguments":' + deep_arguments + "}"
+    calls = (
+        '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":'
+        '[{"id":"c1","type":"function","function":' + function + "}]}]}"
+    )
+    source = tmp_path / "deep.jsonl"
+    source.write_text(f'{chat},"x":{deep}}}\n{calls}\n{chat}}}\n')
+    converted = run("convert", str(source), "--from", "openai", str(tmp_path / "out.jsonl"))
+    assert converted.returncode == 0, converted.stderr
+    assert "Traceback" not in converted.stderr
+    (bad,) = (tmp_path / "out.jsonl.quarantine.jsonl").read_text().splitlines()
+    assert (json.loads(bad)["line"], json.loads(bad)["error"]) == (1, "JSON is nested too deeply")
+    kept = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(kept) == 2  # a model's arguments too deep to parse are kept as it wrote them
+    (call,) = kept[0]["steps"][0]["actions"]
+    assert call["raw_arguments"] == json.loads(deep_arguments)
+    shown = run("head", str(source), "--from", "openai", "-n", "5")
+    assert f"skipped line 1 of {source}: JSON is nested too deeply" in shown.stderr.replace(
+        "\n", ""
+    )
+    assert f"line 1 of {source}: line 1" not in shown.stderr.replace("\n", "")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    headed = run("head", str(broken))
+    assert headed.returncode == 1
+    assert "line None" not in headed.stderr
+    assert f"skipped {broken}: not a Parquet file" in headed.stderr.replace("\n", "")
+
+
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr

@@ -51,7 +51,7 @@ from trajforge.formats.openai_wire import (
     decode_chat,
     located_error,
 )
-from trajforge.schema.codec import syntax_error
+from trajforge.schema.codec import nested_too_deeply, syntax_error
 from trajforge.schema.records import (
     Action,
     Observation,
@@ -154,7 +154,7 @@ def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
     """
     try:
         value = msgspec.json.decode(text)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # kept as the model wrote it
         return {}, text
     if not isinstance(value, dict):
         return {}, text
@@ -224,6 +224,8 @@ def _load(record: dict[str, Any] | bytes) -> dict[str, Any]:
         data = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise syntax_error(exc) from None
+    except RecursionError:
+        raise nested_too_deeply() from None
     if not isinstance(data, dict):
         raise ConversionError(
             f"expected an object, got {_JSON_TYPES.get(type(data), 'null')}",

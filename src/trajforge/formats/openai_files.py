@@ -34,7 +34,7 @@ def read(source: str, on_error: OnError | None) -> Iterator[Trajectory]:
                 exc.located(file=line.file, line=line.line)
                 if on_error is None:
                     raise
-                on_error(BadRecord(file=line.file, line=line.line, error=str(exc), raw=line.data))
+                on_error(BadRecord.from_error(exc, raw=line.data))
 
 
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:

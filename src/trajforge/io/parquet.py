@@ -22,6 +22,7 @@ from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
+from trajforge.schema.codec import nested_too_deeply
 
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
@@ -177,7 +178,7 @@ def _convert(read_row: Any, data: dict[str, Any]) -> Trajectory:
     try:
         return from_builtins(builtins)
     except RecursionError:
-        raise InputError("value is nested too deeply") from None
+        raise nested_too_deeply() from None
 
 
 def read_parquet(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:

@@ -50,8 +50,11 @@ class BadRecord:
 
     def describe(self) -> str:
         """Where it is and why, in one line: ``line 2 of runs/a.jsonl: malformed JSON ...``."""
-        where = f"row {self.row}" if self.row is not None else f"line {self.line}"
-        return f"{where} of {self.file}: {self.error}"
+        if self.row is not None:
+            return f"row {self.row} of {self.file}: {self.error}"
+        if self.line is not None:
+            return f"line {self.line} of {self.file}: {self.error}"
+        return f"{self.file}: {self.error}"
 
     def to_json(self) -> bytes:
         """One quarantine line (no newline): raw text, or ``raw_base64`` if it is not UTF-8."""

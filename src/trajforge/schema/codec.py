@@ -166,7 +166,14 @@ class TrajectoryDecoder:
         except UnicodeDecodeError as exc:  # msgspec < 0.23 reports bad UTF-8 in strings this way
             raise _invalid_utf8(exc.reason) from None
         except RecursionError:
-            raise InputError("JSON is nested too deeply") from None
+            raise nested_too_deeply() from None
+
+
+def nested_too_deeply() -> InputError:
+    """The error for JSON deeper than the decoder can follow (a RecursionError, never raw)."""
+    return InputError(
+        "JSON is nested too deeply", hint="a record nests at most a few hundred levels"
+    )
 
 
 _encoder = msgspec.json.Encoder()
