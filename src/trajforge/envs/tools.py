@@ -83,6 +83,9 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+_ENCODE = msgspec.json.Encoder().encode
+
+
 @dataclass(frozen=True)
 class ToolDef:
     """A tool: its spec, its argument type and the function that runs it."""
@@ -100,6 +103,12 @@ class ToolDef:
 
     def parse_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Validate arguments against the schema; raise ToolError naming the field."""
+        try:
+            _ENCODE(arguments)  # text that is not Unicode (a lone surrogate) never enters state
+        except UnicodeEncodeError:
+            raise ToolError(
+                f"invalid arguments for {self.name}: text with a lone surrogate is not Unicode"
+            ) from None
         try:
             parsed = msgspec.convert(arguments, self.args_type)
         except msgspec.ValidationError as exc:
