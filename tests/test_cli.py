@@ -177,6 +177,29 @@ def test_deep_nesting_and_broken_files_are_located_once_never_a_traceback(
     assert f"skipped {broken}: not a Parquet file" in headed.stderr.replace("\n", "")
 
 
+def test_a_manifest_cannot_name_files_outside_its_dataset(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.jsonl"
+    made = run("convert", str(EXAMPLE), "--from", "openai", str(secret))
+    assert made.returncode == 0, made.stderr
+    shards = tmp_path / "shards"
+    assert run("convert", str(secret), str(shards), "--shard-size", "2").returncode == 0
+    manifest = json.loads((shards / "manifest.json").read_text())
+    for outside in (str(secret), "../secret.jsonl"):
+        manifest["shards"][1]["file"] = outside
+        (shards / "manifest.json").write_text(json.dumps(manifest))
+        for args in (
+            ("stats", str(shards)),
+            ("verify", str(shards), "--out", str(tmp_path / "v.jsonl")),
+            ("convert", str(shards), str(tmp_path / "c.jsonl")),
+        ):
+            refused = run(*args)
+            assert refused.returncode == 1, args
+            assert "shards[1].file: shard" in refused.stderr
+            assert "is outside the dataset directory" in refused.stderr.replace("\n", " ")
+            assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "c.jsonl.quarantine.jsonl").exists()  # nothing of it was copied
+
+
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = run("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr

@@ -67,8 +67,21 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise InputError(f"malformed manifest: {exc}", file=str(path)) from None
 
     def paths(self, directory: str | Path) -> list[Path]:
-        """The shard files, in order."""
-        return [Path(directory) / shard.file for shard in self.shards]
+        """The shard files, in order; an InputError for a shard named outside the directory (an
+        absolute path, or ``..`` out of it): a dataset reads only its own files."""
+        root = Path(directory).resolve()
+        paths = []
+        for k, shard in enumerate(self.shards):
+            path = Path(directory) / shard.file
+            if Path(shard.file).is_absolute() or not path.resolve().is_relative_to(root):
+                raise InputError(
+                    f"shard {shard.file!r} is outside the dataset directory",
+                    file=str(Path(directory) / MANIFEST_NAME),
+                    path=f"shards[{k}].file",
+                    hint="a manifest names its shards relative to its own directory",
+                )
+            paths.append(path)
+        return paths
 
     def verify(self, directory: str | Path) -> None:
         """Check that every shard exists with the recorded sha256 (InputError if not)."""
