@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,25 @@ def test_the_briefs_literal_attacks(in_tmp: Path) -> None:
         assert result.status == "error"
         assert result.error_kind == "query_rejected"
     assert Path("/tmp/x.db").exists() == existed
+    _assert_untouched(env, digest, in_tmp)
+
+
+def test_printf_cannot_stall_the_process_and_still_formats(in_tmp: Path) -> None:
+    env = started(TASK)
+    digest = env.digest()
+    for sql in [
+        "SELECT printf('%.*c', 2000000000, 'x')",  # took 12-99 s inside SQLite, uninterruptible
+        "SELECT format('%*d', -2000000000, 1)",
+        "SELECT length(printf('%2000000000d', 1))",
+    ]:
+        started_at = time.perf_counter()
+        result = call(env, "run_query", sql=sql)
+        assert time.perf_counter() - started_at < 1.0
+        assert result.status == "error"
+        assert result.error_kind == "query_rejected"
+        assert "widths and precisions stop at 1,000,000" in body(result)["error"]
+    shown = body(call(env, "run_query", sql="SELECT printf('%05.1f|%-3s|%.*c', 2.25, 'a', 3, 'x')"))
+    assert shown["rows"] == [["002.3|a  |xxx"]]  # SQLite rounds half away from zero
     _assert_untouched(env, digest, in_tmp)
 
 

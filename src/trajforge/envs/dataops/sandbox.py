@@ -173,8 +173,44 @@ def install(conn: sqlite3.Connection, authorizer: Authorizer, now: str) -> sqlit
     world_now = now.replace("T", " ")
     for name in DATE_FUNCTIONS:
         conn.create_function(name, -1, _fixed_now(helper, name, world_now), deterministic=True)
+    for name in ("printf", "format"):
+        bounded = _bounded_printf(helper, name, authorizer)
+        conn.create_function(name, -1, bounded, deterministic=True)
     conn.set_authorizer(authorizer)
     return helper
+
+
+#: A width or precision in a printf format (``%10s``, ``%.5f``, ``%-*.*c``).
+_FORMAT_SPEC = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _bounded_printf(
+    helper: sqlite3.Connection, name: str, authorizer: Authorizer
+) -> Callable[..., Any]:
+    """SQLite's printf, refusing widths and precisions beyond the longest value allowed.
+
+    SQLite builds a printf result before it checks the length limit, and no progress handler
+    fires meanwhile: ``printf('%.*c', 2000000000, 'x')`` would stall the whole process.
+    """
+    statements: dict[int, str] = {}
+
+    def call(*args: Any) -> Any:
+        if args and isinstance(args[0], str):
+            starred = iter(args[1:])
+            for spec in _FORMAT_SPEC.finditer(args[0]):
+                for size in spec.groups():
+                    value = next(starred, 0) if size == "*" else int(size or 0)
+                    if isinstance(value, int) and abs(value) > MAX_VALUE_LENGTH:
+                        authorizer.denied = (
+                            f"{name}() widths and precisions stop at {MAX_VALUE_LENGTH:,}"
+                        )
+                        raise ValueError(authorizer.denied)
+        sql = statements.get(len(args))
+        if sql is None:
+            sql = statements[len(args)] = f"SELECT {name}({', '.join('?' * len(args))})"
+        return helper.execute(sql, args).fetchone()[0]
+
+    return call
 
 
 def _fixed_now(helper: sqlite3.Connection, name: str, now: str) -> Callable[..., Any]:
@@ -213,7 +249,7 @@ def run_read_query(
         columns = [d[0] for d in cursor.description or ()]
     except sqlite3.DatabaseError as exc:
         message = str(exc)
-        if authorizer.denied and "not authorized" in message:
+        if authorizer.denied and ("not authorized" in message or "raised exception" in message):
             raise SandboxError(f"query rejected: {authorizer.denied}") from None
         if message == "interrupted" and budget.calls > _PROGRESS_BUDGET:
             raise SandboxError(
