@@ -200,6 +200,51 @@ def test_invalid_native_argument_json_is_kept_for_the_environment(fake: FakeEndp
     assert result.error_kind == "invalid_arguments"
 
 
+@pytest.mark.parametrize(
+    ("calls", "reason"),
+    [
+        (["x"], "tool_call[0]: expected an object with a function object"),
+        (
+            [{"id": "c", "function": "get_order"}],
+            "tool_call[0]: expected an object with a function",
+        ),
+        ({"name": "get_order"}, "tool_calls: expected a list, got dict"),
+        ("get_order", "tool_calls: expected a list, got str"),
+    ],
+)
+def test_odd_tool_call_shapes_are_malformed_output(
+    fake: FakeEndpoint, calls: object, reason: str
+) -> None:
+    message = {"role": "assistant", "content": "on it", "tool_calls": calls}
+    fake.push(FakeResponse(message=message, finish_reason="tool_calls"))
+    decision = decide(agent_for(fake))
+    assert_malformed(decision, reason)
+    assert encode_decision(decision)
+
+
+def test_a_native_call_of_an_unknown_tool_is_malformed_output(fake: FakeEndpoint) -> None:
+    fake.push(tool_calls(("drop_tables", {}), ("get_order", {"order_id": "W1"})))
+    decision = decide(agent_for(fake))
+    assert_malformed(decision, "tool_call[0]: unknown tool 'drop_tables'")
+    assert [a.name for a in decision.actions] == ["drop_tables", "get_order"]
+
+
+def test_a_lone_surrogate_in_a_text_call_is_malformed_output(fake: FakeEndpoint) -> None:
+    call = '<tool_call>{"name": "get_order", "arguments": {"order_id": "W\\ud800"}}</tool_call>'
+    fake.push(text(call))
+    decision = decide(agent_for(fake))
+    assert_malformed(decision, "tool_call[0] (get_order): text with a lone surrogate")
+    assert decision.actions == []
+    assert encode_decision(decision)  # the raw output is kept as the model wrote it
+
+
+def encode_decision(decision: Any) -> bytes:
+    """The decision's step as a record would hold it: it must encode as UTF-8 JSON."""
+    return encode(
+        Step(actions=decision.actions, reasoning=decision.reasoning, labels=decision.labels)
+    )
+
+
 def test_empty_output(fake: FakeEndpoint) -> None:
     fake.push(text(""))
     assert_malformed(decide(agent_for(fake)), "no text")

@@ -225,15 +225,16 @@ class LLMAgent:
         if thoughts:
             content = _THINK.sub("", content).strip()
             reasoning = "\n\n".join(filter(None, [reasoning, *thoughts])) or None
-        native = message.get("tool_calls") or []
+        native, shapes = _wires(message.get("tool_calls") or [])
         step = len(steps)
         if result.finish_reason == "length":
             raw = _raw_output(content, native)
             return self._malformed(
                 steps, result, raw, "the output was cut off at the token limit", []
             )
-        if native:
+        if native or shapes:
             calls, problems = self._native_calls(native, step)
+            problems = shapes + problems
             actions: list[Action] = [Reply(content=content)] if content.strip() else []
             actions.extend(calls)
             if problems:
@@ -245,6 +246,10 @@ class LLMAgent:
         except ToolCallParseError as exc:
             reason = f"{exc.path}: {exc.message}" if exc.path else exc.message
             return self._malformed(steps, result, content, reason, [])
+        odd = [f"tool_call[{k}] ({c.name}): text with a lone surrogate"
+               for k, c in enumerate(parsed) if not _is_unicode(c.arguments)]  # fmt: skip
+        if odd:
+            return self._malformed(steps, result, content, "; ".join(odd), [])
         if parsed:
             actions = [Reply(content=leftover)] if leftover else []
             actions.extend(
@@ -283,6 +288,8 @@ class LLMAgent:
                 arguments, raw = {}, None
             if not name:
                 problems.append(f"tool_call[{index}]: no function name")
+            elif name not in self.tool_names:
+                problems.append(f"tool_call[{index}]: unknown tool {name!r}")
             calls.append(
                 ToolCall(
                     id=_call_id(step, index), name=name, arguments=arguments, raw_arguments=raw
@@ -423,6 +430,35 @@ def _text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every text in a JSON value is Unicode: Python's json, which reads tool calls
+    written in text, takes ``"\\ud800"`` for a lone surrogate, which no record can hold."""
+    try:
+        _ENCODE(value)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _wires(native: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The tool calls of a response shaped as such (``{"function": {...}}``), and what is wrong
+    with the rest: a server or model may send a string, an object or a list of strings."""
+    if not isinstance(native, list):
+        return [], [f"tool_calls: expected a list, got {type(native).__name__}"]
+    wires: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for index, wire in enumerate(native):
+        function = wire.get("function") if isinstance(wire, dict) else None
+        if isinstance(function, dict):
+            wires.append(wire)
+        else:
+            problems.append(f"tool_call[{index}]: expected an object with a function object")
+    return wires, problems
 
 
 def _raw_output(content: str, native: list[dict[str, Any]]) -> str:
