@@ -11,7 +11,7 @@ import pytest
 
 from trajforge import __version__
 from trajforge.demo import example_path
-from trajforge.testing.fake_endpoint import FakeEndpoint, text
+from trajforge.testing.fake_endpoint import FakeEndpoint, error, text
 
 EXAMPLE = example_path()
 
@@ -463,6 +463,24 @@ def test_grade_rollouts_played_by_a_model(tmp_path: Path) -> None:
     assert len(labels) == len(record["steps"])
     assert {lb["source"]["id"] for lb in labels} == {"llm:fake-model"}
     assert served == 2 * (len(record["steps"]) - 1)  # the recorded finish needs no rollout
+
+
+def test_nothing_usable_coming_out_is_a_failure(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('{"id": 1}\nnot json\n')
+    for args in (
+        ("convert", str(junk), str(tmp_path / "c.jsonl")),
+        ("verify", str(junk), "--out", str(tmp_path / "v.jsonl")),
+        ("grade", str(junk), "--out", str(tmp_path / "g.jsonl")),
+    ):
+        failed = run(*args)
+        assert failed.returncode == 1, args
+        assert "nothing usable: all 2 records were set aside" in failed.stderr
+    with FakeEndpoint(handler=lambda request: error(400, "the model is gone")) as fake:
+        args = ("generate", "--env", "support", "--tasks", "2", "--agent", "llm")
+        lost = run(*args, "--endpoint", fake.base_url, "--out", str(tmp_path / "run"))
+    assert lost.returncode == 1, lost.stderr
+    assert "2 failed episodes" in lost.stdout
 
 
 def test_endpoints_that_cannot_serve_fail_before_any_work(tmp_path: Path) -> None:

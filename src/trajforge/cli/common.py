@@ -38,10 +38,14 @@ def warn_skipped(bad: BadRecord) -> None:
     err.print(f"[yellow]skipped {escape(bad.describe())}[/]")
 
 
-def report_quarantine(count: int, path: Path) -> None:
-    """Say how many bad records were set aside, and where."""
+def report_quarantine(count: int, path: Path, *, written: int | None = None) -> None:
+    """Say how many bad records were set aside, and where; when that was every record
+    (``written`` is 0), the command fails: nothing usable came out."""
     if count:
         err.print(f"[yellow]{count:,} bad records set aside in {escape(str(path))}[/]")
+    if count and written == 0:
+        err.print(f"[bold red]error:[/] nothing usable: all {count:,} records were set aside")
+        raise typer.Exit(1)
 
 
 def start_job(source: str, dest: str, from_format: str) -> Format:
@@ -58,4 +62,4 @@ def start_job(source: str, dest: str, from_format: str) -> Format:
 def finish_job(job: JobResult, dest: str, what: str) -> None:
     """Say what a batch command wrote (``what``: "graded trajectories"), and what it set aside."""
     out.print(f"wrote {job.written.count:,} {what} to {dest}")
-    report_quarantine(job.quarantined, job.quarantine)
+    report_quarantine(job.quarantined, job.quarantine, written=job.written.count)

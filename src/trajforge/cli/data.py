@@ -58,7 +58,7 @@ def convert(
         result = write(dest, read(source, None if strict else sink.add), shard_size=shard_size)
     files = len(result.paths)
     out.print(f"wrote {result.count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
-    report_quarantine(sink.count, sink.path)
+    report_quarantine(sink.count, sink.path, written=result.count)
 
 
 def stats(

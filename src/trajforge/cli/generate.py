@@ -135,3 +135,5 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
             else ""
         )
     )
+    if result.errors:  # an episode lost is not a success, however many others came out
+        raise typer.Exit(1)
