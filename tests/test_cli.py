@@ -465,6 +465,30 @@ def test_grade_rollouts_played_by_a_model(tmp_path: Path) -> None:
     assert served == 2 * (len(record["steps"]) - 1)  # the recorded finish needs no rollout
 
 
+def test_a_rerun_removes_the_temp_files_a_killed_run_left(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    assert run("convert", str(EXAMPLE), "--from", "openai", str(source)).returncode == 0
+    graded, shards = tmp_path / "graded.jsonl", tmp_path / "shards"
+    shards.mkdir()
+    stray = [
+        tmp_path / ".graded.jsonl.0badcafe.tmp",  # grade killed while publishing
+        tmp_path / ".graded.jsonl.quarantine.jsonl.12345678.tmp",
+        shards / ".part-00004.parquet.deadbeef.tmp",  # a shard a killed convert never finished
+        shards / ".manifest.json.0123abcd.tmp",
+    ]
+    for path in stray:
+        path.write_bytes(b"partial")
+    keep = tmp_path / ".graded.jsonl.notmine"  # not a name trajforge makes: left alone
+    keep.write_bytes(b"x")
+    assert run("grade", str(source), "--out", str(graded)).returncode == 0
+    assert run("convert", str(source), str(shards), "--shard-size", "2").returncode == 0
+    assert [p for p in stray if p.exists()] == []
+    assert keep.exists()
+    assert sorted(p.name for p in shards.iterdir()) == [
+        "manifest.json", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet",
+    ]  # fmt: skip
+
+
 def test_nothing_usable_coming_out_is_a_failure(tmp_path: Path) -> None:
     junk = tmp_path / "junk.jsonl"
     junk.write_text('{"id": 1}\nnot json\n')

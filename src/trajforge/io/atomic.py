@@ -7,6 +7,7 @@ flushed and fsynced before ``os.replace``, and the directory is fsynced after it
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import secrets
@@ -28,11 +29,13 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
 
 
-def remove_temp_files(directory: Path) -> list[Path]:
+def remove_temp_files(directory: Path, target: str | None = None) -> list[Path]:
     """Delete the temporary files that ``temp_path_for`` names in ``directory`` (left there by a
-    process killed between creating one and its rename); return what was deleted."""
+    process killed between creating one and its rename), only those of ``target`` and of files
+    named after it (its quarantine) if given; return what was deleted."""
     removed = []
-    for path in directory.glob(f".*{TEMP_SUFFIX}"):
+    pattern = f".{glob.escape(target)}.*{TEMP_SUFFIX}" if target else f".*{TEMP_SUFFIX}"
+    for path in directory.glob(pattern):
         if _TEMP_NAME.fullmatch(path.name) and path.is_file():
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
@@ -91,6 +94,9 @@ class AtomicFile(KeepOrDiscard):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.done = False
+        # what a killed writer of the same file left behind goes now, so that a rerun's output
+        # is the same as an uninterrupted run's
+        remove_temp_files(self.path.parent, self.path.name)
         while True:
             self.temp_path = temp_path_for(self.path)
             try:

@@ -10,7 +10,7 @@ import msgspec
 
 from trajforge.errors import ConfigError
 from trajforge.io._oserror import write_error
-from trajforge.io.atomic import KeepOrDiscard
+from trajforge.io.atomic import KeepOrDiscard, remove_temp_files
 from trajforge.io.jsonl import LineWriter
 from trajforge.io.manifest import Manifest, ShardInfo, sha256_file
 from trajforge.io.parquet import ROW_GROUP_SIZE, ParquetWriter
@@ -106,6 +106,7 @@ class ShardedWriter(KeepOrDiscard):
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise write_error(self.out_dir, exc) from exc
+        remove_temp_files(self.out_dir)  # of shards a killed writer never finished
         self.manifest.save(self.out_dir)  # incomplete until close
         self._started = True
 
