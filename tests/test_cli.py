@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,31 @@ def test_envs_play_saves_a_human_trajectory(tmp_path: Path) -> None:
     assert kinds == ["tool_call", "tool_call", "finish"]
     assert record["steps"][1]["observations"][0]["status"] == "error"  # person_id: wrong type
     assert record["outcome"]["status"] in ("failure", "partial")
+
+
+def test_envs_play_refuses_deep_arguments_and_saves_as_it_goes(tmp_path: Path) -> None:
+    dest = tmp_path / "play.jsonl"
+    deep = "[" * 2000 + "]" * 2000
+    player = subprocess.Popen(
+        [sys.executable, "-m", "trajforge", "envs", "play", "scheduling", "--out", str(dest)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+    )
+    assert player.stdin is not None
+    player.stdin.write(f'get_calendar {{"person_id": {deep}}}\nwhoami\n')
+    player.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not dest.exists() and time.monotonic() < deadline and player.poll() is None:
+        time.sleep(0.05)
+    player.kill()  # the session is cut off, as by a closed terminal
+    _, stderr = player.communicate(timeout=30)
+    assert "arguments are nested too deeply" in stderr
+    assert "Traceback" not in stderr
+    (record,) = [json.loads(line) for line in dest.read_text().splitlines()]
+    assert [step["actions"][0]["name"] for step in record["steps"]] == ["whoami"]
 
 
 def test_generate_writes_a_dataset_and_resumes(tmp_path: Path) -> None:

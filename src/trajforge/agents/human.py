@@ -55,7 +55,7 @@ def _key_values(text: str) -> dict[str, object]:
             )
         try:
             arguments[key] = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):  # not JSON (or too deep for it): text
             arguments[key] = raw
     return arguments
 
@@ -77,6 +77,8 @@ def parse_command(line: str, tool_names: set[str], call_index: int) -> Action:
             arguments = msgspec.json.decode(rest)
         except msgspec.DecodeError as exc:
             raise ConfigError(f"arguments are not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ConfigError("arguments are nested too deeply") from None
         if not isinstance(arguments, dict):
             raise ConfigError("arguments must be a JSON object")
     else:
@@ -96,10 +98,12 @@ def play(
     read_line: Callable[[], str],
     show: Callable[[Shown], None],
     max_steps: int,
+    after_step: Callable[[], object] | None = None,
 ) -> None:
     """Let a human act in ``recorder``'s episode, one typed line at a time, until the episode
     ends, ``max_steps`` steps are taken, or the player quits (``quit``, ``exit``, or
-    ``read_line`` raising EOFError)."""
+    ``read_line`` raising EOFError). ``after_step`` runs after every step (to save the session
+    as it goes)."""
     tools = set(tool_names)
     while not recorder.done and len(recorder.steps) < max_steps:
         try:
@@ -123,3 +127,5 @@ def play(
             continue
         for obs in asyncio.run(recorder.act(Decision(actions=[action]))):
             show(obs)
+        if after_step is not None:
+            after_step()

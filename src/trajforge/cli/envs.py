@@ -15,6 +15,7 @@ from trajforge.errors import ConfigError
 if TYPE_CHECKING:
     from trajforge.agents.human import Shown
     from trajforge.envs.base import Environment
+    from trajforge.schema import Trajectory
 
 app = typer.Typer(
     help="Simulated environments: list, inspect, sample tasks, play.", no_args_is_help=True
@@ -108,17 +109,23 @@ def envs_play(
     out.print(tools_table(cls, schemas=False))
     out.print(Text.assemble(("user: ", "bold blue"), recorder.first_observation.content))
     out.print("[dim]type help for the commands[/]")
+    path = Path(dest or f"runs/play-{name}-{seed}-{difficulty}.jsonl")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> Trajectory:
+        trajectory = recorder.trajectory(system_prompt=spec.policy_document)
+        write_trajectories(path, [trajectory])  # atomic: a session cut off keeps its last step
+        return trajectory
+
     play(
         recorder,
         cls.tools,
         read_line=lambda: out.input("[bold]agent>[/] "),
         show=lambda shown: _show(shown, cls),
         max_steps=max_steps,
+        after_step=save,
     )
-    trajectory = recorder.trajectory(system_prompt=spec.policy_document)
-    path = dest or f"runs/play-{name}-{seed}-{difficulty}.jsonl"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_trajectories(path, [trajectory])
+    trajectory = save()
     score = trajectory.outcome.score or 0.0
     out.print(f"outcome: {trajectory.outcome.status} (score {score:.2f}); saved to {path}")
 
