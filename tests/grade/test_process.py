@@ -19,11 +19,14 @@ from trajforge.errors import ConfigError
 from trajforge.grade.process import (
     PROCESS,
     SKIPPED,
+    ProcessLabelStage,
     continuation_seeds,
     label_stream,
+    make_options,
     process_labels,
 )
 from trajforge.grade.rollouts import RolloutPolicy
+from trajforge.pipeline.runner import StageRunner
 from trajforge.run.episode import generate_episode
 from trajforge.schema import Step, Task, ToolCall, ToolResult, ToolSpec, Trajectory
 
@@ -285,6 +288,15 @@ def test_labelling_twice_replaces_and_leaves_the_input_alone() -> None:
     twice = process_labels(once, rollouts=2, mistakes=0.0)
     assert msgspec.json.encode(clean) == before
     assert msgspec.json.encode(once) == msgspec.json.encode(twice)
+
+
+def test_the_stage_under_the_runner_labels_as_the_library_does() -> None:
+    clean, broken, _ = scenario("support")
+    options = make_options(rollouts=2, mistakes=0.0, seed=5)
+    alone = [process_labels(t, rollouts=2, mistakes=0.0, seed=5) for t in (clean, broken)]
+    staged = list(StageRunner([ProcessLabelStage(options)]).stream([clean, broken]))
+    again = list(StageRunner([ProcessLabelStage(options)]).stream(staged))  # cleared, not doubled
+    assert [msgspec.json.encode(t) for t in again] == [msgspec.json.encode(t) for t in alone]
 
 
 def test_unsupported_trajectories_are_skipped_with_a_reason() -> None:

@@ -205,18 +205,29 @@ def _annotated(
     step_labels: dict[int, Label],
     trajectory_label: Label | None,
 ) -> Trajectory:
-    """A copy of ``trajectory`` with earlier labels of this source replaced by the new ones."""
-    cleared = clear_labels(trajectory, partial(_is_own, _source(options.policy)))
+    """A copy of ``trajectory`` with the new labels added (earlier ones of this source are the
+    caller's to clear: :func:`_cleared`, or the stage runner)."""
     steps = [
         msgspec.structs.replace(step, labels=[*step.labels, step_labels[k]])
         if k in step_labels
         else step
-        for k, step in enumerate(cleared.steps)
+        for k, step in enumerate(trajectory.steps)
     ]
-    labels = cleared.labels if trajectory_label is None else [*cleared.labels, trajectory_label]
-    out = msgspec.structs.replace(cleared, steps=steps, labels=labels)
-    record_stage(out, stage_record(STAGE, VERSION, options.params))
-    return out
+    labels = (
+        trajectory.labels if trajectory_label is None else [*trajectory.labels, trajectory_label]
+    )
+    return msgspec.structs.replace(trajectory, steps=steps, labels=labels)
+
+
+def _cleared(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
+    """The trajectory without the labels an earlier run with this rollout policy gave."""
+    return clear_labels(trajectory, partial(_is_own, _source(options.policy)))
+
+
+def _recorded(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
+    """The trajectory with this stage in its provenance."""
+    record_stage(trajectory, stage_record(STAGE, VERSION, options.params))
+    return trajectory
 
 
 def _trajectory_label(options: ProcessOptions, name: str, grade: str, why: str) -> Label:
@@ -224,7 +235,8 @@ def _trajectory_label(options: ProcessOptions, name: str, grade: str, why: str) 
 
 
 async def process_labels_async(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
-    """:func:`process_labels` in a running event loop (returns an annotated copy)."""
+    """The labels of :func:`process_labels` in a running event loop, added to a copy (earlier
+    ones of the same rollout policy are the caller's to clear)."""
     reason = unsupported(trajectory, options.policy)
     if reason is not None:
         skipped = _trajectory_label(options, SKIPPED, "skipped", reason)
@@ -265,11 +277,13 @@ def process_labels(trajectory: Trajectory, **options: Unpack[OptionArgs]) -> Tra
 
     Raises whatever the environment or the policy raises (an ``EndpointError`` from an LLM, say).
     """
-    return asyncio.run(process_labels_async(trajectory, make_options(**options)))
+    chosen = make_options(**options)
+    labelled = asyncio.run(process_labels_async(_cleared(trajectory, chosen), chosen))
+    return _recorded(labelled, chosen)
 
 
 def label_one(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
-    """Process labels for one trajectory; a failure becomes a ``process_error`` label."""
+    """Process labels added to one trajectory; a failure becomes a ``process_error`` label."""
     try:
         return asyncio.run(process_labels_async(trajectory, options))
     except Exception as exc:  # one trajectory's failure must not sink a stream
@@ -299,15 +313,23 @@ def stream(
     *,
     workers: int = 2,
 ) -> Iterator[Trajectory]:
-    """:func:`label_stream` with ready options."""
+    """:func:`label_stream` with ready options: earlier labels of the same rollout policy
+    replaced, the stage recorded."""
+    cleared = (_cleared(t, options) for t in trajectories)
+    for trajectory in _labelled(cleared, options, workers):
+        yield _recorded(trajectory, options)
+
+
+def _labelled(
+    trajectories: Iterable[Trajectory], options: ProcessOptions, workers: int
+) -> Iterator[Trajectory]:
+    """Process labels added to each trajectory of a stream, in ``workers`` processes."""
     if workers <= 1:
-        for trajectory in trajectories:
-            yield label_one(trajectory, options)
-        return
+        return (label_one(trajectory, options) for trajectory in trajectories)
     # fresh interpreters (spawn): a policy may hold event loops or threads; one trajectory per
     # task, since one may take seconds
     work = partial(label_one, options=options)
-    yield from map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True)
+    return map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True)
 
 
 class ProcessLabelStage:
@@ -331,5 +353,5 @@ class ProcessLabelStage:
         return _is_own(_source(self.options.policy), label)
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
-        """The stream with process labels."""
-        return stream(trajectories, self.options, workers=self.workers)
+        """The stream with process labels added (the runner clears and records)."""
+        return _labelled(trajectories, self.options, self.workers)
