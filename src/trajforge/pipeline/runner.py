@@ -72,23 +72,9 @@ class StageCount:
 
 @dataclass
 class RunReport:
-    """What a run did: per stage counts, and the records that went to the quarantine."""
+    """What a run did: each stage's counts, in order."""
 
     stages: list[StageCount]
-    quarantined: int = 0
-    read: int = 0
-
-    def merge(self, other: RunReport) -> None:
-        """Add another report of the same stages (from a worker process)."""
-        for mine, theirs in zip(self.stages, other.stages, strict=True):
-            mine.merge(theirs)
-        self.quarantined += other.quarantined
-        self.read += other.read
-
-    @property
-    def written(self) -> int:
-        """Records that came out of the last stage."""
-        return self.stages[-1].kept if self.stages else self.read
 
 
 _LABELS = attrgetter("labels")
@@ -156,13 +142,7 @@ class StageRunner:
 
     def stream(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream after every stage, in this process."""
-        return self._observed(self._from_stage(0, self._counted(trajectories)))
-
-    def _counted(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
-        report = self.report
-        for trajectory in trajectories:
-            report.read += 1
-            yield trajectory
+        return self._observed(self._from_stage(0, trajectories))
 
     def _from_stage(self, start: int, stream: Iterable[Trajectory]) -> Iterable[Trajectory]:
         """``stream`` through the stages from index ``start`` on: each run of record stages
@@ -215,7 +195,6 @@ class StageRunner:
         count.set_aside += len(shapes)
 
     def _set_aside(self, bad: BadRecord) -> None:
-        self.report.quarantined += 1
         if self.quarantine is not None:
             self.quarantine(bad)
 
@@ -248,7 +227,6 @@ class StageRunner:
 
     def _from_workers(self, results: Iterable[_ChunkResult]) -> Iterator[bytes]:
         for result in results:
-            self.report.read += result.read
             for mine, theirs in zip(self._bound, result.counts, strict=False):
                 mine.count.merge(theirs)
             for bad in result.bad:
@@ -349,7 +327,6 @@ class _ChunkResult:
     bad: list[BadRecord]
     counts: list[StageCount]
     observers: list[Any]
-    read: int
 
 
 @dataclass
@@ -375,14 +352,5 @@ class _ChunkWork:
             for observer in observers:
                 observer.add(result)
             out.append(encode(result))
-        return _ChunkResult(out, bad, [b.count for b in bound], observers, len(lines))
+        return _ChunkResult(out, bad, [b.count for b in bound], observers)
 
-
-def run_stages(
-    stages: Sequence[Stage],
-    trajectories: Iterable[Trajectory],
-    *,
-    quarantine: OnError | None = None,
-) -> list[Trajectory]:
-    """Every trajectory through ``stages`` in this process (a convenience for small data)."""
-    return list(StageRunner(stages, quarantine=quarantine).stream(trajectories))
