@@ -101,7 +101,7 @@ def test_summary_counts_labels_per_environment() -> None:
 def test_a_process_pool_gives_the_same_records_in_order() -> None:
     trajectories = [episode("dataops", i) for i in range(5)]
     sequential = [encode(t) for t in verify_stream(copy(t) for t in trajectories)]
-    pooled = [encode(t) for t in verify_parallel(trajectories, workers=2, chunk=2)]
+    pooled = [encode(t) for t in verify_parallel(trajectories, workers=2)]
     assert pooled == sequential
 
 

@@ -1,21 +1,18 @@
 """Verification over a local process pool: replay is CPU-bound, trajectories are independent.
 
-The stream goes through :func:`~trajforge.io.pool.map_ordered` (JSON bytes in chunks, input
-order, bounded memory); each worker builds its Verifier (and compiles its schemas) once. The
-result is the same bytes as :func:`~trajforge.verify.pipeline.verify_stream`'s.
+The verify stage goes through the stage runner's workers (JSON bytes in chunks, input order,
+bounded memory; each worker builds its Verifier and compiles its schemas once). The result is
+the same bytes as :func:`~trajforge.verify.pipeline.verify_stream`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import partial
 
-from trajforge.io.pool import map_ordered
-from trajforge.schema import Trajectory
-from trajforge.verify.pipeline import Verifier, VerifyOptions, verifier_for
-
-#: Trajectories per task sent to a worker.
-CHUNK = 32
+from trajforge.io.jsonl import RawLine
+from trajforge.pipeline.runner import StageRunner
+from trajforge.schema import Trajectory, TrajectoryDecoder, encode
+from trajforge.verify.pipeline import Verifier, VerifyOptions, VerifyStage
 
 
 def verify_parallel(
@@ -23,7 +20,6 @@ def verify_parallel(
     options: VerifyOptions | None = None,
     *,
     workers: int = 2,
-    chunk: int = CHUNK,
 ) -> Iterator[Trajectory]:
     """Verify a stream in ``workers`` processes, yielding the verified trajectories in order.
 
@@ -32,10 +28,8 @@ def verify_parallel(
     if workers <= 1:
         yield from Verifier(options).stream(trajectories)
         return
-    work = partial(_verify, options or VerifyOptions())
-    yield from map_ordered(work, trajectories, workers=workers, chunk=chunk)
-
-
-def _verify(options: VerifyOptions, trajectory: Trajectory) -> Trajectory:
-    """In a worker: verify with this process's Verifier for ``options``."""
-    return verifier_for(options).verify(trajectory)
+    lines = (RawLine("<stream>", k, encode(t)) for k, t in enumerate(trajectories, start=1))
+    runner = StageRunner([VerifyStage(options)], workers=workers)
+    decoder = TrajectoryDecoder()
+    for verified in runner.stream_raw(lines):
+        yield verified if isinstance(verified, Trajectory) else decoder.decode(verified)

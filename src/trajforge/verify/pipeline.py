@@ -174,13 +174,13 @@ class VerifyStage(TrajectoryStage):
 
     def apply(self, trajectory: Trajectory) -> Trajectory:
         """Annotate the trajectory (in place) and return it."""
-        return verifier_for(self.options).annotate(trajectory)
+        return _verifier_for(self.options).annotate(trajectory)
 
 
 _cached: tuple[VerifyOptions, Verifier] | None = None
 
 
-def verifier_for(options: VerifyOptions) -> Verifier:
+def _verifier_for(options: VerifyOptions) -> Verifier:
     """This process's Verifier for ``options`` (built, and its schemas compiled, once)."""
     global _cached  # noqa: PLW0603 - a per-process cache of the verifier and its schemas
     if _cached is None or _cached[0] != options:
