@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from trajforge.errors import InputError
+
 if TYPE_CHECKING:
     from trajforge.formats.base import Format
     from trajforge.io import BadRecord
@@ -44,8 +46,9 @@ def report_quarantine(count: int, path: Path, *, written: int | None = None) -> 
     if count:
         err.print(f"[yellow]{count:,} bad records set aside in {escape(str(path))}[/]")
     if count and written == 0:
-        err.print(f"[bold red]error:[/] nothing usable: all {count:,} records were set aside")
-        raise typer.Exit(1)
+        raise InputError(
+            f"nothing usable: all {count:,} records were set aside", hint=f"see {path}"
+        )
 
 
 def start_job(source: str, dest: str, from_format: str) -> Format:

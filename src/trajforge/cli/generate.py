@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trajforge.cli.common import err, out
+from trajforge.errors import TrajforgeError
 
 if TYPE_CHECKING:
     from trajforge.run.spec import RunSpec
@@ -136,4 +137,6 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
         )
     )
     if result.errors:  # an episode lost is not a success, however many others came out
-        raise typer.Exit(1)
+        raise TrajforgeError(
+            f"{result.errors} episodes failed", hint=f"see {out_dir / 'errors.jsonl'}"
+        )
