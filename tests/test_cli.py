@@ -53,6 +53,7 @@ def test_version_debug_and_plugins() -> None:
     assert listing["formats"] == [
         {"name": "trajforge", "origin": "built-in", "status": "ok"},
         {"name": "openai", "origin": "built-in", "status": "ok"},
+        {"name": "auto", "origin": "built-in", "status": "ok"},
     ]
     table = run("plugins")
     assert table.returncode == 0, table.stderr
@@ -196,7 +197,7 @@ def test_a_manifest_cannot_name_files_outside_its_dataset(tmp_path: Path) -> Non
             refused = run(*args)
             assert refused.returncode == 1, args
             assert "shards[1].file: shard" in refused.stderr
-            assert "is outside the dataset directory" in refused.stderr.replace("\n", " ")
+            assert "is outside the dataset directory" in " ".join(refused.stderr.split())
             assert "Traceback" not in refused.stderr
     assert not (tmp_path / "c.jsonl.quarantine.jsonl").exists()  # nothing of it was copied
 

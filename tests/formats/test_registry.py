@@ -12,7 +12,7 @@ import pytest
 from tests.io.sample_data import minimal_trajectory
 from trajforge.errors import ConfigError, InputError
 from trajforge.formats.base import Format
-from trajforge.formats.openai_files import read as read_openai
+from trajforge.formats.openai_files import FORMAT as OPENAI
 from trajforge.formats.registry import FORMATS, get_reader, get_writer
 from trajforge.io import BadRecord, WriteResult
 from trajforge.pipeline.registry import PluginError
@@ -33,7 +33,7 @@ def test_an_unknown_format_names_the_registered_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         get_reader("csv")
     assert str(caught.value) == "--from: unknown format 'csv'"
-    assert caught.value.hint == "choose one of: trajforge, openai"
+    assert caught.value.hint == "choose one of: trajforge, openai, auto"
     with pytest.raises(ConfigError, match="--to: unknown format 'csv'"):
         get_writer("csv")
 
@@ -66,7 +66,7 @@ def test_a_format_added_by_code_is_used_and_a_missing_side_is_a_clear_error(
     with pytest.raises(ConfigError) as caught:
         get_reader("sink-only")
     assert str(caught.value) == "--from: the sink-only format cannot be read (it has no reader)"
-    assert caught.value.hint == "formats that can be read: trajforge, openai"
+    assert caught.value.hint == "formats that can be read: trajforge, openai, auto"
 
 
 def test_what_is_no_format_cannot_be_registered() -> None:
@@ -82,6 +82,8 @@ def test_the_openai_reader_locates_errors_and_sets_bad_records_aside(tmp_path: P
     good = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant"}]})
     source = tmp_path / "chats.jsonl"
     source.write_text("\n".join([good, '{"messages": "nope"}', good, "{"]) + "\n")
+    read_openai = OPENAI.read
+    assert read_openai is not None
     bad: list[BadRecord] = []
     assert len(list(read_openai(str(source), bad.append))) == 2
     assert [(b.file, b.line) for b in bad] == [(str(source), 2), (str(source), 4)]

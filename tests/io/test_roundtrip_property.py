@@ -48,7 +48,7 @@ def _from_type(t: mi.Type) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.ListType):
         return st.lists(_from_type(t.item_type), max_size=2)
     if isinstance(t, mi.DictType):
-        return st.dictionaries(st.text(max_size=5), json_values, max_size=3)
+        return st.dictionaries(st.text(max_size=5), _from_type(t.value_type), max_size=3)
     if isinstance(t, mi.AnyType):
         return json_values
     if isinstance(t, mi.UnionType):

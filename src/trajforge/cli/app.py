@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 
 from trajforge import __version__
-from trajforge.cli import apply, data, demo, envs, generate, grade, plugins, verify
+from trajforge.cli import (
+    apply,
+    data,
+    demo,
+    envs,
+    generate,
+    grade,
+    importing,
+    plugins,
+    verify,
+)
 from trajforge.cli.common import err, out
 from trajforge.errors import TrajforgeError
 
@@ -66,6 +76,7 @@ COMMANDS = (
 )
 for command in COMMANDS:
     app.command()(command)
+app.command(name="import")(importing.import_records)
 app.add_typer(envs.app, name="envs")
 
 

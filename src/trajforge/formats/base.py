@@ -6,7 +6,7 @@ entry-point group ``trajforge.formats`` (or with ``FORMATS.add`` in the caller's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,3 +55,5 @@ class Format:
     #: For trajforge's own records: the raw JSON lines, left to the stage runner to decode
     #: (in worker processes with ``--workers``), so that this process only moves bytes.
     read_raw: RawReader | None = None
+    #: Whether a decoded source record is of this format's kind, for ``--from auto``.
+    detect: Callable[[Any], bool] | None = None

@@ -21,6 +21,11 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
     return write_trajectories(dest, trajectories, **options)
 
 
+def detect(data: Any) -> bool:
+    """Whether a record is trajforge's own: an object with an id and a schema version."""
+    return isinstance(data, dict) and "schema_version" in data and "id" in data
+
+
 FORMAT = Format(
     name="trajforge",
     description="trajforge records: JSONL (.gz/.zst), Parquet, or a shard directory",
@@ -28,4 +33,5 @@ FORMAT = Format(
     read=read_trajectories,
     write=write,
     read_raw=read_raw,
+    detect=detect,
 )

@@ -1,40 +1,37 @@
-"""The ``openai`` format: files of OpenAI chat records (``{"messages": [...], "tools": [...]}``),
-one per JSONL line (.jsonl, .jsonl.gz, .jsonl.zst), converted by :mod:`trajforge.formats.openai`."""
+"""The ``openai`` format: OpenAI chat records (``{"messages": [...], "tools": [...]}``) in any
+file importers read (JSON lines, a JSON array, Parquet...), converted by
+:mod:`trajforge.formats.openai`; written as JSON lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from trajforge.errors import TrajforgeError
-from trajforge.formats.base import Format
-from trajforge.formats.openai import record_to_trajectory, trajectory_to_record
-from trajforge.io import (
-    BadRecord,
-    OnError,
-    WriteResult,
-    iter_lines,
-    resolve_paths,
-    write_lines,
-)
+from trajforge.formats.importer import import_format
+from trajforge.formats.openai import MESSAGES_KEY, record_to_trajectory, trajectory_to_record
+from trajforge.io import WriteResult, write_lines
+from trajforge.io.documents import SourceRecord
 from trajforge.schema import Trajectory
 
 
-def read(source: str, on_error: OnError | None) -> Iterator[Trajectory]:
-    """The trajectories of every chat record in the files ``source`` names."""
-    for path in resolve_paths(source):
-        for line in iter_lines(path, on_error=on_error):
-            location = f"{line.file}:{line.line}"
-            try:
-                yield record_to_trajectory(line.data, location=location)
-            except TrajforgeError as exc:
-                exc.located(file=line.file, line=line.line)
-                if on_error is None:
-                    raise
-                on_error(BadRecord.from_error(exc, raw=line.data))
+def convert(record: SourceRecord) -> list[Trajectory]:
+    """The trajectory of one chat record (its raw line when there is one: no second encoding)."""
+    return [record_to_trajectory(record.raw or record.data, location=record.location)]
+
+
+def detect(data: Any) -> bool:
+    """Whether a record is an OpenAI chat record: a ``messages`` list of objects with roles."""
+    if not isinstance(data, dict) or "schema_version" in data:
+        return False
+    messages = data.get(MESSAGES_KEY)
+    return (
+        isinstance(messages, list)
+        and bool(messages)
+        and all(isinstance(m, dict) and "role" in m for m in messages[:3])
+    )
 
 
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
@@ -43,10 +40,10 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
     return WriteResult(write_lines(dest, lines), (Path(dest),))
 
 
-FORMAT = Format(
-    name="openai",
-    description="OpenAI chat records with tool calls ({messages, tools}), one per JSONL line",
-    suffixes=(".jsonl", ".jsonl.gz", ".jsonl.zst"),
-    read=read,
+FORMAT = import_format(
+    "openai",
+    "OpenAI chat records with tool calls ({messages, tools}); written as JSON lines",
+    convert,
+    detect=detect,
     write=write,
 )

@@ -14,6 +14,8 @@ def _check(obj: Any) -> Format:
         raise TypeError(f"expected a trajforge.formats.base.Format, got {type(obj).__name__}")
     if obj.read is None and obj.write is None:
         raise ValueError("a format needs a reader or a writer")
+    if obj.detect is not None and obj.read is None:
+        raise ValueError("a format that detects its records needs a reader")
     return obj
 
 
@@ -23,6 +25,7 @@ FORMATS: Registry[Format] = Registry(
     {
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
+        "auto": "trajforge.formats.detect:FORMAT",
     },
     check=_check,
 )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from rich.markup import escape
 from rich.table import Table
 
+from trajforge.formats.import_report import ImportTally
 from trajforge.pipeline.runner import RunReport
 from trajforge.report.stats import DatasetStats, Distribution
 from trajforge.verify.summary import LabelSummary
@@ -77,4 +81,20 @@ def stage_table(report: RunReport, title: str = "stages") -> Table:
     for s in report.stages:
         counts = (s.seen, s.kept, s.changed, s.set_aside, s.failed)
         table.add_row(s.name, s.version, *(f"{n:,}" for n in counts))
+    return table
+
+
+def import_table(fmt: str, read: int, tally: ImportTally, reasons: Counter[str]) -> Table:
+    """An import's report: records read and imported, set aside by reason, and the source keys
+    kept in ``provenance.extra`` by name."""
+    table = Table(title=f"import of {fmt} records", header_style="bold")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("records read", f"{read:,}")
+    table.add_row("records imported", f"{tally.records:,}")
+    table.add_row("trajectories written", f"{tally.trajectories:,}")
+    for reason, count in reasons.most_common():
+        table.add_row(f"set aside: {escape(reason)}", f"{count:,}", style="yellow")
+    for key, count in tally.unmapped.most_common():
+        table.add_row(f"kept in provenance.extra: {escape(key)}", f"{count:,}")
     return table

@@ -29,13 +29,25 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fi
 # ---------------------------------------------------------------- task and tools
 
 
+ToolRole = Literal["handoff", "finish"]
+
+
 class ToolSpec(Record):
-    """A tool the agent may call: name, description and JSON-Schema parameters."""
+    """A tool the agent may call: name, description and JSON-Schema parameters.
+
+    ``role`` marks a tool whose call ends the agent's turn for good: ``handoff`` passes the
+    conversation to a human (tau-bench's ``transfer_to_human_agents``), ``finish`` is a finish
+    pseudo-tool (ToolBench's ``Finish``); verify counts such a call as the final answer.
+    ``read_only`` says whether calling it changes the environment (``None``: unknown); matching
+    expected actions may skip read-only calls.
+    """
 
     name: str
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+    role: ToolRole | None = None
+    read_only: bool | None = None
 
 
 class GoalCheck(Record):
@@ -46,15 +58,41 @@ class GoalCheck(Record):
     params: dict[str, Any] = {}
 
 
+MatchMode = Literal["exact", "any_of", "text", "number"]
+
+
+class ArgumentMatch(Record):
+    """How one argument of an expected action is compared with the call's.
+
+    ``exact``: equal JSON values; ``any_of``: equal to one of ``values`` (BFCL lists every
+    accepted value); ``text``: equal after normalising case, spacing and punctuation;
+    ``number``: within ``tolerance`` (absolute) of the expected number.
+    """
+
+    mode: MatchMode = "exact"
+    values: list[Any] = []
+    tolerance: NonNegative | None = None
+
+
 class ExpectedAction(Record):
-    """A tool call the source expects (tau-bench / BFCL style ground truth)."""
+    """A tool call the source expects (tau-bench / BFCL style ground truth).
+
+    Arguments without an entry in ``match`` compare exactly; an argument in ``match`` but not
+    in ``arguments`` is optional (BFCL's ``""`` among accepted values).
+    """
 
     name: str
     arguments: dict[str, Any] = {}
+    match: dict[str, ArgumentMatch] = {}
 
 
 class Task(Record):
-    """What the agent is asked to do, where, and what only the simulated user knows."""
+    """What the agent is asked to do, where, and what only the simulated user knows.
+
+    ``expected_actions`` (in order when ``expected_actions_ordered``) and ``required_outputs``
+    (texts that must appear in a reply to the user) are the source's ground truth, where it has
+    one.
+    """
 
     instruction: str | None = None
     environment: str | None = None
@@ -63,6 +101,8 @@ class Task(Record):
     parameters: dict[str, Any] = {}
     goal_checks: list[GoalCheck] = []
     expected_actions: list[ExpectedAction] = []
+    expected_actions_ordered: bool = False
+    required_outputs: list[str] = []
     difficulty: Int64 | None = None
     domain: str | None = None
     hidden_info: dict[str, Any] = {}
@@ -233,12 +273,18 @@ class CheckResult(Record):
 
 
 class Outcome(Record):
-    """How the episode ended, graded by the goal checks."""
+    """How the episode ended, graded by the goal checks.
+
+    ``source_reward`` is the reward or success an imported record came with (tau-bench's
+    ``reward``, ToolBench's ``win`` as 1/0), kept beside trajforge's own judgement and never
+    copied into ``status`` or ``score``.
+    """
 
     status: OutcomeStatus = "unknown"
     score: Unit | None = None
     checks: list[CheckResult] = []
     final_state_digest: str | None = None
+    source_reward: float | None = None
 
 
 class Generator(Record):
@@ -263,7 +309,13 @@ ProvenanceSource = Literal["synthetic", "human", "imported", "production"]
 
 
 class Provenance(Record):
-    """Where a trajectory came from and what happened to it since."""
+    """Where a trajectory came from and what happened to it since.
+
+    For an imported record, ``original_format`` and ``record_location`` say where it was read,
+    and ``extra`` keeps what the importer found there and could not map, keyed by where it was
+    in the source record (a path such as ``messages[8]``, or ``$`` for its top level) to an
+    object of the unmapped keys; exporting to the same format puts it back.
+    """
 
     source: ProvenanceSource = "synthetic"
     generator: Generator | None = None
@@ -274,6 +326,7 @@ class Provenance(Record):
     original_format: str | None = None
     record_location: str | None = None
     license: str | None = None
+    extra: dict[str, Any] = {}
 
 
 class Metrics(Record):

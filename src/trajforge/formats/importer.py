@@ -1,0 +1,101 @@
+"""Importers: a reader built from a function that converts one source record to trajectories.
+
+An importer module defines ``convert(record: SourceRecord) -> Iterable[Trajectory]`` (a DFSDT
+tree gives several trajectories, a record of another kind none) and, for ``--from auto``,
+``detect(data) -> bool`` that says whether a decoded record is of its kind; then
+
+    FORMAT = import_format("tau-bench", "tau-bench result files", convert, detect=detect)
+
+reads ``.json`` (array, object or JSON lines), ``.jsonl``, ``.gz``/``.zst``, Parquet and
+directories (see :mod:`trajforge.io.documents`). Each trajectory gets ``provenance.source``
+``imported`` (unless the converter chose ``production`` or ``human``), the format's name and the
+record's location. A record the converter rejects (a ConversionError with a field path) or
+cannot handle goes to ``on_error`` with its location and bytes, and reading goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from trajforge.errors import ConversionError, TrajforgeError
+from trajforge.formats.base import Format, Reader, Writer
+from trajforge.io import OnError
+from trajforge.io.documents import DOCUMENT_SUFFIXES, SourceRecord, iter_records
+from trajforge.schema import Trajectory
+from trajforge.schema.codec import nested_too_deeply
+
+Convert = Callable[[SourceRecord], Iterable[Trajectory]]
+"""Turns one source record into trajectories (raises ConversionError with a field path)."""
+
+Detect = Callable[[Any], bool]
+"""Says whether a decoded source record is of the format's kind (for ``--from auto``)."""
+
+#: The file types importers read (compressed variants add .gz or .zst).
+IMPORT_SUFFIXES = DOCUMENT_SUFFIXES
+
+
+def import_format(
+    name: str,
+    description: str,
+    convert: Convert,
+    *,
+    detect: Detect | None = None,
+    write: Writer | None = None,
+) -> Format:
+    """A registered format whose reader converts source records with ``convert``."""
+    return Format(
+        name=name,
+        description=description,
+        suffixes=IMPORT_SUFFIXES,
+        read=record_reader(name, convert),
+        write=write,
+        detect=detect,
+    )
+
+
+def record_reader(name: str, convert: Convert) -> Reader:
+    """A reader of the records ``source`` names, converted by ``convert`` (see the module)."""
+
+    def read(source: str, on_error: OnError | None, /) -> Iterator[Trajectory]:
+        for record in iter_records(source, on_error):
+            try:
+                trajectories = list(convert(record))
+            except TrajforgeError as err:
+                _reject(record, err, on_error)
+                continue
+            except RecursionError:
+                _reject(record, nested_too_deeply(), on_error)
+                continue
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                _reject(record, unexpected_shape(exc), on_error)
+                continue
+            for trajectory in trajectories:
+                yield _stamped(trajectory, name, record)
+
+    return read
+
+
+def unexpected_shape(exc: BaseException) -> ConversionError:
+    """The error for a record whose shape a converter did not expect (a value missing or of
+    another type than the format's documentation says)."""
+    return ConversionError(
+        f"the record does not have the expected shape ({type(exc).__name__}: {exc})",
+        hint="check that --from names the record's format",
+    )
+
+
+def _reject(record: SourceRecord, err: TrajforgeError, on_error: OnError | None) -> None:
+    bad = record.bad(err)
+    if on_error is None:
+        raise err
+    on_error(bad)
+
+
+def _stamped(trajectory: Trajectory, name: str, record: SourceRecord) -> Trajectory:
+    provenance = trajectory.provenance
+    if provenance.source == "synthetic":
+        provenance.source = "imported"
+    provenance.original_format = provenance.original_format or name
+    provenance.record_location = provenance.record_location or record.location
+    return trajectory
