@@ -33,7 +33,7 @@ def test_an_unknown_format_names_the_registered_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         get_reader("csv")
     assert str(caught.value) == "--from: unknown format 'csv'"
-    assert caught.value.hint == "choose one of: trajforge, openai, auto"
+    assert caught.value.hint == "choose one of: " + ", ".join(FORMATS.names())
     with pytest.raises(ConfigError, match="--to: unknown format 'csv'"):
         get_writer("csv")
 
@@ -66,7 +66,8 @@ def test_a_format_added_by_code_is_used_and_a_missing_side_is_a_clear_error(
     with pytest.raises(ConfigError) as caught:
         get_reader("sink-only")
     assert str(caught.value) == "--from: the sink-only format cannot be read (it has no reader)"
-    assert caught.value.hint == "formats that can be read: trajforge, openai, auto"
+    readable = [name for name in FORMATS.names() if FORMATS.get(name).read is not None]
+    assert caught.value.hint == "formats that can be read: " + ", ".join(readable)
 
 
 def test_what_is_no_format_cannot_be_registered() -> None:

@@ -26,7 +26,5 @@ def test_a_plugin_that_fails_to_load_is_listed_with_its_error_and_the_rest_still
     assert "shape 'broken' failed to load: ModuleNotFoundError" in broken.status
     assert fine.ok
     assert [(r.registry, r.name, r.ok) for r in formats] == [
-        ("formats", "trajforge", True),
-        ("formats", "openai", True),
-        ("formats", "auto", True),
+        ("formats", name, True) for name in FORMATS.names()
     ]
