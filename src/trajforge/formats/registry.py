@@ -26,6 +26,11 @@ FORMATS: Registry[Format] = Registry(
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
+        "openai-ft": "trajforge.formats.openai_ft:FORMAT",
+        "trl-sft": "trajforge.formats.trl_sft:FORMAT",
+        "dpo": "trajforge.formats.dpo:FORMAT",
+        "prm": "trajforge.formats.prm:FORMAT",
+        "kto": "trajforge.formats.kto:FORMAT",
     },
     check=_check,
 )
