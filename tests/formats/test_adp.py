@@ -100,5 +100,5 @@ def test_later_user_messages_and_bad_items() -> None:
         adp_to_trajectory({"id": "y", "content": [*content, {"class_": "thought"}]})
     assert caught.value.path == "content[5].class_"
     twice = [content[0], {**content[0], "content": "again"}]
-    with pytest.raises(ConversionError, match="a second message before the agent's first action"):
+    with pytest.raises(ConversionError, match="a user message here has no place"):
         adp_to_trajectory({"id": "z", "content": twice})

@@ -236,7 +236,7 @@ def test_the_writer_writes_json_lines_the_reader_reads(tmp_path: Path) -> None:
     ],
 )
 def test_steps_without_a_place_are_refused(steps: list[dict[str, Any]], path: str) -> None:
-    with pytest.raises(ConversionError, match="step here has no place") as caught:
+    with pytest.raises(ConversionError, match="message here has no place") as caught:
         atif_to_trajectory({"session_id": "s", "agent": {}, "steps": steps})
     assert caught.value.path == f"{path}.source"
 

@@ -29,6 +29,7 @@ from typing import Any, Final
 from trajforge.errors import ConversionError
 from trajforge.formats.fields import expect, keep_unmapped, member
 from trajforge.formats.importer import import_format
+from trajforge.formats.transcript import Transcript
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import Trajectory
 from trajforge.schema.records import (
@@ -89,14 +90,11 @@ def _code_tool(name: str, argument: str) -> ToolSpec:
     )
 
 
-class _Reader:
+class _Reader(Transcript):
     """Turns ADP content items, in order, into the prompt, instruction and steps."""
 
     def __init__(self) -> None:
-        self.extra: dict[str, Any] = {}
-        self.system: str | None = None
-        self.instruction: str | None = None
-        self.steps: list[Step] = []
+        super().__init__()
         self.code_tools: dict[tuple[str, str], None] = {}  # ordered set
         self.pending: list[ToolCall] = []  # calls of the last step still without a result
         self.after_action = False
@@ -172,18 +170,9 @@ class _Reader:
             mapped += ["name", "source"]
             user = UserMessage(content=text, name=name if isinstance(name, str) else None)
             self.steps[-1].observations.append(user)
-        elif source == "user" and self.instruction is None:
-            self.instruction = text
+        else:  # before the first action, environment text is the system prompt
+            self.place("user" if source == "user" else "system", text, f"{where}.source")
             mapped.append("source")
-        elif source != "user" and self.system is None and self.instruction is None:
-            self.system = text
-            mapped.append("source")
-        else:
-            raise ConversionError(
-                "a second message before the agent's first action cannot be kept",
-                path=where,
-                hint="trajforge has one system prompt and one instruction before the first step",
-            )
         keep_unmapped(self.extra, where, item, mapped)
 
     def _text(self, item: dict[str, Any], mapped: list[str], where: str) -> str:

@@ -30,10 +30,10 @@ from typing import Any, Final
 
 import msgspec
 
-from trajforge.errors import ConversionError
 from trajforge.formats.atif_export import FUNCTION_KEYS, NAME, write
 from trajforge.formats.fields import expect, keep_unmapped, member
 from trajforge.formats.importer import import_format
+from trajforge.formats.transcript import Transcript
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import Trajectory
 from trajforge.schema.records import (
@@ -49,7 +49,6 @@ from trajforge.schema.records import (
     ToolResult,
     ToolSpec,
     Usage,
-    UserMessage,
 )
 
 MAX_COUNT: Final = 2**63 - 1
@@ -61,7 +60,8 @@ MAX_COUNT: Final = 2**63 - 1
 def atif_to_trajectory(data: Any) -> Trajectory:
     """One ATIF trajectory object as a Trajectory (ConversionError with a field path)."""
     record = expect(data, dict, "$")
-    extra: dict[str, Any] = {}
+    reader = _StepReader()
+    extra = reader.extra
     mapped = ["steps", *_present(record, ("session_id",), str)]
     agent = record.get("agent")
     tools = None
@@ -70,7 +70,6 @@ def atif_to_trajectory(data: Any) -> Trajectory:
         tools = _tools(agent.get("tool_definitions"))
         agent_keys = _present(agent, ("name", "model_name"), str)
         keep_unmapped(extra, "agent", agent, [*agent_keys, *["tool_definitions"] * bool(tools)])
-    reader = _StepReader(extra)
     for index, step in enumerate(member(record, "steps", list, "$")):
         reader.read(expect(step, dict, f"steps[{index}]"), index)
     metrics = _final_metrics(record.get("final_metrics"), extra)
@@ -168,14 +167,8 @@ def _counts(obj: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     ]
 
 
-class _StepReader:
+class _StepReader(Transcript):
     """Turns ATIF steps, in order, into the system prompt, instruction and trajforge steps."""
-
-    def __init__(self, extra: dict[str, Any]) -> None:
-        self.extra = extra
-        self.system: str | None = None
-        self.instruction: str | None = None
-        self.steps: list[Step] = []
 
     def read(self, step: dict[str, Any], index: int) -> None:
         where = f"steps[{index}]"
@@ -186,19 +179,8 @@ class _StepReader:
         text = self._message(step, where)
         if source == "agent":
             self.steps.append(self._agent(step, where, text, mapped))
-        elif source == "system" and index == 0:
-            self.system = text
-        elif source == "user" and not self.steps and self.instruction is None:
-            self.instruction = text
-        elif source == "user" and self.steps:
-            self.steps[-1].observations.append(UserMessage(content=text))
         else:
-            raise ConversionError(
-                f"a {source} step here has no place in a trajforge trajectory",
-                path=f"{where}.source",
-                hint="only the first step may be a system step, and only one user step may "
-                "come before the first agent step",
-            )
+            self.place(source, text, f"{where}.source")
         keep_unmapped(self.extra, where, step, mapped)
 
     def _message(self, step: dict[str, Any], where: str) -> str:

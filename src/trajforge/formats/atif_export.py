@@ -11,6 +11,7 @@ import msgspec
 
 from trajforge.errors import ConversionError
 from trajforge.formats.fields import json_type
+from trajforge.formats.transcript import single_text
 from trajforge.io import WriteResult, write_lines
 from trajforge.schema import Trajectory
 from trajforge.schema.records import (
@@ -85,14 +86,8 @@ def _tool_definition(tool: ToolSpec) -> dict[str, Any]:
 def _step_objects(step: Step, index: int) -> list[dict[str, Any]]:
     """The agent step of a trajforge step, then a user step per user message it observed."""
     where = f"steps[{index}]"
-    texts = [action for action in step.actions if not isinstance(action, ToolCall)]
-    if len(texts) > 1:
-        raise ConversionError(
-            f"{len(texts)} text actions in one step; an ATIF agent step has one message",
-            path=f"{where}.actions",
-            hint="split the step, or keep one of reply / ask / handoff / finish",
-        )
-    agent: dict[str, Any] = {"source": "agent", "message": texts[0].content if texts else ""}
+    message = single_text(step, where, "an ATIF agent step")
+    agent: dict[str, Any] = {"source": "agent", "message": message or ""}
     if step.reasoning is not None:
         agent["reasoning_content"] = step.reasoning
     calls = [action for action in step.actions if isinstance(action, ToolCall)]

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from trajforge.errors import ConversionError
 from trajforge.formats.fields import expect, keep_unmapped, member
 from trajforge.formats.importer import import_format
 from trajforge.formats.inspect_archives import log_records
+from trajforge.formats.transcript import Transcript
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import Trajectory
 from trajforge.schema.records import (
@@ -44,7 +44,6 @@ from trajforge.schema.records import (
     Task,
     ToolCall,
     ToolResult,
-    UserMessage,
 )
 
 #: inspect_ai's letter scores (CORRECT, INCORRECT, PARTIAL, NOANSWER) as numbers.
@@ -78,10 +77,10 @@ def detect(data: Any) -> bool:
 
 def _sample(header: dict[str, Any], sample: dict[str, Any], where: str, first: bool) -> Trajectory:
     evaluation = header["eval"] if isinstance(header.get("eval"), dict) else {}
-    extra: dict[str, Any] = {}
+    reader = _Messages(sample.get("attachments") or {})
+    extra = reader.extra
     if first:
         keep_unmapped(extra, "$", header, ())
-    reader = _Messages(extra, sample.get("attachments") or {})
     for index, message in enumerate(member(sample, "messages", list, where)):
         at = f"{where}.messages[{index}]"
         reader.read(expect(message, dict, at), at)
@@ -148,15 +147,12 @@ def _metrics(sample: dict[str, Any]) -> Metrics:
     )
 
 
-class _Messages:
+class _Messages(Transcript):
     """Turns a sample's chat messages, in order, into the prompt, instruction and steps."""
 
-    def __init__(self, extra: dict[str, Any], attachments: Any) -> None:
-        self.extra = extra
+    def __init__(self, attachments: Any) -> None:
+        super().__init__()
         self.attachments = attachments if isinstance(attachments, dict) else {}
-        self.system: str | None = None
-        self.instruction: str | None = None
-        self.steps: list[Step] = []
 
     def read(self, message: dict[str, Any], where: str) -> None:
         role = message.get("role")
@@ -164,19 +160,10 @@ class _Messages:
         text = self._text(message.get("content"), where)
         if role == "assistant":
             self.steps.append(self._step(message, text, where, mapped))
-        elif role == "system" and self.system is None and self.instruction is None:
-            self.system = text
-        elif role == "user" and not self.steps and self.instruction is None:
-            self.instruction = text
-        elif role in ("user", "tool") and self.steps:
-            self.steps[-1].observations.append(self._observed(message, text, where, mapped))
+        elif role == "tool" and self.steps:
+            self.steps[-1].observations.append(self._result(message, text, where, mapped))
         else:
-            raise ConversionError(
-                f"a {role} message here has no place in a trajforge trajectory",
-                path=f"{where}.role",
-                hint="only the first message may be a system message, and one user message "
-                "may come before the first assistant message",
-            )
+            self.place(role, text, f"{where}.role")
         keep_unmapped(self.extra, where, message, mapped)
 
     def _text(self, content: Any, where: str) -> str:
@@ -217,11 +204,9 @@ class _Messages:
         ]
         return Step(reasoning="\n".join(reasoning) or None, actions=actions)
 
-    def _observed(
+    def _result(
         self, message: dict[str, Any], text: str, where: str, mapped: list[str]
-    ) -> UserMessage | ToolResult:
-        if message.get("role") == "user":
-            return UserMessage(content=text)
+    ) -> ToolResult:
         mapped += ["tool_call_id", "function", "error"]
         error = message.get("error")
         kind = error.get("type") if isinstance(error, dict) else None

@@ -39,6 +39,7 @@ from trajforge.formats.fields import expect, keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai import parse_arguments
 from trajforge.formats.otel_spans import Span, spans_of
+from trajforge.formats.transcript import Transcript
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import Trajectory
 from trajforge.schema.records import (
@@ -100,14 +101,11 @@ def detect(data: Any) -> bool:
     )
 
 
-class _Trace:
+class _Trace(Transcript):
     """Builds the trajectory of one trace from its spans, in start order."""
 
     def __init__(self) -> None:
-        self.extra: dict[str, Any] = {}
-        self.system: str | None = None
-        self.instruction: str | None = None
-        self.steps: list[Step] = []
+        super().__init__()
         self.tools: dict[str, ToolSpec] = {}
         self.pending: list[tuple[ToolCall, Step, Span]] = []  # calls still without a result
         self.users = -1  # user messages seen in model inputs; -1 before the first model call
