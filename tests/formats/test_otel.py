@@ -137,7 +137,7 @@ def test_otlp_json_with_the_semantic_conventions_messages() -> None:
               gen_ai__tool__call__id="c1", gen_ai__tool__call__arguments={"expr": "2+2"},
               gen_ai__tool__call__result="4", error__type="none"),
         _span(a, "01", 10, gen_ai__operation__name="chat", gen_ai__request__model="m",
-              gen_ai__system_instructions="be exact",
+              gen_ai__system_instructions=[{"type": "text", "content": "be exact"}],
               gen_ai__input__messages=[_message("user", text)],
               gen_ai__output__messages=[_message("assistant", call)],
               gen_ai__usage__input_tokens=12),

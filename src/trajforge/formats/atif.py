@@ -69,7 +69,9 @@ def atif_to_trajectory(data: Any) -> Trajectory:
         mapped.append("agent")
         tools = _tools(agent.get("tool_definitions"))
         agent_keys = _present(agent, ("name", "model_name"), str)
-        keep_unmapped(extra, "agent", agent, [*agent_keys, *["tool_definitions"] * bool(tools)])
+        if tools:  # [] stays as it was: no tools export no definitions
+            agent_keys.append("tool_definitions")
+        keep_unmapped(extra, "agent", agent, agent_keys)
     for index, step in enumerate(member(record, "steps", list, "$")):
         reader.read(expect(step, dict, f"steps[{index}]"), index)
     metrics = _final_metrics(record.get("final_metrics"), extra)

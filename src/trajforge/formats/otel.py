@@ -140,8 +140,7 @@ class _Trace(Transcript):
                 self.model = self.model or attributes[key]
                 mapped.add(key)
                 break
-        if self._inputs(_json(attributes.get(INPUT)), attributes.get("gen_ai.system_instructions")):
-            mapped |= {INPUT, "gen_ai.system_instructions"}
+        mapped |= self._inputs(attributes)
         reasoning, actions, output_keys = _outputs(attributes)
         mapped |= output_keys
         tokens = [_count(attributes.get(f"gen_ai.usage.{k}_tokens")) for k in ("input", "output")]
@@ -158,35 +157,38 @@ class _Trace(Transcript):
         self.pending = [(a, step, span) for a in actions if isinstance(a, ToolCall)]
         return mapped
 
-    def _inputs(self, messages: Any, instructions: Any) -> bool:
-        """Take what is new in a model call's input messages; whether all of them were taken."""
-        if not isinstance(messages, list):
-            if self.users < 0 and isinstance(instructions, str):
-                self.system, self.users = instructions, 0
-                return True
-            return messages is None
-        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        if self.users < 0:
-            return self._first_inputs(messages, users, instructions)
-        for message in users[self.users :]:
-            if self.steps:
-                self.steps[-1].observations.append(UserMessage(content=_text(message)))
-        self.users = max(self.users, len(users))
-        for message in messages:
-            for call_id, content in _responses(message):
-                self._answer(call_id, content)
-        return True
+    def _inputs(self, attributes: dict[str, Any]) -> set[str]:
+        """Take what is new in a model call's input: the prompt and instruction of the first
+        call, then tool responses and user messages; the attributes wholly taken."""
+        messages = _json(attributes.get(INPUT))
+        instructions = _instructions(attributes.get("gen_ai.system_instructions"))
+        first = self.users < 0
+        if first and isinstance(messages, list) and messages:
+            self._first_inputs(messages)
+        elif not first and isinstance(messages, list):
+            for message in messages:
+                for call_id, content in _responses(message):
+                    self._answer(call_id, content)
+            users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+            for message in users[self.users :]:
+                if self.steps:
+                    self.steps[-1].observations.append(UserMessage(content=_text(message)))
+            self.users = max(self.users, len(users))
+        if first and self.system is None and instructions is not None:
+            self.system, self.users = instructions, max(self.users, 0)
+        mapped = {"gen_ai.system_instructions"} if instructions == self.system else set()
+        roles = [m.get("role") if isinstance(m, dict) else None for m in messages or []]
+        if not first or roles in (["user"], ["system", "user"]):
+            mapped.add(INPUT)
+        return mapped
 
-    def _first_inputs(self, messages: list[Any], users: list[Any], instructions: Any) -> bool:
-        roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
-        if roles[:1] == ["system"]:
+    def _first_inputs(self, messages: list[Any]) -> None:
+        if isinstance(messages[0], dict) and messages[0].get("role") == "system":
             self.system = _text(messages[0])
-        elif isinstance(instructions, str):
-            self.system = instructions
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
         if users:
             self.instruction = _text(users[0])
         self.users = len(users)
-        return roles in (["user"], ["system", "user"])
 
     # -------------------------------------------------------- tool runs
 
@@ -375,6 +377,14 @@ def _text(message: Any) -> str:
     return "\n".join(
         str(part.get("content", "")) for part in _parts(message) if part.get("type") == "text"
     )
+
+
+def _instructions(value: Any) -> str | None:
+    """The system instructions: a string, or (the conventions' JSON) text parts joined."""
+    decoded = _json(value)
+    if isinstance(decoded, list):
+        return _text({"parts": decoded})
+    return value if isinstance(value, str) else None
 
 
 def _arguments(value: Any) -> tuple[dict[str, Any], str | None]:

@@ -26,7 +26,8 @@ explored node -- pruned branches, give-ups and failed calls included -- is in so
 What no field holds is kept in ``provenance.extra``: each node's other keys (``Elo``, ``pruned``,
 ``observation_code``, ...) under its place in the record (``tree.tree.children[0]...``), and the
 record's other keys (``forward_args``, ``compare_candidates``, ``train_messages``, ...) under ``$``
-in the first path's trajectory only, since every path of the tree would repeat them.
+in the first path's trajectory only, since every path of the tree would repeat them. The records
+of query files (``G1_query.json``) are tasks (see :mod:`trajforge.formats.toolbench_queries`).
 """
 
 from __future__ import annotations
