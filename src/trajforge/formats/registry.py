@@ -25,6 +25,12 @@ FORMATS: Registry[Format] = Registry(
     {
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
+        "toolbench": "trajforge.formats.toolbench:FORMAT",
+        "bfcl": "trajforge.formats.bfcl:FORMAT",
+        "adp": "trajforge.formats.adp:FORMAT",
+        "atif": "trajforge.formats.atif:FORMAT",
+        "otel": "trajforge.formats.otel:FORMAT",
+        "inspect-ai": "trajforge.formats.inspect_logs:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
         "openai-ft": "trajforge.formats.openai_ft:FORMAT",
         "trl-sft": "trajforge.formats.trl_sft:FORMAT",
