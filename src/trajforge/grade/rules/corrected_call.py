@@ -185,7 +185,7 @@ def check(ctx: RuleContext) -> list[Finding]:
 
 RULE = Rule(
     name="corrected_call",
-    version="2",
+    version="1",
     description="A call the agent made again for what it was for (it failed or found nothing, "
     "or a value the conversation gave, or another choice, replaces the first), nothing having "
     "changed in between, with one argument changed, where the first value looks wrong (left "
