@@ -123,6 +123,9 @@ def test_an_argument_only_in_match_may_be_left_out() -> None:
     )
     assert argument_differences(action, {"a": 1}, {}) == []
     assert argument_differences(action, {"a": 1, "unit": "F"}, {}) == ["unit"]
+    omitted = ExpectedAction(name="t", match={"unit": ArgumentMatch(mode="any_of")})
+    assert argument_differences(omitted, {}, {}) == []  # BFCL: only "" accepted
+    assert argument_differences(omitted, {"unit": "C"}, {}) == ["unit"]
     ignored = ExpectedAction(name="t", arguments={"a": 1}, match={"a": ArgumentMatch(mode="any")})
     assert argument_differences(ignored, {}, {}) == []
 

@@ -94,8 +94,10 @@ def argument_matches(rule: ArgumentMatch | None, references: list[Any], got: Any
     """Whether a call's value matches one of an argument's reference values under its rule."""
     if rule is None:
         return any(values_equal(want, got) for want in references)
-    if rule.mode == "any" or not references:
+    if rule.mode == "any":
         return True
+    if not references:  # nothing to compare with; for any_of, no value is accepted
+        return rule.mode != "any_of"
     return any(_same(rule.mode, rule.tolerance, want, got) for want in references)
 
 
