@@ -99,6 +99,8 @@ class Task(Record):
     every one must be made; ``writes``, the reward compares the final state (tau-bench), so
     expected calls of read-only tools are skipped, a successful call of a writing tool that
     matches none of them fails, and an empty list means that no write was expected.
+    ``expected_tools`` names tools the source says the task needs, without saying how they
+    are called (ToolBench's "relevant APIs").
     """
 
     instruction: str | None = None
@@ -111,6 +113,7 @@ class Task(Record):
     expected_actions_ordered: bool = False
     expected_scope: ExpectedScope = "calls"
     required_outputs: list[str] = []
+    expected_tools: list[str] = []
     difficulty: Int64 | None = None
     domain: str | None = None
     hidden_info: dict[str, Any] = {}
