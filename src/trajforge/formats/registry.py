@@ -25,6 +25,8 @@ FORMATS: Registry[Format] = Registry(
     {
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
+        "tau-bench": "trajforge.formats.tau_bench:FORMAT",
+        "tau2-bench": "trajforge.formats.tau2_bench:FORMAT",
         "toolbench": "trajforge.formats.toolbench:FORMAT",
         "bfcl": "trajforge.formats.bfcl:FORMAT",
         "adp": "trajforge.formats.adp:FORMAT",
