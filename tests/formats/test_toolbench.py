@@ -133,7 +133,7 @@ def test_failed_calls_are_error_results_named_by_their_code(
         for s in t.steps
         for o in s.observations
     }
-    assert {("timeout", "timeout"), ("error", "no_such_function"), ("ok", None)} <= kinds
+    assert {("timeout", "timeout"), ("error", "unknown_tool"), ("ok", None)} <= kinds
 
 
 @needs_shared

@@ -68,7 +68,7 @@ _RECORD_KEYS: Final = ("tree", "answer_generation")
 _ANSWER_KEYS: Final = ("function", "query")
 #: ToolBench's observation codes (toolbench/inference/server.py) that mean the call failed.
 ERROR_KINDS: Final = {
-    1: "no_such_function",
+    1: "unknown_tool",  # trajforge's own name for it, which the rules know
     2: "invalid_arguments",
     5: "timeout",
     6: "api_not_working",
