@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -12,9 +14,12 @@ from rich.markup import escape
 from trajforge.errors import InputError
 
 if TYPE_CHECKING:
-    from trajforge.formats.base import Format
-    from trajforge.io import BadRecord
+    from trajforge.formats.base import Format, Reader
+    from trajforge.io import BadRecord, OnError, ReadChecks
     from trajforge.pipeline.job import JobResult
+
+#: What a reader yields: trajectories, or raw lines.
+Records = TypeVar("Records")
 
 out = Console()
 err = Console(stderr=True)
@@ -31,6 +36,16 @@ FromOption = Annotated[
     str,
     typer.Option(
         "--from", help="Input records: trajforge, openai, or a plugin's (see trajforge plugins)."
+    ),
+]
+
+#: Whether reading checks the shards of a dataset directory against their manifest's sha256.
+VerifyHashesOption = Annotated[
+    bool,
+    typer.Option(
+        "--verify-hashes/--no-verify-hashes",
+        help="Check each shard of a dataset directory against the sha256 in its manifest as it "
+        "is read (a mismatch stops the command); --no-verify-hashes skips it, for speed.",
     ),
 ]
 
@@ -51,15 +66,41 @@ def report_quarantine(count: int, path: Path, *, written: int | None = None) -> 
         )
 
 
-def start_job(source: str, dest: str, from_format: str) -> Format:
-    """The format a batch command reads, once its options are known to be sound: the format
-    exists and the output would not overwrite the input."""
+def start_job(source: str, dest: str, from_format: str, checks: ReadChecks) -> Format:
+    """The format a batch command reads, its readers called with ``checks`` in force, once the
+    options are known to be sound: the format exists and the output would not overwrite the
+    input."""
     from trajforge.formats.registry import get_format
     from trajforge.io import check_destination
 
     fmt = get_format(from_format)
     check_destination(dest, source)
-    return fmt
+    read, read_raw = fmt.read, fmt.read_raw
+    return dataclasses.replace(
+        fmt,
+        read=read and with_checks(read, checks),
+        read_raw=read_raw and with_checks(read_raw, checks),
+    )
+
+
+def reader(from_format: str, checks: ReadChecks) -> Reader:
+    """The reader of the format ``from_format`` (``--from``), called with ``checks`` in force."""
+    from trajforge.formats.registry import get_reader
+
+    return with_checks(get_reader(from_format), checks)
+
+
+def with_checks(
+    read: Callable[[str, OnError | None], Records], checks: ReadChecks
+) -> Callable[[str, OnError | None], Records]:
+    """``read`` with ``checks`` in force while it is called (readers take them then)."""
+    from trajforge.io import checking
+
+    def checked(source: str, on_error: OnError | None, /) -> Records:
+        with checking(checks):
+            return read(source, on_error)
+
+    return checked
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:
