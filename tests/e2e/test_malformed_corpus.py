@@ -2,12 +2,13 @@
 
 Each case is a small input built here (a file, a directory of files, or a dataset with a
 manifest) that holds good records beside one kind of damage. ``convert``, ``verify``, ``grade``,
-``apply``, ``stats``, ``head`` and ``convert --strict`` (all ``--from openai`` for chat records)
-run on every case in this process, through the typer app: never a traceback, a located message,
-the right exit status, and the good records kept while each bad one is set aside (or named, by
-``stats`` and ``head``) with where it is and why. A compressed stream that fails its check, a
-shard that is not what its manifest says, and a manifest naming files outside its dataset stop
-every command, with nothing published. A few cases run as real processes too, for their stderr.
+``apply``, ``import``, ``stats``, ``head`` and ``convert --strict`` (``--from openai`` for chat
+records) run on every case in this process, through the typer app: never a traceback, a located
+message, the right exit status, and the good records kept while each bad one is set aside (or
+named, by ``stats`` and ``head``) with where it is and why. A compressed stream that fails its
+check, a shard that is not what its manifest says, and a manifest naming files outside its
+dataset stop every command, with nothing published. A few cases run as real processes too, for
+their stderr.
 """
 
 from __future__ import annotations
@@ -382,7 +383,7 @@ def _shown(stdout: str) -> list[str]:
     return ids
 
 
-WRITERS = ("convert", "verify", "grade", "apply")
+WRITERS = ("convert", "verify", "grade", "apply", "import")
 COMMANDS = (*WRITERS, "stats", "head", "strict")
 
 
@@ -391,6 +392,8 @@ def _args(command: str, built: Built, out: Path) -> list[str]:
     if command in ("convert", "strict"):
         extra = ["--strict"] if command == "strict" else []
         return ["convert", built.source, str(out / "out.jsonl"), *fmt, *extra]
+    if command == "import":  # --max-bad 1: setting records aside is no failure here
+        return ["import", built.case.fmt, built.source, str(out / "out.jsonl"), "--max-bad", "1"]
     if command == "stats":
         return ["stats", built.source, "--json", *fmt]
     if command == "head":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Final, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from trajforge.pipeline.job import JobResult
 
 #: What a reader yields: trajectories, or raw lines.
-Records = TypeVar("Records")
+Item = TypeVar("Item")
+_END: Final = object()
 
 out = Console()
 err = Console(stderr=True)
@@ -66,15 +67,19 @@ def report_quarantine(count: int, path: Path, *, written: int | None = None) -> 
         )
 
 
-def start_job(source: str, dest: str, from_format: str, checks: ReadChecks) -> Format:
-    """The format a batch command reads, its readers called with ``checks`` in force, once the
-    options are known to be sound: the format exists and the output would not overwrite the
-    input."""
+def start_job(
+    source: str, dest: str, from_format: str, checks: ReadChecks | None = None
+) -> Format:
+    """The format a batch command reads, its readers reading with ``checks`` in force (the
+    default checks if None), once the options are known to be sound: the format exists and the
+    output would not overwrite the input."""
     from trajforge.formats.registry import get_format
     from trajforge.io import check_destination
 
     fmt = get_format(from_format)
     check_destination(dest, source)
+    if checks is None:
+        return fmt
     read, read_raw = fmt.read, fmt.read_raw
     return dataclasses.replace(
         fmt,
@@ -84,23 +89,36 @@ def start_job(source: str, dest: str, from_format: str, checks: ReadChecks) -> F
 
 
 def reader(from_format: str, checks: ReadChecks) -> Reader:
-    """The reader of the format ``from_format`` (``--from``), called with ``checks`` in force."""
+    """The reader of the format ``from_format`` (``--from``), reading with ``checks`` in force."""
     from trajforge.formats.registry import get_reader
 
     return with_checks(get_reader(from_format), checks)
 
 
 def with_checks(
-    read: Callable[[str, OnError | None], Records], checks: ReadChecks
-) -> Callable[[str, OnError | None], Records]:
-    """``read`` with ``checks`` in force while it is called (readers take them then)."""
+    read: Callable[[str, OnError | None], Iterator[Item]], checks: ReadChecks
+) -> Callable[[str, OnError | None], Iterator[Item]]:
+    """``read`` with ``checks`` in force while it is called and while what it returns is
+    iterated (a reader may consult them at either time)."""
     from trajforge.io import checking
 
-    def checked(source: str, on_error: OnError | None, /) -> Records:
+    def checked(source: str, on_error: OnError | None, /) -> Iterator[Item]:
         with checking(checks):
-            return read(source, on_error)
+            items = iter(read(source, on_error))
+        return _iterated_with(checks, items)
 
     return checked
+
+
+def _iterated_with(checks: ReadChecks, items: Iterator[Item]) -> Iterator[Item]:
+    from trajforge.io import checking
+
+    while True:
+        with checking(checks):
+            item = next(items, _END)
+        if item is _END:
+            return
+        yield cast(Item, item)
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:

@@ -19,7 +19,7 @@ from trajforge.io.compression import (
     wrap_reader,
     wrap_writer,
 )
-from trajforge.io.integrity import HashingReader
+from trajforge.io.integrity import HashingReader, stream_error
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
@@ -32,24 +32,6 @@ class RawLine(NamedTuple):
     file: str
     line: int
     data: bytes
-
-
-def _stream_error(file: str, line: int, exc: BaseException) -> InputError:
-    """The error for a compressed stream that broke while reading ``line``: an IntegrityError
-    once lines were read from it (they may be altered), else an ordinary located InputError."""
-    detail = str(exc) or type(exc).__name__
-    message = "compressed stream is truncated or corrupt"
-    if line > 1:
-        return IntegrityError(
-            f"{message} ({detail})",
-            file=file,
-            line=line,
-            hint=f"lines 1-{line - 1} were read before the damage showed, and may be altered: "
-            "restore the file, or leave it out of the input",
-        )
-    return InputError(
-        message, file=file, line=line, hint=f"the file may be cut short or damaged ({detail})"
-    )
 
 
 def iter_lines(
@@ -110,7 +92,8 @@ def _lines(path: str | Path, sha256: str | None) -> Iterator[RawLine]:
         except DECOMPRESSION_ERRORS as exc:
             if not compressed and isinstance(exc, OSError):
                 raise read_error(path, exc).located(line=lineno + 1) from None
-            raise _stream_error(file, lineno + 1, exc) from None
+            read = f"lines 1-{lineno}" if lineno else None
+            raise stream_error(file, exc, line=lineno + 1, read=read) from None
         if hashed is not None:
             try:
                 hashed.check()
