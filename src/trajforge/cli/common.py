@@ -67,9 +67,7 @@ def report_quarantine(count: int, path: Path, *, written: int | None = None) -> 
         )
 
 
-def start_job(
-    source: str, dest: str, from_format: str, checks: ReadChecks | None = None
-) -> Format:
+def start_job(source: str, dest: str, from_format: str, checks: ReadChecks | None = None) -> Format:
     """The format a batch command reads, its readers reading with ``checks`` in force (the
     default checks if None), once the options are known to be sound: the format exists and the
     output would not overwrite the input."""
