@@ -1,11 +1,11 @@
-"""What the commands share: the consoles, common options, and quarantine reporting."""
+"""What the commands share: the consoles, common options, the readers with the checks the options
+chose, and quarantine reporting."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +15,8 @@ from trajforge.errors import InputError
 
 if TYPE_CHECKING:
     from trajforge.formats.base import Format, Reader
-    from trajforge.io import BadRecord, OnError, ReadChecks
+    from trajforge.io import BadRecord, ReadChecks
     from trajforge.pipeline.job import JobResult
-
-#: What a reader yields: trajectories, or raw lines.
-Item = TypeVar("Item")
-_END: Final = object()
 
 out = Console()
 err = Console(stderr=True)
@@ -72,7 +68,7 @@ def start_job(source: str, dest: str, from_format: str, checks: ReadChecks | Non
     default checks if None), once the options are known to be sound: the format exists and the
     output would not overwrite the input."""
     from trajforge.formats.registry import get_format
-    from trajforge.io import check_destination
+    from trajforge.io import check_destination, with_checks
 
     fmt = get_format(from_format)
     check_destination(dest, source)
@@ -89,34 +85,9 @@ def start_job(source: str, dest: str, from_format: str, checks: ReadChecks | Non
 def reader(from_format: str, checks: ReadChecks) -> Reader:
     """The reader of the format ``from_format`` (``--from``), reading with ``checks`` in force."""
     from trajforge.formats.registry import get_reader
+    from trajforge.io import with_checks
 
     return with_checks(get_reader(from_format), checks)
-
-
-def with_checks(
-    read: Callable[[str, OnError | None], Iterator[Item]], checks: ReadChecks
-) -> Callable[[str, OnError | None], Iterator[Item]]:
-    """``read`` with ``checks`` in force while it is called and while what it returns is
-    iterated (a reader may consult them at either time)."""
-    from trajforge.io import checking
-
-    def checked(source: str, on_error: OnError | None, /) -> Iterator[Item]:
-        with checking(checks):
-            items = iter(read(source, on_error))
-        return _iterated_with(checks, items)
-
-    return checked
-
-
-def _iterated_with(checks: ReadChecks, items: Iterator[Item]) -> Iterator[Item]:
-    from trajforge.io import checking
-
-    while True:
-        with checking(checks):
-            item = next(items, _END)
-        if item is _END:
-            return
-        yield cast(Item, item)
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:

@@ -5,7 +5,7 @@ Read with :func:`read_trajectories` (a file, glob or directory), write with
 ``on_error`` callbacks such as :class:`Quarantine`.
 """
 
-from trajforge.io.checks import ReadChecks, checking, read_checks
+from trajforge.io.checks import ReadChecks, checking, read_checks, with_checks
 from trajforge.io.jsonl import RawLine, iter_lines, read_jsonl, write_jsonl, write_lines
 from trajforge.io.manifest import Manifest, ShardInfo
 from trajforge.io.parquet import read_parquet, write_parquet
@@ -48,6 +48,7 @@ __all__ = [
     "read_trajectories",
     "resolve_files",
     "resolve_paths",
+    "with_checks",
     "write_jsonl",
     "write_lines",
     "write_parquet",
