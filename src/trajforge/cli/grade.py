@@ -10,6 +10,7 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    VerifyHashesOption,
     finish_job,
     out,
     start_job,
@@ -78,18 +79,20 @@ def grade(
     seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
     from trajforge.agents.clients import rollout_policy
     from trajforge.grade import RuleGrader, read_weights, select_rules
     from trajforge.grade.aggregate import ScoreStage
     from trajforge.grade.process import ProcessLabelStage, make_options
+    from trajforge.io import ReadChecks
     from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary
 
     # everything that can be wrong with the options fails here, before any work
-    fmt = start_job(source, dest, from_format)
+    fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     stages: list[Stage] = []
     if rules != "none":
         stages.append(RuleGrader(select_rules(rules)))
