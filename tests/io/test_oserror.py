@@ -109,3 +109,13 @@ def test_the_cli_names_the_quarantine_it_could_not_write(tmp_path: Path) -> None
     assert f"error: {quarantine}: cannot write: File too large" in result.stderr
     # the output was complete and published before the quarantine closed; no temp file is left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_generate_names_the_journal_it_could_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["generate", "--tasks", "200", "--format", "jsonl", "--out", str(out)]
+    result = _run("-m", "trajforge", *args)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    journal = out / ".journal" / "part-00000.jsonl"
+    assert f"error: {journal}: cannot write: File too large" in result.stderr

@@ -32,6 +32,7 @@ from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError, EndpointDownError, EndpointError
 from trajforge.io import write_lines, write_trajectories
+from trajforge.io._oserror import write_error
 from trajforge.io.atomic import atomic_write, remove_temp_files
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
@@ -237,8 +238,12 @@ class Runner:
                 "the traceback points at a bug"
             )
             entry["traceback"] = traceback.format_exc(limit=6)
-        with open(self.out / ERRORS_NAME, "ab") as f:
-            f.write(msgspec.json.encode(entry) + b"\n")
+        path = self.out / ERRORS_NAME
+        try:
+            with open(path, "ab") as f:
+                f.write(msgspec.json.encode(entry) + b"\n")
+        except OSError as failed:  # a full disk, say: the error names the file
+            raise write_error(path, failed) from failed
 
     # -- shards --------------------------------------------------------------------------------
 
