@@ -473,6 +473,20 @@ def test_no_verify_hashes_reads_a_changed_shard_as_it_is(
         assert json.loads(ran.stdout)["trajectories"] == len(read)
 
 
+def test_export_checks_shard_hashes_unless_told_not_to(
+    corpus: dict[str, Built], tmp_path: Path
+) -> None:
+    built = corpus["shard-not-matching-its-sha256"]
+    args = ["export", "trl-sft", built.source, str(tmp_path / "sft.jsonl")]
+    refused = invoke(*args)
+    assert refused.code == 1
+    assert "sha256" in refused.stderr
+    assert not (tmp_path / "sft.jsonl").exists()
+    ran = invoke(*args, "--no-verify-hashes")
+    assert "sha256" not in ran.stderr
+    assert "from 5 trajectories" in ran.stdout  # all read (none has steps to train on)
+
+
 def test_a_repeated_key_the_last_wins_and_strict_refuses_it(tmp_path: Path) -> None:
     source = tmp_path / "dup.jsonl"
     source.write_bytes(G1 + b'\n{"id":"first","system_prompt":"x","id":"last"}\n')

@@ -7,7 +7,13 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from trajforge.cli.common import FromOption, QuarantineOption, out, report_quarantine
+from trajforge.cli.common import (
+    FromOption,
+    QuarantineOption,
+    VerifyHashesOption,
+    out,
+    report_quarantine,
+)
 from trajforge.errors import InputError
 
 _UNIT = {"min": 0.0, "max": 1.0}
@@ -72,6 +78,7 @@ def export_records(
         typer.Option(help="kto per trajectory: the outcome a desirable row needs.", **_UNIT),
     ] = 1.0,
     quarantine: QuarantineOption = None,
+    verify_hashes: VerifyHashesOption = True,
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
     ] = False,
@@ -81,6 +88,7 @@ def export_records(
     from trajforge.formats.export import export_dataset
     from trajforge.formats.export_options import load_options
     from trajforge.io import Quarantine
+    from trajforge.io.checks import ReadChecks, checking
     from trajforge.pipeline.job import default_quarantine
 
     given = {
@@ -98,7 +106,7 @@ def export_records(
         }
     )
     sink = Quarantine(quarantine or default_quarantine(dest))
-    with sink:
+    with sink, checking(ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)):
         result = export_dataset(
             format_name,
             source,
