@@ -15,12 +15,16 @@ cannot handle goes to ``on_error`` with its location and bytes, and reading goes
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from trajforge.errors import ConversionError, TrajforgeError
 from trajforge.formats.base import Format, Reader, Writer
-from trajforge.io import OnError
+from trajforge.io import OnError, WriteResult, write_lines
 from trajforge.io.documents import DOCUMENT_SUFFIXES, SourceRecord, iter_records
 from trajforge.schema import Trajectory
 from trajforge.schema.codec import nested_too_deeply
@@ -74,6 +78,24 @@ def record_reader(name: str, convert: Convert) -> Reader:
                 yield _stamped(trajectory, name, record)
 
     return read
+
+
+def record_writer(to_record: Callable[[Trajectory], Any]) -> Writer:
+    """A writer of one JSON-lines file of the records ``to_record`` makes (shard options do
+    not apply)."""
+
+    def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
+        lines = (msgspec.json.encode(to_record(trajectory)) for trajectory in trajectories)
+        return WriteResult(write_lines(dest, lines), (Path(dest),))
+
+    return write
+
+
+def record_id(prefix: str, data: Any) -> str:
+    """A trajectory id for a source record without one of its own: ``prefix`` and a hash of
+    the record's canonical JSON (keys sorted), so the same record always gets the same id."""
+    canonical = msgspec.json.encode(data, order="sorted")
+    return prefix + hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
 def unexpected_shape(exc: BaseException) -> ConversionError:
