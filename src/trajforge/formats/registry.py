@@ -26,6 +26,7 @@ FORMATS: Registry[Format] = Registry(
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
         "sharegpt": "trajforge.formats.sharegpt:FORMAT",
+        "hermes": "trajforge.formats.hermes:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
     },
     check=_check,
