@@ -27,6 +27,7 @@ FORMATS: Registry[Format] = Registry(
         "openai": "trajforge.formats.openai_files:FORMAT",
         "sharegpt": "trajforge.formats.sharegpt:FORMAT",
         "hermes": "trajforge.formats.hermes:FORMAT",
+        "xlam": "trajforge.formats.xlam:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
     },
     check=_check,
