@@ -8,6 +8,7 @@ the two rows below are the ones its downstream copies print as examples.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from tests.formats.samples import assert_round_trips
 from trajforge.errors import ConversionError
+from trajforge.formats.registry import get_format
 from trajforge.formats.xlam import detect, record_to_trajectory, trajectory_to_record
 from trajforge.schema import ExpectedAction, Reply, Step, Task, ToolCall, ToolResult, Trajectory
 
@@ -159,6 +161,18 @@ def test_only_single_step_call_trajectories_export(traj: Trajectory, path: str) 
     with pytest.raises(ConversionError) as info:
         trajectory_to_record(traj)
     assert info.value.path == path
+
+
+def test_the_writer_names_the_trajectory_it_cannot_write(tmp_path: Path) -> None:
+    write = get_format("xlam").write
+    assert write is not None
+    dest = tmp_path / "out.jsonl"
+    with pytest.raises(ConversionError, match=r"no system prompt \(trajectory bad\)$"):
+        write(
+            str(dest),
+            [record_to_trajectory(SPLIT), Trajectory(id="bad", task=QUERY, system_prompt="")],
+        )
+    assert not dest.exists()
 
 
 @pytest.mark.parametrize(

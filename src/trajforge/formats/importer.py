@@ -84,9 +84,15 @@ def record_writer(to_record: Callable[[Trajectory], Any]) -> Writer:
     """A writer of one JSON-lines file of the records ``to_record`` makes (shard options do
     not apply)."""
 
+    def encoded(trajectory: Trajectory) -> bytes:
+        try:
+            return msgspec.json.encode(to_record(trajectory))
+        except TrajforgeError as err:  # name the trajectory the field path is in
+            err.message = f"{err.message} (trajectory {trajectory.id})"
+            raise
+
     def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
-        lines = (msgspec.json.encode(to_record(trajectory)) for trajectory in trajectories)
-        return WriteResult(write_lines(dest, lines), (Path(dest),))
+        return WriteResult(write_lines(dest, map(encoded, trajectories)), (Path(dest),))
 
     return write
 
