@@ -98,7 +98,7 @@ class ShareGPT:
 
     def write_said(self, tag: str, said: Said) -> str:
         """The text of a ``gpt`` or ``function_call`` turn."""
-        body = said.text or "" if tag == "gpt" else write_calls(said.calls)
+        body = (said.text or "") if tag == "gpt" else write_calls(said.calls)
         return join_reasoning(said.reasoning, body)
 
     def split(self, step: Step, where: str) -> list[tuple[str, Said]]:
