@@ -81,5 +81,10 @@ class EndpointError(TrajforgeError):
         self.attempts = attempts
 
 
+class EndpointDownError(EndpointError):
+    """An endpoint's circuit breaker is open: enough requests in a row failed that the endpoint is
+    taken for down, and its clients send nothing more (see ``agents.breaker``)."""
+
+
 class ToolCallParseError(TrajforgeError):
     """Model output that looks like a tool call but cannot be read as one (``path``: which call)."""

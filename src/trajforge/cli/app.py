@@ -16,6 +16,7 @@ from trajforge.cli import (
     data,
     demo,
     envs,
+    exporting,
     generate,
     grade,
     importing,
@@ -77,6 +78,7 @@ COMMANDS = (
 for command in COMMANDS:
     app.command()(command)
 app.command(name="import")(importing.import_records)
+app.command(name="export")(exporting.export_records)
 app.add_typer(envs.app, name="envs")
 
 

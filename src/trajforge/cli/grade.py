@@ -58,7 +58,12 @@ def grade(
         ),
     ] = 8,
     judge_timeout: Annotated[
-        float, typer.Option(help="Seconds a judge request may take, queueing included.", min=1)
+        float,
+        typer.Option(
+            help="Seconds one verdict may take once a --judge-concurrency slot is free: every "
+            "request, retry, back-off wait and re-ask included (the server's own queue too).",
+            min=1,
+        ),
     ] = 60.0,
     api_key_env: Annotated[
         str,
@@ -132,10 +137,14 @@ def _judge(settings: JudgeSettings) -> Stage:
         option="--judge",
         what="the LLM judge",
         timeout_s=settings.timeout_s,
+        deadline_s=settings.timeout_s,
     )
     # Judge refuses an unknown output form with a ConfigError naming the choices
     judge = Judge(
-        client, concurrency=settings.concurrency, output=cast(JudgeOutput, settings.output)
+        client,
+        concurrency=settings.concurrency,
+        output=cast(JudgeOutput, settings.output),
+        timeout_s=settings.timeout_s,
     )
     ensure_ready(client)
     return JudgeStage(judge)

@@ -35,6 +35,9 @@ Convert = Callable[[SourceRecord], Iterable[Trajectory]]
 Detect = Callable[[Any], bool]
 """Says whether a decoded source record is of the format's kind (for ``--from auto``)."""
 
+RecordSource = Callable[[str, OnError | None], Iterable[SourceRecord]]
+"""The records of a source (``iter_records`` unless a format reads files of its own kind)."""
+
 #: The file types importers read (compressed variants add .gz or .zst).
 IMPORT_SUFFIXES = DOCUMENT_SUFFIXES
 
@@ -46,23 +49,25 @@ def import_format(
     *,
     detect: Detect | None = None,
     write: Writer | None = None,
+    records: RecordSource = iter_records,
 ) -> Format:
-    """A registered format whose reader converts source records with ``convert``."""
+    """A registered format whose reader converts source records with ``convert``; ``records``
+    reads them for formats with files of their own (inspect_ai's ``.eval`` archives)."""
     return Format(
         name=name,
         description=description,
         suffixes=IMPORT_SUFFIXES,
-        read=record_reader(name, convert),
+        read=record_reader(name, convert, records),
         write=write,
         detect=detect,
     )
 
 
-def record_reader(name: str, convert: Convert) -> Reader:
+def record_reader(name: str, convert: Convert, records: RecordSource = iter_records) -> Reader:
     """A reader of the records ``source`` names, converted by ``convert`` (see the module)."""
 
     def read(source: str, on_error: OnError | None, /) -> Iterator[Trajectory]:
-        for record in iter_records(source, on_error):
+        for record in records(source, on_error):
             try:
                 trajectories = list(convert(record))
             except TrajforgeError as err:

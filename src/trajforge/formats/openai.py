@@ -61,6 +61,7 @@ from trajforge.formats.openai_wire import (
     decode_chat,
     located_error,
 )
+from trajforge.formats.transcript import single_text
 from trajforge.schema.codec import nested_too_deeply, syntax_error
 from trajforge.schema.records import (
     Action,
@@ -534,14 +535,7 @@ def _content_absent_or_null(shape: _StepShape) -> UnsetType | None:
 
 def step_text(step: Step, where: str) -> str | None:
     """The content of the step's one text action, if it has one."""
-    texts = [action for action in step.actions if not isinstance(action, ToolCall)]
-    if len(texts) > 1:
-        raise ConversionError(
-            f"{len(texts)} text actions in one step; an assistant message has one content",
-            path=f"{where}.actions",
-            hint="split the step, or keep one of reply / ask / handoff / finish",
-        )
-    return texts[0].content if texts else None
+    return single_text(step, where, "an assistant message")
 
 
 def _legacy_call(calls: list[ToolCall], where: str) -> FunctionCall | UnsetType:

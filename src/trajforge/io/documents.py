@@ -78,22 +78,27 @@ def suffix_of(path: str | Path) -> str | None:
     return next((s for s in DOCUMENT_SUFFIXES if name.endswith(s) and len(name) > len(s)), None)
 
 
-def document_paths(spec: str | Path) -> list[Path]:
-    """The files ``spec`` names: a file, a glob (sorted) or a directory (recursive, sorted)."""
+def document_paths(spec: str | Path, also: tuple[str, ...] = ()) -> list[Path]:
+    """The files ``spec`` names: a file, a glob (sorted) or a directory (recursive, sorted);
+    ``also`` names suffixes a format reads beside the document ones (``.eval``)."""
     path = Path(spec)
+
+    def known(p: Path) -> bool:
+        return suffix_of(p) is not None or p.name.lower().endswith(also)
+
     if path.is_dir():
         found = sorted(
             p
             for p in path.rglob("*")
             if p.is_file()
-            and suffix_of(p) is not None
+            and known(p)
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not found:
             raise ConfigError("no data files in the directory", file=str(path), hint=_hint())
         return found
     if path.exists():
-        if suffix_of(path) is None:
+        if not known(path):
             raise ConfigError(
                 f"unknown file type {''.join(path.suffixes) or '(no suffix)'}",
                 file=str(path),
@@ -103,7 +108,7 @@ def document_paths(spec: str | Path) -> list[Path]:
     if not _GLOB_CHARS & set(str(spec)):
         raise ConfigError("no such file or directory", file=str(spec))
     matches = [Path(m) for m in sorted(glob.glob(str(spec), recursive=True))]
-    found = [m for m in matches if m.is_file() and suffix_of(m) is not None]
+    found = [m for m in matches if m.is_file() and known(m)]
     if not found:
         raise ConfigError("no data files match the pattern", file=str(spec), hint=_hint())
     return found

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from trajforge.errors import ConfigError
@@ -117,11 +117,16 @@ def read_raw(spec: str | Path, on_error: OnError | None = None) -> Iterator[RawL
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a write produced: the record count, the files, and the manifest if sharded."""
+    """What a write produced: the record count, the files, and the manifest if sharded.
+
+    ``details`` are a writer's own counts, by what they count (a preference format's pairs by
+    kind, the trajectories it skipped and why).
+    """
 
     count: int
     paths: tuple[Path, ...]
     manifest: Path | None = None
+    details: Mapping[str, int] = field(default_factory=dict)
 
 
 def write_trajectories(

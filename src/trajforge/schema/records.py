@@ -91,7 +91,8 @@ class Task(Record):
 
     ``expected_actions`` (in order when ``expected_actions_ordered``) and ``required_outputs``
     (texts that must appear in a reply to the user) are the source's ground truth, where it has
-    one.
+    one. ``expected_tools`` names tools the source says the task needs, without saying how they
+    are called (ToolBench's "relevant APIs").
     """
 
     instruction: str | None = None
@@ -103,6 +104,7 @@ class Task(Record):
     expected_actions: list[ExpectedAction] = []
     expected_actions_ordered: bool = False
     required_outputs: list[str] = []
+    expected_tools: list[str] = []
     difficulty: Int64 | None = None
     domain: str | None = None
     hidden_info: dict[str, Any] = {}
