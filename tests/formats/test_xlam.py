@@ -19,6 +19,7 @@ from tests.formats.samples import assert_round_trips
 from trajforge.errors import ConversionError
 from trajforge.formats.registry import get_format
 from trajforge.formats.xlam import detect, record_to_trajectory, trajectory_to_record
+from trajforge.io import BadRecord
 from trajforge.schema import ExpectedAction, Reply, Step, Task, ToolCall, ToolResult, Trajectory
 
 SPLIT = {
@@ -163,16 +164,21 @@ def test_only_single_step_call_trajectories_export(traj: Trajectory, path: str) 
     assert info.value.path == path
 
 
-def test_the_writer_names_the_trajectory_it_cannot_write(tmp_path: Path) -> None:
+def test_the_writer_sets_aside_what_it_cannot_write(tmp_path: Path) -> None:
     write = get_format("xlam").write
     assert write is not None
     dest = tmp_path / "out.jsonl"
-    with pytest.raises(ConversionError, match=r"no system prompt \(trajectory bad\)$"):
-        write(
-            str(dest),
-            [record_to_trajectory(SPLIT), Trajectory(id="bad", task=QUERY, system_prompt="")],
-        )
+    records = [record_to_trajectory(SPLIT), Trajectory(id="bad", task=QUERY, system_prompt="")]
+    with pytest.raises(ConversionError) as info:
+        write(str(dest), records)
+    assert str(info.value) == "trajectory bad: system_prompt: xLAM records have no system prompt"
     assert not dest.exists()
+    bad: list[BadRecord] = []
+    assert write(str(dest), records, on_error=bad.append).count == 1
+    assert [(b.file, b.error) for b in bad] == [
+        ("trajectory bad", str(info.value).split(": ", 1)[1])
+    ]
+    assert [json.loads(line) for line in dest.read_text().splitlines()] == [SPLIT]
 
 
 @pytest.mark.parametrize(
