@@ -47,6 +47,7 @@ from trajforge.formats.importer import record_id
 from trajforge.formats.openai_extra import split_extra
 from trajforge.formats.openai_wire import (
     AssistantMessage,
+    ChatRecord,
     DeveloperMessage,
     FunctionCall,
     FunctionDef,
@@ -212,7 +213,7 @@ def record_to_trajectory(
         )
     interpreted = _interpreted_keys(data)
     extra: dict[str, Any] = {}
-    chat = decode_chat(split_extra({key: data[key] for key in interpreted if key in data}, extra))
+    chat = _decoded({key: data[key] for key in interpreted if key in data}, extra)
     system_prompt, instruction, start = _preamble(chat.messages, extra)
     legacy = FUNCTIONS_KEY in interpreted
     tools = _none(chat.functions) if legacy else _functions(_none(chat.tools))
@@ -237,6 +238,15 @@ def record_to_trajectory(
         ),
         metadata=metadata,
     )
+
+
+def _decoded(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:
+    """The chat part of a record decoded; what no field holds goes to ``extra`` first, which
+    is needed only when strict decoding fails (most records decode at once)."""
+    try:
+        return msgspec.convert(chat, ChatRecord)
+    except msgspec.ValidationError:
+        return decode_chat(split_extra(chat, extra))
 
 
 def _functions(tools: list[ToolDef] | None) -> list[FunctionDef] | None:

@@ -9,7 +9,7 @@ absent, so absent, ``null`` and ``""`` stay three different things. Unknown keys
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -77,7 +77,7 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
     reasoning_content: str | UnsetType | None = UNSET
     function_call: FunctionCall | UnsetType | None = UNSET
     tool_calls: list[ToolCallWire] | UnsetType | None = UNSET
-    annotations: list[Any] | UnsetType | None = UNSET
+    annotations: Annotated[list[Any], msgspec.Meta(max_length=0)] | UnsetType | None = UNSET
     audio: UnsetType | None = UNSET
     parsed: UnsetType | None = UNSET
 
