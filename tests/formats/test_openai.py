@@ -216,6 +216,13 @@ def test_unknown_keys_are_kept_by_path_and_put_back() -> None:
     assert "audio" not in prompt[2]
 
 
+def test_a_record_whose_only_extra_is_non_empty_annotations_keeps_them() -> None:
+    record = _record(USER, {**ASSISTANT, "annotations": [{"type": "url_citation"}]})
+    traj = record_to_trajectory(record)
+    assert traj.provenance.extra == {"messages[1]": {"annotations": [{"type": "url_citation"}]}}
+    assert trajectory_to_record(traj) == record
+
+
 def test_kept_keys_go_back_only_to_openai_records_and_only_where_they_fit() -> None:
     record = _record(USER, {**ASSISTANT, "weight": 0}, {**USER, "valid": True})
     traj = record_to_trajectory(record)
