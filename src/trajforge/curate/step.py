@@ -66,7 +66,13 @@ def _factory(obj: Any) -> StepFactory:
 
 #: Curation steps by config table name: built-ins by import path, and outside packages'.
 CURATION_STEPS: Registry[StepFactory] = Registry(
-    "curation step", "trajforge.curation", {}, check=_factory
+    "curation step",
+    "trajforge.curation",
+    {
+        "filter": "trajforge.curate.filter:make_filter",
+        "balance": "trajforge.curate.balance:make_balance",
+    },
+    check=_factory,
 )
 
 
