@@ -79,16 +79,11 @@ class _Group:
 
 @dataclass
 class _Plan:
-    """What pass 1 decided: quotas per cell, and the items to take first."""
+    """What pass 1 decided: the fit, the quotas per cell, and the size the targets are for."""
 
     fit: Fit
     quotas: dict[Cell, int]
     intended: float  # the size the targets are meant for (the kept part is ``fit.scale`` of it)
-    scarce: frozenset[int]
-
-    def first(self, items: list[int]) -> bool:
-        """Whether a trajectory with these items is taken before the others of its cell."""
-        return not self.scarce.isdisjoint(items)
 
 
 class BalanceStep:
@@ -109,7 +104,6 @@ class BalanceStep:
         self._items: dict[Item, _Group] = defaultdict(_Group)
         self._item_ids: dict[Item, int] = {}
         self._item_list: list[Item] = []
-        self._item_cells: Counter[tuple[int, Cell]] = Counter()
         self._values: list[Counter[str]] = [Counter() for _ in self._mixes]
         self._seen = Seen()
         self._plan: _Plan | None = None
@@ -133,21 +127,24 @@ class BalanceStep:
                 spill.add(msgspec.msgpack.encode((cid, items)), encode(trajectory))
             cells = list(cell_ids)
             plan = self._plan = self._decide()
-            first = Counter(
-                cid for cid, items in map(_header, spill.headers()) if plan.first(items)
-            )
+            forced, taken = self._force(spill, plan, cells)
             pickers = [
-                _Picker(self._seed, cell, plan.quotas.get(cell, 0), first[cid], self._cells[cell])
+                _Picker(
+                    self._seed,
+                    cell,
+                    plan.quotas.get(cell, 0) - taken[cid],
+                    self._cells[cell].count - taken[cid],
+                )
                 for cid, cell in enumerate(cells)
             ]
             decoder = TrajectoryDecoder()
-            for header, payload in spill.records():
+            for index, (header, payload) in enumerate(spill.records()):
                 cid, items = _header(header)
                 trajectory = decoder.decode(payload)
                 cell = cells[cid]
                 if cell not in plan.quotas:
                     self._exclude(trajectory, OUTSIDE, cell=self._named(cell))
-                elif pickers[cid].take(plan.first(items)):
+                elif index in forced or pickers[cid].take():
                     self._kept(cell, items)
                     yield trajectory
                 else:
@@ -168,7 +165,6 @@ class BalanceStep:
                     self._item_ids[item] = len(self._item_list)
                     self._item_list.append(item)
                 ids.append(self._item_ids[item])
-                self._item_cells[ids[-1], cell] += 1
         return ids
 
     def _kept(self, cell: Cell, items: list[int]) -> None:
@@ -184,17 +180,36 @@ class BalanceStep:
         size = self._settings.size
         kept = most if size is None else min(most, math.floor(size * fit.scale + 1e-9))
         intended = float(size) if size is not None else kept / fit.scale if fit.scale else 0.0
-        cells = quotas(fit, counts, kept)
-        expected: defaultdict[int, float] = defaultdict(float)
-        for (item_id, cell), n in self._item_cells.items():
-            if cell in cells:
-                expected[item_id] += n * cells[cell] / counts[cell]
-        scarce = frozenset(
-            item_id
-            for item_id, (i, _) in enumerate(self._item_list)
-            if expected[item_id] < self._minimums[i].count
-        )
-        return _Plan(fit, cells, intended, scarce)
+        return _Plan(fit, quotas(fit, counts, kept), intended)
+
+    def _force(self, spill: Spill, plan: _Plan, cells: list[Cell]) -> tuple[set[int], Counter[int]]:
+        """The records taken for the minimums (by index), and how many per cell.
+
+        In input order, a record is taken while its cell's quota lasts if it carries an item
+        still short of its minimum: first for the items the input has no more of than their
+        minimum (every one is needed), then for those a uniform sample would likely keep too few
+        of, so that common items neither use up the quota rare ones need nor bias the sample.
+        At most the minimums' counts are taken; the rest of each quota is sampled.
+        """
+        budget = [plan.quotas.get(cell, 0) for cell in cells]
+        eligible = sum(self._cells[cell].count for cell in plan.quotas)
+        rate = sum(budget) / eligible if eligible else 0.0
+        minimums = [self._minimums[i].count for i, _ in self._item_list]
+        available = [self._items[item].count for item in self._item_list]
+        need = [min(m, a) for m, a in zip(minimums, available, strict=True)]
+        rare = [a <= m for m, a in zip(minimums, available, strict=True)]
+        scarce = [a * rate < m for m, a in zip(minimums, available, strict=True)]
+        forced: set[int] = set()
+        taken: Counter[int] = Counter()
+        for tier in (rare, scarce):
+            for index, (cid, items) in enumerate(map(_header, spill.headers())):
+                short = any(need[k] and tier[k] for k in items)
+                if short and index not in forced and taken[cid] < budget[cid]:
+                    forced.add(index)
+                    taken[cid] += 1
+                    for k in items:
+                        need[k] = max(0, need[k] - 1)
+        return forced, taken
 
     def _named(self, cell: Cell) -> dict[str, str]:
         return {m.text: key for m, key in zip(self._mixes, cell, strict=True)}
@@ -301,22 +316,19 @@ class BalanceStep:
 
 
 class _Picker:
-    """Selection sampling in one cell: ``quota`` of ``total`` records, the ``first`` that carry
-    a scarce item before the others, each class uniformly, from the cell's own generator."""
+    """Selection sampling in one cell: ``quota`` of the next ``total`` records, each set of
+    ``quota`` equally likely, from the cell's own generator."""
 
-    def __init__(self, seed: int, cell: Cell, quota: int, first: int, group: _Group) -> None:
+    def __init__(self, seed: int, cell: Cell, quota: int, total: int) -> None:
         self._rng = random.Random(derive_seed(seed, NAME, *cell))
-        take_first = min(quota, first)
-        self._need = {True: take_first, False: quota - take_first}
-        self._left = {True: first, False: group.count - first}
+        self._need = quota
+        self._left = total
 
-    def take(self, scarce: bool) -> bool:
-        """Whether to keep the next record of its class."""
-        left = self._left[scarce]
-        need = self._need[scarce]
-        self._left[scarce] = left - 1
-        if need and self._rng.random() * left < need:
-            self._need[scarce] = need - 1
+    def take(self) -> bool:
+        """Whether to keep the next record."""
+        left, self._left = self._left, self._left - 1
+        if self._need and self._rng.random() * left < self._need:
+            self._need -= 1
             return True
         return False
 

@@ -25,6 +25,7 @@ import msgspec
 
 from trajforge.curate.config import CurationConfig
 from trajforge.curate.step import CURATION_STEPS
+from trajforge.curate.targets import REST
 from trajforge.envs.base import derive_seed
 from trajforge.envs.faults import PROFILES, FaultProfile
 from trajforge.envs.registry import ENVIRONMENTS, get_environment
@@ -147,6 +148,8 @@ def _steered(gap: Gap, seen: Seen) -> list[tuple[dict[str, Any], int, str]]:
     loose: list[str] = []  # what no setting steers
     envs = _registered(gap.envs) or _offering(gap, seen) or _registered(seen.envs)
     for path, key in gap.where.items():
+        if key == REST:  # any value a mix does not name: the input's trajectories say which
+            continue
         if path == "task.environment":
             envs = _registered(Counter({key: 1}))
         elif path == "task.difficulty" and key.isdigit():

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, cast, get_args
 
 import msgspec
 
@@ -54,7 +54,7 @@ class MixTarget(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class AtLeast(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One ``[[balance.at_least]]``: every item of a kind in at least ``count`` trajectories."""
 
-    each: Each
+    each: str
     count: Annotated[int, msgspec.Meta(ge=1)]
     recovered: bool = False
     only: list[str] = []
@@ -136,7 +136,14 @@ def checked_mix(target: MixTarget, where: str) -> Mix:
 
 def checked_minimum(target: AtLeast, where: str) -> Minimum:
     """A ``[[balance.at_least]]`` checked (a ConfigError at ``where``)."""
-    if target.recovered and target.each == "tool":
+    if target.each not in get_args(Each):
+        raise ConfigError(
+            f"unknown kind {target.each!r}",
+            path=f"{where}.each",
+            hint=f"choose one of: {', '.join(get_args(Each))}",
+        )
+    each = cast(Each, target.each)
+    if target.recovered and each == "tool":
         raise ConfigError("a tool call is not recovered from", path=f"{where}.recovered")
     known: dict[str, tuple[str, ...]] = {"fault": FAULT_KINDS, "mistake": MISTAKE_KINDS}
     choices = known.get(target.each)
@@ -148,7 +155,7 @@ def checked_minimum(target: AtLeast, where: str) -> Minimum:
                 hint=f"choose from: {', '.join(choices)}",
             )
     only = tuple(target.only) or choices or ()
-    return Minimum(target.each, target.count, target.recovered, only)
+    return Minimum(each, target.count, target.recovered, only)
 
 
 def _path(text: str, where: str, *, multi: bool) -> FieldPath:
