@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Outcome
-from trajforge.curate.config import load_curation_config
+from trajforge.curate.config import build_steps, load_curation_config
 from trajforge.curate.run import UNSAID, run_curation
 from trajforge.curate.step import CURATION_STEPS, StepContext
 from trajforge.errors import ConfigError
@@ -166,6 +166,13 @@ def test_config_errors_name_the_file_and_table(tmp_path: Path, text: str, says: 
         assert caught.value.hint is not None
         assert "balance" in caught.value.hint
         assert "filter" in caught.value.hint
+
+
+def test_the_example_config_is_sound() -> None:
+    example = Path(__file__).parents[2] / "examples" / "curate.toml"
+    config = load_curation_config(example)
+    steps = build_steps(config, lambda step: lambda trajectory, reason, **detail: None)
+    assert [step.name for step in steps] == ["filter", "balance"]
 
 
 def test_the_command(trajforge: Callable[..., Outcome], dataset_file: Path, tmp_path: Path) -> None:
