@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from trajforge.curate.step import CURATION_STEPS, StepContext
+from trajforge.errors import ConfigError
 from trajforge.grade.rules.registry import RuleGrader
 from trajforge.io import read_trajectories, write_trajectories
 from trajforge.pipeline.runner import StageRunner
@@ -80,3 +81,12 @@ def run_step() -> RunStep:
         return Ran(list(step(trajectories)), excluded, step)
 
     return run
+
+
+def refused(run_step: RunStep, name: str, table: Mapping[str, Any], where: str, says: str) -> None:
+    """Building the step ``name`` from ``table`` is a ConfigError located at ``where`` that says
+    ``says``."""
+    with pytest.raises(ConfigError) as caught:
+        run_step(name, table, [])
+    assert caught.value.path == where
+    assert says in str(caught.value)

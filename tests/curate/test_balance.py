@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.curate.conftest import RunStep
+from tests.curate.conftest import RunStep, refused
 from trajforge.curate.balance import OUTSIDE, SAMPLED_OUT
-from trajforge.errors import ConfigError
 from trajforge.schema import ToolCall, Trajectory
 
 STATUS = {"success": 0.5, "partial": 0.25, "failure": 0.25}
@@ -187,7 +186,4 @@ def test_minimums_are_met_where_the_input_allows(
 def test_bad_targets_are_located(
     run_step: RunStep, table: dict[str, Any], where: str, says: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        run_step("balance", table, [])
-    assert caught.value.path == where
-    assert says in str(caught.value)
+    refused(run_step, "balance", table, where, says)

@@ -10,8 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.curate.conftest import Ran, RunStep
-from trajforge.errors import ConfigError
+from tests.curate.conftest import Ran, RunStep, refused
 from trajforge.schema import ToolCall, Trajectory
 
 
@@ -200,7 +199,4 @@ def test_tokens_and_source_where_present(dataset: list[Trajectory], run_step: Ru
 def test_bad_rules_are_located(
     run_step: RunStep, table: dict[str, Any], where: str, says: str
 ) -> None:
-    with pytest.raises(ConfigError) as caught:
-        run_step("filter", table, [])
-    assert caught.value.path == where
-    assert says in str(caught.value)
+    refused(run_step, "filter", table, where, says)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -33,7 +34,7 @@ from trajforge.curate.coverage import Plan, Tally, coverage, gaps
 from trajforge.curate.fill_plan import Gap, Seen
 from trajforge.curate.mixes import Cell
 from trajforge.curate.spill import Spill
-from trajforge.curate.step import StepContext, step_settings
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.curate.targets import AtLeast, MixTarget, checked_minimum, checked_mix
 from trajforge.envs.base import derive_seed
 from trajforge.errors import ConfigError
@@ -53,15 +54,13 @@ class BalanceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     seed: int | None = None
 
 
-class BalanceStep:
+class BalanceStep(SettingsStep[BalanceSettings]):
     """The ``[balance]`` step."""
 
     name = NAME
-    version = "1"
 
     def __init__(self, settings: BalanceSettings, context: StepContext) -> None:
-        self._settings = settings
-        self._exclude = context.exclude
+        super().__init__(settings, context)
         self._seed = context.seed if settings.seed is None else settings.seed
         mixes = [checked_mix(m, f"[{NAME}].mix[{i}]") for i, m in enumerate(settings.mix)]
         minimums = [
@@ -70,23 +69,17 @@ class BalanceStep:
         self._tally = Tally(mixes, minimums)
         self._plan: Plan | None = None
 
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The targets, size and seed, as written."""
-        params: dict[str, Any] = msgspec.to_builtins(self._settings)
-        return params
-
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The sample: each cell's quota, in input order; the rest go to the exclusion file."""
         tally = self._tally
         cell_ids: dict[Cell, int] = {}
-        with Spill() as spill:
+        with closing(Spill()) as spill:
             for trajectory in trajectories:
                 cell, items = tally.add(trajectory)
                 cid = cell_ids.setdefault(cell, len(cell_ids))
                 spill.add(msgspec.msgpack.encode((cid, items)), encode(trajectory))
             cells = list(cell_ids)
-            plan = self._plan = tally.plan(self._settings.size)
+            plan = self._plan = tally.plan(self.settings.size)
             forced, taken = self._force(spill, plan, cells)
             pickers = [
                 _Picker(
@@ -102,12 +95,12 @@ class BalanceStep:
                 trajectory = decoder.decode(payload)
                 cell = cells[cid]
                 if cell not in plan.quotas:
-                    self._exclude(trajectory, OUTSIDE, cell=self._named(cell))
+                    self.exclude(trajectory, OUTSIDE, cell=self._named(cell))
                 elif index in forced or pickers[cid].take():
                     tally.keep(cell, items)
                     yield trajectory
                 else:
-                    self._exclude(trajectory, SAMPLED_OUT, cell=self._named(cell))
+                    self.exclude(trajectory, SAMPLED_OUT, cell=self._named(cell))
 
     def _force(self, spill: Spill, plan: Plan, cells: list[Cell]) -> tuple[set[int], Counter[int]]:
         """The records taken for the minimums (by index), and how many per cell.
@@ -148,7 +141,7 @@ class BalanceStep:
         return {
             "seed": self._seed,
             "input": self._tally.seen.total,
-            "size": {"wanted": self._settings.size, "kept": kept},
+            "size": {"wanted": self.settings.size, "kept": kept},
             "coverage": coverage(self._tally, self._decided()),
         }
 

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from trajforge.curate.conditions import Condition, Predicate, compile_condition, describe
-from trajforge.curate.step import StepContext, step_settings
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
 
@@ -58,26 +58,18 @@ class _Rule:
         return self.test(trajectory) != self.keep
 
 
-class FilterStep:
+class FilterStep(SettingsStep[FilterSettings]):
     """The ``[filter]`` step: removes what its rules say, each removal counted by rule."""
 
     name = NAME
-    version = "1"
 
     def __init__(self, settings: FilterSettings, context: StepContext) -> None:
-        self._settings = settings
-        self._exclude = context.exclude
+        super().__init__(settings, context)
         self._rules = [
             _compiled(rule, kind, i)
             for kind in ("keep", "drop")
             for i, rule in enumerate(getattr(settings, kind))
         ]
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The rules, as written."""
-        params: dict[str, Any] = msgspec.to_builtins(self._settings)
-        return params
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The trajectories no rule removes; the others go to the exclusion file."""
@@ -88,7 +80,7 @@ class FilterStep:
                 yield trajectory
                 continue
             rule.removed += 1
-            self._exclude(trajectory, rule.why, rule=rule.where)
+            self.exclude(trajectory, rule.why, rule=rule.where)
 
     def report(self) -> dict[str, Any]:
         """How many each rule removed, and why."""

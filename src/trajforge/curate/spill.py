@@ -10,8 +10,7 @@ from __future__ import annotations
 import struct
 import tempfile
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 _FRAME: Final = struct.Struct("<II")  # header length, payload length
 
@@ -52,14 +51,3 @@ class Spill:
     def close(self) -> None:
         """Delete the file."""
         self._file.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
