@@ -203,7 +203,7 @@ def check_key(path: FieldPath, key: str, *, where: str) -> str:
     keys = [value_key(v) for m in members if isinstance(m, mi.LiteralType) for v in m.values]
     if any(isinstance(m, mi.BoolType) for m in members):
         keys += ["true", "false"]
-    if key in keys or (_is_number(_number(key)) and any(_numeric(m) for m in members)):
+    if key in keys or any(_names_number(m, key) for m in members):
         return key
     expected = ", ".join([*keys, MISSING]) if keys else f"{_kind(members)} or {MISSING}"
     raise ConfigError(f"{path.text} is never {key!r}", path=where, hint=f"its values: {expected}")
@@ -222,11 +222,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _number(text: str) -> int | None:
+def _names_number(t: mi.Type, key: str) -> bool:
+    """Whether ``key`` is how ``value_key`` writes a number of type ``t`` (``3``, ``0.5``)."""
+    kind = int if isinstance(t, mi.IntType) else float if isinstance(t, mi.FloatType) else None
     try:
-        return int(text)
+        return kind is not None and value_key(kind(key)) == key
     except ValueError:
-        return None
+        return False
 
 
 def _kind(members: list[mi.Type]) -> str:
