@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
 pytest.importorskip("openai")
 
-from trajforge.cli import main
-from trajforge.cli.common import err, out
+from tests.conftest import Outcome
+
 from trajforge.demo import example_path
 from trajforge.formats.registry import get_format
 from trajforge.io import read_trajectories, write_trajectories
@@ -103,36 +102,6 @@ MODEL_FAULTS = {
 TIMING = ("latency_ms", "wall_time_ms")
 STOPPED = "the run stopped early: "
 PENDING = "episodes are left pending: running the same command again resumes the run"
-
-
-class Outcome(NamedTuple):
-    """What one command did: its exit status and what it printed (whitespace folded)."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def trajforge(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Outcome]:
-    """Run the ``trajforge`` command in this process, as ``python -m trajforge`` would."""
-    for console in (out, err):
-        monkeypatch.setattr(console, "width", 1000)
-
-    def run(*args: str | Path) -> Outcome:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["trajforge", *map(str, args)])
-        code: Any = 0
-        try:
-            main()  # anything but a SystemExit escaping it (a traceback) fails the test
-        except SystemExit as exc:
-            code = exc.code
-        printed = capsys.readouterr()
-        return Outcome(int(code or 0), " ".join(printed.out.split()), " ".join(printed.err.split()))
-
-    return run
 
 
 @pytest.fixture(scope="module")

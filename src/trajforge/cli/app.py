@@ -13,6 +13,7 @@ from rich.markup import escape
 from trajforge import __version__
 from trajforge.cli import (
     apply,
+    curating,
     data,
     demo,
     envs,
@@ -73,6 +74,7 @@ COMMANDS = (
     verify.verify,
     grade.grade,
     apply.apply,
+    curating.curate,
     plugins.plugins,
 )
 for command in COMMANDS:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -66,7 +66,13 @@ def _factory(obj: Any) -> StepFactory:
 
 #: Curation steps by config table name: built-ins by import path, and outside packages'.
 CURATION_STEPS: Registry[StepFactory] = Registry(
-    "curation step", "trajforge.curation", {}, check=_factory
+    "curation step",
+    "trajforge.curation",
+    {
+        "filter": "trajforge.curate.filter:make_filter",
+        "balance": "trajforge.curate.balance:make_balance",
+    },
+    check=_factory,
 )
 
 
@@ -93,3 +99,22 @@ def excluded_record(
         "detail": detail,
         "trajectory": msgspec.to_builtins(trajectory),
     }
+
+
+class SettingsStep(Generic[S]):
+    """Base of a curation step made from a settings struct: it keeps the settings and where its
+    removals go, and gives the settings as written as its parameters (recorded in provenance).
+    Subclasses set ``name`` (and ``version``) and define ``__call__``."""
+
+    name: str = ""
+    version: str = "1"
+
+    def __init__(self, settings: S, context: StepContext) -> None:
+        self.settings = settings
+        self.exclude = context.exclude
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The settings, as written."""
+        params: dict[str, Any] = msgspec.to_builtins(self.settings)
+        return params
