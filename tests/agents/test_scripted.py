@@ -14,6 +14,7 @@ from trajforge.envs import FaultInjector, FaultProfile
 from trajforge.run.episode import Budget, EpisodeRecorder, run_episode
 from trajforge.schema import (
     ClarifyingQuestion,
+    Finish,
     Step,
     Task,
     ToolCall,
@@ -125,6 +126,26 @@ def test_a_call_replaced_by_someone_else_is_made_again() -> None:
         rationale="Bring it to the target.",
     )
     assert "not the call I meant" in (again.reasoning or "")
+
+
+class GiveUpExpert(ScriptedExpert):
+    def script(self, task: Task) -> Script:
+        yield Done("I could not do it.", completed=False)
+        raise AssertionError("nothing comes after a final move")
+
+
+def test_a_final_move_replaced_by_someone_else_is_made_again() -> None:
+    expert = GiveUpExpert(CounterEnv.generate_task(2, 1), [], 0)
+    first = expert.next_decision([])
+    assert first.actions == [Finish(content="I could not do it.", completed=False)]
+    # a mistake made a call instead: the episode went on, and the finish was never made
+    wrong = Step(
+        actions=[ToolCall(id="x", name="read")],
+        observations=[ToolResult(call_id="x", content="{}")],
+    )
+    again = expert.next_decision([wrong])
+    assert again.actions == first.actions
+    assert "not what I meant" in (again.reasoning or "")
 
 
 def test_undrift_restores_snake_case_and_objects() -> None:

@@ -225,6 +225,9 @@ class ScriptedExpert:
                 return self._emit(pending, recovering="I did not get to say that yet. ")
             user = [o.content for o in last.observations if isinstance(o, UserMessage)]
             return self._advance(user[0] if user else None)
+        if isinstance(pending, Done | HandOffMove):  # a final move the episode did not end on:
+            # a mistake replaced it, so it was never made; the script has nothing after it
+            return self._emit(pending, recovering="That was not what I meant to do. ")
         return self._advance(None)
 
     def skip_pending(self) -> Decision | None:

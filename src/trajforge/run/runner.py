@@ -237,7 +237,7 @@ class Runner:
                 "a rerun of the same command retries this item; if it fails the same way, "
                 "the traceback points at a bug"
             )
-            entry["traceback"] = traceback.format_exc(limit=6)
+            entry["traceback"] = traceback.format_exc(limit=-8)
         path = self.out / ERRORS_NAME
         try:
             with open(path, "ab") as f:
