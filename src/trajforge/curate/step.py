@@ -66,7 +66,13 @@ def _factory(obj: Any) -> StepFactory:
 
 #: Curation steps by config table name: built-ins by import path, and outside packages'.
 CURATION_STEPS: Registry[StepFactory] = Registry(
-    "curation step", "trajforge.curation", {}, check=_factory
+    "curation step",
+    "trajforge.curation",
+    {
+        "redact": "trajforge.curate.redact:make_redact",
+        "decontaminate": "trajforge.curate.decontaminate:make_decontaminate",
+    },
+    check=_factory,
 )
 
 
