@@ -76,6 +76,9 @@ def _flags(pattern: re.Pattern[str]) -> str:
 _TOKEN_PATTERNS: Final = tuple(p for plugin in _PLUGINS for p in plugin.denylist) + _OWN
 # all of them at once, to pass over the many texts that hold no token in one search
 _ANY_TOKEN: Final = re.compile("|".join(f"(?{_flags(p)}:{p.pattern})" for p in _TOKEN_PATTERNS))
+# every provider's token holds a run of 20 token characters or more (real Artifactory keys too,
+# though detect-secrets' pattern takes 13): a text without one holds no token
+_LONG_RUN: Final = re.compile(r"[\w+/=-]{20}")
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 _JWT_CHAR = re.compile(r"[A-Za-z0-9_\-.]")
 _PEM = re.compile(
@@ -104,7 +107,7 @@ def _widened(text: str, start: int, end: int, chars: re.Pattern[str]) -> tuple[i
 
 def find_api_keys(text: str) -> Iterator[Finding]:
     """API keys and tokens of common providers; key: the token."""
-    if _ANY_TOKEN.search(text) is None:
+    if _LONG_RUN.search(text) is None or _ANY_TOKEN.search(text) is None:
         return
     spans = set()
     for pattern in _TOKEN_PATTERNS:
