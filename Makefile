@@ -43,6 +43,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/stages.py
+	$(BIN)/python bench/redact.py
 
 clean:
 	rm -rf $(VENV) out

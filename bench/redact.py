@@ -106,15 +106,14 @@ def detect_secrets_alone() -> Detector:
 
     from trajforge.curate import secrets  # noqa: PLC0415
 
-    plugins: list[RegexBasedDetector] = [p() for p in secrets._PLUGINS]
+    plugins: list[RegexBasedDetector] = [p() for p in secrets.PLUGINS]
 
     def detect(text: str) -> Iterator[Finding]:
         for plugin in plugins:
             for pattern in plugin.denylist:
                 for m in pattern.finditer(text):
-                    group = 1 if m.re.groups and m.group(1) else 0
-                    start, end = m.span(group)
-                    yield Finding("api_key", start, end, m.group(group))
+                    start, end = secrets.secret_span(m)
+                    yield Finding("api_key", start, end, text[start:end])
 
     return detect
 

@@ -37,7 +37,8 @@ from detect_secrets.plugins.twilio import TwilioKeyDetector
 
 from trajforge.curate.finding import Detector, Finding
 
-_PLUGINS = (
+#: The detect-secrets plugins whose patterns find provider tokens.
+PLUGINS: Final = (
     ArtifactoryDetector,
     AWSKeyDetector,
     AzureStorageKeyDetector,
@@ -73,12 +74,13 @@ def _flags(pattern: re.Pattern[str]) -> str:
     return ("i" if pattern.flags & re.I else "") + ("x" if pattern.flags & re.X else "")
 
 
-_TOKEN_PATTERNS: Final = tuple(p for plugin in _PLUGINS for p in plugin.denylist) + _OWN
+_TOKEN_PATTERNS: Final = tuple(p for plugin in PLUGINS for p in plugin.denylist) + _OWN
 # all of them at once, to pass over the many texts that hold no token in one search
 _ANY_TOKEN: Final = re.compile("|".join(f"(?{_flags(p)}:{p.pattern})" for p in _TOKEN_PATTERNS))
 # every provider's token holds a run of 20 token characters or more (real Artifactory keys too,
 # though detect-secrets' pattern takes 13): a text without one holds no token
 _LONG_RUN: Final = re.compile(r"[\w+/=-]{20}")
+_SHORTEST_SECRET: Final = 16
 _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-]")
 _JWT_CHAR = re.compile(r"[A-Za-z0-9_\-.]")
 _PEM = re.compile(
@@ -105,6 +107,15 @@ def _widened(text: str, start: int, end: int, chars: re.Pattern[str]) -> tuple[i
     return start, end
 
 
+def secret_span(m: re.Match[str]) -> tuple[int, int]:
+    """Where the secret is in a match: the last group long enough to be one (AWS's pattern
+    captures the key after its name; GitHub's captures only the prefix), else the match."""
+    for group in range(m.re.groups, 0, -1):
+        if len(m.group(group) or "") >= _SHORTEST_SECRET:
+            return m.span(group)
+    return m.span()
+
+
 def find_api_keys(text: str) -> Iterator[Finding]:
     """API keys and tokens of common providers; key: the token."""
     if _LONG_RUN.search(text) is None or _ANY_TOKEN.search(text) is None:
@@ -112,8 +123,7 @@ def find_api_keys(text: str) -> Iterator[Finding]:
     spans = set()
     for pattern in _TOKEN_PATTERNS:
         for m in pattern.finditer(text):
-            group = 1 if m.re.groups and m.group(1) else 0
-            spans.add(_widened(text, m.start(group), m.end(group), _TOKEN_CHAR))
+            spans.add(_widened(text, *secret_span(m), _TOKEN_CHAR))
     for start, end in sorted(spans):
         yield Finding("api_key", start, end, text[start:end])
 
