@@ -18,7 +18,7 @@ class Placeholders:
 
     given: dict[tuple[str, str], str] = field(default_factory=dict)
     replaced: Counter[str] = field(default_factory=Counter)
-    _distinct: Counter[str] = field(default_factory=Counter)
+    _distinct: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     def of(self, kind: str, key: str) -> str:
         """The placeholder of the value ``key`` of ``kind`` (a new one for a new value)."""

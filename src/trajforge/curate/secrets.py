@@ -66,7 +66,6 @@ _OWN = (
         r"aws.{0,20}?(?:secret|key).{0,20}?[=:]\s*['\"]?([A-Za-z0-9/+]{40})(?![\w/+])", re.I
     ),
 )
-# detect-secrets' patterns, the capture group of those that have one (the key, not its context)
 
 
 def _flags(pattern: re.Pattern[str]) -> str:
@@ -93,16 +92,16 @@ _JWT_START = JwtTokenDetector.denylist[0]
 _DELIMITERS = " \t\r\n\"'=:"
 
 
-def _widened(text: str, start: int, end: int, chars: re.Pattern[str]) -> tuple[int, int]:
+def _widened(text: str, start: int, end: int) -> tuple[int, int]:
     """``start:end`` without the delimiters a pattern took along (quotes, spaces, ``=``), then
     grown over the token characters on both sides."""
     while start < end and text[start] in _DELIMITERS:
         start += 1
     while end > start and text[end - 1] in _DELIMITERS:
         end -= 1
-    while start > 0 and chars.match(text, start - 1):
+    while start > 0 and _TOKEN_CHAR.match(text, start - 1):
         start -= 1
-    while end < len(text) and chars.match(text, end):
+    while end < len(text) and _TOKEN_CHAR.match(text, end):
         end += 1
     return start, end
 
@@ -123,7 +122,7 @@ def find_api_keys(text: str) -> Iterator[Finding]:
     spans = set()
     for pattern in _TOKEN_PATTERNS:
         for m in pattern.finditer(text):
-            spans.add(_widened(text, *secret_span(m), _TOKEN_CHAR))
+            spans.add(_widened(text, *secret_span(m)))
     for start, end in sorted(spans):
         yield Finding("api_key", start, end, text[start:end])
 
