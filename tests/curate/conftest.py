@@ -1,4 +1,4 @@
-"""Shared inputs of the curation tests: trajforge's own runs, generated and graded once."""
+"""Shared inputs of the curation tests: trajforge's own runs, generated (and graded) once."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from trajforge.pipeline.runner import StageRunner
 from trajforge.run.runner import Runner
 from trajforge.run.spec import spec_from_flags
 from trajforge.schema import Trajectory
+from trajforge.testing.planted import generated
 
 #: What ``trajforge generate --config`` makes of these mixes, then ``trajforge grade --rules``:
 #: every environment, mistakes recovered from and not, faults of every kind.
@@ -90,3 +91,10 @@ def refused(run_step: RunStep, name: str, table: Mapping[str, Any], where: str, 
         run_step(name, table, [])
     assert caught.value.path == where
     assert says in str(caught.value)
+
+
+@pytest.fixture(scope="session")
+def clean() -> list[Trajectory]:
+    """30 expert episodes (mistakes recovered, flaky tools) of each built-in environment, with
+    nothing planted in them."""
+    return generated(30, seed=11)

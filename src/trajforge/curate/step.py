@@ -71,6 +71,8 @@ CURATION_STEPS: Registry[StepFactory] = Registry(
     {
         "filter": "trajforge.curate.filter:make_filter",
         "balance": "trajforge.curate.balance:make_balance",
+        "redact": "trajforge.curate.redact:make_redact",
+        "decontaminate": "trajforge.curate.decontaminate:make_decontaminate",
     },
     check=_factory,
 )
