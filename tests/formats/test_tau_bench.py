@@ -14,7 +14,6 @@ from tests.formats.test_openai_properties import json_values, names, records, te
 from trajforge.errors import ConversionError
 from trajforge.formats.registry import get_format
 from trajforge.formats.tau_bench import convert, detect, trajectory_to_result
-from trajforge.formats.tau_tools import rest
 from trajforge.io import BadRecord
 from trajforge.io.documents import SourceRecord, iter_records
 from trajforge.schema import ToolCall, ToolResult, Trajectory, TrajectoryDecoder, encode
@@ -135,6 +134,11 @@ def test_bad_results_are_rejected_where_they_are_wrong(record: dict[str, Any], p
 # ---------------------------------------------------------------- round trip, any result
 
 unknown = st.dictionaries(texts, json_values, max_size=2)
+
+
+def rest(data: dict[str, Any], mapped: tuple[str, ...]) -> dict[str, Any]:
+    """The keys of ``data`` other than ``mapped``."""
+    return {key: value for key, value in data.items() if key not in mapped}
 
 
 @st.composite

@@ -38,9 +38,10 @@ from typing import Any, Final, Literal
 import msgspec
 
 from trajforge.errors import ConversionError
+from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau_tools import HANDOFF_TOOL, keep, read_only_by_name, tool_specs
+from trajforge.formats.tau_tools import HANDOFF_TOOL, read_only_by_name, tool_specs
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import (
     Action,
@@ -169,13 +170,15 @@ class _File:
         self, info: dict[str, Any], agent: dict[str, Any], environment: dict[str, Any]
     ) -> dict[str, Any]:
         extra: dict[str, Any] = {}
-        keep(extra, "$", self.data, ("info", "tasks", "simulations"))
-        keep(extra, "info", info, ("agent_info", "environment_info"))
-        keep(extra, "info.agent_info", agent, ("implementation", "llm", "llm_args"))
+        keep_unmapped(extra, "$", self.data, ("info", "tasks", "simulations"))
+        keep_unmapped(extra, "info", info, ("agent_info", "environment_info"))
+        keep_unmapped(extra, "info.agent_info", agent, ("implementation", "llm", "llm_args"))
         mapped = ["policy", "domain_name"] + (["tool_defs"] if self.tool_defs else [])
-        keep(extra, "info.environment_info", environment, mapped)
+        keep_unmapped(extra, "info.environment_info", environment, mapped)
         for name, signature in self.tool_defs.items():
-            keep(extra, f"info.environment_info.tool_defs.{name}", signature, ("doc", "params"))
+            keep_unmapped(
+                extra, f"info.environment_info.tool_defs.{name}", signature, ("doc", "params")
+            )
         return extra
 
     def read_only(self, name: str) -> bool | None:
@@ -194,10 +197,10 @@ class _File:
             )
         sim_data: dict[str, Any] = self.data["simulations"][index]
         extra = dict(self.shared)
-        keep(extra, where, sim_data, ("task_id", "messages", "policy", "reward_info"))
+        keep_unmapped(extra, where, sim_data, ("task_id", "messages", "policy", "reward_info"))
         reward = sim_data.get("reward_info")
         if isinstance(reward, dict):
-            keep(extra, f"{where}.reward_info", reward, ("reward",))
+            keep_unmapped(extra, f"{where}.reward_info", reward, ("reward",))
         task = self._task(k, extra)
         steps = _steps(simulation.messages, sim_data["messages"], where, extra)
         return Trajectory(
@@ -225,14 +228,14 @@ class _File:
         told = "COMMUNICATE" in basis
         outputs = (criteria.communicate_info or []) if told else []
         where = f"tasks[{k}]"
-        keep(extra, where, data, ("id", "user_scenario", "evaluation_criteria"))
+        keep_unmapped(extra, where, data, ("id", "user_scenario", "evaluation_criteria"))
         given = data.get("evaluation_criteria")
         if isinstance(given, dict):
             mapped = ("actions", "communicate_info") if told else ("actions",)
-            keep(extra, f"{where}.evaluation_criteria", given, mapped)
+            keep_unmapped(extra, f"{where}.evaluation_criteria", given, mapped)
             for m, action in enumerate(given.get("actions") or ()):
                 at = f"{where}.evaluation_criteria.actions[{m}]"
-                keep(extra, at, action, ("name", "arguments"))
+                keep_unmapped(extra, at, action, ("name", "arguments"))
         return Task(
             domain=self.domain,
             parameters={"task_id": data["id"]},
@@ -321,9 +324,9 @@ def _steps(
 
 
 def _keep_message(extra: dict[str, Any], at: str, data: dict[str, Any]) -> None:
-    keep(extra, at, data, ("role", "content", "tool_calls", "id", "error"))
+    keep_unmapped(extra, at, data, ("role", "content", "tool_calls", "id", "error"))
     for m, call in enumerate(data.get("tool_calls") or ()):
-        keep(extra, f"{at}.tool_calls[{m}]", call, ("id", "name", "arguments"))
+        keep_unmapped(extra, f"{at}.tool_calls[{m}]", call, ("id", "name", "arguments"))
 
 
 def _calls(message: _Message) -> list[ToolCall]:

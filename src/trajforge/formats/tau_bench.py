@@ -29,16 +29,20 @@ from typing import Any, Final
 import msgspec
 
 from trajforge.errors import ConversionError
+from trajforge.formats.extra import put_back
+from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_messages
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau_tools import ERROR_PREFIX, keep, read_only_by_name, tool_specs
+from trajforge.formats.tau_tools import ERROR_PREFIX, read_only_by_name, tool_specs
 from trajforge.io import WriteResult, write_lines
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import ExpectedAction, Outcome, Provenance, ToolCall, ToolResult, Trajectory
 
 NAME: Final = "tau-bench"
 ID_PREFIX: Final = "tau-"
+TRAJ: Final = "traj"
+MESSAGES: Final = "messages"
 _RESULT_KEYS: Final = ("task_id", "reward", "info", "traj")
 _TASK_KEYS: Final = ("user_id", "actions", "instruction", "outputs")
 _HIDDEN_KEYS: Final = ("user_id", "instruction")
@@ -106,7 +110,7 @@ def convert(record: SourceRecord) -> list[Trajectory]:
         source="imported",
         original_format=NAME,
         record_location=record.location,
-        extra=_extra(data),
+        extra=_in_traj(trajectory.provenance.extra) | _extra(data),
     )
     return [trajectory]
 
@@ -119,6 +123,12 @@ def _chat(traj: list[dict[str, Any]], location: str) -> Trajectory:
         if err.path is not None:
             err.path = "traj" + err.path.removeprefix("messages")
         raise
+
+
+def _in_traj(kept: dict[str, Any]) -> dict[str, Any]:
+    """What the openai mapping kept of the messages (``messages[3]``), by where it was in the
+    result (``traj[3]``)."""
+    return {TRAJ + path.removeprefix(MESSAGES): keys for path, keys in kept.items()}
 
 
 def _id(traj: list[dict[str, Any]]) -> str:
@@ -143,16 +153,20 @@ def _tool_names(trajectory: Trajectory) -> Iterator[str]:
 def _extra(data: dict[str, Any]) -> dict[str, Any]:
     """What of a result the trajectory does not hold, by where it was."""
     extra: dict[str, Any] = {}
-    keep(extra, "$", data, _RESULT_KEYS)
+    keep_unmapped(extra, "$", data, _RESULT_KEYS)
     info = data["info"]
-    keep(extra, "info", info, ("task",))
-    keep(extra, "info.task", info["task"], _TASK_KEYS)
+    keep_unmapped(extra, "info", info, ("task",))
+    keep_unmapped(extra, "info.task", info["task"], _TASK_KEYS)
     for index, action in enumerate(info["task"].get("actions", ())):
-        keep(extra, f"info.task.actions[{index}]", action, ("name", "kwargs"))
+        keep_unmapped(extra, f"info.task.actions[{index}]", action, ("name", "kwargs"))
     return extra
 
 
 # ---------------------------------------------------------------- export
+
+
+def _in(path: str, key: str) -> bool:
+    return path.startswith((f"{key}[", f"{key}."))
 
 
 def trajectory_to_result(trajectory: Trajectory) -> dict[str, Any]:
@@ -175,7 +189,9 @@ def trajectory_to_result(trajectory: Trajectory) -> dict[str, Any]:
     if trajectory.outcome.source_reward is not None:
         result["reward"] = trajectory.outcome.source_reward
     result["info"] = {"task": task_record, **extra.get("info", {})}
-    result["traj"] = trajectory_to_messages(trajectory)
+    chat = {MESSAGES: trajectory_to_messages(trajectory)}
+    put_back(chat, {MESSAGES + p.removeprefix(TRAJ): k for p, k in extra.items() if _in(p, TRAJ)})
+    result["traj"] = chat[MESSAGES]
     result.update(extra.get("$", {}))
     return result
 

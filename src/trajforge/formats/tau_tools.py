@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Final
 
 from trajforge.schema import ToolSpec
 
@@ -40,16 +40,3 @@ def tool_specs(names: Iterable[str], read_only: Callable[[str], bool | None]) ->
         )
         for name in dict.fromkeys(names)
     ]
-
-
-def rest(data: dict[str, Any], mapped: Iterable[str]) -> dict[str, Any]:
-    """The keys of ``data`` other than the ``mapped`` ones (what goes to provenance.extra)."""
-    known = frozenset(mapped)
-    return {key: value for key, value in data.items() if key not in known}
-
-
-def keep(extra: dict[str, Any], where: str, data: dict[str, Any], mapped: Iterable[str]) -> None:
-    """Put the unmapped keys of ``data`` (found at ``where``) in ``extra``, if there are any."""
-    left = rest(data, mapped)
-    if left:
-        extra[where] = left
