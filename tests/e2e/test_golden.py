@@ -4,6 +4,10 @@ stage/plugin restructuring: same seeds, same trajectories.
 Two fields are left out of the comparison: ``system_prompt`` (every agent now carries its
 environment's policy document, which the recording predates) and ``provenance.stages`` (the list of
 stages a record passed changes with the restructuring itself and is compared separately).
+
+One record was re-recorded since, on purpose: record 8, whose expert finish a mistake replaced.
+The expert used to resume its finished script and end on a bare "All done."; it now makes the
+finish it meant (its real report) again, and that recovery step is not counted as optimal.
 """
 
 from __future__ import annotations

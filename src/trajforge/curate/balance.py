@@ -108,7 +108,9 @@ class BalanceStep(SettingsStep[BalanceSettings]):
         In input order, a record is taken while its cell's quota lasts if it carries an item
         still short of its minimum: first for the items the input has no more of than their
         minimum (every one is needed), then for those a uniform sample would likely keep too few
-        of, so that common items neither use up the quota rare ones need nor bias the sample.
+        of, so that common items neither use up the quota rare ones need nor bias the sample,
+        and last for any item still short (a sample within one cell can keep fewer than the
+        overall rate promises), so that a minimum the input and the quotas allow is always met.
         At most the minimums' counts are taken (the indices held); the rest is sampled.
         """
         tally = self._tally
@@ -122,7 +124,7 @@ class BalanceStep(SettingsStep[BalanceSettings]):
         scarce = [a * rate < m for m, a in zip(minimums, available, strict=True)]
         forced: set[int] = set()
         taken: Counter[int] = Counter()
-        for tier in (rare, scarce):
+        for tier in (rare, scarce, [True] * len(need)):
             for index, (cid, items) in enumerate(map(_header, spill.headers())):
                 short = any(need[k] and tier[k] for k in items)
                 if short and index not in forced and taken[cid] < budget[cid]:
