@@ -18,15 +18,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from math import log2
 from typing import Final
 
 import msgspec
 
-from trajforge.curate.sketches import DistinctCounter
+from trajforge.curate.sketches import DistinctCounter, hash64, mix64
 from trajforge.schema import ToolCall, Trajectory
 
 NGRAM_SIZES: Final = (1, 2, 3, 4)
+MAX_N: Final = NGRAM_SIZES[-1]
 _WORD: Final = re.compile(r"\w+")
 _DIGIT: Final = re.compile(r"\d")
 
@@ -53,6 +55,11 @@ class Diversity(msgspec.Struct, kw_only=True):
     tool_entropy_bits: float
     exact: bool
     embedding: EmbeddingDiversity | None = None
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_hash(word: str) -> int:
+    return hash64(word)
 
 
 def words(text: str) -> list[str]:
@@ -92,12 +99,16 @@ class DiversityAccumulator:
     def _instruction(self, text: str) -> None:
         self.instructions += 1
         self.distinct_instructions.add(text)
-        tokens = words(text)
-        for n, counter in self.ngrams.items():
-            grams = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-            self.ngram_totals[n] += len(grams)
-            for gram in grams:
-                counter.add(gram)
+        hashes = [_word_hash(w) for w in words(text)]
+        for n in NGRAM_SIZES:
+            self.ngram_totals[n] += max(0, len(hashes) - n + 1)
+        ngrams = self.ngrams
+        for start in range(len(hashes)):
+            # the hash of words[start : start + n] for each n, one mix each
+            h = 0
+            for n, word in enumerate(hashes[start : start + MAX_N], start=1):
+                h = mix64(h ^ word)
+                ngrams[n].add_hash(h)
 
     def sample(self) -> list[str]:
         """Up to ``sample`` distinct instructions, uniformly drawn (for embeddings)."""

@@ -15,11 +15,20 @@ from typing import Final
 #: Distinct items counted exactly; past that, the estimate's relative error is about 1/sqrt(k).
 DEFAULT_K: Final = 4096
 _SPACE: Final = float(2**64)
+_MASK: Final = 2**64 - 1
 
 
 def hash64(item: str) -> int:
     """A stable 64-bit hash of ``item``."""
     return int.from_bytes(hashlib.blake2b(item.encode(), digest_size=8).digest(), "big")
+
+
+def mix64(h: int) -> int:
+    """splitmix64's finaliser: a bijection of 64-bit integers that spreads every bit (to chain
+    hashes: ``mix64(h ^ next)``)."""
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK
+    return h ^ (h >> 31)
 
 
 class DistinctCounter:
@@ -38,16 +47,22 @@ class DistinctCounter:
 
     def add(self, item: str) -> None:
         """Count one occurrence of ``item``."""
-        h = hash64(item)
-        if h in self._kept:
+        self.add_hash(hash64(item), item)
+
+    def add_hash(self, h: int, item: str | None = None) -> None:
+        """Count one occurrence of the item whose 64-bit hash is ``h`` (``item`` itself is kept
+        with ``keep_items``)."""
+        kept = self._kept
+        if h in kept:
             return
-        if len(self._heap) < self.k:
-            heapq.heappush(self._heap, -h)
-        elif h < -self._heap[0]:
-            del self._kept[-heapq.heapreplace(self._heap, -h)]
+        heap = self._heap
+        if len(heap) < self.k:
+            heapq.heappush(heap, -h)
+        elif h < -heap[0]:
+            del kept[-heapq.heapreplace(heap, -h)]
         else:
             return
-        self._kept[h] = item if self._keep_items else None
+        kept[h] = item if self._keep_items else None
 
     def sample(self, n: int) -> list[str]:
         """Up to ``n`` of the distinct items (those of smallest hash; needs ``keep_items``)."""
