@@ -6,11 +6,11 @@
   al. 2022 (1 when no n-gram repeats, near 0 for templated text);
 - the entropy of tool use (bits; 0 when one tool does everything).
 
-Numbers in instructions (ids, amounts, phone numbers) count as one word, ``<num>``, so that
-the same template with other ids is not taken for variety. Distinct counts are exact up to
-4,096 distinct items, then estimated within about 2% (:class:`DistinctCounter`). Optional: the
-mean cosine distance between instruction embeddings (:mod:`trajforge.curate.embeddings`) over
-a seeded sample of distinct instructions.
+Every word with a digit in it (ids, amounts, phone numbers) is the word ``<num>``, so that the
+same template with other ids is not taken for variety. Distinct counts are exact up to 4,096
+distinct items, then estimated within about 2% (:class:`DistinctCounter`). Optional: the mean
+cosine distance between instruction embeddings (:mod:`trajforge.curate.embeddings`) over a
+uniform sample of the distinct instructions (those of smallest hash).
 """
 
 from __future__ import annotations
