@@ -13,6 +13,7 @@ from rich.markup import escape
 from trajforge import __version__
 from trajforge.cli import (
     apply,
+    auditing,
     curating,
     data,
     demo,
@@ -22,6 +23,7 @@ from trajforge.cli import (
     grade,
     importing,
     plugins,
+    reporting,
     verify,
 )
 from trajforge.cli.common import err, out
@@ -82,6 +84,8 @@ for command in COMMANDS:
 app.command(name="import")(importing.import_records)
 app.command(name="export")(exporting.export_records)
 app.add_typer(envs.app, name="envs")
+app.add_typer(auditing.app, name="audit")
+app.add_typer(reporting.app, name="report")
 
 
 def main() -> None:

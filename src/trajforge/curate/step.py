@@ -73,6 +73,7 @@ CURATION_STEPS: Registry[StepFactory] = Registry(
         "balance": "trajforge.curate.balance:make_balance",
         "redact": "trajforge.curate.redact:make_redact",
         "decontaminate": "trajforge.curate.decontaminate:make_decontaminate",
+        "audit": "trajforge.curate.audit:make_audit",
     },
     check=_factory,
 )
