@@ -11,9 +11,11 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    WriterOptions,
     out,
     report_quarantine,
     warn_skipped,
+    writer_options,
 )
 from trajforge.errors import ConfigError
 
@@ -44,18 +46,22 @@ def convert(
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
     ] = False,
+    writer_option: WriterOptions = None,
 ) -> None:
-    """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, plugins')."""
-    from trajforge.formats.registry import get_reader, get_writer
+    """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, tokenized,
+    plugins')."""
+    from trajforge.formats.registry import get_format, get_reader, get_writer
     from trajforge.io import Quarantine, check_destination
     from trajforge.pipeline.job import default_quarantine
 
     read = get_reader(from_format)
     write = get_writer(to_format)
+    options = writer_options(get_format(to_format, option="--to"), writer_option)
     check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or default_quarantine(dest))
     with sink:
-        result = write(dest, read(source, None if strict else sink.add), shard_size=shard_size)
+        records = read(source, None if strict else sink.add)
+        result = write(dest, records, shard_size=shard_size, **options)
     files = len(result.paths)
     out.print(f"wrote {result.count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
     report_quarantine(sink.count, sink.path, written=result.count)

@@ -26,6 +26,7 @@ FORMATS: Registry[Format] = Registry(
         "trajforge": "trajforge.formats.native:FORMAT",
         "openai": "trajforge.formats.openai_files:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
+        "tokenized": "trajforge.formats.tokenized:FORMAT",
     },
     check=_check,
 )
