@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
@@ -79,21 +80,29 @@ GGUF_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CHATML_TURN: Final = re.compile(r"<\|im_start\|>assistant\n(.*?<\|im_end\|>)", re.DOTALL)
 
 
-def tokenizer_dir(path: Path, template: str, *, lowercase: bool = False) -> Path:
-    """Train a tiny byte-level BPE and save it to ``path`` with ``template`` as its chat
-    template (``lowercase``: with a normalizer that loses case)."""
+def tokenizer_dir(
+    path: Path,
+    template: str,
+    *,
+    lowercase: bool = False,
+    corpus: Iterable[str] = _CORPUS,
+    vocab_size: int = 400,
+) -> Path:
+    """Train a byte-level BPE of ``vocab_size`` tokens on ``corpus`` (a tiny one by default) and
+    save it to ``path`` with ``template`` as its chat template (``lowercase``: with a normalizer
+    that loses case)."""
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     if lowercase:
         tokenizer.normalizer = normalizers.Lowercase()
     trainer = trainers.BpeTrainer(
-        vocab_size=400,
+        vocab_size=vocab_size,
         special_tokens=SPECIAL_TOKENS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(_CORPUS, trainer)
+    tokenizer.train_from_iterator(corpus, trainer)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(path / "tokenizer.json"))
     config = {"chat_template": template, "eos_token": "<|im_end|>", "bos_token": None}

@@ -18,12 +18,36 @@ import jinja2
 from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
+from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from trajforge.errors import ConfigError, ConversionError
 
 #: The date ``strftime_now`` renders (templates such as Llama 3.1's print "today's" date).
 TEMPLATE_DATE: Final = datetime(2025, 1, 1)
+#: How many ``tojson`` texts a template keeps for values it sees again (a conversation's
+#: tools are written in every prefix render).
+JSON_MEMO: Final = 1024
+_DICT_ATTRIBUTES: Final = frozenset(dir(dict))
+_LOOP_FIELDS: Final = frozenset(
+    {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0"}
+)
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with the two lookups chat templates make most answered directly,
+    with the same result: a message's field (``message.role``: a dict key that is no dict
+    method) and a loop's counters (``loop.last``)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any | Undefined:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if type(obj) is LoopContext and attribute in _LOOP_FIELDS:
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
 
 
 class _GenerationTag(Extension):
@@ -44,16 +68,37 @@ def _raise_exception(message: str) -> NoReturn:
     raise jinja2.TemplateError(message)
 
 
-def _tojson(
-    value: Any,
-    ensure_ascii: bool = False,
-    indent: int | None = None,
-    separators: tuple[str, str] | None = None,
-    sort_keys: bool = False,
-) -> str:
-    return json.dumps(
-        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
-    )
+class _ToJson:
+    """The ``tojson`` filter, remembering the text of the last values it wrote: the memo holds
+    each value, so no other object can take its id while it is there (the values are not
+    changed: the sandbox is immutable)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], tuple[Any, str]] = {}
+
+    def __call__(
+        self,
+        value: Any,
+        ensure_ascii: bool = False,
+        indent: int | None = None,
+        separators: tuple[str, str] | None = None,
+        sort_keys: bool = False,
+    ) -> str:
+        key = (id(value), ensure_ascii, indent, separators, sort_keys)
+        known = self._memo.get(key)
+        if known is not None:
+            return known[1]
+        text = json.dumps(
+            value,
+            ensure_ascii=ensure_ascii,
+            indent=indent,
+            separators=separators,
+            sort_keys=sort_keys,
+        )
+        if len(self._memo) >= JSON_MEMO:
+            self._memo.clear()
+        self._memo[key] = (value, text)
+        return text
 
 
 def _strftime_now(format: str) -> str:
@@ -61,12 +106,12 @@ def _strftime_now(format: str) -> str:
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=[_GenerationTag, "jinja2.ext.loopcontrols"],
     )
-    env.filters["tojson"] = _tojson
+    env.filters["tojson"] = _ToJson()
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     return env
@@ -79,9 +124,8 @@ class ChatTemplate:
     def __init__(self, source: str, *, origin: str, variables: Mapping[str, str]) -> None:
         self.origin = origin
         self.source = source
-        self._variables = dict(variables)
         try:
-            self._template = _environment().from_string(source)
+            self._template = _environment().from_string(source, globals=dict(variables))
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError(
                 f"the chat template does not compile: {exc.message}",
@@ -89,6 +133,9 @@ class ChatTemplate:
                 line=exc.lineno,
                 hint="fix the template, or give another one with the chat_template option",
             ) from None
+        # a plain dict instead of the environment's ChainMap: every render copies the globals,
+        # and a ChainMap is slow to copy (this halves the time of a short render)
+        self._template.globals = dict(self._template.globals)
 
     def render(
         self,
@@ -100,10 +147,7 @@ class ChatTemplate:
         """The text of ``messages`` (with ``tools``); a ConversionError if the template fails."""
         try:
             return self._template.render(
-                messages=messages,
-                tools=tools,
-                add_generation_prompt=add_generation_prompt,
-                **self._variables,
+                messages=messages, tools=tools, add_generation_prompt=add_generation_prompt
             )
         except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError) as exc:
             raise ConversionError(

@@ -63,9 +63,8 @@ def render_turns(
     assistant = [i for i, message in enumerate(messages) if message["role"] == "assistant"]
     if not assistant:
         return []
-    full = template.render(messages, tools, add_generation_prompt=False)
-    header = _generation_prompt(template, messages[: assistant[0]], tools)
     turns, texts = [], []
+    header = None
     for step, index in enumerate(assistant):
         prompt = template.render(messages[:index], tools, add_generation_prompt=True)
         text = template.render(messages[: index + 1], tools, add_generation_prompt=False)
@@ -76,23 +75,27 @@ def render_turns(
                 path=f"steps[{step}]",
                 hint="the turn cannot be told from its prompt; give another chat_template",
             )
+        if step == 0:
+            header = _generation_prompt(template, messages[:index], tools, prompt)
         start = len(prompt)
         cut = start - len(header) if header and prompt.endswith(header) else None
         turns.append(Turn(step, start, _turn_end(text, start, end_tokens), cut))
         texts.append(text)
+    last = assistant[-1] + 1 == len(messages)
+    full = texts[-1] if last else template.render(messages, tools, add_generation_prompt=False)
     if all(full.startswith(text) for text in texts):
         return [Rendering(full, tuple(turns), whole=True)]
     return [Rendering(text, (turn,), whole=False) for text, turn in zip(texts, turns, strict=True)]
 
 
 def _generation_prompt(
-    template: ChatTemplate, before: Messages, tools: list[dict[str, Any]] | None
+    template: ChatTemplate, before: Messages, tools: list[dict[str, Any]] | None, prompted: str
 ) -> str | None:
-    """The text the generation prompt adds after ``before`` (``None``: not a plain addition)."""
+    """What the generation prompt adds after ``before`` (rendered with it: ``prompted``);
+    ``None`` where that is not a plain addition."""
     if not before:
         return None
     bare = template.render(before, tools, add_generation_prompt=False)
-    prompted = template.render(before, tools, add_generation_prompt=True)
     return prompted[len(bare) :] if prompted.startswith(bare) else None
 
 
