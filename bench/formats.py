@@ -72,29 +72,45 @@ def openai_jsonl(path: Path, n: int) -> Path:
     return path
 
 
+def compare(
+    title: str,
+    cases: dict[str, tuple[str, Callable[[], object]]],
+    repeats: int,
+    *,
+    units: float,
+    unit: str,
+    heading: str,
+    target: str,
+) -> None:
+    """Time the baseline (the first case) and the subject (the second) in interleaved rounds and
+    print them per ``unit``, the subject's ratio to the baseline next to ``target``."""
+    (base, (base_label, _)), (subject, (subject_label, _)) = cases.items()
+    timings = interleaved({name: case for name, (_, case) in cases.items()}, repeats)
+    t = {name: timing.per(units) for name, timing in timings.items()}
+    rate = f"{unit}/s"
+    print(f"\n{title}: time per {unit}; {legend(timings)}")
+    print(header(heading, [f"vs {base}"], rate=rate, width=WIDTH) + "  target")
+    print(row(f"{base_label} (baseline)", t[base], [t[base]], rate=rate, width=WIDTH))
+    print(row(subject_label, t[subject], [t[base]], rate=rate, note=target, width=WIDTH))
+
+
 def bench_import(path: Path, repeats: int) -> None:
     n = count_lines(path)
     read = get_reader("openai")
-    timings = interleaved(
+    compare(
+        "import",
         {
-            "bare": decode_case(path, orjson.loads),
-            "import": lambda: sum(1 for _ in read(str(path), None)),
+            "bare": ("bare orjson.loads", decode_case(path, orjson.loads)),
+            "import": (
+                "trajforge import openai (reader)",
+                lambda: sum(1 for _ in read(str(path), None)),
+            ),
         },
         repeats,
-    )
-    t = {name: timing.per(n) for name, timing in timings.items()}
-    print(f"\nimport: time per record; {legend(timings)}")
-    print(header(f"{n:,} OpenAI chat records", ["vs bare"], rate="rec/s", width=WIDTH) + "  target")
-    print(row("bare orjson.loads (baseline)", t["bare"], [t["bare"]], rate="rec/s", width=WIDTH))
-    print(
-        row(
-            "trajforge import openai (reader)",
-            t["import"],
-            [t["bare"]],
-            rate="rec/s",
-            note=">= 0.3",
-            width=WIDTH,
-        )
+        units=n,
+        unit="rec",
+        heading=f"{n:,} OpenAI chat records",
+        target=">= 0.3",
     )
 
 
@@ -135,39 +151,26 @@ def bench_tokenized(label: str, trajectories: list[Trajectory], repeats: int) ->
     tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
     write = get_writer("tokenized")
     out = DATA / f"tokenized-{label}.parquet"
-    timings = interleaved(
-        {
-            "bare": lambda: tokenizer.encode_batch_fast(texts, add_special_tokens=False),
-            "export": lambda: write(str(out), trajectories, tokenizer=str(directory)),
-        },
-        repeats,
-    )
     n = len(trajectories)
-    t = {name: timing.per(n) for name, timing in timings.items()}
     tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False))
     size = sum(len(text) for text in texts) / n / 1000
-    print(f"\ntokenized ({label}): time per trajectory; {legend(timings)}")
-    print(
-        header(
-            f"{n:,} trajectories, {size:.1f} KB and {tokens // n:,} tokens each",
-            ["vs bare"],
-            rate="traj/s",
-            width=WIDTH,
-        )
-        + "  target"
-    )
-    print(
-        row("bare encode_batch_fast (baseline)", t["bare"], [t["bare"]], rate="traj/s", width=WIDTH)
-    )
-    print(
-        row(
-            "tokenized writer (render, mask, Parquet)",
-            t["export"],
-            [t["bare"]],
-            rate="traj/s",
-            note=">= 0.7",
-            width=WIDTH,
-        )
+    compare(
+        f"tokenized ({label})",
+        {
+            "bare": (
+                "bare encode_batch_fast",
+                lambda: tokenizer.encode_batch_fast(texts, add_special_tokens=False),
+            ),
+            "export": (
+                "tokenized writer (render, mask, Parquet)",
+                lambda: write(str(out), trajectories, tokenizer=str(directory)),
+            ),
+        },
+        repeats,
+        units=n,
+        unit="traj",
+        heading=f"{n:,} trajectories, {size:.1f} KB and {tokens // n:,} tokens each",
+        target=">= 0.7",
     )
     out.unlink()
     return directory
@@ -191,43 +194,21 @@ def pyarrow_case(source: Path, dest: Path) -> Callable[[], object]:
 
 def bench_parquet(source: Path, repeats: int) -> None:
     ours, theirs = DATA / "formats-ours.parquet", DATA / "formats-pyarrow.parquet"
-    timings = interleaved(
+    megabytes = source.stat().st_size / 1e6
+    compare(
+        "JSONL -> Parquet",
         {
-            "pyarrow": pyarrow_case(source, theirs),
-            "convert": lambda: write_trajectories(str(ours), read_trajectories(str(source))),
+            "pyarrow": ("pyarrow read_json + write_table", pyarrow_case(source, theirs)),
+            "convert": (
+                "trajforge convert (validated, nested)",
+                lambda: write_trajectories(str(ours), read_trajectories(str(source))),
+            ),
         },
         repeats,
-    )
-    megabytes = source.stat().st_size / 1e6
-    t = {name: timing.per(megabytes) for name, timing in timings.items()}
-    print(f"\nJSONL -> Parquet: time per MB of JSONL; {legend(timings)}")
-    print(
-        header(
-            f"{count_lines(source):,} trajectories, {megabytes:.0f} MB",
-            ["vs pyarrow"],
-            rate="MB/s",
-            width=WIDTH,
-        )
-        + "  target"
-    )
-    print(
-        row(
-            "pyarrow read_json + write_table (baseline)",
-            t["pyarrow"],
-            [t["pyarrow"]],
-            rate="MB/s",
-            width=WIDTH,
-        )
-    )
-    print(
-        row(
-            "trajforge convert (validated, nested)",
-            t["convert"],
-            [t["pyarrow"]],
-            rate="MB/s",
-            note=">= 0.6",
-            width=WIDTH,
-        )
+        units=megabytes,
+        unit="MB",
+        heading=f"{count_lines(source):,} trajectories, {megabytes:.0f} MB of JSONL",
+        target=">= 0.6",
     )
     ours.unlink()
     theirs.unlink()

@@ -18,10 +18,10 @@ from tests.formats.tokenizer_files import (
     CHATML_TURN,
     LAST_REASONING_TEMPLATE,
     TOOLS_TEMPLATE,
-    smollm2_gguf,
     tokenizer_dir,
 )
-from trajforge.errors import ConfigError, ConversionError
+from tests.smollm2 import smollm2_gguf
+from trajforge.errors import ConfigError, ConversionError, InputError
 from trajforge.formats.registry import get_writer
 from trajforge.formats.tokenized import tokenized_options
 from trajforge.formats.tokenizing.export import Tokenization
@@ -464,6 +464,23 @@ def test_a_template_that_fails_on_a_trajectory_names_it(
         match=r"trajectory 't-1': the chat template of .* failed: TemplateError: no tool role",
     ):
         rows(export, [support_trajectory()])
+
+
+def test_an_export_without_any_sample_fails_and_says_why(
+    tmp_path: Path, tools_tokenizer: Path
+) -> None:
+    trajectories = [support_trajectory(), support_trajectory("t-2", mistake_at=2)]
+    no_reply = Trajectory(id="t-3", task=Task(instruction="hello"))
+    dest = tmp_path / "out.parquet"
+    write = get_writer("tokenized")
+    with pytest.raises(InputError) as caught:
+        write(str(dest), [*trajectories, no_reply], tokenizer=str(tools_tokenizer), max_length="5")
+    assert caught.value.message == (
+        "no sample from the 3 trajectories (texts left out: 2 longer than max_length with "
+        "overflow=drop, 1 without an assistant turn)"
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert write(str(dest), [], tokenizer=str(tools_tokenizer)).count == 0  # nothing read
 
 
 def test_a_non_parquet_destination_is_refused(tmp_path: Path, tools_tokenizer: Path) -> None:

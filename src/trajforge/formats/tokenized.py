@@ -28,7 +28,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, InputError
 from trajforge.formats.base import Format
 from trajforge.formats.tokenizing.windows import Overflow
 from trajforge.io import WriteResult
@@ -87,6 +87,13 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
     with SampleWriter(path, metadata) as writer:
         for trajectory_id, number, sample in tokenization.samples(trajectories):
             writer.write(trajectory_id, number, sample)
+        if writer.count == 0 and tokenization.read:
+            why = ", ".join(f"{n:,} {reason}" for reason, n in tokenization.left_out.items())
+            raise InputError(
+                f"no sample from the {tokenization.read:,} trajectories (texts left out: {why})",
+                hint="raise max_length or choose overflow=split; mistaken steps are not trained "
+                "(mask_mistakes=false trains them)",
+            )
     return WriteResult(writer.count, (path,))
 
 

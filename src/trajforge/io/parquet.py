@@ -52,7 +52,43 @@ def arrow_schema() -> pa.Schema:
     return trajectory_plan().schema
 
 
-class ParquetWriter(PublishingWriter):
+class ParquetFile(PublishingWriter):
+    """A Parquet stream into a temporary file, published as ``path`` on :meth:`close` and
+    discarded on :meth:`abort`, or when a table cannot be written."""
+
+    def __init__(self, path: Path, schema: pa.Schema, **options: Any) -> None:
+        self.path = path
+        self._target = AtomicFile(path)
+        try:
+            self._writer = pq.ParquetWriter(self._target.file, schema, **options)
+        except BaseException:
+            self._target.abort()
+            raise
+
+    def _write_table(self, table: pa.Table) -> None:
+        """Write ``table`` as one row group."""
+        try:
+            self._writer.write_table(table, row_group_size=table.num_rows)
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
+
+    def _finish(self) -> None:
+        self._writer.close()
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        if self._target.done:
+            return
+        with contextlib.suppress(Exception):  # the file is discarded anyway
+            self._writer.close()
+        self._target.abort()
+
+
+class ParquetWriter(ParquetFile):
     """Write trajectories to ``path`` as Parquet, published atomically on :meth:`close`."""
 
     def __init__(
@@ -64,7 +100,6 @@ class ParquetWriter(PublishingWriter):
     ) -> None:
         if row_group_size < 1:
             raise ValueError("row_group_size must be at least 1")
-        self.path = Path(path)
         self.count = 0
         self.row_group_size = row_group_size
         self._plan = trajectory_plan()
@@ -72,17 +107,9 @@ class ParquetWriter(PublishingWriter):
         self._parse = pa_json.ParseOptions(
             explicit_schema=self._plan.schema, unexpected_field_behavior="error"
         )
-        self._target = AtomicFile(self.path)
-        try:
-            self._writer = pq.ParquetWriter(
-                self._target.file,
-                self._plan.schema,
-                compression=compression,
-                write_page_checksum=True,
-            )
-        except BaseException:
-            self._target.abort()
-            raise
+        super().__init__(
+            Path(path), self._plan.schema, compression=compression, write_page_checksum=True
+        )
 
     def write(self, record: Trajectory | bytes) -> None:
         """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
@@ -127,25 +154,11 @@ class ParquetWriter(PublishingWriter):
             return
         try:
             table = self._table()
-            self._writer.write_table(table, row_group_size=table.num_rows)
-        except OSError as exc:
-            self.abort()
-            raise write_error(self.path, exc) from exc
         except BaseException:
             self.abort()
             raise
+        self._write_table(table)
         self._lines = []
-
-    def _finish(self) -> None:
-        self._writer.close()
-
-    def abort(self) -> None:
-        """Discard the partial file."""
-        if self._target.done:
-            return
-        with contextlib.suppress(Exception):  # the file is discarded anyway
-            self._writer.close()
-        self._target.abort()
 
 
 def write_parquet(

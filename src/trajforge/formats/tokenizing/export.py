@@ -5,6 +5,7 @@ See :mod:`trajforge.formats.tokenized` for what comes out and the options.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -33,6 +34,9 @@ class Tokenization:
         self.tokenizer: Tokenizer = load_tokenizer(options.tokenizer)
         self.template = _template(options, self.tokenizer)
         self.tools_as_text = not renders_tool_calls(self.template)
+        self.read = 0
+        #: Why texts gave no sample: no assistant turn, too long, nothing left to train.
+        self.left_out: Counter[str] = Counter()
 
     def samples(self, trajectories: Iterable[Trajectory]) -> Iterator[tuple[str, int, Sample]]:
         """``(trajectory id, sample number, sample)`` for each sample, in order."""
@@ -46,6 +50,9 @@ class Tokenization:
             ]
             texts = iter(encode_texts(self.tokenizer, jobs))
             for trajectory, renderings in rendered:
+                self.read += 1
+                if not renderings:
+                    self.left_out["without an assistant turn"] += 1
                 number = 0
                 for _ in renderings:
                     for sample in self._cut(next(texts)):
@@ -67,16 +74,19 @@ class Tokenization:
 
     def _cut(self, text: TokenText) -> Iterator[Sample]:
         options = self.options
-        for ranges in windows(
+        cuts = windows(
             len(text.ids),
             text.turns,
             whole=text.whole,
             max_length=options.max_length,
             overflow=options.overflow,
-        ):
-            sample = make_sample(text, ranges)
-            if sample is not None:
-                yield sample
+        )
+        samples = [sample for ranges in cuts if (sample := make_sample(text, ranges)) is not None]
+        if not cuts:
+            self.left_out[f"longer than max_length with overflow={options.overflow}"] += 1
+        elif not samples:
+            self.left_out["with nothing to train"] += 1
+        yield from samples
 
 
 def _template(options: TokenizedOptions, tokenizer: Tokenizer) -> ChatTemplate:

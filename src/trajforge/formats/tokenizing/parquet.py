@@ -8,17 +8,14 @@ lists, so writing costs little beside tokenizing.
 
 from __future__ import annotations
 
-import contextlib
 from array import array
 from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from trajforge.formats.tokenizing.encode import Sample
-from trajforge.io._oserror import write_error
-from trajforge.io.atomic import AtomicFile, PublishingWriter
+from trajforge.io.parquet import ParquetFile
 
 ROW_GROUP_SIZE: Final = 1000
 SCHEMA: Final = pa.schema(
@@ -32,12 +29,11 @@ SCHEMA: Final = pa.schema(
 )
 
 
-class SampleWriter(PublishingWriter):
+class SampleWriter(ParquetFile):
     """Write samples to ``path``; ``metadata`` goes into the Parquet schema (how they were
     made)."""
 
     def __init__(self, path: Path, metadata: dict[str, str]) -> None:
-        self.path = path
         self.count = 0
         self._ids: list[str] = []
         self._numbers: list[int] = []
@@ -45,14 +41,7 @@ class SampleWriter(PublishingWriter):
         self._tokens: array[int] = array("i")
         self._mask = bytearray()
         self._labels: array[int] = array("i")
-        self._target = AtomicFile(path)
-        try:
-            self._writer = pq.ParquetWriter(
-                self._target.file, SCHEMA.with_metadata(metadata), compression="zstd"
-            )
-        except BaseException:
-            self._target.abort()
-            raise
+        super().__init__(path, SCHEMA.with_metadata(metadata), compression="zstd")
 
     def write(self, trajectory_id: str, number: int, sample: Sample) -> None:
         """Add one sample (a row group is written out when full)."""
@@ -80,25 +69,10 @@ class SampleWriter(PublishingWriter):
             ],
             schema=self._writer.schema,
         )
-        try:
-            self._writer.write_table(table)
-        except OSError as exc:
-            self.abort()
-            raise write_error(self.path, exc) from exc
+        self._write_table(table)
         self._ids, self._numbers = [], []
         self._offsets, self._tokens = array("i", [0]), array("i")
         self._mask, self._labels = bytearray(), array("i")
-
-    def _finish(self) -> None:
-        self._writer.close()
-
-    def abort(self) -> None:
-        """Discard the partial file."""
-        if self._target.done:
-            return
-        with contextlib.suppress(Exception):  # the file is discarded anyway
-            self._writer.close()
-        self._target.abort()
 
 
 def _buffer(kind: pa.DataType, values: array[int] | bytearray) -> pa.Array:

@@ -248,12 +248,14 @@ class GgufTokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         """The text of token ids, special tokens included."""
-        buffer = ctypes.create_string_buffer(256)
-        pieces = []
-        for token in ids:
-            size = self._llama.llama_token_to_piece(self._vocab, token, buffer, 256, 0, True)
-            pieces.append(buffer.raw[:size])
-        return b"".join(pieces).decode("utf-8", errors="replace")
+        return b"".join(self._piece(token) for token in ids).decode("utf-8", errors="replace")
+
+    def _piece(self, token: int, size: int = 64) -> bytes:
+        buffer = ctypes.create_string_buffer(size)
+        length = self._llama.llama_token_to_piece(self._vocab, token, buffer, size, 0, True)
+        if length < 0:  # the buffer was too small: -length is what the piece needs
+            return self._piece(token, -length)
+        return buffer.raw[:length]
 
 
 @contextlib.contextmanager

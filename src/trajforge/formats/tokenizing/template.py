@@ -84,6 +84,8 @@ class _ToJson:
         separators: tuple[str, str] | None = None,
         sort_keys: bool = False,
     ) -> str:
+        if separators is not None:  # a template may give a list, which is no dict key
+            separators = (separators[0], separators[1])
         key = (id(value), ensure_ascii, indent, separators, sort_keys)
         known = self._memo.get(key)
         if known is not None:
