@@ -1,10 +1,13 @@
-"""Streaming IO benchmark: decode+validate vs bare orjson, JSONL -> Parquet, peak memory.
+"""Streaming IO benchmark: decode+validate vs bare orjson, JSONL -> Parquet, shard hash checks,
+peak memory.
 
 Run: ``.venv/bin/python bench/io.py`` (``--n 20000`` for a quicker run, ``--repeats`` for more
 rounds). Every timing is CPU time of this process, min / median of rounds in which the subject
 and its baseline alternate, and is printed next to that baseline as a ratio. Decoding is timed
 over the big file (``--n`` trajectories); the Parquet conversions, whose one pass costs about ten
-times a decoding pass, over the small one (a tenth of it) against reading that file alone. Peak
+times a decoding pass, over the small one (a tenth of it) against reading that file alone. The
+sha256 check of a dataset's shards against its manifest is timed over the small file written as
+shard directories (JSONL, JSONL.zst, Parquet), read with the check against without it. Peak
 memory is measured in fresh processes. Targets (issue 2): decode+validate >= 0.7 of bare
 ``orjson.loads``; peak RSS flat between 10k and 100k trajectories, under 300 MB.
 """
@@ -18,7 +21,13 @@ from pathlib import Path
 
 import orjson
 
-from trajforge.io import read_trajectories, write_trajectories
+from trajforge.io import (
+    DataFormat,
+    ReadChecks,
+    checking,
+    read_trajectories,
+    write_trajectories,
+)
 from trajforge.schema import TrajectoryDecoder
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,6 +41,37 @@ DATA = Path(__file__).parent / "_data"
 def sha256(path: Path) -> str:
     """Hash of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_dataset(directory: Path, *, hashes: bool) -> int:
+    """Read every record of a shard directory, checking the shards' sha256 or not."""
+    with checking(ReadChecks(shard_hashes=hashes)):
+        return sum(1 for _ in read_trajectories(directory))
+
+
+def hash_checks(small: Path, m: int, repeats: int) -> None:
+    """Reading shard directories with the sha256 check against without it."""
+    print(f"time per trajectory, shard directories of {small.name} (10 shards)")
+    print(header(f"{m:,} trajectories", ["vs unchecked"], rate="rec/s"))
+    formats: tuple[DataFormat, ...] = ("jsonl", "jsonl.zst", "parquet")
+    for fmt in formats:
+        directory = DATA / f"shards-{fmt.replace('.', '-')}"
+        records = read_trajectories(str(small))
+        write_trajectories(directory, records, format=fmt, shard_size=max(1, m // 10))
+        reading = interleaved(
+            {
+                "unchecked": lambda d=directory: read_dataset(d, hashes=False),
+                "checked": lambda d=directory: read_dataset(d, hashes=True),
+            },
+            repeats,
+        )
+        r = {name: timing.per(m) for name, timing in reading.items()}
+        base = r["unchecked"]
+        print(row(f"{fmt} shards, unchecked (baseline)", base, [base], rate="rec/s"))
+        print(row(f"{fmt} shards, sha256 checked", r["checked"], [base], rate="rec/s"))
+        for path in directory.iterdir():
+            path.unlink()
+        directory.rmdir()
 
 
 def main() -> None:
@@ -86,6 +126,7 @@ def main() -> None:
     print(f"JSONL -> Parquet -> JSONL byte-identical: {sha256(back) == sha256(small)}")
     parquet.unlink()
     back.unlink()
+    hash_checks(small, m, args.repeats)
 
     print("peak RSS of `trajforge convert` in a fresh process (target: flat, ~1.0, < 300 MB)")
     for label, fmt in (("JSONL -> Parquet", "parquet"), ("JSONL -> JSONL.zst", "jsonl.zst")):

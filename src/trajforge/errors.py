@@ -56,6 +56,12 @@ class ConversionError(InputError):
     """A record cannot be converted between trajforge and an external format."""
 
 
+class IntegrityError(InputError):
+    """A file failed an integrity check: a compressed stream's checksum, or a shard's sha256 in
+    its manifest. What was read from it may be altered, so it is not a bad record to set aside:
+    readers raise it even when given ``on_error``."""
+
+
 class ConfigError(TrajforgeError):
     """A command-line option or run configuration is invalid."""
 
@@ -79,6 +85,11 @@ class EndpointError(TrajforgeError):
         super().__init__(message, path=path, hint=hint)
         self.status = status
         self.attempts = attempts
+
+
+class EndpointDownError(EndpointError):
+    """An endpoint's circuit breaker is open: enough requests in a row failed that the endpoint is
+    taken for down, and its clients send nothing more (see ``agents.breaker``)."""
 
 
 class ToolCallParseError(TrajforgeError):

@@ -83,6 +83,22 @@ def agent_for(fake: FakeEndpoint, **kwargs: Any) -> LLMAgent:
     return factory(fake, **kwargs)(TASK, TOOLS, 7)
 
 
+def decide_in_turn(agent: LLMAgent, count: int) -> list[Step]:
+    """``count`` decisions, each made after the steps of those before it."""
+    steps: list[Step] = []
+    for _ in range(count):
+        decision = decide(agent, steps)
+        steps.append(
+            Step(
+                reasoning=decision.reasoning,
+                actions=decision.actions,
+                labels=decision.labels,
+                usage=decision.usage,
+            )
+        )
+    return steps
+
+
 # ---------------------------------------------------------------- decisions
 
 
@@ -238,6 +254,35 @@ def test_a_lone_surrogate_in_a_text_call_is_malformed_output(fake: FakeEndpoint)
     assert encode_decision(decision)  # the raw output is kept as the model wrote it
 
 
+def test_a_runaway_argument_is_malformed_and_never_sent_back_whole(fake: FakeEndpoint) -> None:
+    """5 MB of arguments, step after step: each is a malformed step whose runaway call is not
+    made, and neither the record nor the next requests carry it, so they stay small (no 413)."""
+    runaway = json.dumps({"order_id": "W" * 5_000_000})
+    fake.handler = lambda request: tool_calls(("get_order", runaway), ("list_orders", {}))
+    agent = agent_for(fake, max_malformed=10)
+    steps = decide_in_turn(agent, 3)
+    assert_malformed(
+        steps[-1],
+        "tool_call[0] (get_order): the arguments are 5,000,016 characters, "
+        "over the limit of 65,536",
+    )
+    assert [[type(a).__name__ for a in s.actions] for s in steps] == [["ToolCall"]] * 3
+    assert {a.name for s in steps for a in s.actions} == {"list_orders"}  # type: ignore[union-attr]
+    assert all(len(encode(step)) < 5_000 for step in steps)
+    assert "more characters]" in (steps[0].reasoning or "")
+    sizes = [len(json.dumps(request["messages"])) for request in fake.requests]
+    assert max(sizes) < 20_000
+
+
+def test_the_argument_limit_holds_for_calls_written_as_text(fake: FakeEndpoint) -> None:
+    call = '<tool_call>{"name": "get_order", "arguments": {"order_id": "' + "W" * 80 + '"}}'
+    fake.push(text(call + "</tool_call>"))
+    decision = decide(agent_for(fake, max_argument_chars=50))
+    assert_malformed(decision, "tool_call[0] (get_order): the arguments are 95 characters")
+    assert decision.actions == []
+    assert decision.reasoning == call[:50] + f" [... {len(call) + 12 - 50} more characters]"
+
+
 def encode_decision(decision: Any) -> bytes:
     """The decision's step as a record would hold it: it must encode as UTF-8 JSON."""
     return encode(
@@ -267,12 +312,7 @@ def test_the_next_request_shows_the_output_and_the_notice(fake: FakeEndpoint) ->
 def test_consecutive_malformed_outputs_end_the_episode(fake: FakeEndpoint) -> None:
     fake.handler = lambda request: text("{{{", finish_reason="length")
     agent = agent_for(fake, max_malformed=3)
-    steps: list[Step] = []
-    for _ in range(3):
-        decision = decide(agent, steps)
-        steps.append(
-            Step(reasoning=decision.reasoning, actions=decision.actions, labels=decision.labels)
-        )
+    steps = decide_in_turn(agent, 3)
     assert all(is_malformed(step) for step in steps)
     assert [s.actions for s in steps[:2]] == [[], []]
     (finish,) = steps[2].actions
@@ -284,12 +324,7 @@ def test_consecutive_malformed_outputs_end_the_episode(fake: FakeEndpoint) -> No
 def test_a_good_output_resets_the_malformed_streak(fake: FakeEndpoint) -> None:
     fake.push(text("{{{", finish_reason="length"), text("ok?"), text("{{{", finish_reason="length"))
     agent = agent_for(fake, max_malformed=2)
-    steps: list[Step] = []
-    for _ in range(3):
-        decision = decide(agent, steps)
-        steps.append(
-            Step(reasoning=decision.reasoning, actions=decision.actions, labels=decision.labels)
-        )
+    steps = decide_in_turn(agent, 3)
     assert steps[2].actions == []  # the streak is 1 again, not 2
 
 

@@ -16,11 +16,15 @@ from trajforge.agents.llm_client import ChatClient, _parse_retry_after
 from trajforge.errors import EndpointError, TrajforgeError
 from trajforge.testing.fake_endpoint import (
     FakeEndpoint,
+    FakeResponse,
     drop,
+    empty_choices,
     error,
     hang,
+    raw,
     text,
     tool_calls,
+    truncated,
 )
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -162,6 +166,62 @@ def test_a_retry_after_beyond_the_limit_fails_at_once(fake: FakeEndpoint) -> Non
     fake.push(error(429, retry_after=3600), text("never"))
     with pytest.raises(EndpointError, match="retry after 3600"):
         complete(client_for(fake, max_retry_after_s=10))
+    assert fake.served == 1
+
+
+NOT_COMPLETIONS = {
+    "truncated": truncated(keep=30),  # the body stops short of its content-length
+    "cut off": raw(b'{"choices": [{"message": {"role": "assistant", "content": "hi'),
+    "html": raw(b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "no choices": empty_choices(),
+    "wrong shape": raw(b'{"choices": [{"message": "hi"}]}'),
+}
+
+
+@pytest.mark.parametrize("answer", NOT_COMPLETIONS.values(), ids=NOT_COMPLETIONS.keys())
+def test_a_200_that_is_not_a_completion_is_retried(
+    fake: FakeEndpoint, answer: FakeResponse
+) -> None:
+    fake.push(answer, text("whole"))
+    result = complete(client_for(fake))
+    assert (result.message["content"], result.attempts) == ("whole", 2)
+
+
+def test_answers_that_are_never_completions_give_up_with_what_came(fake: FakeEndpoint) -> None:
+    fake.handler = lambda request: NOT_COMPLETIONS["html"]
+    with pytest.raises(EndpointError) as info:
+        complete(client_for(fake, max_retries=1))
+    assert info.value.message.startswith(
+        "gave up after 2 attempts; last: the answer is not a chat completion (JSON is malformed"
+    )
+    assert "'<html><body><h1>502 Bad Gateway</h1></body></html>'" in info.value.message
+    assert "base_url" in (info.value.hint or "")
+    assert info.value.path == f"POST {fake.base_url}/chat/completions"
+
+
+def test_the_deadline_bounds_every_attempt_and_wait_together(fake: FakeEndpoint) -> None:
+    """A hung endpoint costs one request its deadline, not (retries + 1) time-outs."""
+    fake.handler = lambda request: hang(5.0)
+    client = client_for(fake, timeout_s=0.4, deadline_s=1.0, max_retries=20)
+    started = time.monotonic()
+    with pytest.raises(EndpointError, match=r"no answer within the request's deadline of 1 s"):
+        complete(client)
+    assert time.monotonic() - started < 4.0  # generous: 21 time-outs would take 8 s
+    assert fake.served <= 3
+
+
+def test_a_caller_may_end_a_request_sooner(fake: FakeEndpoint) -> None:
+    fake.handler = lambda request: error(503, retry_after=0.2)
+    client = client_for(fake, max_retries=20)
+    with pytest.raises(EndpointError, match="deadline") as info:
+        complete(client, deadline_at=time.monotonic() + 0.5)
+    assert 1 < info.value.attempts <= 3
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for(fake: FakeEndpoint) -> None:
+    fake.push(error(429, retry_after=30), text("never"))
+    with pytest.raises(EndpointError, match=r"deadline of 2 s \(1 attempt\); last: HTTP 429"):
+        complete(client_for(fake, deadline_s=2.0))
     assert fake.served == 1
 
 

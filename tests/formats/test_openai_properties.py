@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 
 from trajforge.formats.openai import (
     record_to_trajectory,
+    trajectory_to_json,
     trajectory_to_messages,
     trajectory_to_record,
+)
+from trajforge.formats.openai_extra import MESSAGE_KEYS
+from trajforge.formats.openai_wire import (
+    FunctionCall,
+    FunctionDef,
+    ToolCallWire,
+    ToolDef,
+    ToolFunction,
 )
 from trajforge.schema import TrajectoryDecoder, encode
 
@@ -68,14 +77,24 @@ def _maybe(
         message[key] = draw(values)
 
 
+def _unknown(draw: st.DrawFn, obj: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """``obj``, now and then with a key the OpenAI shapes do not have (kept in extra)."""
+    if draw(st.integers(0, 3)) == 0:
+        key = draw(names.filter(lambda key: key not in known and key not in obj))
+        obj[key] = draw(json_values)
+    return obj
+
+
 @st.composite
 def tool_calls(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Modern tool calls; some with the ``"parsed_arguments": null`` of the SDK's ``.parse()``."""
     calls = []
     for call_id in draw(st.lists(names, max_size=3, unique=True)):
         function = {"name": draw(names), "arguments": draw(argument_texts())}
-        _maybe(draw, function, "parsed_arguments", st.none())
-        calls.append({"id": call_id, "type": "function", "function": function})
+        _maybe(draw, function, "parsed_arguments", st.none() | argument_objects)
+        _unknown(draw, function, CALL_FUNCTION_KEYS)
+        call = {"id": call_id, "type": "function", "function": function}
+        calls.append(_unknown(draw, call, CALL_KEYS))
     return calls
 
 
@@ -98,7 +117,8 @@ def turn(draw: st.DrawFn) -> list[dict[str, Any]]:
     if calls:
         message["tool_calls"] = calls
     if legacy:
-        message["function_call"] = {"name": draw(names), "arguments": draw(argument_texts())}
+        legacy_call = {"name": draw(names), "arguments": draw(argument_texts())}
+        message["function_call"] = _unknown(draw, legacy_call, CALL_FUNCTION_KEYS)
     # the empty keys of the OpenAI SDK's model_dump(): none, all (as it writes them) or some
     empty = {
         "refusal": st.none(),
@@ -113,28 +133,40 @@ def turn(draw: st.DrawFn) -> list[dict[str, Any]]:
     for key, values in empty.items():
         if key not in message and style != "plain" and (style == "sdk" or draw(st.booleans())):
             message[key] = draw(values)
+    # what the SDK writes when they are not empty: kept in provenance.extra
+    _maybe(draw, message, "audio", st.fixed_dictionaries({"id": names, "transcript": texts}))
+    _maybe(draw, message, "annotations", st.lists(st.just({"type": "url_citation"}), min_size=1))
+    _maybe(draw, message, "parsed", argument_objects)
+    _unknown(draw, message, MESSAGE_KEYS["assistant"])
     followers: list[dict[str, Any]] = []
     for call in draw(st.permutations(calls))[: draw(st.integers(0, len(calls)))]:
         result = {"role": "tool", "tool_call_id": call["id"], "content": _result_text(draw)}
         _maybe(draw, result, "name", st.just(call["function"]["name"]))
-        followers.append(result)
+        followers.append(_unknown(draw, result, MESSAGE_KEYS["tool"]))
     if legacy and draw(st.booleans()):
         name = message["function_call"]["name"]
-        followers.append({"role": "function", "name": name, "content": _result_text(draw)})
+        result = {"role": "function", "name": name, "content": _result_text(draw)}
+        followers.append(_unknown(draw, result, MESSAGE_KEYS["function"]))
     for _ in range(draw(st.integers(0, 2))):
         user: dict[str, Any] = {"role": "user", "content": draw(texts)}
         _maybe(draw, user, "name", names)
-        followers.append(user)
+        followers.append(_unknown(draw, user, MESSAGE_KEYS["user"]))
     return [message, *draw(st.permutations(followers))]
 
 
 @st.composite
-def tool_defs(draw: st.DrawFn) -> dict[str, Any]:
+def function_defs(draw: st.DrawFn) -> dict[str, Any]:
+    """A ``tools[i].function``, or an entry of the legacy ``functions`` list."""
     function: dict[str, Any] = {"name": draw(names)}
     _maybe(draw, function, "description", texts)
     _maybe(draw, function, "parameters", st.dictionaries(texts, json_values, max_size=3))
     _maybe(draw, function, "strict", st.booleans())
-    return {"type": "function", "function": function}
+    return _unknown(draw, function, FUNCTION_KEYS)
+
+
+@st.composite
+def tool_defs(draw: st.DrawFn) -> dict[str, Any]:
+    return _unknown(draw, {"type": "function", "function": draw(function_defs())}, TOOL_KEYS)
 
 
 @st.composite
@@ -142,17 +174,34 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     role = draw(st.sampled_from(["system", "developer", None]))
     if role is not None:
-        messages.append({"role": role, "content": draw(texts)})
+        prompt = {"role": role, "content": draw(texts)}
+        messages.append(_unknown(draw, prompt, MESSAGE_KEYS[role]))
     if draw(st.integers(0, 5)) > 0:
-        messages.append({"role": "user", "content": draw(texts)})
+        instruction = {"role": "user", "content": draw(texts)}
+        _maybe(draw, instruction, "name", names)
+        messages.append(_unknown(draw, instruction, MESSAGE_KEYS["user"]))
     for _ in range(draw(st.integers(0, 4))):
         messages.extend(draw(turn()))
     record: dict[str, Any] = {"messages": messages}
-    _maybe(draw, record, "tools", st.lists(tool_defs(), max_size=3))
-    extra_keys = texts.filter(lambda k: k not in ("messages", "tools", "_openai_shape"))
+    tools = draw(st.sampled_from(["tools", "functions", None]))
+    if tools == "tools":
+        record["tools"] = draw(st.lists(tool_defs(), max_size=3))
+    elif tools == "functions":
+        record["functions"] = draw(st.lists(function_defs(), max_size=3))
+    reserved = ("messages", "tools", "functions", "_openai_shape")
+    extra_keys = texts.filter(lambda k: k not in reserved)
     record.update(draw(st.dictionaries(extra_keys, json_values, max_size=2)))
     return record
 
+
+def _keys(cls: type[msgspec.Struct]) -> frozenset[str]:
+    return frozenset(field.name for field in msgspec.structs.fields(cls))
+
+
+CALL_KEYS = _keys(ToolCallWire)
+CALL_FUNCTION_KEYS = _keys(ToolFunction) | _keys(FunctionCall)
+TOOL_KEYS = _keys(ToolDef)
+FUNCTION_KEYS = _keys(FunctionDef)
 
 _decoder = TrajectoryDecoder()
 _settings = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,7 +212,10 @@ _settings = settings(max_examples=200, deadline=None, suppress_health_check=[Hea
 def test_record_round_trips_through_trajectory(record: dict[str, Any]) -> None:
     traj = record_to_trajectory(record)
     assert trajectory_to_record(traj) == record
-    assert trajectory_to_messages(traj) == record["messages"]
+    traj.provenance.extra = {}  # the messages an agent sends: without source-only keys
+    assert trajectory_to_messages(traj) == trajectory_to_record(traj)["messages"]
+    bare = record["messages"]
+    assert trajectory_to_json(record_to_trajectory(bare)) == bare
 
 
 @_settings

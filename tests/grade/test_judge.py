@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from trajforge.agents.breaker import CircuitBreaker
 from trajforge.agents.llm_client import ChatClient, ChatResult
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.grade.judge import (
     DEFAULT_MAX_TOKENS,
     JUDGE,
@@ -274,6 +276,34 @@ def test_an_endpoint_failure_becomes_a_judge_error(fake: FakeEndpoint) -> None:
     assert label.name == JUDGE_ERROR
     assert label.details["error"] == "endpoint"
     assert "HTTP 400" in (label.rationale or "")
+
+
+def test_the_timeout_bounds_a_whole_verdict_retries_and_re_asks_included(
+    fake: FakeEndpoint,
+) -> None:
+    """Slow answers that are never verdicts, re-asked up to 20 times, with 5xx in between: the
+    verdict ends in a judge_error when its time is up, not after every attempt."""
+    answers = iter([error(503), text("no idea", delay_s=0.3)] * 20)
+    fake.handler = lambda request: next(answers)
+    slow = ChatClient(fake.base_url, MODEL, max_retries=5, backoff_s=0.05)
+    judge = Judge(slow, step_rubric=None, max_attempts=20, timeout_s=1.0)
+    started = time.monotonic()
+    (label,) = asyncio.run(judge.annotate(trajectory())).labels
+    assert time.monotonic() - started < 5  # generous: 20 re-asks would take 7 s and more
+    assert label.name == JUDGE_ERROR
+    # the time ran out in a request (its deadline) or between re-asks (the verdict's)
+    assert re.search(r"deadline of 0\.\d+ s|the verdict's 1 s ran out", label.rationale or "")
+    assert label.details["attempts"] <= 4
+
+
+def test_an_endpoint_that_is_down_stops_the_judge(fake: FakeEndpoint) -> None:
+    """Not a judge_error on every step: the judge raises, and nothing is half-judged."""
+    fake.handler = lambda request: error(503, "the service is down")
+    down = ChatClient(fake.base_url, MODEL, max_retries=0, breaker=CircuitBreaker(trip_after=2))
+    judge = Judge(down, concurrency=1)
+    with pytest.raises(EndpointDownError, match="2 requests in a row failed"):
+        list(judge_stream([trajectory("t1"), trajectory("t2")], judge))
+    assert fake.served == 2
 
 
 # ---------------------------------------------------------------- concurrency and streams

@@ -15,12 +15,13 @@ from trajforge.agents.base import Decision, Policy
 from trajforge.agents.registry import expert_for, find_expert, with_experts, with_mistakes
 from trajforge.agents.scripted import ScriptedExpert
 from trajforge.envs.registry import get_environment
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.grade.process import (
     PROCESS,
     SKIPPED,
     ProcessLabelStage,
     continuation_seeds,
+    label_one,
     label_stream,
     make_options,
     process_labels,
@@ -375,6 +376,28 @@ def test_an_llm_agent_can_play_the_continuations() -> None:
     assert fake.served == 3 * len(rolled)
     seeds = {r["seed"] for r in fake.requests}
     assert len(seeds) > 1  # each continuation samples with its own seed
+
+
+def test_a_rollout_endpoint_that_is_down_stops_the_labelling() -> None:
+    from trajforge.agents.breaker import CircuitBreaker  # noqa: PLC0415
+    from trajforge.agents.llm import LLMAgentFactory  # noqa: PLC0415 - the optional llm extra
+    from trajforge.agents.llm_client import ChatClient  # noqa: PLC0415
+    from trajforge.testing.fake_endpoint import FakeEndpoint, error  # noqa: PLC0415
+
+    clean, _, _ = scenario("dataops")
+    with FakeEndpoint(handler=lambda request: error(503, "down")) as fake:
+        client = ChatClient(
+            fake.base_url, "fake-model", max_retries=0, breaker=CircuitBreaker(trip_after=2)
+        )
+        options = make_options(rollouts=2, policy=LLMAgentFactory(client), concurrency=1)
+        first = label_one(clean, options)  # a failing request: this trajectory's labels say so
+        assert [x.name for x in first.labels][-1] == "process_error"
+        with pytest.raises(EndpointDownError, match="2 requests in a row failed"):
+            label_one(clean, options)  # the second failure in a row opens the breaker
+        sent = fake.served
+        with pytest.raises(EndpointDownError):
+            label_one(clean, options)
+        assert fake.served == sent  # nothing more is sent once the endpoint is taken for down
 
 
 def test_faulty_episodes_replay_and_label_deterministically() -> None:

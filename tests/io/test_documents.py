@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from trajforge.errors import ConfigError, InputError
-from trajforge.io import BadRecord, documents
+from tests.io.damaged_files import gzip_with_altered_data
+from trajforge.errors import ConfigError, InputError, IntegrityError
+from trajforge.io import BadRecord, ReadChecks, checking, documents
 from trajforge.io.documents import iter_records
 
 RECORDS = [{"a": 1}, {"a": [1, 2], "b": "é"}, {"a": None}]
@@ -103,3 +104,42 @@ def test_what_is_not_data_is_refused_with_its_name(tmp_path: Path) -> None:
         list(iter_records(tmp_path))
     with pytest.raises(ConfigError, match="no such file"):
         list(iter_records(tmp_path / "missing.json"))
+
+
+def test_a_streamed_array_failing_its_crc_after_elements_stops_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "STREAM_ABOVE", 10)
+    many = json.dumps([{"n": i, "pad": "x" * 50} for i in range(20_000)]).encode()
+    path = tmp_path / "a.json.gz"
+    gzip_with_altered_data(path, many, many.replace(b'"n": 7,', b'"n":-7,'))
+    got: list[object] = []
+    with pytest.raises(IntegrityError) as caught:  # not one bad record: all of them are suspect
+        got.extend(r.data for r in iter_records(path, lambda bad: None))
+    assert {"n": -7, "pad": "x" * 50} in got  # what the damage changed went out first
+    assert caught.value.file == str(path)
+    assert str(caught.value).startswith(f"{path}: compressed stream is truncated or corrupt (")
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith(f"elements 0-{len(got) - 1} were read before")
+
+
+def test_a_compressed_document_broken_before_a_record_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "a.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(RECORDS).encode())[:-10])
+    bad: list[BadRecord] = []
+    assert list(iter_records(path, bad.append)) == []  # the whole file is decoded first
+    assert [(b.file, b.error) for b in bad] == [
+        (str(path), "compressed stream is truncated or corrupt")
+    ]
+
+
+@pytest.mark.parametrize("name", ["a.jsonl", "a.json"])
+def test_a_repeated_key_the_last_wins_unless_keys_must_be_unique(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text('{"a": 1, "a": 2}\n' if name == "a.jsonl" else '[{"a": 1, "a": 2}]')
+    assert [r.data for r in iter_records(path)] == [{"a": 2}]
+    bad: list[BadRecord] = []
+    with checking(ReadChecks(unique_keys=True)):
+        records = iter_records(path, bad.append)
+    assert list(records) == []
+    assert [b.error for b in bad] == ["the key 'a' appears twice in one object"]

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from trajforge.errors import InputError, SchemaError, TrajforgeError
+from tests.io.damaged_files import parquet_with_bad_column_name, parquet_with_invalid_utf8
+from trajforge.errors import InputError, IntegrityError, SchemaError, TrajforgeError
 from trajforge.io import BadRecord, iter_lines, read_trajectories
 from trajforge.io.jsonl import read_jsonl
 from trajforge.io.parquet import read_parquet, trajectory_plan, write_parquet
@@ -169,16 +170,15 @@ def test_truncated_compressed_stream(
     blob = compress(data)
     path.write_bytes(blob[: len(blob) * 2 // 3])
     err = _fail(path)
-    assert isinstance(err, InputError)
+    assert isinstance(err, IntegrityError)  # lines came out of it before it broke
     assert err.file == str(path)
     assert err.line is not None
     assert err.line > 1
-    assert f"line {err.line} of {path}: compressed stream is truncated or corrupt" == str(err)
-    ids, bad = _collect(path)
-    assert len(ids) == err.line - 1  # every complete line before the break
-    assert len(bad) == 1
-    assert bad[0].line == err.line
-    assert "truncated or corrupt" in bad[0].error
+    assert str(err).startswith(
+        f"line {err.line} of {path}: compressed stream is truncated or corrupt ("
+    )
+    with pytest.raises(IntegrityError):  # not one bad record to set aside
+        _collect(path)
 
 
 @pytest.mark.parametrize(
@@ -276,15 +276,38 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
             list(read_trajectories(tmp_path / name))
 
 
-def test_iter_lines_reports_a_broken_stream_once(tmp_path: Path) -> None:
+def test_iter_lines_reports_a_stream_broken_before_any_line_once(tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl.zst"
     blob = zstandard.ZstdCompressor().compress(_lines(5000))
-    path.write_bytes(blob[:-100])
+    path.write_bytes(blob[:100])
     bad: list[BadRecord] = []
-    lines = list(iter_lines(path, on_error=bad.append))
-    assert len(lines) > 0
-    assert [b.line for b in bad] == [len(lines) + 1]
-    assert bad[0].file == str(path)
+    assert list(iter_lines(path, on_error=bad.append)) == []
+    assert [(b.file, b.line) for b in bad] == [(str(path), 1)]
+    assert bad[0].error == "compressed stream is truncated or corrupt"
+
+
+def test_parquet_column_name_not_utf8_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "badname.parquet"
+    parquet_with_bad_column_name(path, [Trajectory(id="a")])
+    err = _fail(path)
+    assert str(err) == f"{path}: not a Parquet file, or it is truncated or corrupt"
+    assert err.hint == (
+        "the footer could not be read "
+        "('utf-8' codec can't decode byte 0xff in position 0: invalid start byte)"
+    )
+    assert _collect(path)[0] == []
+    assert [b.error for b in _collect(path)[1]] == [err.message]
+
+
+def test_parquet_string_not_utf8_sets_its_row_aside(tmp_path: Path) -> None:
+    path = tmp_path / "badvalue.parquet"
+    parquet_with_invalid_utf8(path, ["first", "second-BAD", "third"], "second-BAD")
+    err = _fail(path)
+    assert str(err).startswith(f"{path}: a string is not valid UTF-8 (")
+    assert err.message.endswith("(row 2, row group 0)")
+    ids, bad = _collect(path)
+    assert ids == ["first", "third"]
+    assert [(b.row, b.raw) for b in bad] == [(2, b"")]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,36 @@ def test_resume_from_a_journal_and_partial_shards(tmp_path: Path) -> None:
     assert resumed.resumed == 11
     assert resumed.done == 12
     assert digest(partial) == digest(full)
+
+
+def test_a_failed_episode_stays_pending_and_a_rerun_retries_only_it(tmp_path: Path) -> None:
+    """A bug in some episodes (not the endpoint) loses nothing: they are not journaled as done,
+    the manifest stays incomplete, errors.jsonl has the tracebacks, and the next run does exactly
+    those episodes, ending with the bytes of a run that never failed."""
+    full = tmp_path / "full"
+    asyncio.run(Runner(spec(), full).run())
+    broken = tmp_path / "broken"
+    runner = Runner(spec(), broken)
+    real = runner._run_item
+
+    async def buggy(item):  # type: ignore[no-untyped-def]
+        if item.index % 4 == 1:
+            raise ZeroDivisionError("a bug in the episode")
+        return await real(item)
+
+    runner._run_item = buggy  # type: ignore[method-assign]
+    first = asyncio.run(runner.run())
+    assert (first.done, first.errors, first.pending) == (17, 6, 6)
+    assert not Manifest.load(broken).complete
+    assert len(Manifest.load(broken).shards) == 0  # every shard of 5 has a failed item
+    entries = [json.loads(line) for line in (broken / "errors.jsonl").read_text().splitlines()]
+    assert sorted(e["item"] for e in entries) == [1, 5, 9, 13, 17, 21]
+    assert {e["kind"] for e in entries} == {"episode"}
+    assert all("a rerun of the same command retries this item" in e["pending"] for e in entries)
+    assert all("ZeroDivisionError: a bug in the episode" in e["traceback"] for e in entries)
+    second = asyncio.run(Runner(spec(), broken).run())
+    assert (second.done, second.resumed, second.errors, second.pending) == (6, 17, 0, 0)
+    assert digest(broken) == digest(full)  # errors.jsonl is gone: its items are done
 
 
 def test_a_different_run_in_the_same_directory_is_refused(tmp_path: Path) -> None:

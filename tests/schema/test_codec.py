@@ -32,7 +32,7 @@ from trajforge.schema import (
     from_builtins,
     to_builtins,
 )
-from trajforge.schema.codec import SharedTools
+from trajforge.schema.codec import SharedTools, refuse_repeated_keys
 
 
 def rich_trajectory() -> Trajectory:
@@ -218,3 +218,25 @@ def plain_error(line: bytes) -> Exception:
     except UnicodeDecodeError as exc:
         return InputError(f"invalid UTF-8 in a string: {exc.reason}")
     raise AssertionError("the line decodes")
+
+
+REPEATED = b'{"id":"first","metadata":{"k":1,"k":2},"id":"last"}'
+
+
+def test_a_repeated_key_the_last_one_wins_unless_keys_must_be_unique() -> None:
+    trajectory = TrajectoryDecoder().decode(REPEATED)
+    assert (trajectory.id, trajectory.metadata) == ("last", {"k": 2})
+    with pytest.raises(InputError) as info:
+        TrajectoryDecoder(unique_keys=True).decode(REPEATED)
+    assert info.value.message == "the key 'k' appears twice in one object"
+    assert TrajectoryDecoder(unique_keys=True).decode(b'{"id":"x","metadata":{"k":{"k":1}}}')
+
+
+@pytest.mark.parametrize("line", [b'{"id":', b'{"id":"caf\xe9"}', b"[" * 5000])
+def test_unique_keys_leave_malformed_json_to_the_decoder(line: bytes) -> None:
+    refuse_repeated_keys(line)  # nothing to say: the decoder reports what is wrong
+    with pytest.raises(InputError) as strict:
+        TrajectoryDecoder(unique_keys=True).decode(line)
+    with pytest.raises(InputError) as plain:
+        TrajectoryDecoder().decode(line)
+    assert strict.value.message == plain.value.message

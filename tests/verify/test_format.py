@@ -133,6 +133,25 @@ def test_final_answers(last: Step, expected: list[tuple[int, str, str, str]]) ->
     assert check(t) == expected
 
 
+@pytest.mark.parametrize(
+    ("role", "result"),
+    [("handoff", "Transfer successful"), ("finish", None)],
+)
+def test_a_hand_off_or_finish_tool_is_a_final_answer(role: str, result: str | None) -> None:
+    """tau-bench hands off through ``transfer_to_human_agents``; ToolBench's ``Finish`` gets no
+    result."""
+    tool = ToolSpec(name="end_it", role=role)  # type: ignore[arg-type]
+    observations = [ToolResult(call_id="e", content=result)] if result is not None else []
+    end = Step(actions=[ToolCall(id="e", name="end_it")], observations=observations)  # type: ignore[arg-type]
+    t = Trajectory(id="t", tools=[*TOOLS, tool], steps=[lookup("W1"), end])
+    assert check(t) == []
+    plain = Trajectory(id="t", tools=[*TOOLS, ToolSpec(name="end_it")], steps=[lookup("W1"), end])
+    expected = [(1, "no_final_answer", "error", "steps[1].actions[0]")]
+    if result is None:
+        expected.insert(0, (1, "missing_result", "error", "steps[1].actions[0]"))
+    assert check(plain) == expected
+
+
 def test_no_steps_and_no_tools() -> None:
     assert check(Trajectory(id="t")) == [(None, "no_steps", "error", "steps")]
     t = Trajectory(id="t", steps=[lookup("W1"), FINISH])

@@ -18,10 +18,18 @@ if TYPE_CHECKING:
 
 
 def chat_client(
-    url: str, model: str, api_key_env: str, *, option: str, what: str, timeout_s: float = 60.0
+    url: str,
+    model: str,
+    api_key_env: str,
+    *,
+    option: str,
+    what: str,
+    timeout_s: float = 60.0,
+    deadline_s: float = 180.0,
 ) -> ChatClient:
-    """A ``ChatClient`` for ``url`` (given by ``option``) with the key in ``$api_key_env``
-    (``what`` needs the ``llm`` extra, the error says)."""
+    """A ``ChatClient`` for ``url`` (given by ``option``) with the key in ``$api_key_env``,
+    ``timeout_s`` per attempt and ``deadline_s`` per request (``what`` needs the ``llm`` extra,
+    the error says)."""
     check_base_url(url, path=option)
     try:
         from trajforge.agents.llm_client import ChatClient, api_key_from  # noqa: PLC0415
@@ -29,7 +37,8 @@ def chat_client(
         raise ConfigError(
             f"{what} needs the 'llm' extra", hint="pip install 'trajforge[llm]'"
         ) from None
-    return ChatClient(url, model, api_key=api_key_from(api_key_env), timeout_s=timeout_s)
+    key = api_key_from(api_key_env)
+    return ChatClient(url, model, api_key=key, timeout_s=timeout_s, deadline_s=deadline_s)
 
 
 def ensure_ready(client: ChatClient) -> None:

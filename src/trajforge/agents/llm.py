@@ -9,12 +9,14 @@ plain text, a ``ClarifyingQuestion`` when it ends in a question mark and a final
 ``transfer_to_human``-style tool.
 
 Output that cannot be used (cut off at the token limit, unreadable tool-call text, argument JSON
-that is not an object, an empty message) is not a crash: it becomes a step labelled
-``malformed_output`` (source ``generator``, grade ``error``) that keeps the raw text as its
-reasoning, and the next request shows the model its output and a notice that it could not be
-parsed. After ``max_malformed`` such outputs in a row the agent finishes with
-``completed=False``. The agent keeps no state beyond the steps it is given, so a branch can resume
-it from any prefix.
+that is not an object, arguments longer than ``max_argument_chars``, an empty message) is not a
+crash: it becomes a step labelled ``malformed_output`` (source ``generator``, grade ``error``)
+that keeps the raw text as its reasoning, and the next request shows the model its output and a
+notice that it could not be parsed. Arguments over the limit are neither called nor kept whole:
+the record and every later request hold their first ``ECHOED_CHARS`` characters only, so one
+runaway answer cannot grow each request until the server refuses it. After ``max_malformed``
+such outputs in a row the agent finishes with ``completed=False``. The agent keeps no state beyond
+the steps it is given, so a branch can resume it from any prefix.
 
 ``tool_mode="prompt"`` is for models and servers without native tool calling: the tools are
 described in the system prompt in the Hermes format, earlier tool calls and results are shown as
@@ -34,7 +36,7 @@ import msgspec
 
 from trajforge.agents.base import Decision
 from trajforge.agents.llm_client import ChatClient, ChatResult, seeded
-from trajforge.agents.tool_call_parser import parse_tool_calls
+from trajforge.agents.tool_call_parser import ParsedCall, parse_tool_calls
 from trajforge.errors import EndpointError, ToolCallParseError
 from trajforge.formats.openai import (
     parse_arguments,
@@ -65,6 +67,9 @@ MALFORMED_OUTPUT: Final = "malformed_output"
 CONTEXT_EXCEEDED: Final = "context_exceeded"
 RAW_OUTPUT_KEY: Final = "raw_output"
 DEFAULT_MAX_MALFORMED: Final = 3
+DEFAULT_MAX_ARGUMENT_CHARS: Final = 65_536
+#: What is kept of arguments over the limit, in the record and in later requests.
+ECHOED_CHARS: Final = 1_000
 DEFAULT_SYSTEM_PROMPT: Final = (
     "You are a careful assistant who completes the user's request with the tools provided. "
     "Call a tool whenever you need information or want to make a change; never invent ids or "
@@ -128,8 +133,9 @@ def _is_malformed_label(label: Label) -> bool:
 class AgentSettings:
     """How an LLM agent asks: the system prompt (None: the default), the environment's policy
     document (appended to it), sampling settings, native tool calls or tools described in the
-    prompt (listed as JSON or compactly), how many malformed outputs in a row end the episode, and
-    whether each request carries a derived seed."""
+    prompt (listed as JSON or compactly), how many malformed outputs in a row end the episode,
+    whether each request carries a derived seed, and the longest argument text of a tool call
+    taken from the model (characters of its JSON)."""
 
     system_prompt: str | None = None
     policy: str | None = None
@@ -138,10 +144,13 @@ class AgentSettings:
     tool_listing: ToolListing = "json"
     max_malformed: int = DEFAULT_MAX_MALFORMED
     send_seed: bool = True
+    max_argument_chars: int = DEFAULT_MAX_ARGUMENT_CHARS
 
     def __post_init__(self) -> None:
         if self.max_malformed < 1:
             raise ValueError("max_malformed must be >= 1")
+        if self.max_argument_chars < 1:
+            raise ValueError("max_argument_chars must be >= 1")
 
 
 class LLMAgent:
@@ -227,8 +236,9 @@ class LLMAgent:
             reasoning = "\n\n".join(filter(None, [reasoning, *thoughts])) or None
         native, shapes = _wires(message.get("tool_calls") or [])
         step = len(steps)
+        limit = self.settings.max_argument_chars
         if result.finish_reason == "length":
-            raw = _raw_output(content, native)
+            raw = _raw_output(content, native, limit)
             return self._malformed(
                 steps, result, raw, "the output was cut off at the token limit", []
             )
@@ -238,18 +248,17 @@ class LLMAgent:
             actions: list[Action] = [Reply(content=content)] if content.strip() else []
             actions.extend(calls)
             if problems:
-                raw = _raw_output(content, native)
+                raw = _raw_output(content, native, limit)
                 return self._malformed(steps, result, raw, "; ".join(problems), calls)
             return Decision(actions=actions, reasoning=reasoning, usage=result.usage)
         try:
             parsed, leftover = parse_tool_calls(content, self.tool_names)
         except ToolCallParseError as exc:
             reason = f"{exc.path}: {exc.message}" if exc.path else exc.message
-            return self._malformed(steps, result, content, reason, [])
-        odd = [f"tool_call[{k}] ({c.name}): text with a lone surrogate"
-               for k, c in enumerate(parsed) if not _is_unicode(c.arguments)]  # fmt: skip
+            return self._malformed(steps, result, _clipped(content, limit), reason, [])
+        odd = _text_call_problems(parsed, limit)
         if odd:
-            return self._malformed(steps, result, content, "; ".join(odd), [])
+            return self._malformed(steps, result, _clipped(content, limit), "; ".join(odd), [])
         if parsed:
             actions = [Reply(content=leftover)] if leftover else []
             actions.extend(
@@ -277,6 +286,9 @@ class LLMAgent:
             if isinstance(text, dict):  # some servers send the object itself
                 text = json.dumps(text)
             text = text if isinstance(text, str) else ""
+            if len(text) > self.settings.max_argument_chars:  # neither called nor echoed back
+                problems.append(_too_long(index, name, len(text), self.settings.max_argument_chars))
+                continue
             if text.strip():
                 arguments, raw = parse_arguments(text)
                 if raw is not None and not arguments and text.strip() != "{}":
@@ -435,14 +447,20 @@ def _text(content: Any) -> str:
 _ENCODE = msgspec.json.Encoder().encode
 
 
-def _is_unicode(value: Any) -> bool:
-    """Whether every text in a JSON value is Unicode: Python's json, which reads tool calls
-    written in text, takes ``"\\ud800"`` for a lone surrogate, which no record can hold."""
-    try:
-        _ENCODE(value)
-    except UnicodeEncodeError:
-        return False
-    return True
+def _text_call_problems(calls: Sequence[ParsedCall], limit: int) -> list[str]:
+    """What is wrong with tool calls read from text: Python's json, which reads them, takes
+    ``"\\ud800"`` for a lone surrogate (which no record can hold), and arguments may be longer
+    than ``limit``."""
+    problems = []
+    for index, call in enumerate(calls):
+        try:
+            size = len(_ENCODE(call.arguments))
+        except UnicodeEncodeError:
+            problems.append(f"tool_call[{index}] ({call.name}): text with a lone surrogate")
+            continue
+        if size > limit:
+            problems.append(_too_long(index, call.name, size, limit))
+    return problems
 
 
 def _wires(native: Any) -> tuple[list[dict[str, Any]], list[str]]:
@@ -461,8 +479,9 @@ def _wires(native: Any) -> tuple[list[dict[str, Any]], list[str]]:
     return wires, problems
 
 
-def _raw_output(content: str, native: list[dict[str, Any]]) -> str:
-    """What the model wrote, tool calls included, as one text."""
+def _raw_output(content: str, native: list[dict[str, Any]], limit: int) -> str:
+    """What the model wrote, tool calls included, as one text (arguments over ``limit``
+    clipped)."""
     parts = [content] if content else []
     for wire in native:
         function = wire.get("function") or {}
@@ -471,9 +490,25 @@ def _raw_output(content: str, native: list[dict[str, Any]]) -> str:
             arguments = json.dumps(arguments)
         parts.append(
             f'<tool_call>{{"name": {json.dumps(function.get("name"))}, '
-            f'"arguments": {arguments}}}</tool_call>'
+            f'"arguments": {_clipped(arguments, limit)}}}</tool_call>'
         )
     return "\n".join(parts)
+
+
+def _too_long(index: int, name: str, size: int, limit: int) -> str:
+    """The problem of a call whose arguments are over the limit."""
+    return (
+        f"tool_call[{index}] ({name or 'no name'}): the arguments are {size:,} characters, "
+        f"over the limit of {limit:,}"
+    )
+
+
+def _clipped(text: str, limit: int) -> str:
+    """``text``, or only its start and a note when it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    keep = min(limit, ECHOED_CHARS)
+    return f"{text[:keep]} [... {len(text) - keep:,} more characters]"
 
 
 def _request_step(step: Step) -> Step:

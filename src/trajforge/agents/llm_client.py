@@ -2,10 +2,15 @@
 
 ``ChatClient.complete`` sends one chat-completions request and returns a ``ChatResult``: the
 assistant message as a plain dict, the finish reason, token usage, latency and how many attempts
-it took. Rate limits (429), server errors (5xx), 408/409, timeouts and connection errors are
-retried with exponential back-off and seeded jitter, honouring ``Retry-After`` (and
-``retry-after-ms``); the openai SDK's own retries are switched off so that retries never stack.
-Anything else (400, 401, 403, 404, 422...) raises ``EndpointError`` at once, with a hint.
+it took. Rate limits (429), server errors (5xx), 408/409, timeouts, connection errors and 200
+answers that are not a chat completion (a cut-off body, an HTML page, invalid JSON, no
+``choices``) are retried with exponential back-off and seeded jitter, honouring ``Retry-After``
+(and ``retry-after-ms``); the openai SDK's own retries are switched off so that retries never
+stack. Anything else (400, 401, 403, 404, 422...) raises ``EndpointError`` at once, with a hint.
+
+Each attempt may take ``timeout_s``; the whole request, every attempt and back-off wait
+included, ``deadline_s``. Every request reports to the client's ``CircuitBreaker``, which stops
+all of the client's requests once the endpoint is plainly down (``agents.breaker``).
 """
 
 from __future__ import annotations
@@ -22,11 +27,21 @@ from typing import Any
 import msgspec
 import openai
 
+from trajforge.agents.breaker import CircuitBreaker
 from trajforge.envs.base import derive_seed
-from trajforge.errors import EndpointError
+from trajforge.errors import EndpointDownError, EndpointError
 from trajforge.schema import Usage
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
+#: Refusals of one request, not of the endpoint: an answer that shows the endpoint serves.
+REQUEST_REFUSALS = frozenset({400, 413, 422})
+_DOWN_HINT = (
+    "the endpoint is overloaded or down: lower the concurrency, raise the retries, the timeout "
+    "or the deadline, or check the server"
+)
+_NOT_A_COMPLETION_HINT = (
+    "check that base_url points at an OpenAI-compatible API (usually .../v1), and the server's log"
+)
 _HINTS = {
     400: "the endpoint rejected the request: check the sampling options, the message shapes, "
     "and whether the model accepts tools (else use tool_mode='prompt')",
@@ -89,7 +104,10 @@ class ChatClient:
     ``max_retries`` retries follow the first attempt. Back-off before retry ``n`` is
     ``min(max_backoff_s, backoff_s * 2**(n-1))`` scaled by a jitter factor in [0.5, 1) drawn
     from ``random.Random(seed)``; a ``Retry-After`` header replaces it (plus up to 10% jitter),
-    and one asking for more than ``max_retry_after_s`` fails the request at once.
+    and one asking for more than ``max_retry_after_s`` fails the request at once. An attempt
+    may take ``timeout_s``, the whole request ``deadline_s`` (a retry that cannot start before
+    it is not made). ``breaker`` (one of its own unless given: clients of one endpoint may share
+    one) opens after ``trip_after`` failed requests in a row.
     The client may be used from several event loops in turn (a fresh connection pool per loop).
     Requests go through the openai SDK over its aiohttp transport (the ``llm`` extra installs
     it): at 64 requests in flight the SDK's default httpx transport costs about 40% more CPU per
@@ -103,19 +121,25 @@ class ChatClient:
         *,
         api_key: str = "none",
         timeout_s: float = 60.0,
+        deadline_s: float = 180.0,
         max_retries: int = 5,
         seed: int = 0,
         backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
         max_retry_after_s: float = 120.0,
         default_headers: Mapping[str, str] | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        if timeout_s <= 0 or deadline_s <= 0:
+            raise ValueError("timeout_s and deadline_s must be > 0")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
         self.max_retries = max_retries
+        self.breaker = breaker or CircuitBreaker()
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.max_retry_after_s = max_retry_after_s
@@ -195,28 +219,59 @@ class ChatClient:
         self,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        deadline_at: float | None = None,
         **sampling: Any,
     ) -> ChatResult:
-        """One chat completion (retried as the class says); raises EndpointError on failure."""
+        """One chat completion (retried as the class says); raises EndpointError on failure,
+        ``EndpointDownError`` once the breaker is open. ``deadline_at`` (a ``time.monotonic()``
+        instant) ends the request earlier than ``deadline_s`` would."""
         body: dict[str, Any] = {"model": self.model, "messages": list(messages), **sampling}
         if tools:
             body["tools"] = list(tools)
         payload = msgspec.json.encode(body)  # once, with msgspec: the SDK sends bytes as they are
         started = time.perf_counter()
+        now = time.monotonic()
+        until = now + self.deadline_s
+        if deadline_at is not None:
+            until = min(until, deadline_at)
+        try:
+            with self.breaker.watching():
+                result = await self._attempts(payload, started, until, until - now)
+        except EndpointDownError:
+            raise
+        except EndpointError as exc:
+            self.stats.failures += 1
+            if exc.status in REQUEST_REFUSALS:  # the endpoint serves; this request was wrong
+                self.breaker.succeeded()
+                raise
+            raise self.breaker.failed(exc) from None
+        self.breaker.succeeded()
+        return result
+
+    async def _attempts(
+        self, payload: bytes, started: float, until: float, allowed_s: float
+    ) -> ChatResult:
+        """Send ``payload`` until an answer, a refusal, the last retry or the deadline (the
+        ``time.monotonic()`` instant ``until``, ``allowed_s`` after the request began)."""
         attempt = 0
         while True:
             attempt += 1
             self.stats.requests += 1
+            limit = min(self.timeout_s, max(0.001, until - time.monotonic()))
             sent = time.perf_counter()
+            hint = _DOWN_HINT
             try:
                 # ``post`` rather than ``chat.completions.create``: the body goes out as it is
                 # (no per-field transform of every message) and the answer is decoded here.
                 sdk = await self._client()
-                response = await sdk.post("/chat/completions", cast_to=bytes, content=payload)
+                options: Any = {} if limit >= self.timeout_s else {"timeout": limit}
+                response = await sdk.post(
+                    "/chat/completions", cast_to=bytes, content=payload, options=options
+                )
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if not (status in RETRYABLE_STATUSES or status >= 500):
-                    self.stats.failures += 1
                     raise EndpointError(
                         f"HTTP {status} from the model endpoint: {_detail(exc)}",
                         status=status,
@@ -228,18 +283,30 @@ class ChatClient:
                 failure: tuple[int | None, str] = (status, f"HTTP {status}: {_detail(exc)}")
             except openai.APIConnectionError as exc:  # time-outs included
                 wait = self._backoff(attempt)
-                failure = (None, self._connection_failure(exc))
+                failure = (None, self._connection_failure(exc, limit))
             else:
-                return self._result(response, started, sent, attempt)
+                try:
+                    return self._result(response, started, sent, attempt)
+                except _NotACompletionError as exc:
+                    wait = self._backoff(attempt)
+                    failure = (None, str(exc))
+                    hint = _NOT_A_COMPLETION_HINT
             if attempt > self.max_retries:
-                self.stats.failures += 1
                 raise EndpointError(
                     f"gave up after {attempt} attempts; last: {failure[1]}",
                     status=failure[0],
                     attempts=attempt,
                     path=self.endpoint,
-                    hint="the endpoint is overloaded or down: lower the concurrency, "
-                    "raise max_retries or timeout_s, or check the server",
+                    hint=hint,
+                )
+            if time.monotonic() + wait >= until:
+                raise EndpointError(
+                    f"no answer within the request's deadline of {_seconds(allowed_s)} "
+                    f"({attempt} attempt{'s' if attempt > 1 else ''}); last: {failure[1]}",
+                    status=failure[0],
+                    attempts=attempt,
+                    path=self.endpoint,
+                    hint=hint,
                 )
             self.stats.retries += 1
             await asyncio.sleep(wait)
@@ -258,7 +325,7 @@ class ChatClient:
         if isinstance(root, TimeoutError) or (
             root is exc and isinstance(exc, openai.APITimeoutError)
         ):
-            return f"no answer within {timeout_s or self.timeout_s:g} s"
+            return f"no answer within {_seconds(timeout_s or self.timeout_s)}"
         return f"connection failed: {type(root).__name__}: {root}"
 
     def _backoff(self, attempt: int) -> float:
@@ -270,7 +337,6 @@ class ChatClient:
         if asked is None:
             return self._backoff(attempt)
         if asked > self.max_retry_after_s:
-            self.stats.failures += 1
             raise EndpointError(
                 f"the endpoint asked to retry after {asked:g} s, more than "
                 f"max_retry_after_s={self.max_retry_after_s:g}",
@@ -287,21 +353,11 @@ class ChatClient:
         try:
             completion = _DECODER.decode(response)
         except msgspec.DecodeError as exc:
-            self.stats.failures += 1
-            raise EndpointError(
-                f"the endpoint's answer is not a chat completion: {exc}",
-                attempts=attempts,
-                path=self.endpoint,
-                hint="check that base_url points at an OpenAI-compatible API (usually .../v1)",
+            raise _NotACompletionError(
+                f"the answer is not a chat completion ({exc}): {_start(response)}"
             ) from None
         if not completion.choices:
-            self.stats.failures += 1
-            raise EndpointError(
-                "the endpoint answered with no choices",
-                attempts=attempts,
-                path=self.endpoint,
-                hint="the server may not support chat completions for this model",
-            )
+            raise _NotACompletionError("the answer has no choices")
         choice = completion.choices[0]
         message = {key: value for key, value in choice.message.items() if value is not None}
         usage = completion.usage or _WireUsage()
@@ -320,6 +376,21 @@ class ChatClient:
             elapsed_ms=(now - started) * 1000.0,
             model=completion.model,
         )
+
+
+class _NotACompletionError(Exception):
+    """A 200 answer that is not a chat completion (retried like a server error)."""
+
+
+def _seconds(value: float) -> str:
+    """Seconds as a message says them: ``2 s``, ``0.3 s``."""
+    return f"{round(value, 2):g} s"
+
+
+def _start(body: bytes, limit: int = 80) -> str:
+    """The first bytes of an answer, for a message."""
+    text = body[:limit].decode("utf-8", "replace")
+    return repr(text) + ("..." if len(body) > limit else "")
 
 
 class _WireUsage(msgspec.Struct):

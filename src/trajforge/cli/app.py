@@ -13,9 +13,11 @@ from rich.markup import escape
 from trajforge import __version__
 from trajforge.cli import (
     apply,
+    curating,
     data,
     demo,
     envs,
+    exporting,
     generate,
     grade,
     importing,
@@ -72,11 +74,13 @@ COMMANDS = (
     verify.verify,
     grade.grade,
     apply.apply,
+    curating.curate,
     plugins.plugins,
 )
 for command in COMMANDS:
     app.command()(command)
 app.command(name="import")(importing.import_records)
+app.command(name="export")(exporting.export_records)
 app.add_typer(envs.app, name="envs")
 
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from trajforge.cli.common import FromOption, QuarantineOption, finish_job, out, start_job
+from trajforge.cli.common import (
+    FromOption,
+    QuarantineOption,
+    VerifyHashesOption,
+    finish_job,
+    out,
+    start_job,
+)
 
 
 def apply(
@@ -19,13 +26,15 @@ def apply(
     workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Run registered stages (with their default settings) over a dataset, in order."""
+    from trajforge.io import ReadChecks
     from trajforge.pipeline.job import run_job
     from trajforge.pipeline.stages import build_stage
     from trajforge.report.tables import stage_table
 
-    fmt = start_job(source, dest, from_format)
+    fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     stages = [build_stage(name) for name in stage]
     job = run_job(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
     out.print(stage_table(job.report, title=f"stages over {source}"))

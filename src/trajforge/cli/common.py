@@ -1,7 +1,9 @@
-"""What the commands share: the consoles, common options, and quarantine reporting."""
+"""What the commands share: the consoles, common options, the readers with the checks the options
+chose, and quarantine reporting."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,8 +14,8 @@ from rich.markup import escape
 from trajforge.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from trajforge.formats.base import Format
-    from trajforge.io import BadRecord
+    from trajforge.formats.base import Format, Reader
+    from trajforge.io import BadRecord, ReadChecks
     from trajforge.pipeline.job import JobResult
 
 out = Console()
@@ -64,6 +66,16 @@ def writer_options(fmt: Format, pairs: list[str] | None) -> dict[str, str]:
         options[key] = value
     return options
 
+#: Whether reading checks the shards of a dataset directory against their manifest's sha256.
+VerifyHashesOption = Annotated[
+    bool,
+    typer.Option(
+        "--verify-hashes/--no-verify-hashes",
+        help="Check each shard of a dataset directory against the sha256 in its manifest as it "
+        "is read (a mismatch stops the command); --no-verify-hashes skips it, for speed.",
+    ),
+]
+
 
 def warn_skipped(bad: BadRecord) -> None:
     """Name a record that cannot be read on stderr, with where it is and why."""
@@ -81,15 +93,31 @@ def report_quarantine(count: int, path: Path, *, written: int | None = None) -> 
         )
 
 
-def start_job(source: str, dest: str, from_format: str) -> Format:
-    """The format a batch command reads, once its options are known to be sound: the format
-    exists and the output would not overwrite the input."""
+def start_job(source: str, dest: str, from_format: str, checks: ReadChecks | None = None) -> Format:
+    """The format a batch command reads, its readers reading with ``checks`` in force (the
+    default checks if None), once the options are known to be sound: the format exists and the
+    output would not overwrite the input."""
     from trajforge.formats.registry import get_format
-    from trajforge.io import check_destination
+    from trajforge.io import check_destination, with_checks
 
     fmt = get_format(from_format)
     check_destination(dest, source)
-    return fmt
+    if checks is None:
+        return fmt
+    read, read_raw = fmt.read, fmt.read_raw
+    return dataclasses.replace(
+        fmt,
+        read=read and with_checks(read, checks),
+        read_raw=read_raw and with_checks(read_raw, checks),
+    )
+
+
+def reader(from_format: str, checks: ReadChecks) -> Reader:
+    """The reader of the format ``from_format`` (``--from``), reading with ``checks`` in force."""
+    from trajforge.formats.registry import get_reader
+    from trajforge.io import with_checks
+
+    return with_checks(get_reader(from_format), checks)
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:

@@ -11,8 +11,10 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    VerifyHashesOption,
     WriterOptions,
     out,
+    reader,
     report_quarantine,
     warn_skipped,
     writer_options,
@@ -44,17 +46,23 @@ def convert(
     ] = 10_000,
     quarantine: QuarantineOption = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Stop at the first bad record instead of quarantining; a record that repeats a "
+            "key in an object is bad (otherwise the last one wins).",
+        ),
     ] = False,
+    verify_hashes: VerifyHashesOption = True,
     writer_option: WriterOptions = None,
 ) -> None:
     """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, tokenized,
     plugins')."""
-    from trajforge.formats.registry import get_format, get_reader, get_writer
-    from trajforge.io import Quarantine, check_destination
+    from trajforge.formats.registry import get_format, get_writer
+    from trajforge.io import Quarantine, ReadChecks, check_destination
     from trajforge.pipeline.job import default_quarantine
 
-    read = get_reader(from_format)
+    read = reader(from_format, ReadChecks(shard_hashes=verify_hashes, unique_keys=strict))
     write = get_writer(to_format)
     options = writer_options(get_format(to_format, option="--to"), writer_option)
     check_destination(dest, source, option="DEST")
@@ -71,17 +79,19 @@ def stats(
     path: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Counts, steps per trajectory, tool calls, status mix (records that cannot be read are
     counted apart, the first with its location)."""
     import msgspec
 
-    from trajforge.formats.registry import get_reader
+    from trajforge.io import ReadChecks
     from trajforge.report.stats import StatsAccumulator, compute_stats
     from trajforge.report.tables import stats_table
 
     acc = StatsAccumulator()
-    result = compute_stats(get_reader(from_format)(path, acc.bad), acc)
+    read = reader(from_format, ReadChecks(shard_hashes=verify_hashes))
+    result = compute_stats(read(path, acc.bad), acc)
     if as_json:
         sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
     else:
@@ -95,16 +105,18 @@ def head(
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
     max_chars: Annotated[int, typer.Option(help="Clip long texts to this many characters.")] = 400,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Pretty-print trajectories as step-by-step transcripts (records that cannot be read are
     skipped, each named on stderr with where it is and why)."""
     import msgspec
 
-    from trajforge.formats.registry import get_reader
+    from trajforge.io import ReadChecks
     from trajforge.report.transcript import render_transcript
 
     shown = 0
-    for trajectory in get_reader(from_format)(path, warn_skipped):
+    read = reader(from_format, ReadChecks(shard_hashes=verify_hashes))
+    for trajectory in read(path, warn_skipped):
         if trajectory_id is not None and trajectory.id != trajectory_id:
             continue
         if as_json:

@@ -52,14 +52,44 @@ def generate(
         str | None, typer.Option(help="OpenAI-compatible base URL for --agent llm.")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name at the endpoint.")] = None,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds one attempt at the endpoint may take.", min=0.01)
+    ] = 60.0,
+    request_deadline: Annotated[
+        float, typer.Option(help="Seconds one request may take, retries and waits included.", min=1)
+    ] = 180.0,
+    max_retries: Annotated[
+        int, typer.Option(help="Retries of a request that failed (429, 5xx, time-out...).", min=0)
+    ] = 5,
+    retry_backoff: Annotated[
+        float, typer.Option(help="Seconds before a first retry, doubled for each next one.", min=0)
+    ] = 0.5,
+    trip_after: Annotated[
+        int,
+        typer.Option(
+            help="Failed requests in a row (after their retries) that take the endpoint for "
+            "down and stop the run, resumably.",
+            min=1,
+        ),
+    ] = 5,
 ) -> None:
     """Generate trajectories: environments x agents x mistakes x faults, sharded and resumable."""
-    from trajforge.run.spec import LLMSpec, load_run_config, spec_from_flags
+    from trajforge.run.spec import load_run_config, spec_from_flags
 
     if config is not None:
         spec = load_run_config(config)
     else:
-        llm = LLMSpec(base_url=endpoint, model=model or "default") if endpoint else None
+        llm = None
+        if endpoint:
+            llm = {
+                "base_url": endpoint,
+                "model": model or "default",
+                "timeout_s": request_timeout,
+                "deadline_s": request_deadline,
+                "max_retries": max_retries,
+                "backoff_s": retry_backoff,
+                "trip_after": trip_after,
+            }
         raw = {
             "mix": [
                 {
@@ -104,8 +134,8 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
     )
 
     from trajforge.run.llm_hooks import llm_hooks
+    from trajforge.run.runner import ERRORS_NAME, Runner
     from trajforge.run.runner import Progress as RunProgress
-    from trajforge.run.runner import Runner
 
     with Progress(
         SpinnerColumn(),
@@ -124,19 +154,22 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
             fresh = p.done
             rate = f"{fresh / p.elapsed_s:,.1f} ep/s" if p.elapsed_s > 0 and fresh else ""
             share = f"success {p.successes / fresh:.0%}" if fresh else ""
+            share += f" [red]{p.errors:,} failed[/]" if p.errors else ""
             bar.update(task_id, completed=p.done + p.resumed, rate=rate, success=share)
 
         result = asyncio.run(Runner(spec, out_dir, on_progress=show, llm_hooks=llm_hooks()).run())
+    errors = out_dir / ERRORS_NAME
     out.print(
         f"{result.done:,} episodes generated, {result.resumed:,} resumed; "
         f"{result.trajectories:,} trajectories in {out_dir}"
-        + (
-            f"; [red]{result.errors} failed episodes in {out_dir / 'errors.jsonl'}[/]"
-            if result.errors
-            else ""
-        )
+        + (f"; [red]{result.errors:,} failed episodes (see {errors})[/]" if result.errors else "")
+        + (f"; {result.pending - result.errors:,} not started" if result.stopped else "")
     )
-    if result.errors:  # an episode lost is not a success, however many others came out
+    if result.pending:  # an episode missing is not a success, however many others came out
         raise TrajforgeError(
-            f"{result.errors} episodes failed", hint=f"see {out_dir / 'errors.jsonl'}"
+            f"the run stopped early: {result.stopped}"
+            if result.stopped
+            else f"{result.errors:,} episodes failed",
+            hint=f"{result.pending:,} episodes are left pending: running the same command "
+            f"again resumes the run and retries them (why each failed: {errors})",
         )

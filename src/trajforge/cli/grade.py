@@ -10,6 +10,7 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    VerifyHashesOption,
     finish_job,
     out,
     start_job,
@@ -58,7 +59,12 @@ def grade(
         ),
     ] = 8,
     judge_timeout: Annotated[
-        float, typer.Option(help="Seconds a judge request may take, queueing included.", min=1)
+        float,
+        typer.Option(
+            help="Seconds one verdict may take once a --judge-concurrency slot is free: every "
+            "request, retry, back-off wait and re-ask included (the server's own queue too).",
+            min=1,
+        ),
     ] = 60.0,
     api_key_env: Annotated[
         str,
@@ -73,18 +79,20 @@ def grade(
     seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
     from trajforge.agents.clients import rollout_policy
     from trajforge.grade import RuleGrader, read_weights, select_rules
     from trajforge.grade.aggregate import ScoreStage
     from trajforge.grade.process import ProcessLabelStage, make_options
+    from trajforge.io import ReadChecks
     from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary
 
     # everything that can be wrong with the options fails here, before any work
-    fmt = start_job(source, dest, from_format)
+    fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     stages: list[Stage] = []
     if rules != "none":
         stages.append(RuleGrader(select_rules(rules)))
@@ -132,10 +140,14 @@ def _judge(settings: JudgeSettings) -> Stage:
         option="--judge",
         what="the LLM judge",
         timeout_s=settings.timeout_s,
+        deadline_s=settings.timeout_s,
     )
     # Judge refuses an unknown output form with a ConfigError naming the choices
     judge = Judge(
-        client, concurrency=settings.concurrency, output=cast(JudgeOutput, settings.output)
+        client,
+        concurrency=settings.concurrency,
+        output=cast(JudgeOutput, settings.output),
+        timeout_s=settings.timeout_s,
     )
     ensure_ready(client)
     return JudgeStage(judge)

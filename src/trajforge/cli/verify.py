@@ -9,6 +9,7 @@ import typer
 from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
+    VerifyHashesOption,
     finish_job,
     out,
     start_job,
@@ -24,13 +25,15 @@ def verify(
     workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
+    from trajforge.io import ReadChecks
     from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary, VerifyOptions, VerifyStage
 
-    fmt = start_job(source, dest, from_format)
+    fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     summary = LabelSummary()
     stages = [VerifyStage(VerifyOptions(replay=replay))]
     job = run_job(

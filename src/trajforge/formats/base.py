@@ -19,7 +19,10 @@ class Reader(Protocol):
     """Streams the trajectories of a file, glob or directory.
 
     Errors name where they are (file, line); with ``on_error`` a record that cannot be read is
-    handed to it (a ``BadRecord``) and reading goes on, without it the error is raised.
+    handed to it (a ``BadRecord``) and reading goes on, without it the error is raised. A file
+    failing an integrity check raises ``IntegrityError`` either way: what was read from it may
+    be altered. The optional checks in force (``trajforge.io.read_checks()``) are taken when the
+    reader is called.
     """
 
     def __call__(self, source: str, on_error: OnError | None, /) -> Iterator[Trajectory]: ...

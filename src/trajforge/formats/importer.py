@@ -15,14 +15,18 @@ cannot handle goes to ``on_error`` with its location and bytes, and reading goes
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from trajforge.errors import ConversionError, TrajforgeError
 from trajforge.formats.base import Format, Reader, Writer
-from trajforge.io import OnError
+from trajforge.io import BadRecord, OnError, WriteResult, write_lines
 from trajforge.io.documents import DOCUMENT_SUFFIXES, SourceRecord, iter_records
-from trajforge.schema import Trajectory
+from trajforge.schema import Trajectory, encode
 from trajforge.schema.codec import nested_too_deeply
 
 Convert = Callable[[SourceRecord], Iterable[Trajectory]]
@@ -30,6 +34,9 @@ Convert = Callable[[SourceRecord], Iterable[Trajectory]]
 
 Detect = Callable[[Any], bool]
 """Says whether a decoded source record is of the format's kind (for ``--from auto``)."""
+
+RecordSource = Callable[[str, OnError | None], Iterable[SourceRecord]]
+"""The records of a source (``iter_records`` unless a format reads files of its own kind)."""
 
 #: The file types importers read (compressed variants add .gz or .zst).
 IMPORT_SUFFIXES = DOCUMENT_SUFFIXES
@@ -42,23 +49,25 @@ def import_format(
     *,
     detect: Detect | None = None,
     write: Writer | None = None,
+    records: RecordSource = iter_records,
 ) -> Format:
-    """A registered format whose reader converts source records with ``convert``."""
+    """A registered format whose reader converts source records with ``convert``; ``records``
+    reads them for formats with files of their own (inspect_ai's ``.eval`` archives)."""
     return Format(
         name=name,
         description=description,
         suffixes=IMPORT_SUFFIXES,
-        read=record_reader(name, convert),
+        read=record_reader(name, convert, records),
         write=write,
         detect=detect,
     )
 
 
-def record_reader(name: str, convert: Convert) -> Reader:
+def record_reader(name: str, convert: Convert, records: RecordSource = iter_records) -> Reader:
     """A reader of the records ``source`` names, converted by ``convert`` (see the module)."""
 
     def read(source: str, on_error: OnError | None, /) -> Iterator[Trajectory]:
-        for record in iter_records(source, on_error):
+        for record in records(source, on_error):
             try:
                 trajectories = list(convert(record))
             except TrajforgeError as err:
@@ -74,6 +83,40 @@ def record_reader(name: str, convert: Convert) -> Reader:
                 yield _stamped(trajectory, name, record)
 
     return read
+
+
+def record_writer(to_record: Callable[[Trajectory], Any]) -> Writer:
+    """A writer of one JSON-lines file of the records ``to_record`` makes (shard options do
+    not apply). A trajectory it cannot make a record of goes to the ``on_error`` option, located
+    at the trajectory, and the write goes on (without the option, the error is raised)."""
+
+    def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
+        on_error: OnError | None = options.get("on_error")
+        lines = (line for t in trajectories if (line := _line(t, to_record, on_error)))
+        return WriteResult(write_lines(dest, lines), (Path(dest),))
+
+    return write
+
+
+def _line(
+    trajectory: Trajectory, to_record: Callable[[Trajectory], Any], on_error: OnError | None
+) -> bytes:
+    """The JSON line of a trajectory's record; ``b""`` when it went to ``on_error``."""
+    try:
+        return msgspec.json.encode(to_record(trajectory))
+    except TrajforgeError as err:
+        err.located(file=trajectory.provenance.record_location or f"trajectory {trajectory.id}")
+        if on_error is None:
+            raise
+        on_error(BadRecord.from_error(err, raw=encode(trajectory)))
+        return b""
+
+
+def record_id(prefix: str, data: Any) -> str:
+    """A trajectory id for a source record without one of its own: ``prefix`` and a hash of
+    the record's canonical JSON (keys sorted), so the same record always gets the same id."""
+    canonical = msgspec.json.encode(data, order="sorted")
+    return prefix + hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
 def unexpected_shape(exc: BaseException) -> ConversionError:

@@ -4,14 +4,21 @@ Import then export gives back the same messages (dict equality: ``None``, ``""``
 stay apart). The mapping:
 
 - a leading ``system`` (or ``developer``) message is the ``system_prompt``; the first ``user``
-  message before any assistant message is ``task.instruction``;
+  message before any assistant message is ``task.instruction`` (its ``name``, if any, is kept in
+  ``provenance.extra``);
+- ``tools`` are the trajectory's tools, and so are the legacy top-level ``functions`` in a record
+  without ``tools`` (exported back as ``functions``);
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
   ``ToolCall``s (``id=None`` for the legacy single call);
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
   them, in message order;
-- other top-level keys of the record are ``Trajectory.metadata``.
+- other top-level keys of the record are ``Trajectory.metadata``; a record may also be a bare
+  array of messages (exported back as one);
+- keys of messages, tool calls, tools and functions that the OpenAI shapes do not have are kept
+  in ``provenance.extra`` by path (``messages[8]``, ``tools[0].function``) and put back on export
+  (see :mod:`trajforge.formats.openai_extra`).
 
 What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
 and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
@@ -20,13 +27,13 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``model_dump()`` writes were there as ``null`` or ``[]`` (``refusal``, ``annotations``, ``audio``,
 ``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
 ``reasoning_content``, which some servers write as ``null``), that the
-system prompt was a ``developer`` message, and that the record had an empty ``tools`` list.
-Non-empty ``annotations``, ``audio`` or ``parsed`` values are rejected: nothing would keep them.
+system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
+tools were the legacy ``functions``, and that it was a bare array. Non-empty ``annotations``,
+``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
@@ -35,8 +42,12 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from trajforge.errors import ConversionError
+from trajforge.formats.extra import keep, put_back
+from trajforge.formats.importer import record_id
+from trajforge.formats.openai_extra import split_extra
 from trajforge.formats.openai_wire import (
     AssistantMessage,
+    ChatRecord,
     DeveloperMessage,
     FunctionCall,
     FunctionDef,
@@ -51,6 +62,7 @@ from trajforge.formats.openai_wire import (
     decode_chat,
     located_error,
 )
+from trajforge.formats.transcript import single_text
 from trajforge.schema.codec import nested_too_deeply, syntax_error
 from trajforge.schema.records import (
     Action,
@@ -69,9 +81,9 @@ from trajforge.schema.records import (
 FORMAT: Final = "openai"
 MESSAGES_KEY: Final = "messages"
 TOOLS_KEY: Final = "tools"
+FUNCTIONS_KEY: Final = "functions"
 SHAPE_KEY: Final = "_openai_shape"
 ID_PREFIX: Final = "oai-"
-RESERVED_KEYS: Final = (MESSAGES_KEY, TOOLS_KEY, SHAPE_KEY)
 NULLABLE_KEYS: Final = (
     "refusal",
     "annotations",
@@ -111,7 +123,11 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     developer: bool = False
     """The system prompt came from a ``developer`` message, not a ``system`` one."""
     empty_tools: bool = False
-    """The record had ``"tools": []``."""
+    """The record had ``"tools": []`` (or ``"functions": []``)."""
+    functions: bool = False
+    """The tools came as the legacy top-level ``functions`` list (of function definitions)."""
+    bare: bool = False
+    """The record was a bare array of messages, without the ``messages`` object around it."""
 
 
 @dataclass(frozen=True)
@@ -177,45 +193,77 @@ def arguments_text(call: ToolCall) -> str:
 
 
 def record_to_trajectory(
-    record: dict[str, Any] | bytes, *, id: str | None = None, location: str | None = None
+    record: dict[str, Any] | list[Any] | bytes,
+    *,
+    id: str | None = None,
+    location: str | None = None,
 ) -> Trajectory:
-    """Import one OpenAI chat record (a dict or JSON bytes) as a Trajectory.
+    """Import one OpenAI chat record (a dict, a bare list of messages, or JSON bytes of either)
+    as a Trajectory.
 
     ``id`` defaults to ``oai-`` plus a hash of the record's canonical JSON, so the same record
     always gets the same id. Raises ConversionError (InputError for malformed JSON) with a field
     path.
     """
-    data = _load(record)
-    chat = decode_chat({key: data[key] for key in (MESSAGES_KEY, TOOLS_KEY) if key in data})
+    loaded = _load(record)
+    data = {MESSAGES_KEY: loaded} if isinstance(loaded, list) else loaded
     if SHAPE_KEY in data:
         raise ConversionError(
             "this key is reserved for trajforge", path=SHAPE_KEY, hint="rename it before importing"
         )
-    system_prompt, instruction, start = _preamble(chat.messages)
+    interpreted = _interpreted_keys(data)
+    extra: dict[str, Any] = {}
+    chat = _decoded({key: data[key] for key in interpreted if key in data}, extra)
+    system_prompt, instruction, start = _preamble(chat.messages, extra)
+    legacy = FUNCTIONS_KEY in interpreted
+    tools = _none(chat.functions) if legacy else _functions(_none(chat.tools))
     shape = Shape(
         developer=bool(chat.messages) and isinstance(chat.messages[0], DeveloperMessage),
-        empty_tools=chat.tools == [],
+        empty_tools=tools == [],
+        functions=legacy,
+        bare=isinstance(loaded, list),
     )
     steps = _steps(chat.messages, start, shape)
-    tools = [] if isinstance(chat.tools, UnsetType) else chat.tools
-    metadata = {key: value for key, value in data.items() if key not in RESERVED_KEYS}
+    metadata = {key: value for key, value in data.items() if key not in interpreted}
     if shape != Shape():  # JSON data only (no tuples), so that it survives serialisation as is
         metadata[SHAPE_KEY] = msgspec.json.decode(msgspec.json.encode(shape))
     return Trajectory(
-        id=id if id is not None else _record_id(data),
+        id=id if id is not None else record_id(ID_PREFIX, loaded),
         task=Task(instruction=instruction),
-        tools=[_tool_spec(tool.function) for tool in tools],
+        tools=[_tool_spec(function) for function in tools or ()],
         system_prompt=system_prompt,
         steps=steps,
-        provenance=Provenance(source="imported", original_format=FORMAT, record_location=location),
+        provenance=Provenance(
+            source="imported", original_format=FORMAT, record_location=location, extra=extra
+        ),
         metadata=metadata,
     )
 
 
-def _load(record: dict[str, Any] | bytes) -> dict[str, Any]:
+def _decoded(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:
+    """The chat part of a record decoded; what no field holds goes to ``extra`` first, which
+    is needed only when strict decoding fails (most records decode at once)."""
+    try:
+        return msgspec.convert(chat, ChatRecord)
+    except msgspec.ValidationError:
+        return decode_chat(split_extra(chat, extra))
+
+
+def _functions(tools: list[ToolDef] | None) -> list[FunctionDef] | None:
+    return None if tools is None else [tool.function for tool in tools]
+
+
+def _interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:
+    """The keys the mapping reads: messages, and tools (or the legacy functions without them)."""
+    if TOOLS_KEY not in data and FUNCTIONS_KEY in data:
+        return (MESSAGES_KEY, FUNCTIONS_KEY)
+    return (MESSAGES_KEY, TOOLS_KEY) if TOOLS_KEY in data else (MESSAGES_KEY,)
+
+
+def _load(record: dict[str, Any] | list[Any] | bytes) -> dict[str, Any] | list[Any]:
     """The record as fresh JSON data (a dict is copied through JSON, so it is JSON-clean)."""
     try:
-        text = msgspec.json.encode(record) if isinstance(record, dict) else record
+        text = msgspec.json.encode(record) if isinstance(record, dict | list) else record
     except (TypeError, ValueError) as exc:
         raise ConversionError(
             f"the record is not JSON data: {exc}", hint="records must hold only JSON values"
@@ -226,17 +274,12 @@ def _load(record: dict[str, Any] | bytes) -> dict[str, Any]:
         raise syntax_error(exc) from None
     except RecursionError:
         raise nested_too_deeply() from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict | list):
         raise ConversionError(
             f"expected an object, got {_JSON_TYPES.get(type(data), 'null')}",
             hint="an OpenAI chat record is an object with a 'messages' list",
         )
     return data
-
-
-def _record_id(data: dict[str, Any]) -> str:
-    canonical = msgspec.json.encode(data, order="sorted")
-    return ID_PREFIX + hashlib.blake2b(canonical, digest_size=16).hexdigest()
 
 
 def _tool_spec(function: FunctionDef) -> ToolSpec:
@@ -248,8 +291,9 @@ def _tool_spec(function: FunctionDef) -> ToolSpec:
     )
 
 
-def _preamble(messages: list[Message]) -> tuple[str | None, str | None, int]:
-    """``(system_prompt, instruction, index of the first message after them)``."""
+def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | None, str | None, int]:
+    """``(system_prompt, instruction, index of the first message after them)``; the
+    instruction message's ``name`` (task.instruction has none) is kept in ``extra``."""
     index = 0
     system_prompt = None
     if messages and isinstance(messages[0], SystemMessage | DeveloperMessage):
@@ -258,11 +302,7 @@ def _preamble(messages: list[Message]) -> tuple[str | None, str | None, int]:
     instruction = None
     if index < len(messages) and isinstance(first := messages[index], UserMessageWire):
         if not isinstance(first.name, UnsetType):
-            raise ConversionError(
-                "the instruction message cannot carry a name",
-                path=f"messages[{index}].name",
-                hint="the first user message becomes task.instruction, which has no name",
-            )
+            keep(extra, f"messages[{index}]", "name", first.name)
         instruction = first.content
         index += 1
     return system_prompt, instruction, index
@@ -309,14 +349,8 @@ def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) 
             getattr(shape, f"{key}_null").append(step)
     if message.tool_calls == []:
         shape.tool_calls_empty.append(step)
-    if message.annotations == []:
+    if message.annotations == []:  # a non-empty list went to provenance.extra
         shape.annotations_empty.append(step)
-    elif isinstance(message.annotations, list):
-        raise ConversionError(
-            "annotations (URL citations) cannot be kept",
-            path=f"{where}.annotations",
-            hint="drop the annotations, or make them [], before importing",
-        )
     for index, call in enumerate(_none(message.tool_calls) or ()):
         if call.function.parsed_arguments is None:
             shape.parsed_arguments_null.append((step, index))
@@ -375,13 +409,28 @@ def _observation(message: Message, where: str, call_ids: set[str]) -> Observatio
 
 
 def trajectory_to_record(traj: Trajectory) -> dict[str, Any]:
-    """The OpenAI chat record of a trajectory: messages, tools (if any) and the metadata keys."""
+    """The OpenAI chat record of a trajectory: messages, tools (if any) and the metadata keys;
+    for a trajectory imported from this format, also what the import kept in
+    ``provenance.extra``."""
+    return _record(traj, _shape(traj))
+
+
+def trajectory_to_json(traj: Trajectory) -> dict[str, Any] | list[Any]:
+    """The record as the source had it: a bare array of messages where it was one."""
     shape = _shape(traj)
+    record = _record(traj, shape)
+    return record[MESSAGES_KEY] if shape.bare and list(record) == [MESSAGES_KEY] else record
+
+
+def _record(traj: Trajectory, shape: Shape) -> dict[str, Any]:
+    tools_key = FUNCTIONS_KEY if shape.functions else TOOLS_KEY
     record: dict[str, Any] = {MESSAGES_KEY: _messages(traj, shape)}
     if traj.tools or shape.empty_tools:
-        record[TOOLS_KEY] = msgspec.to_builtins([_tool_def(tool) for tool in traj.tools])
+        functions = [_function_def(tool) for tool in traj.tools]
+        wrapped = [ToolDef(type="function", function=function) for function in functions]
+        record[tools_key] = msgspec.to_builtins(functions if shape.functions else wrapped)
     for key, value in traj.metadata.items():
-        if key in (MESSAGES_KEY, TOOLS_KEY):
+        if key in (MESSAGES_KEY, tools_key):
             raise ConversionError(
                 "this metadata key would overwrite the record's own key",
                 path=f"metadata.{key}",
@@ -389,6 +438,8 @@ def trajectory_to_record(traj: Trajectory) -> dict[str, Any]:
             )
         if key != SHAPE_KEY:
             record[key] = value
+    if traj.provenance.original_format == FORMAT:
+        put_back(record, traj.provenance.extra)
     return record
 
 
@@ -406,14 +457,13 @@ def _shape(traj: Trajectory) -> Shape:
         raise error from None
 
 
-def _tool_def(tool: ToolSpec) -> ToolDef:
-    function = FunctionDef(
+def _function_def(tool: ToolSpec) -> FunctionDef:
+    return FunctionDef(
         name=tool.name,
         description=_unset(tool.description),
         parameters=_unset(tool.parameters),
         strict=_unset(tool.strict),
     )
-    return ToolDef(type="function", function=function)
 
 
 def _messages(traj: Trajectory, shape: Shape) -> list[dict[str, Any]]:
@@ -459,7 +509,7 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     """The assistant message of a step, then one message per observation."""
     calls = [action for action in step.actions if isinstance(action, ToolCall)]
     modern = [call for call in calls if call.id is not None]
-    text = _text(step, where)
+    text = step_text(step, where)
     refusal = shape.refusal and text is not None
     legacy = _legacy_call(calls, where)
     wires = [
@@ -493,16 +543,9 @@ def _content_absent_or_null(shape: _StepShape) -> UnsetType | None:
     return UNSET if shape.content_absent else None
 
 
-def _text(step: Step, where: str) -> str | None:
+def step_text(step: Step, where: str) -> str | None:
     """The content of the step's one text action, if it has one."""
-    texts = [action for action in step.actions if not isinstance(action, ToolCall)]
-    if len(texts) > 1:
-        raise ConversionError(
-            f"{len(texts)} text actions in one step; an assistant message has one content",
-            path=f"{where}.actions",
-            hint="split the step, or keep one of reply / ask / handoff / finish",
-        )
-    return texts[0].content if texts else None
+    return single_text(step, where, "an assistant message")
 
 
 def _legacy_call(calls: list[ToolCall], where: str) -> FunctionCall | UnsetType:

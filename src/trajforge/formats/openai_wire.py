@@ -2,14 +2,14 @@
 
 The same Structs describe both directions: :mod:`trajforge.formats.openai` decodes records into them
 on import and builds them (then ``msgspec.to_builtins``) on export. Optional keys are ``UNSET`` when
-absent, so absent, ``null`` and ``""`` stay three different things. Unknown keys are rejected: a key
-trajforge has no place for could not be written back.
+absent, so absent, ``null`` and ``""`` stay three different things. Unknown keys are rejected here:
+:mod:`trajforge.formats.openai_extra` moves them to ``provenance.extra`` before decoding.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -68,7 +68,8 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
     """An assistant turn: text (or null, or absent), a refusal, reasoning, and tool calls.
 
     ``annotations``, ``audio`` and ``parsed`` are what the OpenAI SDK's ``model_dump()`` writes
-    besides: only their empty forms (``null``, and ``[]`` for annotations) can be kept.
+    besides: their empty forms (``null``, and ``[]`` for annotations) decode here, other values
+    go to ``provenance.extra`` before decoding.
     """
 
     content: str | UnsetType | None = UNSET
@@ -76,7 +77,7 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
     reasoning_content: str | UnsetType | None = UNSET
     function_call: FunctionCall | UnsetType | None = UNSET
     tool_calls: list[ToolCallWire] | UnsetType | None = UNSET
-    annotations: list[Any] | UnsetType | None = UNSET
+    annotations: Annotated[list[Any], msgspec.Meta(max_length=0)] | UnsetType | None = UNSET
     audio: UnsetType | None = UNSET
     parsed: UnsetType | None = UNSET
 
@@ -123,10 +124,12 @@ class ToolDef(Wire):
 
 
 class ChatRecord(Wire):
-    """The two keys of a chat record trajforge interprets; the others go to metadata."""
+    """The keys of a chat record trajforge interprets (``functions``: the legacy tool list, read
+    when there is no ``tools``); the others go to metadata."""
 
     messages: list[Message]
     tools: list[ToolDef] | UnsetType = UNSET
+    functions: list[FunctionDef] | UnsetType = UNSET
 
 
 # ---------------------------------------------------------------- located errors
@@ -149,18 +152,15 @@ def _hint(path: str, message: str) -> str:
     if path.endswith(".content") and message.endswith("got array"):
         return "content as a list of parts is not supported: join the text parts into one string"
     if message == "unknown key":
-        return "trajforge keeps only the keys it can write back; drop this key before importing"
+        return "trajforge wrote this object itself and knows no such key: remove it"
     if path.endswith(".arguments"):
         return "OpenAI tool-call arguments are a JSON-encoded string"
-    if path.endswith(".audio"):
-        return "audio output cannot be kept: drop it, keeping its transcript as content"
-    if path.endswith((".parsed", ".parsed_arguments")):
-        return "parsed output repeats the JSON text beside it: set it to null before importing"
     return "the record must be an OpenAI chat record: {'messages': [...], 'tools': [...]}"
 
 
 def decode_chat(data: dict[str, Any]) -> ChatRecord:
-    """Validate the ``messages``/``tools`` part of a record; errors are located ConversionErrors."""
+    """Validate the ``messages``/``tools``/``functions`` part of a record; errors are located
+    ConversionErrors."""
     try:
         return msgspec.convert(data, ChatRecord)
     except msgspec.ValidationError as exc:

@@ -21,6 +21,13 @@ _SCALARS: Final[dict[str, dict[str, Any]]] = {
     "text": {"type": "string"},
     "integer": {"type": "integer"},
     "int": {"type": "integer"},
+    "long": {"type": "integer"},  # BFCL's Java and JavaScript names from here to "hashmap"
+    "short": {"type": "integer"},
+    "byte": {"type": "integer"},
+    "bigint": {"type": "integer"},
+    "char": {"type": "string"},
+    "arraylist": {"type": "array"},
+    "hashmap": {"type": "object"},
     "number": {"type": "number"},
     "float": {"type": "number"},
     "double": {"type": "number"},

@@ -15,7 +15,9 @@ verdict's JSON Schema: OpenAI, vLLM, llama.cpp's own server) or ``llama-schema``
 the ``json_object`` form that llama-cpp-python's server reads). An answer that is not such an object
 is retried up to ``max_attempts`` in
 all, each time with the model's answer and a corrective message appended; then, or when the
-endpoint fails for good, the judge records a ``judge_error`` label instead. Labels::
+endpoint fails for good on that verdict, the judge records a ``judge_error`` label instead (an
+endpoint that is plainly down, its client's breaker open, stops the judge with ``EndpointDownError``
+rather than leave a ``judge_error`` on everything). Labels::
 
     Label(name="judge", source=LabelSource(kind="judge", id=<model>, version=<rubric version>),
           value=score, grade=verdict, rationale=..., target="steps[3]" | None,
@@ -32,6 +34,7 @@ import contextlib
 import json
 import math
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args
 import msgspec
 
 from trajforge.agents.llm_client import seeded
-from trajforge.errors import ConfigError, EndpointError, TrajforgeError
+from trajforge.errors import ConfigError, EndpointDownError, EndpointError, TrajforgeError
 from trajforge.grade.rubric import (
     Rubric,
     RubricError,
@@ -260,6 +263,8 @@ class ChatLike(Protocol):
         self,
         messages: Sequence[Mapping[str, Any]],
         tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        deadline_at: float | None = None,
         **sampling: Any,
     ) -> ChatResult: ...
 
@@ -307,6 +312,10 @@ class Judge:
     ``output``: how the answer is constrained (see the module docstring; not every server has
     every form).
     ``limit``: characters shown of any one text (a tool result, a message) before it is clipped.
+    ``timeout_s``: seconds one verdict may take once its turn comes (a free ``concurrency``
+    slot): every request, retry, back-off wait and re-ask included; None leaves each request
+    to the client's own deadline. An endpoint whose breaker opens stops the judge: the
+    ``EndpointDownError`` is raised, not recorded as a ``judge_error``.
     """
 
     def __init__(
@@ -321,6 +330,7 @@ class Judge:
         send_seed: bool = True,
         output: JudgeOutput = "text",
         limit: int = 2000,
+        timeout_s: float | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be >= 1, not {concurrency}")
@@ -349,6 +359,7 @@ class Judge:
         }
         self.send_seed = send_seed
         self.limit = limit
+        self.timeout_s = timeout_s
         self.stats = JudgeStats()
         self._limits: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
@@ -378,14 +389,27 @@ class Judge:
         constraint = self._formats[rubric]
         if constraint is not None:
             sampling.setdefault("response_format", constraint)
+        async with self._limit():  # one slot for the whole verdict, re-asks included
+            until = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+            return await self._attempts(rubric, messages, sampling, until)
+
+    async def _attempts(
+        self,
+        rubric: Rubric,
+        messages: list[dict[str, Any]],
+        sampling: dict[str, Any],
+        until: float | None,
+    ) -> _Outcome:
+        """Ask until a usable verdict, the last attempt, or the verdict's time limit."""
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         quoted = ", ".join(f'"{v}"' for v in rubric.verdicts)
         outcome = _Outcome(verdict=None, attempts=0, usage=usage)
         for attempt in range(1, self.max_attempts + 1):
             outcome.attempts = attempt
             try:
-                async with self._limit():
-                    result = await self.client.complete(messages, **sampling)
+                result = await self.client.complete(messages, deadline_at=until, **sampling)
+            except EndpointDownError:  # the endpoint is gone: grading stops, nothing is half-judged
+                raise
             except EndpointError as exc:
                 outcome.kind, outcome.reason = "endpoint", str(exc)
                 return outcome
@@ -400,6 +424,9 @@ class Judge:
                 outcome.verdict = parse_verdict(outcome.raw, rubric.verdicts)
             except VerdictError as exc:
                 outcome.reason = exc.message
+                if until is not None and time.monotonic() >= until:
+                    outcome.reason += f" (and the verdict's {self.timeout_s:g} s ran out)"
+                    return outcome
                 if attempt < self.max_attempts:
                     self.stats.retries += 1
                     messages.append({"role": "assistant", "content": outcome.raw})

@@ -40,7 +40,7 @@ import msgspec
 
 from trajforge.agents.registry import PolicyMaker
 from trajforge.envs.base import derive_seed
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.grade.rollouts import (
     Continuation,
     Continuations,
@@ -283,9 +283,12 @@ def process_labels(trajectory: Trajectory, **options: Unpack[OptionArgs]) -> Tra
 
 
 def label_one(trajectory: Trajectory, options: ProcessOptions) -> Trajectory:
-    """Process labels added to one trajectory; a failure becomes a ``process_error`` label."""
+    """Process labels added to one trajectory; a failure becomes a ``process_error`` label,
+    except a rollout endpoint taken for down, which stops the stream (nothing else would work)."""
     try:
         return asyncio.run(process_labels_async(trajectory, options))
+    except EndpointDownError:
+        raise
     except Exception as exc:  # one trajectory's failure must not sink a stream
         why = f"{type(exc).__name__}: {exc}"
         return _annotated(trajectory, options, {}, _trajectory_label(options, ERROR, "error", why))

@@ -175,7 +175,11 @@ class PublishingWriter(KeepOrDiscard):
 def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` atomically when the block ends without error.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched; an OSError (a
+    write that failed: a full disk) becomes a TrajforgeError naming ``path``.
     """
     with AtomicFile(path) as target:
-        yield target.file
+        try:
+            yield target.file
+        except OSError as exc:
+            raise write_error(target.path, exc) from exc

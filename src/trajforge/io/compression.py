@@ -3,7 +3,9 @@
 ``.gz`` is gzip, ``.zst`` is zstandard, anything else is plain. Readers and writers stream in
 constant memory. Truncated compressed input raises ``EOFError`` (as the standard library does
 for gzip); corrupt input raises ``OSError``, ``zlib.error`` or ``zstandard.ZstdError``.
-``DECOMPRESSION_ERRORS`` lists them for callers that turn them into located errors.
+``DECOMPRESSION_ERRORS`` lists them for callers that turn them into located errors. zstd frames
+are written with a content checksum, which reading verifies at each frame's end (as gzip does
+its CRC-32 at each member's end; see :mod:`trajforge.io.integrity` for what that means).
 """
 
 from __future__ import annotations

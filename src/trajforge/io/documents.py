@@ -11,7 +11,11 @@ its suffix (``.gz``/``.zst`` decompressed first):
 - ``.parquet``: one record per row.
 
 A record that cannot be decoded is reported to ``on_error`` as a located ``BadRecord`` (line,
-array element or row) and reading goes on; a file broken past its first bad byte ends there.
+array element or row) and reading goes on; a file broken past its first bad byte ends there. A
+compressed stream that breaks after giving records raises an IntegrityError even with
+``on_error`` (see :mod:`trajforge.io.integrity`). A record that repeats a key in an object keeps
+the last value, or is refused when the checks in force ask for unique keys (not in arrays
+streamed with ijson).
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from typing import Any, Final, NamedTuple
 
 import msgspec
 
-from trajforge.errors import ConfigError, InputError, TrajforgeError
+from trajforge.errors import ConfigError, InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error
+from trajforge.io.checks import read_checks
 from trajforge.io.compression import DECOMPRESSION_ERRORS, open_read
+from trajforge.io.integrity import stream_error
 from trajforge.io.jsonl import iter_lines
 from trajforge.io.quarantine import BadRecord, OnError
-from trajforge.schema.codec import nested_too_deeply, syntax_error
+from trajforge.schema.codec import nested_too_deeply, refuse_repeated_keys, syntax_error
 
 #: Suffixes of the files importers read (compressed variants add .gz or .zst).
 DOCUMENT_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".parquet")
@@ -78,22 +84,27 @@ def suffix_of(path: str | Path) -> str | None:
     return next((s for s in DOCUMENT_SUFFIXES if name.endswith(s) and len(name) > len(s)), None)
 
 
-def document_paths(spec: str | Path) -> list[Path]:
-    """The files ``spec`` names: a file, a glob (sorted) or a directory (recursive, sorted)."""
+def document_paths(spec: str | Path, also: tuple[str, ...] = ()) -> list[Path]:
+    """The files ``spec`` names: a file, a glob (sorted) or a directory (recursive, sorted);
+    ``also`` names suffixes a format reads beside the document ones (``.eval``)."""
     path = Path(spec)
+
+    def known(p: Path) -> bool:
+        return suffix_of(p) is not None or p.name.lower().endswith(also)
+
     if path.is_dir():
         found = sorted(
             p
             for p in path.rglob("*")
             if p.is_file()
-            and suffix_of(p) is not None
+            and known(p)
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not found:
             raise ConfigError("no data files in the directory", file=str(path), hint=_hint())
         return found
     if path.exists():
-        if suffix_of(path) is None:
+        if not known(path):
             raise ConfigError(
                 f"unknown file type {''.join(path.suffixes) or '(no suffix)'}",
                 file=str(path),
@@ -103,41 +114,46 @@ def document_paths(spec: str | Path) -> list[Path]:
     if not _GLOB_CHARS & set(str(spec)):
         raise ConfigError("no such file or directory", file=str(spec))
     matches = [Path(m) for m in sorted(glob.glob(str(spec), recursive=True))]
-    found = [m for m in matches if m.is_file() and suffix_of(m) is not None]
+    found = [m for m in matches if m.is_file() and known(m)]
     if not found:
         raise ConfigError("no data files match the pattern", file=str(spec), hint=_hint())
     return found
 
 
 def iter_records(spec: str | Path, on_error: OnError | None = None) -> Iterator[SourceRecord]:
-    """Stream the records of every file ``spec`` names (see the module docstring).
+    """Stream the records of every file ``spec`` names (see the module docstring); the files,
+    and the checks in force, are taken at call time.
 
     Without ``on_error`` the first bad record raises its located error.
     """
-    for path in document_paths(spec):
-        yield from _file_records(path, on_error)
+    return _records(document_paths(spec), on_error, unique_keys=read_checks().unique_keys)
 
 
-def _file_records(path: Path, on_error: OnError | None) -> Iterator[SourceRecord]:
-    suffix = suffix_of(path)
-    if suffix == ".parquet":
-        yield from _parquet_records(path, on_error)
-    elif suffix == ".json" and not _looks_like_lines(path):
-        yield from _document_records(path, on_error)
-    else:
-        yield from _line_records(path, on_error)
+def _records(
+    paths: list[Path], on_error: OnError | None, *, unique_keys: bool
+) -> Iterator[SourceRecord]:
+    for path in paths:
+        suffix = suffix_of(path)
+        if suffix == ".parquet":
+            yield from _parquet_records(path, on_error)
+        elif suffix == ".json" and not _looks_like_lines(path):
+            yield from _document_records(path, on_error, unique_keys)
+        else:
+            yield from _line_records(path, on_error, unique_keys)
 
 
 def _report(err: TrajforgeError, on_error: OnError | None, raw: bytes = b"") -> None:
-    if on_error is None:
+    if on_error is None or isinstance(err, IntegrityError):
         raise err
     on_error(BadRecord.from_error(err, raw=raw))
 
 
-def _line_records(path: Path, on_error: OnError | None) -> Iterator[SourceRecord]:
+def _line_records(
+    path: Path, on_error: OnError | None, unique_keys: bool
+) -> Iterator[SourceRecord]:
     for line in iter_lines(path, on_error):
         try:
-            data = _decode(line.data)
+            data = _decode(line.data, unique_keys)
         except InputError as err:
             _report(err.located(file=line.file, line=line.line), on_error, line.data)
             continue
@@ -161,7 +177,9 @@ def _looks_like_lines(path: Path) -> bool:
     return bool(rest.strip())
 
 
-def _document_records(path: Path, on_error: OnError | None) -> Iterator[SourceRecord]:
+def _document_records(
+    path: Path, on_error: OnError | None, unique_keys: bool
+) -> Iterator[SourceRecord]:
     file = str(path)
     try:
         size = path.stat().st_size
@@ -174,10 +192,10 @@ def _document_records(path: Path, on_error: OnError | None) -> Iterator[SourceRe
         _report(read_error(path, exc), on_error)
         return
     except DECOMPRESSION_ERRORS as exc:
-        _report(_corrupt(file, exc), on_error)
+        _report(stream_error(file, exc), on_error)
         return
     try:
-        data = _decode(text)
+        data = _decode(text, unique_keys)
     except InputError as err:
         _report(_at_line(err, text).located(file=file), on_error, text[: 1 << 16])
         return
@@ -211,15 +229,18 @@ def _streamed_array(path: Path, on_error: OnError | None) -> Iterator[SourceReco
     import ijson  # noqa: PLC0415 - only huge arrays need it
 
     file = str(path)
-    index = 0
+    count = 0
     try:
         with open_read(path) as stream:
-            for index, item in enumerate(ijson.items(stream, "item", use_float=True)):
-                yield SourceRecord(item, file, item=index)
+            for item in ijson.items(stream, "item", use_float=True):
+                yield SourceRecord(item, file, item=count)
+                count += 1
     except ijson.JSONError as exc:
-        _report(InputError(f"malformed JSON after element {index}: {exc}", file=file), on_error)
+        last = max(count - 1, 0)
+        _report(InputError(f"malformed JSON after element {last}: {exc}", file=file), on_error)
     except DECOMPRESSION_ERRORS as exc:
-        _report(_corrupt(file, exc), on_error)
+        read = f"elements 0-{count - 1}" if count else None
+        _report(stream_error(file, exc, read=read), on_error)
 
 
 def _parquet_records(path: Path, on_error: OnError | None) -> Iterator[SourceRecord]:
@@ -240,21 +261,16 @@ def _parquet_records(path: Path, on_error: OnError | None) -> Iterator[SourceRec
         _report(InputError(f"not a readable Parquet file at row {row}: {exc}", file=file), on_error)
 
 
-def _corrupt(file: str, exc: BaseException) -> InputError:
-    return InputError(
-        "compressed stream is truncated or corrupt",
-        file=file,
-        hint=f"the file may be cut short or damaged ({exc or type(exc).__name__})",
-    )
-
-
-def _decode(data: bytes) -> Any:
+def _decode(data: bytes, unique_keys: bool) -> Any:
     try:
-        return msgspec.json.decode(data)
+        value = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
         raise syntax_error(exc) from None
     except RecursionError:
         raise nested_too_deeply() from None
+    if unique_keys:
+        refuse_repeated_keys(data)
+    return value
 
 
 def _encode(data: Any) -> bytes:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final, NamedTuple
 
-from trajforge.errors import InputError, TrajforgeError
+from trajforge.errors import InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.compression import (
     DECOMPRESSION_ERRORS,
+    READ_BUFFER,
     compression_of,
     open_read,
+    wrap_reader,
     wrap_writer,
 )
+from trajforge.io.integrity import HashingReader, stream_error
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
@@ -30,17 +34,9 @@ class RawLine(NamedTuple):
     data: bytes
 
 
-def _stream_error(file: str, line: int, exc: BaseException) -> InputError:
-    detail = str(exc) or type(exc).__name__
-    return InputError(
-        "compressed stream is truncated or corrupt",
-        file=file,
-        line=line,
-        hint=f"the file may be cut short or damaged ({detail})",
-    )
-
-
-def iter_lines(path: str | Path, on_error: OnError | None = None) -> Iterator[RawLine]:
+def iter_lines(
+    path: str | Path, on_error: OnError | None = None, *, sha256: str | None = None
+) -> Iterator[RawLine]:
     """Yield the non-blank lines of a plain, .gz or .zst file, one at a time.
 
     Memory is bounded by the longest line. Line endings (``\\n`` or ``\\r\\n``) and a UTF-8
@@ -48,22 +44,34 @@ def iter_lines(path: str | Path, on_error: OnError | None = None) -> Iterator[Ra
     truncated or corrupt compressed stream, raises a located InputError naming the line being read
     when it broke (an empty compressed file, without even a header, counts as truncated; an empty
     plain file simply has no lines). With ``on_error`` that error is reported as one BadRecord
-    and the file ends.
+    and the file ends; but a compressed stream that breaks after giving lines, and a file whose
+    bytes do not have the ``sha256`` given (checked as they are read), raise an IntegrityError
+    whatever ``on_error`` (see :mod:`trajforge.io.integrity`).
     """
     try:
-        yield from _lines(path)
+        yield from _lines(path, sha256)
+    except IntegrityError:
+        raise
     except InputError as err:
         if on_error is None:
             raise
         on_error(BadRecord.from_error(err))
 
 
-def _lines(path: str | Path) -> Iterator[RawLine]:
+def _open(path: str | Path, sha256: str | None) -> tuple[BinaryIO, HashingReader | None]:
+    """The decompressed stream of ``path``, and what hashes its bytes when ``sha256`` is given."""
+    if sha256 is None:
+        return open_read(path), None
+    hashed = HashingReader(path, sha256)
+    return wrap_reader(io.BufferedReader(hashed, READ_BUFFER), compression_of(path)), hashed
+
+
+def _lines(path: str | Path, sha256: str | None) -> Iterator[RawLine]:
     file = str(path)
     compressed = compression_of(path) != "none"
     lineno = 0
     try:
-        stream = open_read(path)
+        stream, hashed = _open(path, sha256)
     except OSError as exc:
         raise read_error(path, exc) from None
     with stream:
@@ -84,18 +92,31 @@ def _lines(path: str | Path) -> Iterator[RawLine]:
         except DECOMPRESSION_ERRORS as exc:
             if not compressed and isinstance(exc, OSError):
                 raise read_error(path, exc).located(line=lineno + 1) from None
-            raise _stream_error(file, lineno + 1, exc) from None
+            read = f"lines 1-{lineno}" if lineno else None
+            raise stream_error(file, exc, line=lineno + 1, read=read) from None
+        if hashed is not None:
+            try:
+                hashed.check()
+            except OSError as exc:
+                raise read_error(path, exc) from None
 
 
-def read_jsonl(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+def read_jsonl(
+    path: str | Path,
+    on_error: OnError | None = None,
+    *,
+    sha256: str | None = None,
+    unique_keys: bool = False,
+) -> Iterator[Trajectory]:
     """Yield the trajectories of a JSONL file (plain, .gz or .zst), validated.
 
     Without ``on_error`` the first bad line raises a located InputError/SchemaError. With it, bad
     lines are reported and skipped; an unreadable file or a broken compressed stream is reported
-    once and ends the file.
+    once and ends the file (but see :func:`iter_lines` for integrity errors). ``unique_keys``
+    refuses a record that repeats a key in an object (otherwise the last one wins).
     """
-    decoder = TrajectoryDecoder()
-    for raw in iter_lines(path, on_error):
+    decoder = TrajectoryDecoder(unique_keys=unique_keys)
+    for raw in iter_lines(path, on_error, sha256=sha256):
         try:
             yield decoder.decode(raw.data)
         except TrajforgeError as err:

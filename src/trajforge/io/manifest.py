@@ -8,7 +8,7 @@ from typing import Final
 
 import msgspec
 
-from trajforge.errors import InputError
+from trajforge.errors import InputError, IntegrityError
 from trajforge.io._oserror import read_error
 from trajforge.io.atomic import atomic_write
 from trajforge.io.suffixes import DataFormat
@@ -85,21 +85,31 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def verify(self, directory: str | Path) -> None:
         """Check that every shard exists with the recorded sha256 (InputError if not)."""
-        for shard in self.shards:
-            path = Path(directory) / shard.file
+        for path, shard in zip(self.paths(directory), self.shards, strict=True):
             try:
-                digest = sha256_file(path)
+                check_file_hash(path, shard.sha256)
             except OSError as exc:
                 raise read_error(path, exc) from None
-            if digest != shard.sha256:
-                raise InputError(
-                    "checksum mismatch: the shard changed after it was written",
-                    file=str(path),
-                    hint=f"manifest says sha256 {shard.sha256}, the file has {digest}",
-                )
 
 
 def sha256_file(path: str | Path) -> str:
     """The hex sha256 of a file's bytes."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def hash_mismatch(path: str | Path, expected: str, actual: str) -> IntegrityError:
+    """The error for a shard whose bytes do not have the sha256 its manifest records."""
+    return IntegrityError(
+        f"checksum mismatch: the shard has sha256 {actual}, its manifest says {expected}",
+        file=str(path),
+        hint="the shard changed after it was written: restore it, or write the dataset again "
+        "(reading commands read it as it is with --no-verify-hashes)",
+    )
+
+
+def check_file_hash(path: str | Path, expected: str) -> None:
+    """Hash the whole file; :func:`hash_mismatch` if its sha256 is not ``expected``."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise hash_mismatch(path, expected, actual)

@@ -23,10 +23,11 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from trajforge.errors import ConversionError, InputError, TrajforgeError
+from trajforge.errors import ConversionError, InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
 from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
+from trajforge.io.manifest import check_file_hash
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
 from trajforge.schema.codec import nested_too_deeply
@@ -182,7 +183,7 @@ def _open(path: str | Path) -> pq.ParquetFile:
         return pq.ParquetFile(path, page_checksum_verification=True)
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         raise read_error(path, exc) from None
-    except _ARROW_ERRORS as exc:
+    except (*_ARROW_ERRORS, UnicodeDecodeError) as exc:  # a name in the footer not UTF-8
         raise InputError(
             "not a Parquet file, or it is truncated or corrupt",
             file=str(path),
@@ -203,7 +204,9 @@ def _raw(value: Any) -> bytes:
         return repr(value).encode("utf-8", "backslashreplace")
 
 
-def _convert(read_row: Any, data: dict[str, Any]) -> Trajectory:
+def _convert(read_row: Any, data: dict[str, Any] | InputError) -> Trajectory:
+    if isinstance(data, InputError):
+        raise data
     try:
         builtins = read_row(data)
     except (msgspec.DecodeError, RecursionError, KeyError, TypeError, ValueError) as exc:
@@ -214,15 +217,21 @@ def _convert(read_row: Any, data: dict[str, Any]) -> Trajectory:
         raise nested_too_deeply() from None
 
 
-def read_parquet(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
+def read_parquet(
+    path: str | Path, on_error: OnError | None = None, *, sha256: str | None = None
+) -> Iterator[Trajectory]:
     """Yield the trajectories of a Parquet file written by :func:`write_parquet`, validated.
 
     Errors are located InputErrors naming the file, and the row and row group where they apply.
     With ``on_error`` bad rows are reported and skipped; a corrupt row group is reported once and
-    skipped; an unreadable footer is reported once and ends the file.
+    skipped; an unreadable footer is reported once and ends the file. A file whose bytes do not
+    have the ``sha256`` given (hashed before it is read) raises an IntegrityError whatever
+    ``on_error``.
     """
     file = str(path)
     try:
+        if sha256 is not None:
+            _check_hash(path, sha256)
         pf = _open(path)
         with pf:
             try:
@@ -230,10 +239,34 @@ def read_parquet(path: str | Path, on_error: OnError | None = None) -> Iterator[
             except InputError as err:
                 raise err.located(file=file) from None
             yield from _read_groups(pf, file, read_row, on_error)
+    except IntegrityError:
+        raise
     except InputError as err:
         if on_error is None:
             raise
         on_error(BadRecord.from_error(err))
+
+
+def _check_hash(path: str | Path, sha256: str) -> None:
+    try:
+        check_file_hash(path, sha256)
+    except OSError as exc:
+        raise read_error(path, exc) from None
+
+
+def _rows(batch: pa.RecordBatch) -> Iterator[dict[str, Any] | InputError]:
+    """The rows of a batch as dicts; a row holding a string that is not UTF-8 (which Parquet
+    readers do not check) as the error instead."""
+    try:
+        yield from batch.to_pylist()
+        return
+    except UnicodeDecodeError:
+        pass
+    for index in range(batch.num_rows):
+        try:
+            yield batch.slice(index, 1).to_pylist()[0]
+        except UnicodeDecodeError as exc:
+            yield InputError(f"a string is not valid UTF-8 ({exc})")
 
 
 def _read_groups(
@@ -244,7 +277,7 @@ def _read_groups(
         start = row
         try:
             for batch in pf.iter_batches(batch_size=READ_BATCH_SIZE, row_groups=[group]):
-                for data in batch.to_pylist():
+                for data in _rows(batch):
                     row += 1
                     try:
                         yield _convert(read_row, data)
@@ -252,7 +285,8 @@ def _read_groups(
                         _row_error(err, file, row, group)
                         if on_error is None:
                             raise
-                        on_error(BadRecord.from_error(err, raw=_raw(data), row=row))
+                        raw = b"" if isinstance(data, InputError) else _raw(data)
+                        on_error(BadRecord.from_error(err, raw=raw, row=row))
         except _ARROW_ERRORS as exc:
             broken = InputError(
                 f"row group {group} is corrupt: {exc}",

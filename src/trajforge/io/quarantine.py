@@ -11,6 +11,7 @@ from typing import Any, BinaryIO, TypeAlias
 import msgspec
 
 from trajforge.errors import TrajforgeError
+from trajforge.io._oserror import write_error
 from trajforge.io.atomic import AtomicFile, KeepOrDiscard
 from trajforge.io.compression import compression_of, wrap_writer
 
@@ -93,7 +94,11 @@ class Quarantine(KeepOrDiscard):
         if self._out is None:
             self._target = AtomicFile(self.path)
             self._out = wrap_writer(self._target.file, compression_of(self.path))
-        self._out.write(bad.to_json() + b"\n")
+        try:
+            self._out.write(bad.to_json() + b"\n")
+        except OSError as exc:
+            self.abort()
+            raise write_error(self.path, exc) from exc
         self.count += 1
 
     __call__ = add
@@ -101,7 +106,11 @@ class Quarantine(KeepOrDiscard):
     def close(self) -> None:
         """Publish the file (if anything was added)."""
         if self._out is not None and self._target is not None:
-            self._out.close()
+            try:
+                self._out.close()
+            except OSError as exc:
+                self.abort()
+                raise write_error(self.path, exc) from exc
             self._target.commit()
 
     def abort(self) -> None:

@@ -172,6 +172,19 @@ class ShardedWriter(KeepOrDiscard):
             self._current.abort()
             self._current = None
 
+    def discard(self) -> None:
+        """Discard every shard written, finished or not: the manifest (still incomplete) lists
+        none. For records that must not be kept, such as those of a damaged input."""
+        self.abort()
+        written = self.paths
+        self.manifest = Manifest(format=self.format, shard_size=self.shard_size)
+        self.manifest.save(self.out_dir)
+        for path in written:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise write_error(path, exc) from exc
+
     def __enter__(self) -> Self:
         self._start()
         return self

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, IntegrityError
 from trajforge.io._oserror import write_error
+from trajforge.io.checks import read_checks
 from trajforge.io.jsonl import RawLine, iter_lines, read_jsonl, write_jsonl
 from trajforge.io.manifest import MANIFEST_NAME, Manifest
 from trajforge.io.parquet import ROW_GROUP_SIZE, read_parquet, write_parquet
@@ -20,7 +22,15 @@ from trajforge.schema import Trajectory, encode
 _GLOB_CHARS = frozenset("*?[")
 
 
-def _dir_paths(directory: Path) -> list[Path]:
+class DataFile(NamedTuple):
+    """A data file to read, and the sha256 to check it against (from its dataset's manifest,
+    when hash checks are on)."""
+
+    path: Path
+    sha256: str | None = None
+
+
+def _dir_files(directory: Path) -> list[DataFile]:
     if (directory / MANIFEST_NAME).is_file():
         manifest = Manifest.load(directory)
         if not manifest.complete:
@@ -30,7 +40,10 @@ def _dir_paths(directory: Path) -> list[Path]:
                 hint=f"re-run the job that wrote it, or read the finished shards with a glob "
                 f"such as {directory}/part-*.{manifest.format}",
             )
-        return manifest.paths(directory)
+        paths = manifest.paths(directory)
+        if not read_checks().shard_hashes:
+            return [DataFile(p) for p in paths]
+        return [DataFile(p, s.sha256) for p, s in zip(paths, manifest.shards, strict=True)]
     found = sorted(
         p
         for p in directory.iterdir()
@@ -40,20 +53,21 @@ def _dir_paths(directory: Path) -> list[Path]:
         raise ConfigError(
             "no data files in the directory", file=str(directory), hint=supported_hint()
         )
-    return found
+    return [DataFile(p) for p in found]
 
 
-def resolve_paths(spec: str | Path) -> list[Path]:
+def resolve_files(spec: str | Path) -> list[DataFile]:
     """The data files ``spec`` names: a file, a glob pattern, or a directory.
 
-    A directory with ``manifest.json`` gives its shards in order (it must be complete); any other
+    A directory with ``manifest.json`` gives its shards in order (it must be complete), each with
+    its sha256 to check unless hash checks are off (see :mod:`trajforge.io.checks`); any other
     directory gives its data files (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``, ``.parquet``) in
-    sorted order. A glob gives its matching data files in sorted order (and the shards of matching
-    directories that have a manifest). ConfigError when nothing matches.
+    sorted order. A glob gives its matching data files in sorted order (and the shards of
+    matching directories that have a manifest). ConfigError when nothing matches.
     """
     path = Path(spec)
     if path.is_dir():
-        return _dir_paths(path)
+        return _dir_files(path)
     if path.exists():
         if format_of(path) is None:
             raise ConfigError(
@@ -61,67 +75,92 @@ def resolve_paths(spec: str | Path) -> list[Path]:
                 file=str(path),
                 hint=supported_hint(),
             )
-        return [path]
+        return [DataFile(path)]
     text = str(spec)
     if not _GLOB_CHARS & set(text):
         raise ConfigError("no such file or directory", file=text)
-    found: list[Path] = []
+    found: list[DataFile] = []
     for match in sorted(glob.glob(text, recursive=True)):
         candidate = Path(match)
         if candidate.is_dir():
             if (candidate / MANIFEST_NAME).is_file():
-                found.extend(_dir_paths(candidate))
+                found.extend(_dir_files(candidate))
         elif format_of(candidate) is not None:
-            found.append(candidate)
+            found.append(DataFile(candidate))
     if not found:
         raise ConfigError("no data files match the pattern", file=text, hint=supported_hint())
     return found
 
 
-def read_file(path: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
-    """Read one data file, choosing the reader by suffix."""
+def resolve_paths(spec: str | Path) -> list[Path]:
+    """The paths of the data files ``spec`` names (see :func:`resolve_files`)."""
+    return [file.path for file in resolve_files(spec)]
+
+
+def read_file(
+    path: str | Path,
+    on_error: OnError | None = None,
+    *,
+    sha256: str | None = None,
+    unique_keys: bool = False,
+) -> Iterator[Trajectory]:
+    """Read one data file, choosing the reader by suffix. ``sha256``: what its bytes must hash
+    to; ``unique_keys``: refuse JSON records that repeat a key (see :mod:`trajforge.io.checks`)."""
     fmt = format_of(path)
     if fmt is None:
         raise ConfigError("unknown file type", file=str(path), hint=supported_hint())
     if fmt == "parquet":
-        return read_parquet(path, on_error)
-    return read_jsonl(path, on_error)
+        return read_parquet(path, on_error, sha256=sha256)
+    return read_jsonl(path, on_error, sha256=sha256, unique_keys=unique_keys)
 
 
 def read_trajectories(spec: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
-    """Stream the trajectories of every file ``spec`` names (see :func:`resolve_paths`).
+    """Stream the trajectories of every file ``spec`` names (see :func:`resolve_files`).
 
-    The paths are resolved at call time (a bad spec raises at once); records stream lazily.
+    The paths, and the checks in force, are taken at call time (a bad spec raises at once);
+    records stream lazily.
     """
-    paths = resolve_paths(spec)
-    return _read_all(paths, on_error)
+    return _read_all(resolve_files(spec), on_error, unique_keys=read_checks().unique_keys)
 
 
-def _read_all(paths: list[Path], on_error: OnError | None) -> Iterator[Trajectory]:
-    for path in paths:
-        yield from read_file(path, on_error)
+def _read_all(
+    files: list[DataFile], on_error: OnError | None, *, unique_keys: bool
+) -> Iterator[Trajectory]:
+    for path, sha256 in files:
+        yield from read_file(path, on_error, sha256=sha256, unique_keys=unique_keys)
 
 
 def read_raw(spec: str | Path, on_error: OnError | None = None) -> Iterator[RawLine]:
     """The records of every file ``spec`` names as raw JSON lines, for work that decodes them
     elsewhere (worker processes): JSONL lines as they are (bad ones are decoded, and located,
-    there), Parquet rows encoded here (``line`` counts the rows read well)."""
-    for path in resolve_paths(spec):
+    there), Parquet rows encoded here (``line`` counts the rows read well). The paths are taken
+    at call time, as by :func:`read_trajectories`."""
+    return _raw_lines(resolve_files(spec), on_error)
+
+
+def _raw_lines(files: list[DataFile], on_error: OnError | None) -> Iterator[RawLine]:
+    for path, sha256 in files:
         if format_of(path) == "parquet":
             file = str(path)
-            for row, trajectory in enumerate(read_parquet(path, on_error), start=1):
+            rows = read_parquet(path, on_error, sha256=sha256)
+            for row, trajectory in enumerate(rows, start=1):
                 yield RawLine(file, row, encode(trajectory))
         else:
-            yield from iter_lines(path, on_error)
+            yield from iter_lines(path, on_error, sha256=sha256)
 
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a write produced: the record count, the files, and the manifest if sharded."""
+    """What a write produced: the record count, the files, and the manifest if sharded.
+
+    ``details`` are a writer's own counts, by what they count (a preference format's pairs by
+    kind, the trajectories it skipped and why).
+    """
 
     count: int
     paths: tuple[Path, ...]
     manifest: Path | None = None
+    details: Mapping[str, int] = field(default_factory=dict)
 
 
 def write_trajectories(
@@ -150,8 +189,12 @@ def write_trajectories(
             shard_size=shard_size or SHARD_SIZE,
             row_group_size=row_group_size,
         ) as writer:
-            for record in records:
-                writer.write(record)
+            try:
+                for record in records:
+                    writer.write(record)
+            except IntegrityError:
+                writer.discard()  # its shards hold records of a damaged input
+                raise
         return WriteResult(writer.count, tuple(writer.paths), path / MANIFEST_NAME)
     if fmt is None:
         raise ConfigError(

@@ -16,6 +16,7 @@ REGISTRIES: dict[str, str] = {
     "formats": "trajforge.formats.registry:FORMATS",
     "rubrics": "trajforge.grade.rubric:RUBRICS",
     "stages": "trajforge.pipeline.stages:STAGES",
+    "curation": "trajforge.curate.step:CURATION_STEPS",
 }
 
 

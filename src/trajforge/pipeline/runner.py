@@ -353,4 +353,3 @@ class _ChunkWork:
                 observer.add(result)
             out.append(encode(result))
         return _ChunkResult(out, bad, [b.count for b in bound], observers)
-

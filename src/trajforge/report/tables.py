@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
+from trajforge.curate.run import StepSummary
 from trajforge.formats.import_report import ImportTally
 from trajforge.pipeline.runner import RunReport
 from trajforge.report.stats import DatasetStats, Distribution
@@ -98,3 +101,39 @@ def import_table(fmt: str, read: int, tally: ImportTally, reasons: Counter[str])
     for key, count in tally.unmapped.most_common():
         table.add_row(f"kept in provenance.extra: {escape(key)}", f"{count:,}")
     return table
+
+
+def curation_table(steps: Sequence[StepSummary], title: str = "curation") -> Table:
+    """Per curation step: what it saw and kept, and what it removed, by reason."""
+    table = Table(title=title, header_style="bold")
+    table.add_column("step")
+    for column in ("seen", "kept", "removed"):
+        table.add_column(column, justify="right")
+    table.add_column("reason", overflow="fold")
+    for step in steps:
+        head = (step.name, f"{step.seen:,}", f"{step.kept:,}")
+        reasons = list(step.removed.items()) or [("", 0)]
+        for i, (reason, count) in enumerate(reasons):
+            cells = head if i == 0 else ("", "", "")
+            table.add_row(*cells, f"{count:,}" if reason else "0", escape(reason))
+    return table
+
+
+def coverage_table(rows: Sequence[Mapping[str, Any]], title: str = "coverage") -> Table:
+    """A coverage table: per target, what it wants, what the input has, what was kept, and what
+    is missing (in yellow)."""
+    table = Table(title=title, header_style="bold")
+    table.add_column("target", overflow="fold")
+    for column in ("wanted", "available", "kept", "missing"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        wanted = _with_share(row["wanted"], row.get("wanted_share"))
+        kept = _with_share(row["kept"], row.get("kept_share"))
+        style = "yellow" if row["missing"] else None
+        cells = (wanted, f"{row['available']:,}", kept, f"{row['missing']:,}")
+        table.add_row(escape(str(row["target"])), *cells, style=style)
+    return table
+
+
+def _with_share(count: int, share: float | None) -> str:
+    return f"{count:,}" if share is None else f"{count:,} ({share:.1%})"

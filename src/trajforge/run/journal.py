@@ -11,6 +11,8 @@ from pathlib import Path
 
 import msgspec
 
+from trajforge.io._oserror import write_error
+
 
 class JournalEntry(msgspec.Struct, array_like=True):
     """One finished work item and the trajectories it produced (JSON kept byte-exact)."""
@@ -53,11 +55,14 @@ class Journal:
 
     def append(self, item: int, trajectories: list[bytes]) -> None:
         """Record a finished item."""
-        if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         raw = [msgspec.Raw(t) for t in trajectories]
-        os.write(self._fd, _encoder.encode(JournalEntry(item, raw)) + b"\n")
+        try:
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.write(self._fd, _encoder.encode(JournalEntry(item, raw)) + b"\n")
+        except OSError as exc:  # a full disk, say: the error names the journal
+            raise write_error(self.path, exc) from exc
         self.entries[item] = trajectories
 
     def remove(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from trajforge.agents.breaker import CircuitBreaker
 from trajforge.envs.registry import get_environment, get_spec
 from trajforge.run.episode import User
 from trajforge.run.items import WorkItem
@@ -26,10 +27,17 @@ def llm_hooks() -> LLMHooks | None:
     clients: dict[LLMSpec, Any] = {}
 
     def client(spec: LLMSpec) -> Any:
+        """One client per endpoint, so its agents and users share one circuit breaker."""
         if spec not in clients:
-            key = api_key_from(spec.api_key_env)
             clients[spec] = ChatClient(
-                spec.base_url, spec.model, api_key=key, timeout_s=spec.timeout_s
+                spec.base_url,
+                spec.model,
+                api_key=api_key_from(spec.api_key_env),
+                timeout_s=spec.timeout_s,
+                deadline_s=spec.deadline_s,
+                max_retries=spec.max_retries,
+                backoff_s=spec.backoff_s,
+                breaker=CircuitBreaker(spec.trip_after),
             )
         return clients[spec]
 
@@ -42,6 +50,7 @@ def llm_hooks() -> LLMHooks | None:
             policy=get_spec(mix.env).policy_document,
             sampling=sampling(run.llm),
             tool_mode=run.llm.tool_mode,
+            max_argument_chars=run.llm.max_argument_chars,
         )
         return LLMAgentFactory(client(run.llm), settings)
 

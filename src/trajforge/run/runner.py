@@ -5,6 +5,11 @@ journal at once; when every item of a shard is done, the shard is written atomic
 order) and added to the manifest, and its journal is removed. Run again after a crash, the runner
 skips published shards and journaled items and does only the rest. Ids, tasks and seeds derive
 from the run's seed, so the final dataset is the same bytes as an uninterrupted run's.
+
+An episode that fails (its endpoint gave up, or a bug) is written to ``errors.jsonl`` and left
+pending, never journaled: its shard is not published, the manifest stays incomplete, and the
+next run of the same spec retries exactly the pending items. When the endpoint's circuit breaker
+opens (``EndpointDownError``), no further episode starts; those in flight fail and stay pending too.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from trajforge.agents.users import ScriptedUser
 from trajforge.envs.base import EnvironmentLike
 from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
-from trajforge.errors import ConfigError
+from trajforge.errors import ConfigError, EndpointDownError, EndpointError
 from trajforge.io import write_lines, write_trajectories
+from trajforge.io._oserror import write_error
 from trajforge.io.atomic import atomic_write, remove_temp_files
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
@@ -34,7 +40,7 @@ from trajforge.run.branching import BranchingEpisode
 from trajforge.run.episode import EpisodeRecorder, User
 from trajforge.run.items import WorkItem, agent_label, make_item
 from trajforge.run.journal import Journal
-from trajforge.run.spec import MixSpec, RunSpec
+from trajforge.run.spec import MixSpec, RunSpec, same_run
 from trajforge.schema import Generator, StageRecord, TrajectoryDecoder, encode
 
 SPEC_NAME = "run.json"
@@ -52,7 +58,8 @@ class LLMHooks(NamedTuple):
 
 
 class Progress(msgspec.Struct, kw_only=True):
-    """How far a run is: items done of total, trajectories written, successes, errors."""
+    """How far a run is: items done of total, trajectories written, successes, failed items
+    (left pending), and why the run stopped early (``stopped``: the endpoint is down)."""
 
     done: int = 0
     total: int = 0
@@ -61,6 +68,12 @@ class Progress(msgspec.Struct, kw_only=True):
     successes: int = 0
     errors: int = 0
     elapsed_s: float = 0.0
+    stopped: str | None = None
+
+    @property
+    def pending(self) -> int:
+        """Items neither done now nor before: failed, or never started."""
+        return self.total - self.done - self.resumed
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -94,7 +107,7 @@ class Runner:
         spec_path = self.out / SPEC_NAME
         encoded = msgspec.json.format(msgspec.json.encode(self.spec), indent=2) + b"\n"
         if spec_path.exists():
-            if spec_path.read_bytes() != encoded:
+            if spec_path.read_bytes() != encoded and not self._continues(spec_path):
                 raise ConfigError(
                     f"{self.out} holds a different run",
                     file=str(spec_path),
@@ -113,6 +126,14 @@ class Runner:
         if (self.out / MANIFEST_NAME).exists():
             self._manifest = Manifest.load(self.out)
             self._manifest.verify(self.out)
+
+    def _continues(self, spec_path: Path) -> bool:
+        """Whether this run's spec continues the one in ``spec_path`` (``same_run``)."""
+        try:
+            before = msgspec.json.decode(spec_path.read_bytes(), type=RunSpec)
+        except msgspec.DecodeError:
+            return False
+        return same_run(before, self.spec)
 
     def _shard_count(self) -> int:
         return -(-self.spec.total // self.spec.shard_size)
@@ -201,15 +222,28 @@ class Runner:
             self.progress.successes += 1
         return [encode(t) for t in trajectories]
 
-    def _record_error(self, index: int, exc: BaseException) -> None:
+    def _record_error(self, index: int, exc: Exception) -> None:
+        """Count a failed item and say why in ``errors.jsonl``; it stays pending."""
         self.progress.errors += 1
-        entry = {
-            "item": index,
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(limit=6),
-        }
-        with open(self.out / ERRORS_NAME, "ab") as f:
-            f.write(msgspec.json.encode(entry) + b"\n")
+        if isinstance(exc, EndpointDownError) and self.progress.stopped is None:
+            self.progress.stopped = str(exc)
+        entry: dict[str, object] = {"item": index, "error": f"{type(exc).__name__}: {exc}"}
+        if isinstance(exc, EndpointError):
+            entry["kind"] = "endpoint"
+            entry["pending"] = "a rerun of the same command retries this item"
+        else:  # a bug: retrying loses nothing, and the traceback says where to look
+            entry["kind"] = "episode"
+            entry["pending"] = (
+                "a rerun of the same command retries this item; if it fails the same way, "
+                "the traceback points at a bug"
+            )
+            entry["traceback"] = traceback.format_exc(limit=6)
+        path = self.out / ERRORS_NAME
+        try:
+            with open(path, "ab") as f:
+                f.write(msgspec.json.encode(entry) + b"\n")
+        except OSError as failed:  # a full disk, say: the error names the file
+            raise write_error(path, failed) from failed
 
     # -- shards --------------------------------------------------------------------------------
 
@@ -249,11 +283,13 @@ class Runner:
     # -- the run -------------------------------------------------------------------------------
 
     async def run(self) -> Progress:
-        """Run (or resume) to completion; returns the final progress. An LLM endpoint that
-        cannot serve fails the run before it claims ``out``."""
+        """Run (or resume) every pending item; returns the final progress (its ``errors`` and
+        ``pending`` say what a rerun has left to do). An LLM endpoint that cannot serve fails
+        the run before it claims ``out``."""
         if self.llm_hooks is not None and self._uses_llm():
             await self.llm_hooks.preflight(self.spec)
         self._claim_directory()
+        (self.out / ERRORS_NAME).unlink(missing_ok=True)  # its items are pending: tried again
         self._started = time.monotonic()
         pending = self._pending_items()
         todo = list(pending)
@@ -265,16 +301,18 @@ class Runner:
 
         async def worker() -> None:
             for index in queue:
+                if self.progress.stopped is not None:
+                    break
                 try:
                     lines = await self._run_item(make_item(self.spec, index))
-                except Exception as exc:  # an episode's bug must not sink the run
+                except Exception as exc:  # a failed episode must not sink the run
                     self._record_error(index, exc)
-                    lines = []
-                self._finish_item(index, lines)
+                else:
+                    self._finish_item(index, lines)
                 self._report()
 
         await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
-        self._manifest.complete = True
+        self._manifest.complete = len(self._manifest.shards) == self._shard_count()
         self._manifest.save(self.out)
         self._report()
         return self.progress

@@ -7,7 +7,7 @@ become a validated ``RunSpec``; errors name the file and the field path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
@@ -21,19 +21,46 @@ from trajforge.schema.codec import schema_error
 
 Rate = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
 DataFormatName = Literal["jsonl", "jsonl.gz", "jsonl.zst", "parquet"]
 
 
 class LLMSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    """An OpenAI-compatible endpoint for LLM agents and users."""
+    """An OpenAI-compatible endpoint for LLM agents and users.
+
+    ``timeout_s``: seconds one attempt may take; ``deadline_s``: one request, every retry and
+    back-off included; ``backoff_s``: the wait before the first retry (doubled at each next one,
+    unless the endpoint says ``Retry-After``); ``trip_after``: failed requests in a row that take
+    the endpoint for down and stop the run (see ``agents.breaker``); ``max_argument_chars``: the
+    longest tool-call argument text the agent takes from the model (longer is a
+    ``malformed_output`` step).
+    """
 
     base_url: str
     model: str
     api_key_env: str | None = "OPENAI_API_KEY"
     temperature: float = 0.7
     max_tokens: Positive = 512
-    timeout_s: float = 60.0
+    timeout_s: Seconds = 60.0
+    deadline_s: Seconds = 180.0
+    max_retries: Annotated[int, msgspec.Meta(ge=0)] = 5
+    backoff_s: Annotated[float, msgspec.Meta(ge=0)] = 0.5
+    trip_after: Positive = 5
+    max_argument_chars: Positive = 65_536
     tool_mode: Literal["native", "prompt"] = "native"
+
+
+#: What may change between the runs of one output directory: how the endpoint is reached, and how
+#: patiently (the data made does not depend on it).
+TRANSPORT: Final = (
+    "base_url",
+    "api_key_env",
+    "timeout_s",
+    "deadline_s",
+    "max_retries",
+    "backoff_s",
+    "trip_after",
+)
 
 
 class MixSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -92,6 +119,14 @@ class RunSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
     def total(self) -> int:
         """Episodes in the run (branches not counted)."""
         return sum(self.counts())
+
+
+def same_run(before: RunSpec, now: RunSpec) -> bool:
+    """Whether ``now`` continues the run ``before``: the same spec but for ``TRANSPORT``."""
+    if before.llm is None or now.llm is None:
+        return before == now
+    reached = {name: getattr(before.llm, name) for name in TRANSPORT}
+    return before == msgspec.structs.replace(now, llm=msgspec.structs.replace(now.llm, **reached))
 
 
 def load_run_config(path: str | Path) -> RunSpec:

@@ -7,6 +7,7 @@ one :class:`SharedTools` list, which must be treated as read-only (so must its T
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Final
 
@@ -137,18 +138,22 @@ class TrajectoryDecoder:
     Equal tool lists are decoded once and shared (see the module docstring).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, unique_keys: bool = False) -> None:
+        self.unique_keys = unique_keys
         self._decoder = msgspec.json.Decoder(Trajectory)
         self._wire: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_Wire)
         self._tools = _ToolLists(SHARED_TOOL_LISTS)
 
     def decode(self, data: bytes | str) -> Trajectory:
-        """Decode one JSON document into a Trajectory."""
+        """Decode one JSON document into a Trajectory. A key repeated in an object: the last
+        one wins, or with ``unique_keys`` the record is refused."""
         try:
-            return self._decode_shared(data)
-        except _WIRE_ERRORS:
-            pass  # the plain decoder reports it, located as always
-        return self._decode_plain(data)
+            trajectory = self._decode_shared(data)
+        except _WIRE_ERRORS:  # the plain decoder reports it, located as always
+            trajectory = self._decode_plain(data)
+        if self.unique_keys:
+            refuse_repeated_keys(data)
+        return trajectory
 
     def _decode_shared(self, data: bytes | str) -> Trajectory:
         wire = self._wire.decode(data)
@@ -167,6 +172,34 @@ class TrajectoryDecoder:
             raise _invalid_utf8(exc.reason) from None
         except RecursionError:
             raise nested_too_deeply() from None
+
+
+class _RepeatedKeyError(Exception):
+    """A key seen twice in one JSON object (``args[0]``)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _RepeatedKeyError(key)
+        obj[key] = value
+    return obj
+
+
+def refuse_repeated_keys(data: bytes | str) -> None:
+    """An InputError if a JSON object in ``data`` has a key twice (JSON parsers, trajforge's
+    included, keep the last one). It decodes ``data`` once more, slowly: for strict reading only.
+    Malformed JSON passes, for the record's decoder to say what is wrong."""
+    try:
+        json.loads(data, object_pairs_hook=_unique)
+    except _RepeatedKeyError as exc:
+        raise InputError(
+            f"the key {exc.args[0]!r} appears twice in one object",
+            hint="strict reading refuses repeated keys (otherwise the last one wins)",
+        ) from None
+    except (ValueError, RecursionError):
+        pass
 
 
 def nested_too_deeply() -> InputError:

@@ -58,7 +58,7 @@ class GoalCheck(Record):
     params: dict[str, Any] = {}
 
 
-MatchMode = Literal["exact", "any_of", "text", "number"]
+MatchMode = Literal["exact", "any_of", "text", "number", "any"]
 
 
 class ArgumentMatch(Record):
@@ -66,7 +66,8 @@ class ArgumentMatch(Record):
 
     ``exact``: equal JSON values; ``any_of``: equal to one of ``values`` (BFCL lists every
     accepted value); ``text``: equal after normalising case, spacing and punctuation;
-    ``number``: within ``tolerance`` (absolute) of the expected number.
+    ``number``: within ``tolerance`` (absolute) of the expected number; ``any``: not compared
+    (tau2-bench's ``compare_args`` leaves it out), any value or none matches.
     """
 
     mode: MatchMode = "exact"
@@ -86,12 +87,20 @@ class ExpectedAction(Record):
     match: dict[str, ArgumentMatch] = {}
 
 
+ExpectedScope = Literal["calls", "writes"]
+
+
 class Task(Record):
     """What the agent is asked to do, where, and what only the simulated user knows.
 
     ``expected_actions`` (in order when ``expected_actions_ordered``) and ``required_outputs``
     (texts that must appear in a reply to the user) are the source's ground truth, where it has
-    one.
+    one. ``expected_scope`` says how the source's reward reads the expected actions: ``calls``,
+    every one must be made; ``writes``, the reward compares the final state (tau-bench), so
+    expected calls of read-only tools are skipped, a successful call of a writing tool that
+    matches none of them fails, and an empty list means that no write was expected.
+    ``expected_tools`` names tools the source says the task needs, without saying how they
+    are called (ToolBench's "relevant APIs").
     """
 
     instruction: str | None = None
@@ -102,7 +111,9 @@ class Task(Record):
     goal_checks: list[GoalCheck] = []
     expected_actions: list[ExpectedAction] = []
     expected_actions_ordered: bool = False
+    expected_scope: ExpectedScope = "calls"
     required_outputs: list[str] = []
+    expected_tools: list[str] = []
     difficulty: Int64 | None = None
     domain: str | None = None
     hidden_info: dict[str, Any] = {}
@@ -174,10 +185,17 @@ class ToolResult(Record, tag="tool_result", tag_field="kind", kw_only=True):
 
 
 class UserMessage(Record, tag="user", tag_field="kind", kw_only=True):
-    """A message from the (possibly simulated) user."""
+    """A message from the (possibly simulated) user.
+
+    ``tool_calls`` are calls the user made on their own side in this turn, and ``tool_results``
+    what came back to the user (tau2-bench's dual control: the user toggles settings on their
+    phone); the agent's calls and results are the step's.
+    """
 
     content: str
     name: str | None = None
+    tool_calls: list[ToolCall] = []
+    tool_results: list[ToolResult] = []
 
 
 Observation: TypeAlias = ToolResult | UserMessage

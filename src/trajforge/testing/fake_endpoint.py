@@ -7,8 +7,11 @@ plain text answer; every response waits ``latency_s`` first (or its own ``delay_
 ``GET /v1/models`` answers too, for readiness checks; with ``api_key`` set, a request without
 that key gets a 401. Builders cover the behaviours a client must
 survive: ``tool_calls`` (native calls, optionally with broken argument JSON), ``text`` (Hermes
-tool calls in text, ``finish_reason="length"``...), ``error`` (429 with ``Retry-After``, 500s),
-``hang`` (longer than the client's timeout) and ``drop`` (connection closed without an answer).
+tool calls in text, ``finish_reason="length"``...), ``message`` (any message shape),
+``error`` (429 with ``Retry-After``, 500s), ``hang`` (longer than the client's timeout),
+``drop`` (connection closed without an answer), ``truncated`` (a 200 cut off mid-body),
+``raw`` (a 200 that is not a chat completion: HTML, invalid JSON), ``empty_choices``;
+``down_for`` wraps a handler in an outage (503s and dropped connections for a while).
 
     with FakeEndpoint(script=[error(429, retry_after=0.1), text("hi")]) as fake:
         client = ChatClient(fake.base_url, "fake")
@@ -23,7 +26,9 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +54,9 @@ class FakeResponse:
     """What the endpoint does for one request.
 
     ``body`` is sent as JSON (a chat completion is built around ``message`` when ``body`` is
-    None); ``delay_s`` replaces the endpoint's latency; ``drop`` closes the connection unanswered.
+    None), ``raw`` as it is, with ``content_type``; ``delay_s`` replaces the endpoint's latency;
+    ``drop`` closes the connection unanswered; ``cut_after`` sends only that many bytes of the
+    body (its ``content-length`` says all of them), then closes the connection.
     """
 
     status: int = 200
@@ -60,6 +67,9 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float | None = None
     drop: bool = False
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    cut_after: int | None = None
 
 
 Handler = Callable[[dict[str, Any]], FakeResponse]
@@ -101,6 +111,27 @@ def error(
     return FakeResponse(status=status, body=body, headers=headers)
 
 
+def message(**fields: Any) -> FakeResponse:
+    """An assistant message of any shape (``tool_calls=["x"]``, ``content=None``...)."""
+    finish_reason = fields.pop("finish_reason", "stop")
+    return FakeResponse(message={"role": "assistant", **fields}, finish_reason=finish_reason)
+
+
+def truncated(content: str = "cut off", *, keep: int = 40) -> FakeResponse:
+    """A 200 chat completion whose body stops after ``keep`` bytes (the connection closes)."""
+    return text(content, cut_after=keep)
+
+
+def raw(body: bytes, content_type: str = "application/json", status: int = 200) -> FakeResponse:
+    """A body sent as it is: ``raw(b"<html>...", "text/html")``, invalid JSON..."""
+    return FakeResponse(status=status, raw=body, content_type=content_type)
+
+
+def empty_choices() -> FakeResponse:
+    """A 200 chat completion with no choices."""
+    return FakeResponse(body={"id": "chatcmpl-empty", "object": "chat.completion", "choices": []})
+
+
 def hang(seconds: float) -> FakeResponse:
     """A text answer that comes only after ``seconds`` (past the client's timeout, usually)."""
     return text("too late", delay_s=seconds)
@@ -109,6 +140,26 @@ def hang(seconds: float) -> FakeResponse:
 def drop() -> FakeResponse:
     """Close the connection without answering."""
     return FakeResponse(drop=True)
+
+
+def down_for(
+    seconds: float,
+    then: Handler,
+    *,
+    down: Sequence[FakeResponse] = (error(503, "the service is down"), drop()),
+    clock: Callable[[], float] = time.monotonic,
+) -> Handler:
+    """A handler that is down for ``seconds`` after its first request (it answers the ``down``
+    responses in turn), then answers as ``then`` does. ``clock`` tells the time."""
+    answers = itertools.cycle(down)
+    started: list[float] = []
+
+    def handle(request: dict[str, Any]) -> FakeResponse:
+        now = clock()
+        started[:] = started or [now]
+        return next(answers) if now - started[0] < seconds else then(request)
+
+    return handle
 
 
 def last_user_text(request: dict[str, Any]) -> str:
@@ -285,13 +336,10 @@ class FakeEndpoint:
             self._waiting -= 1
         if response.drop:
             return False
-        await self._send(
-            writer,
-            response.status,
-            self._body(response, request, body),
-            response.headers,
-            keep_alive,
-        )
+        data = response.raw if response.raw is not None else self._body(response, request, body)
+        headers = {"content-type": response.content_type, **response.headers}
+        keep_alive = keep_alive and response.cut_after is None
+        await self._send(writer, response.status, data, headers, keep_alive, response.cut_after)
         return keep_alive
 
     def _respond(self, request: dict[str, Any]) -> FakeResponse:
@@ -330,16 +378,19 @@ class FakeEndpoint:
         body: Any,
         headers: dict[str, str],
         keep_alive: bool,
+        cut_after: int | None = None,
     ) -> None:
-        data = msgspec.json.encode(body)
+        """Answer ``body`` (bytes as they are, anything else as JSON)."""
+        data = body if isinstance(body, bytes) else msgspec.json.encode(body)
+        fields = {"content-type": "application/json", **headers}
         head = [
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-            "content-type: application/json",
             f"content-length: {len(data)}",
             f"connection: {'keep-alive' if keep_alive else 'close'}",
-            *(f"{name}: {value}" for name, value in headers.items()),
+            *(f"{name}: {value}" for name, value in fields.items()),
         ]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+        sent = data if cut_after is None else data[:cut_after]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + sent)
         await writer.drain()
 
 

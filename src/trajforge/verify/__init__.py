@@ -5,14 +5,10 @@ with labels (source kinds ``verify`` and ``replay``) naming each problem's check
 (``error``/``warning``), field path and reason; :class:`LabelSummary` counts them per environment.
 """
 
+from trajforge.verify.expected import ExpectedMatch, Made, calls_made, match_expected, values_equal
 from trajforge.verify.format import check_format
 from trajforge.verify.labels import VERSION, make_label, owns_label
-from trajforge.verify.outcome import (
-    ExpectedMatch,
-    compare_outcome,
-    match_expected,
-    values_equal,
-)
+from trajforge.verify.outcome import compare_outcome
 from trajforge.verify.pairing import CallPair, Pairing, Problem, pair_calls
 from trajforge.verify.parallel import verify_parallel
 from trajforge.verify.pipeline import (
@@ -42,6 +38,7 @@ __all__ = [
     "ExpectedMatch",
     "LabelKey",
     "LabelSummary",
+    "Made",
     "Pairing",
     "Problem",
     "ReplayResult",
@@ -50,6 +47,7 @@ __all__ = [
     "Verifier",
     "VerifyOptions",
     "VerifyStage",
+    "calls_made",
     "check_format",
     "compare_outcome",
     "compile_schema",

@@ -19,7 +19,7 @@ from trajforge.schema import (
     Trajectory,
     UserMessage,
 )
-from trajforge.verify.pairing import CallPair, Pairing, Problem
+from trajforge.verify.pairing import CallPair, Pairing, Problem, final_tools
 from trajforge.verify.schemas import ArgumentError, ToolTable
 
 _ENDS = (Finish, HandOff)
@@ -170,6 +170,8 @@ def _check_final(last: int, trajectory: Trajectory, problems: list[Problem]) -> 
     final = step.actions[-1]
     if isinstance(final, _ENDS):
         return
+    if isinstance(final, ToolCall) and final.name in final_tools(trajectory):
+        return  # a hand-off or finish done through a tool is the final answer
     if isinstance(final, Reply):
         if any(type(o) is UserMessage for o in step.observations):
             problems.append(

@@ -4,7 +4,8 @@ A step's results answer the calls of the same step. A result whose ``call_id`` n
 step pairs with it; an id-less result (a legacy ``function`` message) pairs with the first unpaired
 call of its name (or, without a name, the first unpaired call). What does not pair is a
 :class:`Problem`: a call with no result, a second result, a result for a call of another step or of
-no step, a result whose name differs from its call's, a call id used twice.
+no step, a result whose name differs from its call's, a call id used twice. A call of a tool
+whose role is ``handoff`` or ``finish`` ends the agent's work and may go unanswered.
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def _take(pending: list[int], calls: list[ToolCall], name: str | None) -> int | 
 class _StepPairer:
     """The general case of one step: several calls, legacy ids, problems."""
 
-    def __init__(self, index: int, seen: dict[str, int], problems: list[Problem]) -> None:
+    def __init__(
+        self, index: int, seen: dict[str, int], problems: list[Problem], final: frozenset[str]
+    ) -> None:
         self.index = index
+        self.final = final
         self.where = f"steps[{index}]"
         self.seen = seen
         self.problems = problems
@@ -165,9 +169,11 @@ class _StepPairer:
             action = self.action_of[c]
             found = self.result_of.get(c)
             if found is None:
-                ident = f" {call.id!r}" if call.id is not None else ""
-                message = f"call{ident} to {call.name!r} has no result"
-                self.problem("missing_result", "error", f"{self.where}.actions[{action}]", message)
+                if call.name not in self.final:
+                    ident = f" {call.id!r}" if call.id is not None else ""
+                    message = f"call{ident} to {call.name!r} has no result"
+                    target = f"{self.where}.actions[{action}]"
+                    self.problem("missing_result", "error", target, message)
                 pairs.append(CallPair(self.index, action, call, None, None))
             else:
                 pairs.append(CallPair(self.index, action, call, found[0], found[1]))
@@ -177,15 +183,21 @@ class _StepPairer:
 
 
 def _pair_general(
-    step: Step, index: int, seen: dict[str, int], problems: list[Problem]
+    step: Step, index: int, seen: dict[str, int], problems: list[Problem], final: frozenset[str]
 ) -> list[CallPair]:
-    """Pair one step's calls and results; ``seen`` maps call ids of earlier steps to their step."""
-    pairer = _StepPairer(index, seen, problems)
+    """Pair one step's calls and results; ``seen`` maps call ids of earlier steps to their step,
+    ``final`` names the tools whose calls need no result."""
+    pairer = _StepPairer(index, seen, problems, final)
     pairer.index_calls(step)
     for k, observation in enumerate(step.observations):
         if type(observation) is ToolResult:
             pairer.match(k, observation)
     return pairer.pairs()
+
+
+def final_tools(trajectory: Trajectory) -> frozenset[str]:
+    """The tools whose call is the agent's final answer (role ``handoff`` or ``finish``)."""
+    return frozenset(tool.name for tool in trajectory.tools if tool.role is not None)
 
 
 def pair_calls(trajectory: Trajectory) -> Pairing:
@@ -197,6 +209,7 @@ def pair_calls(trajectory: Trajectory) -> Pairing:
     seen: dict[str, int] = {}
     problems: list[Problem] = []
     steps: list[list[CallPair]] = []
+    final = final_tools(trajectory)
     append = steps.append
     for i, step in enumerate(trajectory.steps):
         actions, observations = step.actions, step.observations
@@ -218,5 +231,5 @@ def pair_calls(trajectory: Trajectory) -> Pairing:
                     seen[call_id] = i
                     append([_new_pair(CallPair, (i, 0, call, 0, result))])
                     continue
-        append(_pair_general(step, i, seen, problems))
+        append(_pair_general(step, i, seen, problems, final))
     return Pairing(steps, problems)

@@ -13,19 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from trajforge.envs.base import Environment
 from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.pipeline.provenance import clear_labels, record_stage, stage_record
 from trajforge.pipeline.stage import TrajectoryStage
 from trajforge.schema import Label, Outcome, Trajectory
+from trajforge.verify.expected import (
+    calls_made,
+    expected_label,
+    has_ground_truth,
+    match_expected,
+    replies_to_user,
+)
 from trajforge.verify.format import check_format
 from trajforge.verify.labels import VERSION, make_label, owns_label
-from trajforge.verify.outcome import (
-    compare_outcome,
-    expected_label,
-    match_expected,
-    outcome_label,
-)
+from trajforge.verify.outcome import compare_outcome, outcome_label
 from trajforge.verify.pairing import pair_calls
 from trajforge.verify.replay import replay_trajectory
 from trajforge.verify.schemas import DEFAULT_CACHE, ValidatorCache
@@ -105,9 +109,12 @@ class Verifier:
                 if mismatch is not None:
                     found.append((None, mismatch))
                 self._fill(trajectory, replayed_outcome)
-            elif trajectory.task.expected_actions:  # no environment, or it could not replay
+            elif has_ground_truth(trajectory.task):  # no environment, or it could not replay
                 match = match_expected(
-                    trajectory.task.expected_actions, pairing.calls(), trajectory.tools
+                    trajectory.task,
+                    calls_made(trajectory, pairing),
+                    trajectory.tools,
+                    replies_to_user(trajectory),
                 )
                 found.append((None, expected_label(match)))
                 self._fill(trajectory, match.outcome)
@@ -117,7 +124,10 @@ class Verifier:
     def _fill(self, trajectory: Trajectory, outcome: Outcome) -> None:
         recorded = trajectory.outcome
         if self.options.fill_outcome and recorded.status == "unknown" and not recorded.checks:
-            trajectory.outcome = outcome
+            # the source's own reward stays beside trajforge's judgement
+            trajectory.outcome = msgspec.structs.replace(
+                outcome, source_reward=recorded.source_reward
+            )
 
     @staticmethod
     def _attach(

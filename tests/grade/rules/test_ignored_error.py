@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.grade.rules.build import Build, labels, steps_of
+from tests.grade.rules.build import Build, labels, spec, steps_of
+from trajforge.schema import ToolSpec
 
 
 def test_claiming_success_right_after_a_failure() -> None:
@@ -38,3 +39,21 @@ def test_an_honest_report_or_a_question_is_handling_it() -> None:
     t = Build().error("cancel_order", "too late", "invalid_request", order_id="W1001")
     t.ask("It has shipped; shall I start a return instead?", "yes")
     assert steps_of(t.build(), "ignored_error") == []
+
+
+def test_thinking_or_computing_after_a_failure_is_working_on_it() -> None:
+    """Tools declared read-only that look nothing up (tau-bench's think and calculate) are the
+    agent working on the failure: its next move after them is what counts."""
+    tools = [
+        spec("book", "flight"),
+        ToolSpec(name="think", read_only=True),
+        ToolSpec(name="calculate", read_only=True),
+        spec("list_rooms"),
+    ]
+    t = Build().error("book", "total price is 305, but paid 255", "invalid", flight="HAT136")
+    t.call("think", "", thought="The amounts do not add up.")
+    t.call("calculate", "50.0", expression="305 - 255").call("book", flight="HAT136")
+    assert steps_of(t.build(tools=tools), "ignored_error") == []
+    t = Build().error("book", "total price is 305, but paid 255", "invalid", flight="HAT136")
+    t.call("think", "", thought="Never mind.").call("list_rooms")
+    assert steps_of(t.build(tools=tools), "ignored_error") == [2]

@@ -189,7 +189,19 @@ class RuleContext:
         return frozenset(name for name, t in self.env.tools.items() if t.read_only)
 
     def is_read_only(self, name: str) -> bool:
-        """Whether a tool only reads (the environment's word, else guessed from its name)."""
+        """Whether a tool only reads: the environment's word, else the tool's declaration
+        (``ToolSpec.read_only``, as an importer knew it), else guessed from its name."""
+        known = self.read_only_tools
+        if known is not None:
+            return name in known
+        spec = self.tools.get(name)
+        if spec is not None and spec.read_only is not None:
+            return spec.read_only
+        return bool(_LOOKUP_NAME.match(name))
+
+    def is_lookup(self, name: str) -> bool:
+        """Whether a tool looks something up: the environment's read-only tools, else a name
+        that says so (a tool only declared read-only may compute, think or hand off)."""
         known = self.read_only_tools
         if known is not None:
             return name in known

@@ -1,5 +1,10 @@
-"""Corrected call: the agent made a call, then settled on the same call with one argument
-changed, nothing having changed in between, and the first value looks wrong."""
+"""Corrected call: the agent made a call again for what it was for, with one argument changed,
+nothing having changed in between, where the first value looks wrong. Again for what it was for:
+the first failed or found nothing, or the new value is one the conversation gave (or another
+declared choice) in place of the first. A tool used again on a new value after it answered asks
+a new question (a calculator, a code runner, a clock asked about a second city), not a
+correction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from trajforge.grade.rules.base import Finding, Rule
-from trajforge.grade.rules.context import CallView, RuleContext
+from trajforge.grade.rules.context import CallView, RuleContext, scalars
 
 #: Identifiers inside free text (SQL, messages).
 IDENTIFIER = re.compile(r"(?<![\w@.-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]*[A-Za-z0-9]")
@@ -93,9 +98,58 @@ def suspect(
     return None
 
 
+#: Results that say nothing was found.
+_NOTHING = frozenset({"", "null", "[]", "{}"})
+
+
+def answered(view: CallView) -> bool:
+    """Whether a call succeeded with something in its answer."""
+    return view.ok and view.result is not None and view.result.content.strip() not in _NOTHING
+
+
+def grounded(ctx: RuleContext, value: Any, before: int) -> bool:
+    """Whether the task or a result before step ``before`` gave a value (each string and number
+    in it; a flag or null is nobody's word)."""
+    if value is None or isinstance(value, bool):
+        return False
+    found = [value] if isinstance(value, str | int | float) else scalars(value)
+    return bool(found) and all(ctx.mentioned(v, before) for v in found)
+
+
+def replaces(ctx: RuleContext, view: CallView, fix: CallView, key: str) -> bool:
+    """Whether ``fix`` repeats what ``view`` was for: the first failed, or found nothing where
+    the fix found something, or it got an answer but the fix puts in its place a value the
+    conversation gave (a made-up id replaced by the real one) or another of the declared
+    choices. A tool used again on a new value after it answered asks a new question: a
+    calculator, a code runner, a clock asked about a second city."""
+    if view.failed:
+        return True
+    if not view.ok or not answered(fix):
+        return False  # cut off or missing; or nothing found either way (a think tool)
+    old = view.call.arguments.get(key)
+    return (
+        not answered(view)
+        or isinstance(old, bool)
+        or old in _enum(ctx, view.call.name, key)
+        or grounded(ctx, fix.call.arguments.get(key), fix.step)
+    )
+
+
+def rejected(ctx: RuleContext, view: CallView, key: str, old: Any) -> str | None:
+    """The tool's rejection as the reason, when the changed call then went through; not when
+    the rejected value was a scalar the conversation gave (the user's mistake, not the agent's)."""
+    if not view.failed or view.result is None or ctx.fault_error(view):
+        return None
+    if isinstance(old, str | int | float) and ctx.mentioned(old, view.step):
+        return None
+    excerpt = " ".join(view.result.content.split())
+    excerpt = excerpt if len(excerpt) <= 80 else excerpt[:77] + "..."
+    return f"the tool rejected {key} ({excerpt})"
+
+
 def check(ctx: RuleContext) -> list[Finding]:
-    """Label each call the agent replaced by the same tool with one argument changed (compared
-    with the next call of the tool and with the one it settled on)."""
+    """Label each call the agent replaced by the same tool with one argument changed, for what
+    it was for (compared with the next call of the tool and with the one it settled on)."""
     found = []
     for view in ctx.calls:
         if ctx.calls_by_name[view.call.name][-1] is view:
@@ -107,10 +161,12 @@ def check(ctx: RuleContext) -> list[Finding]:
                 continue
             old, new = view.call.arguments, fix.call.arguments
             changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
-            if len(changed) != 1:
-                continue  # several things changed: a new question, not a correction
+            if len(changed) != 1 or not replaces(ctx, view, fix, changed[0]):
+                continue  # several things changed, or a new question: not a correction
             key = changed[0]
             why = suspect(ctx, view, key, old.get(key), new.get(key), final=fix is final)
+            if why is None and fix.ok:
+                why = rejected(ctx, view, key, old.get(key))
             if why is not None:
                 found.append(
                     RULE.find(
@@ -130,8 +186,9 @@ def check(ctx: RuleContext) -> list[Finding]:
 RULE = Rule(
     name="corrected_call",
     version="1",
-    description="A call the agent replaced, nothing having changed in between, by the same tool "
-    "with one argument changed, where the first value looks wrong (left out, flipped, cut "
-    "short, a wrong date, or found nowhere in the conversation).",
+    description="A call the agent made again for what it was for (it failed or found nothing, "
+    "or a value the conversation gave, or another choice, replaces the first), nothing having "
+    "changed in between, with one argument changed, where the first value looks wrong (left "
+    "out, flipped, cut short, a wrong date, or found nowhere in the conversation).",
     check=check,
 )

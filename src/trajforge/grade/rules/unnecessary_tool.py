@@ -41,8 +41,8 @@ def _verifies(name: str) -> bool:
 def check(ctx: RuleContext) -> list[Finding]:
     """Label each read-only call that is not expected, not a re-check, and whose result (or,
     when it failed, whose retry) the agent did without."""
-    # the tools called that only read, and not to verify
-    lookups = {name for name in ctx.calls_by_name if ctx.is_read_only(name) and not _verifies(name)}
+    # the tools called that look something up, and not to verify
+    lookups = {name for name in ctx.calls_by_name if ctx.is_lookup(name) and not _verifies(name)}
     candidates = [
         view
         for view in ctx.calls

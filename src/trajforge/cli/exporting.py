@@ -1,0 +1,132 @@
+"""``trajforge export``: trajectories to what trainers read, with a dataset card beside them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from trajforge.cli.common import (
+    FromOption,
+    QuarantineOption,
+    VerifyHashesOption,
+    out,
+    report_quarantine,
+)
+from trajforge.errors import InputError
+
+_UNIT = {"min": 0.0, "max": 1.0}
+
+
+def _names(text: str | None) -> list[str] | None:
+    """A comma-separated option as a list (``None`` when not given)."""
+    return None if text is None else [name.strip() for name in text.split(",") if name.strip()]
+
+
+def export_records(
+    format_name: Annotated[
+        str,
+        typer.Argument(
+            metavar="FORMAT",
+            help="openai-ft, trl-sft, dpo, prm, kto, or any format with a writer "
+            "(see trajforge plugins).",
+        ),
+    ],
+    source: Annotated[str, typer.Argument(help="File, glob or directory of trajectories.")],
+    dest: Annotated[
+        str,
+        typer.Argument(
+            metavar="OUT",
+            help="A file (.jsonl[.gz|.zst]; the card goes to OUT.card.md) or a dataset "
+            "directory (data/train.jsonl and README.md).",
+        ),
+    ],
+    from_format: FromOption = "trajforge",
+    json_strings: Annotated[
+        bool,
+        typer.Option(
+            "--json-strings",
+            help="TRL formats: tool schemas and call arguments as JSON strings (Arrow fills "
+            "objects of varying keys with nulls).",
+        ),
+    ] = False,
+    mistake_below: Annotated[
+        float,
+        typer.Option(help="A step label with a value below this marks a mistake.", **_UNIT),
+    ] = 0.5,
+    mistake_classes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated label grades or names that mark a mistake "
+            "(default: the rules' problems, judge 'incorrect', 'unreachable', injected mistakes)."
+        ),
+    ] = None,
+    label_sources: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated label sources that count (default: all)."),
+    ] = None,
+    margin: Annotated[
+        float,
+        typer.Option(help="dpo: the least difference that prefers one continuation.", **_UNIT),
+    ] = 0.1,
+    kto_unit: Annotated[
+        str, typer.Option(help="kto: a row per 'trajectory' or per 'step'.")
+    ] = "trajectory",
+    desirable_at: Annotated[
+        float,
+        typer.Option(help="kto per trajectory: the outcome a desirable row needs.", **_UNIT),
+    ] = 1.0,
+    quarantine: QuarantineOption = None,
+    verify_hashes: VerifyHashesOption = True,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
+    ] = False,
+) -> None:
+    """Export trajectories in a trainer's format, with a dataset card (counts, outcome and label
+    mix, environments, provenance, licences, these options) beside the data."""
+    from trajforge.formats.export import export_dataset
+    from trajforge.formats.export_options import load_options
+    from trajforge.io import Quarantine
+    from trajforge.io.checks import ReadChecks, checking
+    from trajforge.pipeline.job import default_quarantine
+
+    given = {
+        "mistake_classes": _names(mistake_classes),
+        "label_sources": _names(label_sources),
+    }
+    options = load_options(
+        {key: value for key, value in given.items() if value is not None}
+        | {
+            "mistake_below": mistake_below,
+            "json_strings": json_strings,
+            "margin": margin,
+            "kto_unit": kto_unit,
+            "desirable_at": desirable_at,
+        }
+    )
+    sink = Quarantine(quarantine or default_quarantine(dest))
+    with sink, checking(ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)):
+        result = export_dataset(
+            format_name,
+            source,
+            dest,
+            from_format=from_format,
+            options=options,
+            on_error=None if strict else sink.add,
+        )
+    written, target = result.written, result.target
+    out.print(
+        f"wrote {written.count:,} {escape(format_name)} rows from "
+        f"{result.stats.trajectories:,} trajectories to {escape(str(target.data))} "
+        f"(card: {escape(str(target.card))})"
+    )
+    for what, count in sorted(written.details.items()):
+        out.print(f"  {escape(what)}: {count:,}")
+    report_quarantine(sink.count, sink.path, written=written.count)
+    if written.count == 0:
+        raise InputError(
+            f"nothing exported: {result.stats.trajectories:,} trajectories gave no "
+            f"{format_name} rows",
+            hint="see the counts above" if written.details else "is the input empty?",
+        )

@@ -1,0 +1,55 @@
+"""What tau-bench and tau2-bench result files share: their tools' roles and effects, their
+hand-off and error conventions, and keeping what is not mapped.
+
+Neither file carries tool definitions (tau2-bench's ``tool_defs`` is null unless the run asked
+for it), so which tools only read is known from the tool types a tau2-bench file records, or
+else from the tool's name: lookups (``get_``, ``find_``, ``list_``, ``search_``, ``check_``)
+and the tools that change no data (``calculate``, ``think`` and the hand-off
+``transfer_to_human_agents``, which both benchmarks leave out of their database comparison)
+only read; every other agent tool of the benchmarks' domains (airline, retail, telecom) writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from trajforge.schema import ToolSpec
+
+#: The tool both benchmarks hand the conversation to a human with.
+HANDOFF_TOOL: Final = "transfer_to_human_agents"
+#: How tau-bench's environment reports a tool that raised: ``f"Error: {e}"`` as the result.
+ERROR_PREFIX: Final = "Error:"
+_LOOKUP: Final = re.compile(r"^(get|find|list|search|check)_")
+_NO_EFFECT: Final = frozenset({"calculate", "think", HANDOFF_TOOL})
+
+
+def read_only_by_name(name: str) -> bool:
+    """Whether a tool only reads, from its name: a lookup or a tool that changes no data."""
+    return bool(_LOOKUP.match(name)) or name in _NO_EFFECT
+
+
+def tool_specs(names: Iterable[str], read_only: Callable[[str], bool | None]) -> list[ToolSpec]:
+    """One spec per tool name, in first-use order: its effect, and the hand-off's role."""
+    return [
+        ToolSpec(
+            name=name,
+            role="handoff" if name == HANDOFF_TOOL else None,
+            read_only=read_only(name),
+        )
+        for name in dict.fromkeys(names)
+    ]
+
+
+def rest(data: dict[str, Any], mapped: Iterable[str]) -> dict[str, Any]:
+    """The keys of ``data`` other than the ``mapped`` ones (what goes to provenance.extra)."""
+    known = frozenset(mapped)
+    return {key: value for key, value in data.items() if key not in known}
+
+
+def keep(extra: dict[str, Any], where: str, data: dict[str, Any], mapped: Iterable[str]) -> None:
+    """Put the unmapped keys of ``data`` (found at ``where``) in ``extra``, if there are any."""
+    left = rest(data, mapped)
+    if left:
+        extra[where] = left

@@ -1,0 +1,70 @@
+"""Small hand-built trajectories for the export tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from trajforge.schema import (
+    Label,
+    LabelSource,
+    Outcome,
+    Provenance,
+    Reply,
+    Step,
+    Task,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    Trajectory,
+)
+from trajforge.schema.records import OutcomeStatus
+
+TOOLS = [ToolSpec(name="lookup", description="Look a thing up.", parameters={"type": "object"})]
+
+
+def call(name: str, result: str = "ok", *labels: Label, **arguments: Any) -> Step:
+    """A step calling ``name`` with ``arguments``, its result, and ``labels``."""
+    call_id = f"c-{name}-{len(arguments)}"
+    return Step(
+        actions=[ToolCall(id=call_id, name=name, arguments=arguments)],
+        observations=[ToolResult(call_id=call_id, name=name, content=result)],
+        labels=list(labels),
+    )
+
+
+def reply(text: str, *labels: Label) -> Step:
+    """A step replying ``text``."""
+    return Step(actions=[Reply(content=text)], labels=list(labels))
+
+
+def rule(name: str, grade: str, value: float) -> Label:
+    """A rule's label."""
+    return Label(name=name, source=LabelSource(kind="rule", id=name), grade=grade, value=value)
+
+
+def trajectory(
+    id: str,
+    *steps: Step,
+    task: str = "find the thing",
+    status: OutcomeStatus = "unknown",
+    score: float | None = None,
+    parent: str | None = None,
+    branch_step: int | None = None,
+) -> Trajectory:
+    """A trajectory of ``steps`` on the task ``task``, with an outcome and a place in a tree."""
+    return Trajectory(
+        id=id,
+        task=Task(instruction=task, environment="toy"),
+        tools=TOOLS,
+        system_prompt="Be brief.",
+        steps=list(steps),
+        outcome=Outcome(status=status, score=score),
+        provenance=Provenance(parent_id=parent, branch_step=branch_step),
+    )
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON-lines export."""
+    return [json.loads(line) for line in path.read_text().splitlines()]
