@@ -22,10 +22,12 @@ from tests.formats.tokenizer_files import (
 )
 from tests.smollm2 import smollm2_gguf
 from trajforge.errors import ConfigError, ConversionError, InputError
+from trajforge.formats.export_options import ExportOptions
 from trajforge.formats.registry import get_writer
 from trajforge.formats.tokenized import tokenized_options
 from trajforge.formats.tokenizing.export import Tokenization
 from trajforge.formats.tokenizing.sources import load_tokenizer
+from trajforge.io import BadRecord
 from trajforge.schema import (
     Label,
     LabelSource,
@@ -199,7 +201,7 @@ def test_masked_tokens_decode_to_the_assistant_turns_and_nothing_else(
     assert_labels(row)
 
 
-def test_a_gguf_tokenizer_and_its_template_with_tool_calls_written_as_text() -> None:
+def test_a_gguf_tokenizer_and_its_template_with_tool_calls_as_hermes_writes_them() -> None:
     gguf = smollm2_gguf()
     export = Tokenization(tokenized_options({"tokenizer": str(gguf)}))
     assert export.tools_as_text  # SmolLM2's template has no place for tool calls
@@ -213,11 +215,16 @@ def test_a_gguf_tokenizer_and_its_template_with_tool_calls_written_as_text() -> 
         "<|im_end|>"
     )
     assert turns[2] == "Your refund is on its way.<|im_end|>"
-    assert "<|im_start|>tool\n<tool_response>\nshipped Monday\n</tool_response>" in text
-    assert text.startswith("<|im_start|>system\nYou are a support agent.\n\n<tools>\n")
+    # the turns of the Hermes record: results in one tool turn, tools in the system prompt
+    assert (
+        '<|im_start|>tool\n<tool_response>\n{"content": "refund issued"}\n</tool_response>\n'
+        in text
+    )
+    assert text.startswith('<|im_start|>system\nYou are a support agent.\n<tools>\n[{"type": ')
     assert_labels(row)
-    # llama.cpp parsed the special tokens: each is one token
-    assert row["input_ids"].count(export.tokenizer.encode_batch(["<|im_end|>"])[0][0]) == 8
+    # llama.cpp parsed the special tokens: one <|im_end|> per turn (system, user, three
+    # assistant turns, two tool turns)
+    assert row["input_ids"].count(export.tokenizer.encode_batch(["<|im_end|>"])[0][0]) == 7
 
 
 def test_a_template_that_drops_earlier_reasoning_gives_one_sample_per_turn(
@@ -262,6 +269,11 @@ def test_mistaken_steps_stay_in_the_text_untrained_unless_told_otherwise(
     assert with_mask["input_ids"] == without["input_ids"]
     assert len(trained_texts(decode, without)) == 3
     assert trained_texts(decode, with_mask) == trained_texts(decode, without)[1:]
+    lenient = Tokenization(  # the export options say which labels mark a mistake
+        tokenized_options({"tokenizer": str(tools_tokenizer)}),
+        {"export": ExportOptions(mistake_classes=(), mistake_below=0.0)},
+    )
+    assert rows(lenient, [trajectory]) == [without]
     only_mistakes = Trajectory(
         id="bad",
         task=Task(instruction="x"),
@@ -448,7 +460,7 @@ def test_tokenizer_and_template_problems_are_clear_errors(
     assert missing.value.hint == "pip install 'trajforge[llm-test]'"
 
 
-def test_a_template_that_fails_on_a_trajectory_names_it(
+def test_a_trajectory_the_template_cannot_render_is_named_and_set_aside(
     tmp_path: Path, tools_tokenizer: Path
 ) -> None:
     strict = tmp_path / "strict.jinja"
@@ -458,12 +470,17 @@ def test_a_template_that_fails_on_a_trajectory_names_it(
         "{{ m.role }}: {{ m.content }}\n{% endfor %}",
         encoding="utf-8",
     )
-    export = export_with(tools_tokenizer, chat_template=str(strict))
-    with pytest.raises(
-        ConversionError,
-        match=r"trajectory 't-1': the chat template of .* failed: TemplateError: no tool role",
-    ):
-        rows(export, [support_trajectory()])
+    chosen = tokenized_options({"tokenizer": str(tools_tokenizer), "chat_template": str(strict)})
+    fine = Trajectory(id="fine", task=Task(instruction="hi"), steps=[step(Reply(content="Hello."))])
+    with pytest.raises(ConversionError) as caught:
+        rows(Tokenization(chosen), [support_trajectory(), fine])
+    assert str(caught.value) == (
+        f"trajectory t-1: the chat template of {strict} failed: TemplateError: no tool role here"
+    )
+    bad: list[BadRecord] = []
+    kept = rows(Tokenization(chosen, {"on_error": bad.append}), [support_trajectory(), fine])
+    assert [row["id"] for row in kept] == ["fine"]
+    assert [(b.file, b.error) for b in bad] == [("trajectory t-1", caught.value.message)]
 
 
 def test_an_export_without_any_sample_fails_and_says_why(
@@ -476,8 +493,8 @@ def test_an_export_without_any_sample_fails_and_says_why(
     with pytest.raises(InputError) as caught:
         write(str(dest), [*trajectories, no_reply], tokenizer=str(tools_tokenizer), max_length="5")
     assert caught.value.message == (
-        "no sample from the 3 trajectories (texts left out: 2 longer than max_length with "
-        "overflow=drop, 1 without an assistant turn)"
+        "no sample (skipped: no steps: 1, texts left out: longer than max_length "
+        "(overflow=drop): 2)"
     )
     assert list(tmp_path.iterdir()) == []
     assert write(str(dest), [], tokenizer=str(tools_tokenizer)).count == 0  # nothing read

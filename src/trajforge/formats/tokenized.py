@@ -5,7 +5,8 @@ local Hugging Face tokenizer directory or of a GGUF model file (see
 :mod:`trajforge.formats.tokenizing.sources`), and tokenized. The loss applies to the assistant
 turns as the template renders them (content, tool calls, the end-of-turn token), not to their
 headers (see :mod:`trajforge.formats.tokenizing.turns`); with ``mask_mistakes`` the turns of
-steps labelled as mistakes (:mod:`trajforge.formats.step_mistakes`) stay in the text, untrained.
+steps labelled as mistakes (:mod:`trajforge.formats.mistakes`, by the ``export`` options) stay
+in the text, untrained.
 Texts longer than ``max_length`` are dropped, truncated or split at step boundaries
 (:mod:`trajforge.formats.tokenizing.windows`); a sample with nothing to train is left out. Rows:
 see :mod:`trajforge.formats.tokenizing.parquet`.
@@ -36,8 +37,9 @@ from trajforge.io._oserror import write_error
 from trajforge.schema import Trajectory
 from trajforge.schema.codec import schema_error
 
-#: Options commands pass to every writer; they do not apply here.
-COMMON_OPTIONS: Final = frozenset({"shard_size"})
+#: Options commands pass to every writer: ``export`` (which step labels mark a mistake) and
+#: ``on_error`` (for trajectories the template cannot render) apply here, ``shard_size`` not.
+COMMON_OPTIONS: Final = frozenset({"shard_size", "export", "on_error"})
 METADATA_KEY: Final = "trajforge.tokenized"
 
 
@@ -82,19 +84,20 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
             f"the tokenized export needs {exc.name}, which is not installed",
             hint="pip install 'trajforge[tokenize]'",
         ) from None
-    tokenization = Tokenization(chosen)
+    tokenization = Tokenization(chosen, options)
     metadata = {METADATA_KEY: json.dumps(msgspec.to_builtins(chosen))}
     with SampleWriter(path, metadata) as writer:
         for trajectory_id, number, sample in tokenization.samples(trajectories):
             writer.write(trajectory_id, number, sample)
-        if writer.count == 0 and tokenization.read:
-            why = ", ".join(f"{n:,} {reason}" for reason, n in tokenization.left_out.items())
+        details = dict(tokenization.details)
+        if writer.count == 0 and any(reason.startswith("texts left out") for reason in details):
+            why = ", ".join(f"{reason}: {n:,}" for reason, n in details.items())
             raise InputError(
-                f"no sample from the {tokenization.read:,} trajectories (texts left out: {why})",
+                f"no sample ({why})",
                 hint="raise max_length or choose overflow=split; mistaken steps are not trained "
                 "(mask_mistakes=false trains them)",
             )
-    return WriteResult(writer.count, (path,))
+    return WriteResult(writer.count, (path,), details=details)
 
 
 def _destination(dest: str) -> Path:

@@ -6,13 +6,15 @@ See :mod:`trajforge.formats.tokenized` for what comes out and the options.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from trajforge.errors import ConfigError, TrajforgeError
-from trajforge.formats.step_mistakes import is_mistake
+from trajforge.errors import ConfigError
+from trajforge.formats.export_options import export_options
+from trajforge.formats.mistakes import mistakes
+from trajforge.formats.rows import rendered
 from trajforge.formats.tokenized import TokenizedOptions
 from trajforge.formats.tokenizing.encode import Sample, TokenText, encode_texts, make_sample
 from trajforge.formats.tokenizing.messages import chat_messages, renders_tool_calls
@@ -27,32 +29,31 @@ BATCH: Final = 64
 
 
 class Tokenization:
-    """Turns trajectories into samples with one tokenizer and template (see the module)."""
+    """Turns trajectories into samples with one tokenizer and template (see the module);
+    ``writing`` are the writer's common options: the ``export`` options say which step labels
+    mark a mistake, ``on_error`` takes the trajectories the template cannot render."""
 
-    def __init__(self, options: TokenizedOptions) -> None:
+    def __init__(self, options: TokenizedOptions, writing: Mapping[str, Any] | None = None) -> None:
         self.options = options
+        self.writing = writing or {}
+        self.export = export_options(self.writing)
         self.tokenizer: Tokenizer = load_tokenizer(options.tokenizer)
         self.template = _template(options, self.tokenizer)
         self.tools_as_text = not renders_tool_calls(self.template)
-        self.read = 0
-        #: Why texts gave no sample: no assistant turn, too long, nothing left to train.
-        self.left_out: Counter[str] = Counter()
+        #: What gave no sample, and why (see :func:`trajforge.formats.rows.rendered`).
+        self.details: Counter[str] = Counter()
 
     def samples(self, trajectories: Iterable[Trajectory]) -> Iterator[tuple[str, int, Sample]]:
         """``(trajectory id, sample number, sample)`` for each sample, in order."""
-        stream = iter(trajectories)
+        stream = rendered(trajectories, self._render, self.writing, self.details)
         while batch := list(islice(stream, BATCH)):
-            rendered = [(trajectory, self._render(trajectory)) for trajectory in batch]
             jobs = [
                 (rendering, self._untrained(trajectory))
-                for trajectory, renderings in rendered
+                for trajectory, renderings in batch
                 for rendering in renderings
             ]
             texts = iter(encode_texts(self.tokenizer, jobs))
-            for trajectory, renderings in rendered:
-                self.read += 1
-                if not renderings:
-                    self.left_out["without an assistant turn"] += 1
+            for trajectory, renderings in batch:
                 number = 0
                 for _ in renderings:
                     for sample in self._cut(next(texts)):
@@ -60,17 +61,14 @@ class Tokenization:
                         number += 1
 
     def _render(self, trajectory: Trajectory) -> list[Rendering]:
-        try:
-            messages, tools = chat_messages(trajectory, tools_as_text=self.tools_as_text)
-            return render_turns(self.template, messages, tools, self.tokenizer.end_tokens)
-        except TrajforgeError as err:
-            err.message = f"trajectory {trajectory.id!r}: {err.message}"
-            raise
+        messages, tools = chat_messages(trajectory, tools_as_text=self.tools_as_text)
+        return render_turns(self.template, messages, tools, self.tokenizer.end_tokens)
 
     def _untrained(self, trajectory: Trajectory) -> frozenset[int]:
         if not self.options.mask_mistakes:
             return frozenset()
-        return frozenset(k for k, step in enumerate(trajectory.steps) if is_mistake(step))
+        marks = mistakes(trajectory, self.export)
+        return frozenset(k for k, mistaken in enumerate(marks) if mistaken)
 
     def _cut(self, text: TokenText) -> Iterator[Sample]:
         options = self.options
@@ -83,9 +81,11 @@ class Tokenization:
         )
         samples = [sample for ranges in cuts if (sample := make_sample(text, ranges)) is not None]
         if not cuts:
-            self.left_out[f"longer than max_length with overflow={options.overflow}"] += 1
+            self.details[
+                f"texts left out: longer than max_length (overflow={options.overflow})"
+            ] += 1
         elif not samples:
-            self.left_out["with nothing to train"] += 1
+            self.details["texts left out: nothing to train"] += 1
         yield from samples
 
 
