@@ -44,6 +44,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/stages.py
 	$(BIN)/python bench/redact.py
+	$(BIN)/python bench/formats.py
 
 clean:
 	rm -rf $(VENV) out

@@ -8,11 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from tests.formats.tokenizer_files import TOOLS_TEMPLATE, tokenizer_dir
 from trajforge import __version__
 from trajforge.demo import example_path
-from trajforge.formats.registry import FORMATS
+from trajforge.formats.registry import FORMATS, get_reader
 from trajforge.testing.fake_endpoint import FakeEndpoint, error, text
 
 EXAMPLE = example_path()
@@ -132,6 +134,8 @@ def test_bad_input_is_located_and_quarantined(tmp_path: Path) -> None:
         (("stats", "IN", "--from", "csv"), "--from: unknown format 'csv'"),
         (("convert", "IN", "out.jsonl", "--to", "csv"), "--to: unknown format 'csv'"),
         (("verify", "IN", "--out", "o.jsonl", "--from", "csv"), "--from: unknown format 'csv'"),
+        (("convert", "IN", "o.jsonl", "-W", "x=1"), "the trajforge writer has no option 'x'"),
+        (("convert", "IN", "o.parquet", "--to", "tokenized"), "missing required field 'tokenizer'"),
     ],
 )
 def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
@@ -142,6 +146,18 @@ def test_errors_are_one_or_two_lines(args: tuple[str, ...], message: str, tmp_pa
     assert "Traceback" not in result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_convert_to_tokenized_with_writer_options(tmp_path: Path) -> None:
+    tokenizer = tokenizer_dir(tmp_path / "tokenizer", TOOLS_TEMPLATE)
+    dest = tmp_path / "train.parquet"
+    args = ("--from", "openai", "--to", "tokenized", "-W", f"tokenizer={tokenizer}")
+    result = run("convert", str(EXAMPLE), str(dest), *args, "-W", "max_length=100000")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote 6 trajectories to {dest}" in result.stdout.replace("\n", "")
+    assert pq.read_table(dest).column("trajectory_id").to_pylist() == [
+        t.id for t in get_reader("openai")(str(EXAMPLE), None)
+    ]
 
 
 def test_deep_nesting_and_broken_files_are_located_once_never_a_traceback(

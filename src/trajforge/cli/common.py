@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from trajforge.errors import InputError
+from trajforge.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from trajforge.formats.base import Format, Reader
@@ -35,6 +35,36 @@ FromOption = Annotated[
         "--from", help="Input records: trajforge, openai, or a plugin's (see trajforge plugins)."
     ),
 ]
+
+#: Options of the writer of the ``--to`` format, passed on as text.
+WriterOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--writer-option",
+        "-W",
+        help="KEY=VALUE for the --to format's writer (repeatable), e.g. for tokenized: "
+        "tokenizer=PATH, chat_template=FILE, max_length=N, overflow=drop|truncate|split, "
+        "mask_mistakes=true|false.",
+    ),
+]
+
+
+def writer_options(fmt: Format, pairs: list[str] | None) -> dict[str, str]:
+    """The ``--writer-option`` pairs as a dict; a ConfigError for a malformed pair or a key the
+    format's writer does not take."""
+    options = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"expected KEY=VALUE, got {pair!r}", path="--writer-option")
+        if key not in fmt.writer_options:
+            raise ConfigError(
+                f"the {fmt.name} writer has no option {key!r}",
+                path="--writer-option",
+                hint=f"its options: {', '.join(fmt.writer_options) or 'none'}",
+            )
+        options[key] = value
+    return options
 
 #: Whether reading checks the shards of a dataset directory against their manifest's sha256.
 VerifyHashesOption = Annotated[

@@ -12,10 +12,12 @@ from trajforge.cli.common import (
     FromOption,
     QuarantineOption,
     VerifyHashesOption,
+    WriterOptions,
     out,
     reader,
     report_quarantine,
     warn_skipped,
+    writer_options,
 )
 from trajforge.errors import ConfigError
 
@@ -52,18 +54,22 @@ def convert(
         ),
     ] = False,
     verify_hashes: VerifyHashesOption = True,
+    writer_option: WriterOptions = None,
 ) -> None:
-    """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, plugins')."""
-    from trajforge.formats.registry import get_writer
+    """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, tokenized,
+    plugins')."""
+    from trajforge.formats.registry import get_format, get_writer
     from trajforge.io import Quarantine, ReadChecks, check_destination
     from trajforge.pipeline.job import default_quarantine
 
     read = reader(from_format, ReadChecks(shard_hashes=verify_hashes, unique_keys=strict))
     write = get_writer(to_format)
+    options = writer_options(get_format(to_format, option="--to"), writer_option)
     check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or default_quarantine(dest))
     with sink:
-        result = write(dest, read(source, None if strict else sink.add), shard_size=shard_size)
+        records = read(source, None if strict else sink.add)
+        result = write(dest, records, shard_size=shard_size, **options)
     files = len(result.paths)
     out.print(f"wrote {result.count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
     report_quarantine(sink.count, sink.path, written=result.count)

@@ -60,3 +60,6 @@ class Format:
     read_raw: RawReader | None = None
     #: Whether a decoded source record is of this format's kind, for ``--from auto``.
     detect: Callable[[Any], bool] | None = None
+    #: The options its writer takes besides the common ones (``shard_size``): commands pass
+    #: them from ``--writer-option KEY=VALUE``, as text the writer converts.
+    writer_options: tuple[str, ...] = ()

@@ -37,6 +37,7 @@ FORMATS: Registry[Format] = Registry(
         "otel": "trajforge.formats.otel:FORMAT",
         "inspect-ai": "trajforge.formats.inspect_logs:FORMAT",
         "auto": "trajforge.formats.detect:FORMAT",
+        "tokenized": "trajforge.formats.tokenized:FORMAT",
         "openai-ft": "trajforge.formats.openai_ft:FORMAT",
         "trl-sft": "trajforge.formats.trl_sft:FORMAT",
         "dpo": "trajforge.formats.dpo:FORMAT",

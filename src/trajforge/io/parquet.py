@@ -3,17 +3,24 @@
 The Arrow schema comes from the record types (see :mod:`trajforge.io.arrow_schema`). Writing
 buffers ``row_group_size`` records per row group, so memory stays bounded; reading goes row group
 by row group in small batches. Page checksums are written and verified, so corruption is caught.
+
+A row group is buffered as the JSON lines of its rows and turned into Arrow by Arrow's JSON
+reader, with the schema given: no row stays alive as Python dicts and lists, which the garbage
+collector's full passes would walk again and again (with a whole row group held as dicts, they
+took most of the time of a conversion, the more so in a process holding much else).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from trajforge.errors import ConversionError, InputError, IntegrityError, TrajforgeError
@@ -28,8 +35,11 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
+#: The least block Arrow's JSON reader parses at once (a block holds whole lines).
+JSON_BLOCK: Final = 1 << 20
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
+_json_encode = msgspec.json.Encoder().encode
 _CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
 
 
@@ -43,79 +53,29 @@ def arrow_schema() -> pa.Schema:
     return trajectory_plan().schema
 
 
-class ParquetWriter(PublishingWriter):
-    """Write trajectories to ``path`` as Parquet, published atomically on :meth:`close`."""
+class ParquetFile(PublishingWriter):
+    """A Parquet stream into a temporary file, published as ``path`` on :meth:`close` and
+    discarded on :meth:`abort`, or when a table cannot be written."""
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        row_group_size: int = ROW_GROUP_SIZE,
-        compression: str = COMPRESSION,
-    ) -> None:
-        if row_group_size < 1:
-            raise ValueError("row_group_size must be at least 1")
-        self.path = Path(path)
-        self.count = 0
-        self.row_group_size = row_group_size
-        self._plan = trajectory_plan()
-        self._rows: list[dict[str, Any]] = []
-        self._target = AtomicFile(self.path)
+    def __init__(self, path: Path, schema: pa.Schema, **options: Any) -> None:
+        self.path = path
+        self._target = AtomicFile(path)
         try:
-            self._writer = pq.ParquetWriter(
-                self._target.file,
-                self._plan.schema,
-                compression=compression,
-                write_page_checksum=True,
-            )
+            self._writer = pq.ParquetWriter(self._target.file, schema, **options)
         except BaseException:
             self._target.abort()
             raise
 
-    def write(self, record: Trajectory | bytes) -> None:
-        """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
-        doc = (
-            msgspec.json.decode(record)
-            if isinstance(record, bytes)
-            else msgspec.to_builtins(record)
-        )
-        self._rows.append(self._plan.write_row(doc))
-        self.count += 1
-        if len(self._rows) >= self.row_group_size:
-            self._flush()
-
-    def _table(self, rows: list[dict[str, Any]]) -> pa.Table:
-        schema = self._plan.schema
+    def _write_table(self, table: pa.Table) -> None:
+        """Write ``table`` as one row group."""
         try:
-            return pa.Table.from_pylist(rows, schema=schema)
-        except _CONVERT_ERRORS:
-            pass
-        first = self.count - len(self._rows) + 1
-        for index, row in enumerate(rows):  # find the record Arrow cannot take
-            try:
-                pa.Table.from_pylist([row], schema=schema)
-            except _CONVERT_ERRORS as exc:
-                raise ConversionError(
-                    f"record {first + index} (id {row.get('id')!r}) cannot be stored in "
-                    f"Parquet: {exc}",
-                    file=str(self.path),
-                    hint="integers must fit in 64 bits; JSONL output has no such limit",
-                ) from None
-        raise AssertionError("a batch failed but every row converts")  # pragma: no cover
-
-    def _flush(self) -> None:
-        if not self._rows:
-            return
-        try:
-            table = self._table(self._rows)
-            self._writer.write_table(table, row_group_size=len(self._rows))
+            self._writer.write_table(table, row_group_size=table.num_rows)
         except OSError as exc:
             self.abort()
             raise write_error(self.path, exc) from exc
         except BaseException:
             self.abort()
             raise
-        self._rows.clear()
 
     def _finish(self) -> None:
         self._writer.close()
@@ -127,6 +87,79 @@ class ParquetWriter(PublishingWriter):
         with contextlib.suppress(Exception):  # the file is discarded anyway
             self._writer.close()
         self._target.abort()
+
+
+class ParquetWriter(ParquetFile):
+    """Write trajectories to ``path`` as Parquet, published atomically on :meth:`close`."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        row_group_size: int = ROW_GROUP_SIZE,
+        compression: str = COMPRESSION,
+    ) -> None:
+        if row_group_size < 1:
+            raise ValueError("row_group_size must be at least 1")
+        self.count = 0
+        self.row_group_size = row_group_size
+        self._plan = trajectory_plan()
+        self._lines: list[bytes] = []
+        self._parse = pa_json.ParseOptions(
+            explicit_schema=self._plan.schema, unexpected_field_behavior="error"
+        )
+        super().__init__(
+            Path(path), self._plan.schema, compression=compression, write_page_checksum=True
+        )
+
+    def write(self, record: Trajectory | bytes) -> None:
+        """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
+        doc = (
+            msgspec.json.decode(record)
+            if isinstance(record, bytes)
+            else msgspec.to_builtins(record)
+        )
+        self._lines.append(_json_encode(self._plan.write_row(doc)))
+        self.count += 1
+        if len(self._lines) >= self.row_group_size:
+            self._flush()
+
+    def _read(self, lines: list[bytes]) -> pa.Table:
+        data = b"\n".join(lines)
+        block = max(JSON_BLOCK, max(map(len, lines)) + 1)
+        # one thread: the row group is small, and threads would cost more CPU than they save
+        options = pa_json.ReadOptions(block_size=block, use_threads=False)
+        return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=self._parse)
+
+    def _table(self) -> pa.Table:
+        try:
+            return self._read(self._lines)
+        except _CONVERT_ERRORS:
+            pass
+        first = self.count - len(self._lines) + 1
+        for index, line in enumerate(self._lines):  # find the record Arrow cannot take
+            try:
+                self._read([line])
+            except _CONVERT_ERRORS as exc:
+                record_id = msgspec.json.decode(line).get("id")
+                raise ConversionError(
+                    f"record {first + index} (id {record_id!r}) cannot be stored in "
+                    f"Parquet: {exc}",
+                    file=str(self.path),
+                    hint="integers must fit in 64 bits; JSONL output has no such limit",
+                ) from None
+        raise AssertionError("a batch failed but every row converts")  # pragma: no cover
+
+    def _flush(self) -> None:
+        if not self._lines:
+            return
+        try:
+            table = self._table()
+        except BaseException:
+            self.abort()
+            raise
+        self._write_table(table)
+        self._lines = []
 
 
 def write_parquet(

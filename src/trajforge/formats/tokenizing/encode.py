@@ -1,0 +1,107 @@
+"""Rendered texts to token ids, with the turns in tokens and the loss mask of each sample.
+
+A text is encoded in segments cut at every turn boundary and every place a step begins (as a
+model sees its prompt and then the tokens it writes), so no token straddles a boundary and the
+tokens of a trained turn decode to exactly its text. The segments of many texts go to the
+tokenizer in one batch.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Final
+
+from trajforge.formats.tokenizing.sources import Tokenizer
+from trajforge.formats.tokenizing.turns import Rendering
+from trajforge.formats.tokenizing.windows import Ranges, TokenTurn
+
+#: The label of a token that is not trained (Hugging Face's ignore index).
+IGNORED: Final = -100
+
+
+@dataclass(frozen=True, slots=True)
+class TokenText:
+    """A rendered text in tokens, with its turns and whether it is the whole conversation."""
+
+    ids: array[int]
+    turns: tuple[TokenTurn, ...]
+    whole: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One training sample: token ids, the loss mask (1: trained) and the labels."""
+
+    input_ids: array[int]
+    mask: bytes
+    labels: array[int]
+
+
+def encode_texts(
+    tokenizer: Tokenizer, texts: Sequence[tuple[Rendering, Collection[int]]]
+) -> list[TokenText]:
+    """Each rendering in tokens; the turns of the steps in its collection are not trained."""
+    bounds = [_bounds(rendering) for rendering, _ in texts]
+    segments = [
+        rendering.text[start:stop]
+        for (rendering, _), cuts in zip(texts, bounds, strict=True)
+        for start, stop in pairwise(cuts)
+    ]
+    encoded = iter(tokenizer.encode_batch(segments))
+    out = []
+    for (rendering, untrained), cuts in zip(texts, bounds, strict=True):
+        ids: array[int] = array("i")
+        position = {0: 0}
+        for stop in cuts[1:]:
+            ids.extend(next(encoded))
+            position[stop] = len(ids)
+        turns = tuple(
+            TokenTurn(
+                position[turn.start],
+                position[turn.end],
+                None if turn.cut is None else position[turn.cut],
+                turn.step not in untrained,
+            )
+            for turn in rendering.turns
+        )
+        out.append(TokenText(ids, turns, rendering.whole))
+    return out
+
+
+def _bounds(rendering: Rendering) -> list[int]:
+    cuts = {0, len(rendering.text)}
+    for turn in rendering.turns:
+        cuts.update((turn.start, turn.end))
+        if turn.cut is not None:
+            cuts.add(turn.cut)
+    return sorted(cuts)
+
+
+def make_sample(text: TokenText, ranges: Ranges) -> Sample | None:
+    """The sample of ``text`` made of the token ``ranges``; ``None`` if nothing in it is
+    trained."""
+    mask = bytearray(len(text.ids))
+    labels = array("i", [IGNORED]) * len(text.ids)
+    for turn in text.turns:
+        if turn.trained:
+            mask[turn.start : turn.end] = b"\x01" * (turn.end - turn.start)
+            labels[turn.start : turn.end] = text.ids[turn.start : turn.end]
+    if len(ranges) == 1 and ranges[0] == (0, len(text.ids)):
+        sample = Sample(text.ids, bytes(mask), labels)
+    else:
+        sample = Sample(
+            _joined(text.ids, ranges),
+            b"".join(mask[start:stop] for start, stop in ranges),
+            _joined(labels, ranges),
+        )
+    return sample if 1 in sample.mask else None
+
+
+def _joined(values: array[int], ranges: Ranges) -> array[int]:
+    out: array[int] = array("i")
+    for start, stop in ranges:
+        out.extend(values[start:stop])
+    return out
