@@ -66,7 +66,12 @@ def _factory(obj: Any) -> StepFactory:
 
 #: Curation steps by config table name: built-ins by import path, and outside packages'.
 CURATION_STEPS: Registry[StepFactory] = Registry(
-    "curation step", "trajforge.curation", {}, check=_factory
+    "curation step",
+    "trajforge.curation",
+    {
+        "dedup": "trajforge.curate.dedup:make_dedup",
+    },
+    check=_factory,
 )
 
 
