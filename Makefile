@@ -42,6 +42,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/stages.py
+	$(BIN)/python bench/curate.py
 
 clean:
 	rm -rf $(VENV) out
