@@ -12,8 +12,8 @@ environment with an expert, mistakes 0.2, ``flaky`` faults; cached), turned into
   instruction replaced, inserted or deleted (for instructions of 30 words or more), an argument
   value changed, or a tool call repeated; and another outcome score, so the best is not always
   the first;
-- 2% **planted exact copies** of an earlier distinct record: new trajectory and call ids, other
-  latencies.
+- 2% **planted exact copies** of an earlier distinct record: the same episode recorded again
+  (``trajforge.testing.copies.rerecorded``: other trajectory and call ids, seed, latencies).
 
 Rows (CPU time of this process per trajectory, min / median of ``--repeats`` interleaved rounds;
 ratios against the baseline of the same rounds, each less the cost of making the stream, paired
@@ -50,7 +50,8 @@ from trajforge.curate.dedup import DedupSettings, DedupStep
 from trajforge.curate.duplicates import DuplicateFinder, NearSettings
 from trajforge.curate.fingerprint import near_features
 from trajforge.curate.step import StepContext
-from trajforge.schema import ToolCall, ToolResult, Trajectory, TrajectoryDecoder
+from trajforge.schema import ToolCall, Trajectory, TrajectoryDecoder
+from trajforge.testing.copies import rerecorded
 
 sys.path.insert(0, str(Path(__file__).parent))
 from peak_rss import peak_mb
@@ -97,8 +98,11 @@ class PlantedStream:
             origin = distinct[rng.randrange(len(distinct))]
             kind = "exact" if draw < EXACT_SHARE else "near"
             planted.append(Planted(origin, position, kind))
-            edit = _exact_copy if kind == "exact" else self._near_copy
-            yield edit(self.distinct(origin), f"bench-{position:07d}", random.Random(position))
+            new_id = f"bench-{position:07d}"
+            if kind == "exact":
+                yield rerecorded(self.distinct(origin), new_id)
+            else:
+                yield self._near_copy(self.distinct(origin), new_id, random.Random(position))
         self.planted = planted
 
     def distinct(self, position: int) -> Trajectory:
@@ -151,29 +155,6 @@ def _other_argument(step: msgspec.Struct) -> msgspec.Struct:
             actions[i] = msgspec.structs.replace(action, arguments=arguments)
             break
     return msgspec.structs.replace(step, actions=actions)
-
-
-def _exact_copy(origin: Trajectory, new_id: str, rng: random.Random) -> Trajectory:
-    """The same episode recorded again: other trajectory and call ids, other latencies."""
-    steps = []
-    for k, step in enumerate(origin.steps):
-        renamed = {
-            a.id: f"{new_id}-{k}-{i}" for i, a in enumerate(step.actions) if isinstance(a, ToolCall)
-        }
-        actions = [
-            msgspec.structs.replace(a, id=renamed[a.id]) if isinstance(a, ToolCall) else a
-            for a in step.actions
-        ]
-        observations = [
-            msgspec.structs.replace(
-                o, call_id=renamed.get(o.call_id), latency_ms=rng.random() * 100
-            )
-            if isinstance(o, ToolResult)
-            else o
-            for o in step.observations
-        ]
-        steps.append(msgspec.structs.replace(step, actions=actions, observations=observations))
-    return msgspec.structs.replace(origin, id=new_id, steps=steps)
 
 
 def load_bases(count: int) -> list[Trajectory]:

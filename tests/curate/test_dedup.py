@@ -19,7 +19,8 @@ from trajforge.pipeline.job import run_job
 from trajforge.pipeline.stage import Stage
 from trajforge.run.runner import Runner
 from trajforge.run.spec import spec_from_flags
-from trajforge.schema import Label, LabelSource, ToolCall, ToolResult, Trajectory, encode
+from trajforge.schema import Label, LabelSource, ToolCall, Trajectory, encode
+from trajforge.testing.copies import rerecorded
 
 JUDGE = LabelSource(kind="judge", id="test")
 
@@ -76,36 +77,11 @@ def ids(trajectories: list[Trajectory]) -> list[str]:
 
 
 def rerun(trajectory: Trajectory, new_id: str, score: float | None = None) -> Trajectory:
-    """The same episode recorded again: other trajectory and call ids, task seed, latencies,
-    token usage and provenance (and another score when given)."""
-    steps = []
-    for k, step in enumerate(trajectory.steps):
-        renamed = {
-            a.id: f"{new_id}-{k}-{i}" for i, a in enumerate(step.actions) if isinstance(a, ToolCall)
-        }
-        actions = [
-            msgspec.structs.replace(a, id=renamed[a.id]) if isinstance(a, ToolCall) else a
-            for a in step.actions
-        ]
-        observations = [
-            msgspec.structs.replace(o, call_id=renamed.get(o.call_id), latency_ms=12.5)
-            if isinstance(o, ToolResult)
-            else o
-            for o in step.observations
-        ]
-        steps.append(
-            msgspec.structs.replace(step, actions=actions, observations=observations, usage=None)
-        )
-    task = msgspec.structs.replace(trajectory.task, seed=(trajectory.task.seed or 0) + 1)
-    provenance = msgspec.structs.replace(trajectory.provenance, record_location="elsewhere:1")
-    outcome = (
-        trajectory.outcome
-        if score is None
-        else msgspec.structs.replace(trajectory.outcome, score=score)
-    )
-    return msgspec.structs.replace(
-        trajectory, id=new_id, task=task, steps=steps, provenance=provenance, outcome=outcome
-    )
+    """The same episode recorded again (and another score when given)."""
+    copy = rerecorded(trajectory, new_id)
+    if score is None:
+        return copy
+    return msgspec.structs.replace(copy, outcome=msgspec.structs.replace(copy.outcome, score=score))
 
 
 def rephrased(
