@@ -24,7 +24,7 @@ from trajforge.curate.quality import Quality, quality
 from trajforge.schema import Trajectory
 
 if TYPE_CHECKING:
-    from trajforge.curate.near import Clusters, Matrix
+    from trajforge.curate.near import Clusters
 
 #: Signatures computed per batch of new groups.
 BATCH = 2048
@@ -57,9 +57,9 @@ class DuplicateFinder:
         self._near = near
         self._group = array("i")  # per trajectory: its group
         self._best = array("i")  # per group: the position of its best member
-        self._quality: list[Quality] = []  # per group: its best member's quality
+        self._quality = array("d")  # per group: its best member's quality, 3 numbers
         self._pending: list[list[str]] = []  # features of groups not yet signed
-        self._signed: list[Matrix] = []
+        self._signed = array("I")  # per group: its signature, num_perm numbers
 
     def add(self, trajectory: Trajectory) -> None:
         """Take the next trajectory of the stream into account."""
@@ -72,11 +72,11 @@ class DuplicateFinder:
         mine = quality(trajectory)
         if group == len(self._best):
             self._best.append(position)
-            self._quality.append(mine)
+            self._quality.extend(mine)
             self._sign_later(trajectory)
-        elif mine > self._quality[group]:
+        elif mine > Quality(*self._quality[3 * group : 3 * group + 3]):
             self._best[group] = position
-            self._quality[group] = mine
+            self._quality[3 * group : 3 * group + 3] = array("d", mine)
 
     def _sign_later(self, trajectory: Trajectory) -> None:
         near = self._near
@@ -91,13 +91,17 @@ class DuplicateFinder:
 
         near = self._near
         if near is not None and self._pending:
-            self._signed.append(signatures(self._pending, near.num_perm, near.seed))
+            # appended in place (a large array grows without a copy), viewed as a matrix at
+            # the end: no second copy of every signature at any time
+            self._signed.frombytes(signatures(self._pending, near.num_perm, near.seed).tobytes())
             self._pending = []
 
     def decide(self) -> Decisions:
         """Every trajectory's fate, once the stream has ended."""
         clusters = None if self._near is None else self._clusters(self._near)
-        self._exact = None  # the keys are no longer needed
+        self._exact = None  # the keys, signatures and qualities are no longer needed
+        self._signed = array("I")
+        self._quality = array("d")
         return Decisions(self.ids, self._group, self._best, clusters)
 
     def _clusters(self, near: NearSettings) -> Clusters | None:
@@ -108,9 +112,9 @@ class DuplicateFinder:
         self._sign()
         if not self._signed:
             return None
-        matrix = np.concatenate(self._signed)
-        self._signed = []
-        score, status, labels = (np.array(column) for column in zip(*self._quality, strict=True))
+        matrix = np.frombuffer(self._signed, dtype=np.uint32).reshape(-1, near.num_perm)
+        qualities = np.frombuffer(self._quality, dtype=np.float64).reshape(-1, 3)
+        score, status, labels = qualities.T
         position = np.frombuffer(self._best, dtype=np.int32)
         order = np.lexsort((position, -labels, -status, -score))  # the last key sorts first
         bands, rows = band_shape(near.threshold, near.num_perm)
