@@ -264,6 +264,12 @@ def test_registered_as_the_dedup_table() -> None:
     assert step.settings.threshold == 0.9
 
 
+@pytest.mark.parametrize("seed", [-1, 2**70])
+def test_any_run_seed_will_do(seed: int, long_one: Trajectory) -> None:
+    step = make_dedup({}, StepContext(exclude=lambda *_, **__: None, seed=seed))
+    assert ids(list(step([long_one, rephrased(long_one, "near", 0.0)]))) == [long_one.id]
+
+
 @pytest.mark.parametrize(
     ("table", "where", "says"),
     [

@@ -106,7 +106,8 @@ class DedupStep:
         s = self.settings
         if not s.near:
             return None
-        return NearSettings(s.threshold, s.num_perm, s.shingle, self.context.seed)
+        seed = self.context.seed % 2**64  # rensa takes an unsigned 64-bit seed
+        return NearSettings(s.threshold, s.num_perm, s.shingle, seed)
 
     def report(self) -> dict[str, Any]:
         """Counts, and each cluster's kept representative with the ids removed in its favour."""
