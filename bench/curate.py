@@ -317,9 +317,8 @@ def _rss_mb() -> float:
 def measure_rss(bases: int, n: int) -> None:
     """Peak RSS of the step in a fresh process."""
     argv = [sys.executable, __file__, "--child-rss", "--bases", str(bases), "--n", str(n)]
-    before, peak, kept = subprocess.run(
-        argv, check=True, capture_output=True, text=True
-    ).stdout.split()
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    before, peak, kept = out.split()[-3:]  # its last line (data made first says so before)
     print(
         f"[dedup] step over {n:,} trajectories in a fresh process: peak RSS {float(peak):.0f} MB "
         f"(of which {float(before):.0f} MB before the step: the {bases:,} base trajectories the "
