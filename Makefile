@@ -26,7 +26,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact]'
+		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate]'
 	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)
@@ -45,6 +45,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/stages.py
 	$(BIN)/python bench/redact.py
 	$(BIN)/python bench/formats.py
+	$(BIN)/python bench/curate.py
 
 clean:
 	rm -rf $(VENV) out

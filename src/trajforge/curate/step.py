@@ -74,6 +74,7 @@ CURATION_STEPS: Registry[StepFactory] = Registry(
         "redact": "trajforge.curate.redact:make_redact",
         "decontaminate": "trajforge.curate.decontaminate:make_decontaminate",
         "audit": "trajforge.curate.audit:make_audit",
+        "dedup": "trajforge.curate.dedup:make_dedup",
     },
     check=_factory,
 )
