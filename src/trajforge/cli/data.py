@@ -54,6 +54,7 @@ def convert(
     verify_hashes: VerifyHashesOption = True,
 ) -> None:
     """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, plugins')."""
+    from trajforge.cli.interrupt import unwritten
     from trajforge.formats.registry import get_writer
     from trajforge.io import Quarantine, ReadChecks, check_destination
     from trajforge.pipeline.job import default_quarantine
@@ -62,7 +63,7 @@ def convert(
     write = get_writer(to_format)
     check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or default_quarantine(dest))
-    with sink:
+    with unwritten(dest), sink:
         result = write(dest, read(source, None if strict else sink.add), shard_size=shard_size)
     files = len(result.paths)
     out.print(f"wrote {result.count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
