@@ -64,9 +64,10 @@ def map_chunks(
     source = iter(items)
     pending: deque[Future[B]] = deque()
     context = multiprocessing.get_context("spawn") if spawn else None
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
-    ) as pool:
+    )
+    try:
         while True:
             while len(pending) < 2 * workers:
                 batch = list(islice(source, chunk))
@@ -76,6 +77,11 @@ def map_chunks(
             if not pending:
                 return
             yield pending.popleft().result()
+    finally:
+        # stopped early (Ctrl-C, an error, the stream closed): what has not started is dropped;
+        # a KeyboardInterrupt inside ``submit`` can leave a chunk pending that no worker will
+        # ever be given, and waiting for it would hang
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_worker(owner: int) -> None:
