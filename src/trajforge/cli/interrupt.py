@@ -1,19 +1,16 @@
 """Ctrl-C and SIGTERM: either stops a command cleanly, and the command says what it left.
 
-SIGINT raises KeyboardInterrupt (Python's default), or, while ``asyncio.run`` runs, cancels its
-task, which stops at its next ``await`` (what is in flight is finished or rolled back, never cut
-in half) before KeyboardInterrupt is raised. The CLI makes SIGTERM raise KeyboardInterrupt too:
-where it comes, or inside an event loop between two steps of its tasks, so that ``asyncio.run``
-cancels them as cleanly (whether or not SIGINT is ignored, as in a script's background job).
-Both unwind the same way then: atomic writers discard their temporary files, and
-:func:`interruptible` commands end with one line on stderr (the notes that :func:`on_interrupt`
-blocks add: what was and was not written) and exit 128 + the signal's number: 130 for SIGINT,
-143 for SIGTERM.
+SIGINT raises KeyboardInterrupt (Python's default), or, while ``asyncio.run`` (an
+``asyncio.Runner``) runs, cancels its task, which stops at its next ``await`` (what is in flight
+is finished or rolled back, never cut in half) before KeyboardInterrupt is raised. The CLI makes
+SIGTERM do whatever SIGINT would do at that moment, so both unwind the same way: atomic writers
+discard their temporary files, and :func:`interruptible` commands end with one line on stderr
+(the notes that :func:`on_interrupt` blocks add: what was and was not written) and exit 128 +
+the signal's number: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import signal
@@ -35,21 +32,19 @@ _received: list[int] = []
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # no event loop runs here
-        raise KeyboardInterrupt from None
-    # raised inside a task, it would be that task's outcome, never retrieved: raise it between
-    # two steps instead, out of the loop
-    loop.call_soon_threadsafe(_interrupt)
-
-
-def _interrupt() -> None:
-    raise KeyboardInterrupt
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if not callable(on_sigint):
+        raise KeyboardInterrupt
+    on_sigint(signal.SIGINT, frame)
 
 
 def stop_on_sigterm() -> None:
     """Make SIGTERM stop this process the way Ctrl-C does (for the CLI's process only)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN and hasattr(signal, "pthread_sigmask"):
+        # a script's background job, that Ctrl-C is not for: SIGINT stays undelivered, but its
+        # handler is Python's, so that asyncio.run installs its own for SIGTERM to call
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 
