@@ -28,6 +28,7 @@ import msgspec
 import pytest
 
 from trajforge.errors import InputError
+from trajforge.formats.registry import get_writer
 from trajforge.io import read_trajectories
 from trajforge.io.manifest import MANIFEST_NAME, Manifest
 from trajforge.run.runner import JOURNALS, SPEC_NAME
@@ -42,19 +43,32 @@ GENERATE = "generate --env support --mistakes 0.2 --faults flaky --seed 3 --task
 GENERATE += "--shard-size 40 --out gen"
 
 
+#: A curation that keeps every record of the dataset.
+CURATION = """
+[filter]
+[[filter.keep]]
+why = "another environment"
+field = "task.environment"
+in = ["support"]
+"""
+
+
 @dataclass(frozen=True)
 class Inputs:
     """What the commands read: a generated dataset, the same records repeated in one file (for
-    the commands fast enough to need more), and an endpoint that answers every request."""
+    the commands fast enough to need more) and as OpenAI chats, a curation config, and an
+    endpoint that answers every request."""
 
     dataset: Path
     repeated: Path
+    chats: Path
+    curation: Path
     endpoint: FakeEndpoint
 
 
 @dataclass(frozen=True)
 class Command:
-    """A long command: its arguments (``{dataset}``, ``{repeated}`` and ``{url}`` filled in),
+    """A long command: its arguments (``{dataset}``, ``{url}``... filled in from the inputs),
     what it writes (relative to where it runs), when it has made enough progress to be
     interrupted (given where it runs and the requests it made), and what its interruption
     message says."""
@@ -69,10 +83,8 @@ class Command:
 
     def args(self, inputs: Inputs) -> list[str]:
         """The command line."""
-        filled = self.template.format(
-            dataset=inputs.dataset, repeated=inputs.repeated, url=inputs.endpoint.base_url
-        )
-        return filled.split()
+        paths = {k: v for k, v in vars(inputs).items() if isinstance(v, Path)}
+        return self.template.format(url=inputs.endpoint.base_url, **paths).split()
 
     def __str__(self) -> str:
         return self.name
@@ -146,6 +158,27 @@ COMMANDS = [
         "applied.jsonl",
         lambda cwd, served: writing(cwd / "applied.jsonl"),
         "nothing written to applied.jsonl",
+    ),
+    Command(
+        "import",
+        "import openai {chats} imported.jsonl",
+        "imported.jsonl",
+        lambda cwd, served: writing(cwd / "imported.jsonl"),
+        "nothing written to imported.jsonl",
+    ),
+    Command(
+        "export",
+        "export openai-ft {repeated} exported.jsonl",
+        "exported.jsonl",
+        lambda cwd, served: writing(cwd / "exported.jsonl"),
+        "nothing written to exported.jsonl",
+    ),
+    Command(
+        "curate",
+        "curate {repeated} --config {curation} --out curated.jsonl",
+        "curated.jsonl",
+        lambda cwd, served: writing(cwd / "curated.jsonl"),
+        "nothing written to curated.jsonl",
     ),
     Command(
         "demo",
@@ -260,8 +293,12 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inputs]:
     repeated = root / "repeated.jsonl"
     lines = b"".join(msgspec.json.encode(t) + b"\n" for t in read_trajectories(root / "gen"))
     repeated.write_bytes(lines * 5)
+    chats = root / "chats.jsonl"
+    get_writer("openai")(str(chats), read_trajectories(repeated))
+    curation = root / "curation.toml"
+    curation.write_text(CURATION)
     with FakeEndpoint(handler=lambda request: text(VERDICT), record=False) as endpoint:
-        yield Inputs(root / "gen", repeated, endpoint)
+        yield Inputs(root / "gen", repeated, chats, curation, endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,10 @@ def unwritten(dest: str) -> contextlib.AbstractContextManager[None]:
 
 
 def _left_at(dest: str) -> str:
-    if Path(dest).is_dir():  # shards are published one by one, under an incomplete manifest
+    from trajforge.io.manifest import MANIFEST_NAME
+
+    # a dataset directory's shards are published one by one, under an incomplete manifest
+    if (Path(dest) / MANIFEST_NAME).exists():
         return f"{dest} is marked incomplete; run the command again to redo it"
     return f"nothing written to {dest}; run the command again"
 
