@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from functools import partial
 
 import msgspec
@@ -46,3 +48,47 @@ def test_work_that_cannot_travel_is_a_config_error() -> None:
     trajectories = [canonical(generated_trajectory(0, steps=1))]
     with pytest.raises(ConfigError, match="worker processes"):
         next(map_ordered(lambda t: t, trajectories, workers=2))
+
+
+#: A map whose third ``submit`` is interrupted between recording the chunk as pending and
+#: queueing it for the workers (a KeyboardInterrupt can land there); the script prints "stopped"
+#: once the pool is shut down, and must then exit.
+_INTERRUPTED_SUBMIT = """
+import concurrent.futures.process as cfp
+from trajforge.io import pool
+
+class Interrupted(cfp.ProcessPoolExecutor):
+    submits = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        Interrupted.submits += 1
+        if Interrupted.submits == 3:
+            put = self._work_ids.put
+
+            def interrupted(item, *a, **k):
+                self._work_ids.put = put
+                raise KeyboardInterrupt
+
+            self._work_ids.put = interrupted
+        return super().submit(fn, *args, **kwargs)
+
+pool.ProcessPoolExecutor = Interrupted
+try:
+    list(pool.map_chunks(len, range(100), workers=2, chunk=4))
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+def test_an_interrupt_inside_submit_does_not_hang_the_pool() -> None:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _INTERRUPTED_SUBMIT],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the pool waited forever for a chunk no worker was given")
+    assert (done.returncode, done.stdout) == (0, "stopped\n"), done.stderr

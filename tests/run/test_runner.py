@@ -145,6 +145,28 @@ def test_a_failed_episode_stays_pending_and_a_rerun_retries_only_it(tmp_path: Pa
     assert digest(broken) == digest(full)  # errors.jsonl is gone: its items are done
 
 
+def test_a_cancelled_run_stops_at_once_and_resumes_to_the_same_bytes(tmp_path: Path) -> None:
+    # what Ctrl-C does under asyncio.run; the expert's episodes never suspend, and yet the run
+    # must stop at the next item, not after the last one
+    full = tmp_path / "full"
+    asyncio.run(Runner(spec(), full).run())
+    partial = tmp_path / "partial"
+    runner = Runner(spec(), partial)
+
+    async def cancel_at_seven() -> None:
+        run = asyncio.create_task(runner.run())
+        runner.on_progress = lambda progress: run.cancel() if progress.done == 7 else None
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(cancel_at_seven())
+    assert runner.progress.done == 7
+    assert not Manifest.load(partial).complete
+    resumed = asyncio.run(Runner(spec(), partial).run())
+    assert (resumed.resumed, resumed.done) == (7, 16)
+    assert digest(partial) == digest(full)
+
+
 def test_a_different_run_in_the_same_directory_is_refused(tmp_path: Path) -> None:
     asyncio.run(Runner(spec(), tmp_path / "out").run())
     with pytest.raises(ConfigError, match="holds a different run"):

@@ -27,6 +27,7 @@ from trajforge.cli import (
     verify,
 )
 from trajforge.cli.common import err, out
+from trajforge.cli.interrupt import interruptible, stop_on_sigterm
 from trajforge.errors import TrajforgeError
 
 app = typer.Typer(
@@ -80,16 +81,18 @@ COMMANDS = (
     plugins.plugins,
 )
 for command in COMMANDS:
-    app.command()(command)
-app.command(name="import")(importing.import_records)
-app.command(name="export")(exporting.export_records)
+    app.command()(interruptible(command))
+app.command(name="import")(interruptible(importing.import_records))
+app.command(name="export")(interruptible(exporting.export_records))
 app.add_typer(envs.app, name="envs")
 app.add_typer(auditing.app, name="audit")
 app.add_typer(reporting.app, name="report")
 
 
 def main() -> None:
-    """Entry point: run the app, rendering trajforge errors in one or two lines."""
+    """Entry point: run the app, rendering trajforge errors in one or two lines; SIGTERM stops
+    a command as Ctrl-C does."""
+    stop_on_sigterm()
     try:
         app()
     except (TrajforgeError, OSError) as exc:

@@ -12,6 +12,7 @@ from trajforge.cli.common import (
     VerifyHashesOption,
     finish_job,
     out,
+    run_batch,
     start_job,
 )
 
@@ -30,12 +31,11 @@ def apply(
 ) -> None:
     """Run registered stages (with their default settings) over a dataset, in order."""
     from trajforge.io import ReadChecks
-    from trajforge.pipeline.job import run_job
     from trajforge.pipeline.stages import build_stage
     from trajforge.report.tables import stage_table
 
     fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     stages = [build_stage(name) for name in stage]
-    job = run_job(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
+    job = run_batch(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
     out.print(stage_table(job.report, title=f"stages over {source}"))
     finish_job(job, dest, "trajectories")

@@ -4,6 +4,7 @@ chose, and quarantine reporting."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from trajforge.formats.base import Format, Reader
     from trajforge.io import BadRecord, ReadChecks
     from trajforge.pipeline.job import JobResult
+    from trajforge.pipeline.runner import Observer
+    from trajforge.pipeline.stage import Stage
 
 out = Console()
 err = Console(stderr=True)
@@ -118,6 +121,35 @@ def reader(from_format: str, checks: ReadChecks) -> Reader:
     from trajforge.io import with_checks
 
     return with_checks(get_reader(from_format), checks)
+
+
+def run_batch(
+    source: str,
+    dest: str,
+    stages: Sequence[Stage],
+    *,
+    fmt: Format,
+    workers: int = 1,
+    quarantine: Path | None,
+    observers: Sequence[Observer] = (),
+    shard_size: int | None = None,
+) -> JobResult:
+    """A batch command's job (``run_job``); stopped by Ctrl-C or SIGTERM, it says what became
+    of ``dest``."""
+    from trajforge.cli.interrupt import unwritten
+    from trajforge.pipeline.job import run_job
+
+    with unwritten(dest):
+        return run_job(
+            source,
+            dest,
+            stages,
+            fmt=fmt,
+            workers=workers,
+            quarantine=quarantine,
+            observers=observers,
+            shard_size=shard_size,
+        )
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:

@@ -32,6 +32,7 @@ def curate(
     from_format: FromOption = "trajforge",
 ) -> None:
     """Filter, deduplicate, balance... a dataset: a curation config's steps, in order."""
+    from trajforge.cli.interrupt import unwritten
     from trajforge.curate.config import load_curation_config
     from trajforge.curate.fill_plan import check_planned, write_fill_plan
     from trajforge.curate.run import run_curation
@@ -41,9 +42,10 @@ def curate(
     settings = load_curation_config(config)
     if fill_plan is not None:
         check_planned(settings)
-    result = run_curation(
-        source, dest, settings, fmt=fmt, exclusions=exclusions, quarantine=quarantine
-    )
+    with unwritten(dest):
+        result = run_curation(
+            source, dest, settings, fmt=fmt, exclusions=exclusions, quarantine=quarantine
+        )
     out.print(curation_table(result.steps, title=f"curation of {source}"))
     for step in result.steps:
         rows = (step.report or {}).get("coverage")

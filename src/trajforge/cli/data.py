@@ -58,6 +58,7 @@ def convert(
 ) -> None:
     """Convert between formats (trajforge JSONL/Parquet, OpenAI chat records, tokenized,
     plugins')."""
+    from trajforge.cli.interrupt import unwritten
     from trajforge.formats.registry import get_format, get_writer
     from trajforge.io import Quarantine, ReadChecks, check_destination
     from trajforge.pipeline.job import default_quarantine
@@ -67,7 +68,7 @@ def convert(
     options = writer_options(get_format(to_format, option="--to"), writer_option)
     check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or default_quarantine(dest))
-    with sink:
+    with unwritten(dest), sink:
         records = read(source, None if strict else sink.add)
         result = write(dest, records, shard_size=shard_size, **options)
     files = len(result.paths)

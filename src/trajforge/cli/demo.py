@@ -10,8 +10,10 @@ import typer
 
 from trajforge.cli.common import out
 from trajforge.cli.generate import run_generation
+from trajforge.cli.interrupt import on_interrupt
 
 
+@on_interrupt(lambda: "run trajforge demo again to start over")
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the demo outputs.")] = Path(
         "out/demo"

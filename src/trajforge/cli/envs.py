@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from trajforge.cli.common import err, out
+from trajforge.cli.interrupt import interruptible
 from trajforge.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ app = typer.Typer(
 
 
 @app.command("list")
+@interruptible
 def envs_list() -> None:
     """List the built-in environments."""
     from trajforge.envs.registry import ENVIRONMENTS
@@ -32,6 +34,7 @@ def envs_list() -> None:
 
 
 @app.command("show")
+@interruptible
 def envs_show(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
     """Show an environment's tools with schemas, rules, difficulty levels, user contract."""
     from trajforge.envs.registry import get_spec
@@ -41,6 +44,7 @@ def envs_show(name: Annotated[str, typer.Argument(help="Environment name.")]) ->
 
 
 @app.command("tasks")
+@interruptible
 def envs_tasks(
     name: Annotated[str, typer.Argument(help="Environment name.")],
     n: Annotated[int, typer.Option("--n", help="How many tasks.", min=1)] = 5,
@@ -69,6 +73,7 @@ def envs_tasks(
 
 
 @app.command("play")
+@interruptible
 def envs_play(
     name: Annotated[str, typer.Argument(help="Environment name.")],
     seed: Annotated[int, typer.Option(help="Task seed.")] = 1,

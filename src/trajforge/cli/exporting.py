@@ -85,6 +85,7 @@ def export_records(
 ) -> None:
     """Export trajectories in a trainer's format, with a dataset card (counts, outcome and label
     mix, environments, provenance, licences, these options) beside the data."""
+    from trajforge.cli.interrupt import unwritten
     from trajforge.formats.export import export_dataset
     from trajforge.formats.export_options import load_options
     from trajforge.io import Quarantine
@@ -106,7 +107,8 @@ def export_records(
         }
     )
     sink = Quarantine(quarantine or default_quarantine(dest))
-    with sink, checking(ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)):
+    checks = ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)
+    with unwritten(dest), sink, checking(checks):
         result = export_dataset(
             format_name,
             source,

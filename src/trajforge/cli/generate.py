@@ -11,6 +11,7 @@ from trajforge.cli.common import err, out
 from trajforge.errors import TrajforgeError
 
 if TYPE_CHECKING:
+    from trajforge.run.runner import Progress as RunProgress
     from trajforge.run.spec import RunSpec
 
 
@@ -74,6 +75,7 @@ def generate(
     ] = 5,
 ) -> None:
     """Generate trajectories: environments x agents x mistakes x faults, sharded and resumable."""
+    from trajforge.cli.interrupt import on_interrupt
     from trajforge.run.spec import load_run_config, spec_from_flags
 
     if config is not None:
@@ -117,11 +119,13 @@ def generate(
             "llm": llm,
         }
         spec = spec_from_flags(raw)
-    run_generation(spec, out_dir)
+    with on_interrupt(lambda: "rerun the same command to resume"):
+        run_generation(spec, out_dir)
 
 
 def run_generation(spec: RunSpec, out_dir: Path) -> None:
-    """Run a generation with a progress bar, then report what it wrote."""
+    """Run a generation with a progress bar, then report what it wrote (also when Ctrl-C or
+    SIGTERM stops it: what is done stays, for a later run to resume)."""
     import asyncio
 
     from rich.progress import (
@@ -133,9 +137,9 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
         TimeElapsedColumn,
     )
 
+    from trajforge.cli.interrupt import on_interrupt
     from trajforge.run.llm_hooks import llm_hooks
     from trajforge.run.runner import ERRORS_NAME, Runner
-    from trajforge.run.runner import Progress as RunProgress
 
     with Progress(
         SpinnerColumn(),
@@ -157,11 +161,12 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
             share += f" [red]{p.errors:,} failed[/]" if p.errors else ""
             bar.update(task_id, completed=p.done + p.resumed, rate=rate, success=share)
 
-        result = asyncio.run(Runner(spec, out_dir, on_progress=show, llm_hooks=llm_hooks()).run())
+        runner = Runner(spec, out_dir, on_progress=show, llm_hooks=llm_hooks())
+        with on_interrupt(lambda: _done(runner.progress, out_dir)):
+            result = asyncio.run(runner.run())
     errors = out_dir / ERRORS_NAME
     out.print(
-        f"{result.done:,} episodes generated, {result.resumed:,} resumed; "
-        f"{result.trajectories:,} trajectories in {out_dir}"
+        _done(result, out_dir)
         + (f"; [red]{result.errors:,} failed episodes (see {errors})[/]" if result.errors else "")
         + (f"; {result.pending - result.errors:,} not started" if result.stopped else "")
     )
@@ -173,3 +178,10 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
             hint=f"{result.pending:,} episodes are left pending: running the same command "
             f"again resumes the run and retries them (why each failed: {errors})",
         )
+
+
+def _done(progress: RunProgress, out_dir: Path) -> str:
+    return (
+        f"{progress.done:,} episodes generated, {progress.resumed:,} resumed; "
+        f"{progress.trajectories:,} trajectories in {out_dir}"
+    )

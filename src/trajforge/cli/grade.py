@@ -13,6 +13,7 @@ from trajforge.cli.common import (
     VerifyHashesOption,
     finish_job,
     out,
+    run_batch,
     start_job,
 )
 
@@ -87,7 +88,6 @@ def grade(
     from trajforge.grade.aggregate import ScoreStage
     from trajforge.grade.process import ProcessLabelStage, make_options
     from trajforge.io import ReadChecks
-    from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary
 
@@ -110,7 +110,7 @@ def grade(
         stages.append(_judge(settings))
     stages.append(ScoreStage(score_weights))
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
-    job = run_job(
+    job = run_batch(
         source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
     )
     out.print(label_table(summary, title=f"grades of {source}"))

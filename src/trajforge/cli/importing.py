@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from trajforge.cli.common import QuarantineOption, out, report_quarantine, start_job
+from trajforge.cli.common import QuarantineOption, out, report_quarantine, run_batch, start_job
 from trajforge.errors import InputError, TrajforgeError
 
 
@@ -39,7 +39,6 @@ def import_records(
     the reason, and the command fails when more than --max-bad of them were."""
     from trajforge.formats.detect import detect_format
     from trajforge.formats.import_report import ImportTally, quarantine_reasons
-    from trajforge.pipeline.job import run_job
 
     if format_name == "auto":
         found = detect_format(source)
@@ -50,7 +49,7 @@ def import_records(
         )
     fmt = start_job(source, dest, format_name)
     tally = ImportTally()
-    job = run_job(
+    job = run_batch(
         source, dest, [], fmt=fmt, quarantine=quarantine, observers=[tally], shard_size=shard_size
     )
     reasons = quarantine_reasons(job.quarantine)

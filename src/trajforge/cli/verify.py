@@ -12,6 +12,7 @@ from trajforge.cli.common import (
     VerifyHashesOption,
     finish_job,
     out,
+    run_batch,
     start_job,
 )
 
@@ -29,14 +30,13 @@ def verify(
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
     from trajforge.io import ReadChecks
-    from trajforge.pipeline.job import run_job
     from trajforge.report.tables import label_table
     from trajforge.verify import LabelSummary, VerifyOptions, VerifyStage
 
     fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     summary = LabelSummary()
     stages = [VerifyStage(VerifyOptions(replay=replay))]
-    job = run_job(
+    job = run_batch(
         source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
     )
     out.print(label_table(summary, title=f"verification of {source}"))

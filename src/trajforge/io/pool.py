@@ -4,12 +4,22 @@ Verification with replay, rule grading and Monte-Carlo process labels are CPU-bo
 trajectory is independent, so they scale with cores. Trajectories travel to the workers as JSON
 bytes in chunks and come back in input order; at most ``2 * workers`` chunks are in flight, so
 the stream is read lazily and memory stays flat however long it is.
+
+Workers leave signals to the process that owns the pool: they ignore Ctrl-C (a terminal sends it
+to the whole process group), so that the owner alone decides and shuts the pool down; SIGTERM
+ends a worker at once (what the pool sends a worker it gives up on), whatever handler the owner
+had when it forked; and a worker whose owner died without shutting the pool down (SIGKILL) ends
+within a second instead of waiting for work forever.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,7 +64,10 @@ def map_chunks(
     source = iter(items)
     pending: deque[Future[B]] = deque()
     context = multiprocessing.get_context("spawn") if spawn else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    )
+    try:
         while True:
             while len(pending) < 2 * workers:
                 batch = list(islice(source, chunk))
@@ -64,6 +77,24 @@ def map_chunks(
             if not pending:
                 return
             yield pending.popleft().result()
+    finally:
+        # stopped early (Ctrl-C, an error, the stream closed): what has not started is dropped;
+        # a KeyboardInterrupt inside ``submit`` can leave a chunk pending that no worker will
+        # ever be given, and waiting for it would hang
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(owner: int) -> None:
+    """In a new worker: signals as the module says, and an end when ``owner`` is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_end_with, args=(owner,), daemon=True).start()
+
+
+def _end_with(owner: int) -> None:
+    while os.getppid() == owner:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _apply(fn: TrajectoryFn, lines: list[bytes]) -> list[bytes]:

@@ -285,7 +285,9 @@ class Runner:
     async def run(self) -> Progress:
         """Run (or resume) every pending item; returns the final progress (its ``errors`` and
         ``pending`` say what a rerun has left to do). An LLM endpoint that cannot serve fails
-        the run before it claims ``out``."""
+        the run before it claims ``out``. Cancelled (Ctrl-C under ``asyncio.run``), it stops
+        within the items in flight, each journaled whole or not at all; ``self.progress`` says
+        how far it got, and a later run resumes it."""
         if self.llm_hooks is not None and self._uses_llm():
             await self.llm_hooks.preflight(self.spec)
         self._claim_directory()
@@ -310,8 +312,15 @@ class Runner:
                 else:
                     self._finish_item(index, lines)
                 self._report()
+                # an expert's episode never suspends: without this, one worker would run every
+                # item in one go, and a cancellation (Ctrl-C) would wait for the whole run
+                await asyncio.sleep(0)
 
-        await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
+        try:
+            await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
+        finally:  # cancelled too: the unfinished shards' journals stay, closed
+            for journal in self._journals.values():
+                journal.close()
         self._manifest.complete = len(self._manifest.shards) == self._shard_count()
         self._manifest.save(self.out)
         self._report()
