@@ -167,10 +167,14 @@ class ShardedWriter(KeepOrDiscard):
                     raise write_error(path, exc) from exc
 
     def abort(self) -> None:
-        """Discard the unfinished shard (finished ones stay, listed in the manifest)."""
+        """Discard the unfinished shard (finished ones stay, listed in the manifest), and any
+        temporary file of a shard an interrupt left before the writer knew of it (between its
+        creation and its first record)."""
         if self._current is not None:
             self._current.abort()
             self._current = None
+        if self._started:
+            remove_temp_files(self.out_dir)
 
     def discard(self) -> None:
         """Discard every shard written, finished or not: the manifest (still incomplete) lists
