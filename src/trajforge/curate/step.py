@@ -25,7 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 import msgspec
 
 from trajforge.errors import ConfigError
-from trajforge.pipeline.registry import Registry
+from trajforge.pipeline.registry import Registry, callable_entries
 from trajforge.pipeline.stage import Stage
 from trajforge.schema import Trajectory
 from trajforge.schema.codec import schema_error
@@ -57,13 +57,6 @@ StepFactory = Callable[[Mapping[str, Any], StepContext], Stage]
 """Makes a curation step from its config table."""
 
 
-def _factory(obj: Any) -> StepFactory:
-    if not callable(obj):
-        raise TypeError(f"expected a curation step factory, got {type(obj).__name__}")
-    factory: StepFactory = obj
-    return factory
-
-
 #: Curation steps by config table name: built-ins by import path, and outside packages'.
 CURATION_STEPS: Registry[StepFactory] = Registry(
     "curation step",
@@ -76,7 +69,7 @@ CURATION_STEPS: Registry[StepFactory] = Registry(
         "audit": "trajforge.curate.audit:make_audit",
         "dedup": "trajforge.curate.dedup:make_dedup",
     },
-    check=_factory,
+    check=callable_entries("a curation step factory"),
 )
 
 

@@ -225,3 +225,15 @@ def _name_of(obj: Any) -> str:
     if isinstance(name, str) and name:
         return name
     return str(getattr(obj, "__name__", "")) or repr(obj)
+
+
+def callable_entries(what: str) -> Callable[[Any], Any]:
+    """A registry's ``check`` for entries that must be callable (``what``: "a stage class or
+    factory"), which says what was expected otherwise."""
+
+    def check(obj: Any) -> Any:
+        if not callable(obj):
+            raise TypeError(f"expected {what}, got {type(obj).__name__}")
+        return obj
+
+    return check

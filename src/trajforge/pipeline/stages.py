@@ -8,19 +8,11 @@ under the ``trajforge.stages`` entry-point group.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from trajforge.pipeline.registry import PluginError, Registry
+from trajforge.pipeline.registry import PluginError, Registry, callable_entries
 from trajforge.pipeline.stage import Stage
 
 StageFactory = Callable[[], Stage]
-
-
-def _factory(obj: Any) -> StageFactory:
-    if not callable(obj):
-        raise TypeError(f"expected a stage class or factory, got {type(obj).__name__}")
-    factory: StageFactory = obj
-    return factory
 
 
 #: The built-in stages that need no settings, and those of outside packages.
@@ -32,7 +24,7 @@ STAGES: Registry[StageFactory] = Registry(
         "rules": "trajforge.grade.rules.registry:RuleGrader",
         "score": "trajforge.grade.aggregate:ScoreStage",
     },
-    check=_factory,
+    check=callable_entries("a stage class or factory"),
 )
 
 
