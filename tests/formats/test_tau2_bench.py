@@ -119,9 +119,14 @@ def test_unknown_keys_are_kept_where_they_were(airline: list[Trajectory]) -> Non
     assert "reward" not in extra["simulations[0].reward_info"]
     assert "db_check" in extra["simulations[0].reward_info"]
     assert "simulation_index" in extra["$"]
-    assert "policy" not in extra.get("info.environment_info", {})
+    # the simulations carry the policy: the file's is kept to be written back beside them
+    assert extra["info.environment_info"]["policy"] == airline[0].system_prompt
+    # values that map to nothing are kept as they were, for the writer
+    assert extra["simulations[0].messages[0]"]["tool_calls"] is None
+    assert extra["simulations[0].messages[4]"]["content"] is None
+    assert extra["simulations[0].messages[5]"]["error"] is False
     criteria = next(v for k, v in extra.items() if k.endswith("].evaluation_criteria"))
-    assert "actions" not in criteria
+    assert criteria["actions"] == []  # no expected action: the empty list is kept as it was
     assert criteria["reward_basis"] == ["DB", "COMMUNICATE"]
 
 
