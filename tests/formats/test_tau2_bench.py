@@ -130,7 +130,7 @@ def test_unknown_keys_are_kept_where_they_were(airline: list[Trajectory]) -> Non
     assert criteria["reward_basis"] == ["DB", "COMMUNICATE"]
 
 
-def test_tool_definitions_are_used_when_the_run_recorded_them() -> None:
+def test_tool_definitions_are_used_when_the_run_recorded_them(tmp_path: Path) -> None:
     """tau2-bench's ``ToolSignature``: ``{name, doc, params, returns}`` per tool (no public
     sample carries them; written here after its data model)."""
     params = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
@@ -157,6 +157,10 @@ def test_tool_definitions_are_used_when_the_run_recorded_them() -> None:
     ]
     kept = t.provenance.extra["info.environment_info.tool_defs.delete_item"]
     assert kept == {"name": "delete_item", "returns": {}}
+    dest = tmp_path / "again.json"
+    assert FORMAT.write is not None
+    FORMAT.write(str(dest), [t])
+    assert json.loads(dest.read_text()) == run  # the definitions are written back
 
 
 def test_detection_recognises_results_files_and_nothing_else() -> None:

@@ -198,30 +198,6 @@ def test_any_results_file_comes_back_as_it_was(
     assert located_nowhere(read(dest)) == located_nowhere(imported)
 
 
-def test_tool_definitions_come_back(tmp_path: Path) -> None:
-    params = {"type": "object", "properties": {"id": {"type": "string"}}}
-    data = {
-        "info": {
-            "environment_info": {
-                "domain_name": "mock",
-                "policy": "Be kind.",
-                "tool_defs": {
-                    "get_item": {"name": "get_item", "doc": "An item.", "params": params},
-                    "drop_item": {"doc": "Gone.", "params": None, "returns": {}},
-                },
-            }
-        },
-        "tasks": [{"id": "t1"}],
-        "simulations": [{"id": "s1", "task_id": "t1", "messages": [{"role": "assistant"}]}],
-    }
-    source = tmp_path / "run.json"
-    source.write_text(json.dumps(data))
-    [trajectory] = read(source)
-    assert [tool.name for tool in trajectory.tools] == ["get_item", "drop_item"]
-    write(tmp_path / "again.json", [trajectory])
-    assert json.loads((tmp_path / "again.json").read_text()) == data
-
-
 # ---------------------------------------------------------------- trajectories from elsewhere
 
 

@@ -3,15 +3,15 @@ dataset directory or a Parquet file with its card, through the export's own opti
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import Outcome
 from tests.formats.tokenizer_files import CHATML_TURN, Row, assert_labels, trained_texts
 from tests.smollm2 import smollm2_gguf
 from trajforge.errors import ConfigError
@@ -171,44 +171,34 @@ def test_writer_options_the_format_does_not_take_are_refused(
     assert not list(tmp_path.iterdir())
 
 
-def _trajforge(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trajforge", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
-
-
 def test_the_command_takes_the_tokenized_options(
+    trajforge: Callable[..., Outcome],
     unmasked: tuple[ExportResult, list[Row]],
     branched_file: Path,
     tools_tokenizer: Path,
     tmp_path: Path,
 ) -> None:
     result, rows = unmasked
-    done = _trajforge(
+    done = trajforge(
         "export", "tokenized", branched_file, tmp_path / "ds", "--tokenizer", tools_tokenizer,
         "--no-mask-mistakes",
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert f"wrote {len(rows)} tokenized rows from {len(rows)} trajectories" in done.stdout
     assert "trained tokens:" in done.stdout
     data = tmp_path / "ds" / "data" / "train.parquet"
     assert data.read_bytes() == result.target.data.read_bytes()
-    too_long = _trajforge(
+    too_long = trajforge(
         "export", "tokenized", branched_file, tmp_path / "none.parquet",
         "--tokenizer", tools_tokenizer, "--max-length", "5", "--overflow", "split",
     )  # fmt: skip
-    assert too_long.returncode == 1
+    assert too_long.code == 1
     assert "no sample (texts left out: longer than max_length (overflow=split)" in too_long.stderr
-    no_tokenizer = _trajforge("export", "tokenized", branched_file, tmp_path / "t.parquet")
-    assert no_tokenizer.returncode == 1
+    no_tokenizer = trajforge("export", "tokenized", branched_file, tmp_path / "t.parquet")
+    assert no_tokenizer.code == 1
     assert "missing required field 'tokenizer'" in no_tokenizer.stderr
-    wrong = _trajforge(
+    wrong = trajforge(
         "export", "kto", branched_file, tmp_path / "k.jsonl", "--tokenizer", tools_tokenizer
     )
-    assert wrong.returncode == 1
+    assert wrong.code == 1
     assert "the kto export has no option --tokenizer" in wrong.stderr

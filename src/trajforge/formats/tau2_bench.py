@@ -183,9 +183,8 @@ class _File:
             mapped += _given(environment, ("policy",))
         keep_unmapped(extra, "info.environment_info", environment, mapped)
         for name, signature in self.tool_defs.items():
-            keep_unmapped(
-                extra, f"info.environment_info.tool_defs.{name}", signature, ("doc", "params")
-            )
+            where = f"info.environment_info.tool_defs.{name}"
+            keep_unmapped(extra, where, signature, _given(signature, ("doc", "params")))
         return extra
 
     def read_only(self, name: str) -> bool | None:

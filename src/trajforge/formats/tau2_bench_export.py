@@ -173,7 +173,14 @@ def _tool_defs(tools: list[ToolSpec]) -> dict[str, Any]:
     """tau2-bench's tool definitions, where the tools have any (else they were only named)."""
     if all(tool.description is None and tool.parameters is None for tool in tools):
         return {}
-    return {tool.name: {"doc": tool.description, "params": tool.parameters} for tool in tools}
+    return {
+        tool.name: {
+            key: value
+            for key, value in (("doc", tool.description), ("params", tool.parameters))
+            if value is not None
+        }
+        for tool in tools
+    }
 
 
 def _task(trajectory: Trajectory, task_id: str) -> dict[str, Any]:
