@@ -102,10 +102,9 @@ def export_records(
     overflow: Annotated[
         str | None,
         typer.Option(
-            help="tokenized: drop, truncate or split. A text longer than --max-length is "
-            "dropped (default), truncated after the "
-            "whole steps that fit, or split into windows of whole steps (never inside a tool "
-            "call), each after the system prompt and instruction.",
+            help="tokenized: what becomes of a text longer than --max-length: drop (default), "
+            "truncate (the whole steps that fit) or split (windows of whole steps, each after "
+            "the system prompt and instruction); a cut never falls inside a tool call.",
             rich_help_panel=_TOKENIZED,
         ),
     ] = None,
