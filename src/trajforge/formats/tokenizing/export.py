@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,9 +24,8 @@ from trajforge.formats.tokenizing.turns import Rendering, render_turns
 from trajforge.formats.tokenizing.windows import windows
 from trajforge.schema import Trajectory
 
-#: Characters of rendered text that go to the tokenizer in one batch: many short trajectories
-#: or a few long ones (each call costs the tokenizer's threads a start of their own).
-BATCH_CHARS: Final = 1 << 21
+#: Trajectories rendered before their texts go to the tokenizer in one batch.
+BATCH: Final = 64
 
 
 class Tokenization:
@@ -46,7 +46,7 @@ class Tokenization:
     def samples(self, trajectories: Iterable[Trajectory]) -> Iterator[tuple[str, int, Sample]]:
         """``(trajectory id, sample number, sample)`` for each sample, in order."""
         stream = rendered(trajectories, self._render, self.writing, self.details)
-        for batch in _batches(stream):
+        while batch := list(islice(stream, BATCH)):
             jobs = [
                 (rendering, self._untrained(trajectory))
                 for trajectory, renderings in batch
@@ -87,22 +87,6 @@ class Tokenization:
         elif not samples:
             self.details["texts left out: nothing to train"] += 1
         yield from samples
-
-
-def _batches(
-    stream: Iterable[tuple[Trajectory, list[Rendering]]],
-) -> Iterator[list[tuple[Trajectory, list[Rendering]]]]:
-    """The rendered trajectories in batches of about :data:`BATCH_CHARS` characters."""
-    batch: list[tuple[Trajectory, list[Rendering]]] = []
-    size = 0
-    for item in stream:
-        batch.append(item)
-        size += sum(len(rendering.text) for rendering in item[1])
-        if size >= BATCH_CHARS:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 def _template(options: TokenizedOptions, tokenizer: Tokenizer) -> ChatTemplate:
