@@ -11,7 +11,6 @@ import pytest
 from tests.formats.samples import FIXTURES, import_and_export
 from trajforge.errors import ConversionError, InputError
 from trajforge.formats.openai import (
-    SHAPE_KEY,
     arguments_text,
     parse_arguments,
     record_to_trajectory,
@@ -19,6 +18,7 @@ from trajforge.formats.openai import (
     trajectory_to_messages,
     trajectory_to_record,
 )
+from trajforge.formats.openai_decode import SHAPE_KEY
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -90,25 +90,25 @@ def test_import_maps_messages_to_steps() -> None:
         ToolResult(call_id="c1", content="[]"),
     ]
     assert second.actions == [Reply(content="")]
-    assert traj.metadata == {"source": "web"}
+    assert traj.metadata == {}
+    assert traj.provenance.extra == {"$": {"source": "web"}}
     assert traj.provenance.source == "imported"
     assert traj.provenance.original_format == "openai"
     assert traj.provenance.record_location == "chats.jsonl:3"
     assert trajectory_to_record(traj) == record
 
 
-def test_id_is_deterministic_and_independent_of_key_order_and_spacing() -> None:
+def test_id_hashes_the_record_as_data_or_the_text_it_was_read_from() -> None:
     record = _record(USER, {"role": "assistant", "content": "hi"}, z=1, a=2)
-    reordered = (
-        b'{"a": 2, "z": 1, "messages": [{"content": "Book a table for two.", "role": "user"},'
-    )
-    reordered += b' {"role": "assistant", "content": "hi"}]}'
     traj = record_to_trajectory(record)
     assert traj.id.startswith("oai-")
     assert len(traj.id) == len("oai-") + 32
-    assert record_to_trajectory(reordered).id == traj.id
+    assert record_to_trajectory(dict(reversed(record.items()))).id == traj.id  # key order
     assert record_to_trajectory(_record(USER)).id != traj.id
     assert record_to_trajectory(record, id="mine").id == "mine"
+    line = msgspec.json.encode(record)  # a line: its text, as read (no second encoding)
+    assert record_to_trajectory(line).id == record_to_trajectory(bytes(line)).id
+    assert record_to_trajectory(line.replace(b",", b", ")).id != record_to_trajectory(line).id
 
 
 def test_content_null_and_absent_both_survive() -> None:
@@ -247,19 +247,19 @@ def test_legacy_functions_import_as_tools_and_export_as_functions() -> None:
     assert traj.tools == [ToolSpec(name="find", description="Find a table."), ToolSpec(name="book")]
     assert traj.steps[0].actions == [ToolCall(id=None, name="find")]
     assert traj.steps[0].observations == [ToolResult(name="find", content="a table")]
-    assert traj.provenance.extra == {"functions[0]": {"x": 1}}
-    assert traj.metadata == {"function_call": "auto", SHAPE_KEY: {"functions": True}}
+    assert traj.provenance.extra == {"functions[0]": {"x": 1}, "$": {"function_call": "auto"}}
+    assert traj.metadata == {SHAPE_KEY: {"functions": True}}
     assert trajectory_to_record(traj) == record
     empty = _record(USER, functions=[])
     assert trajectory_to_record(record_to_trajectory(empty)) == empty
 
 
-def test_functions_beside_tools_stay_metadata() -> None:
+def test_functions_beside_tools_are_kept_as_they_are() -> None:
     tools = [{"type": "function", "function": {"name": "find"}}]
     record = _record(USER, tools=tools, functions=[{"name": "old"}])
     traj = record_to_trajectory(record)
     assert [tool.name for tool in traj.tools] == ["find"]
-    assert traj.metadata == {"functions": [{"name": "old"}]}
+    assert traj.provenance.extra == {"$": {"functions": [{"name": "old"}]}}
     assert trajectory_to_record(traj) == record
 
 
@@ -283,8 +283,9 @@ def test_cookbook_fine_tuning_records_keep_their_top_level_key(tmp_path: Path) -
     path = SAMPLES / "openai_cookbook_drone_training_head2.jsonl"
     source, trajectories = import_and_export("openai", path, tmp_path / "out.jsonl")
     assert len(trajectories) == len(source) == 2
-    for traj in trajectories:
-        assert traj.metadata["parallel_tool_calls"] is False
+    for traj in trajectories:  # kept like any key no field holds, and written back (above)
+        assert traj.provenance.extra == {"$": {"parallel_tool_calls": False}}
+        assert "parallel_tool_calls" not in traj.metadata
         assert len(traj.tools) == 16
         assert [type(a) for a in traj.steps[0].actions] == [ToolCall]
 
