@@ -14,11 +14,15 @@ stay apart). The mapping:
   ``ToolCall``s (``id=None`` for the legacy single call);
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
   them, in message order;
-- other top-level keys of the record are ``Trajectory.metadata``; a record may also be a bare
-  array of messages (exported back as one);
-- keys of messages, tool calls, tools and functions that the OpenAI shapes do not have are kept
-  in ``provenance.extra`` by path (``messages[8]``, ``tools[0].function``) and put back on export
-  (see :mod:`trajforge.formats.openai_extra`).
+- a record may also be a bare array of messages (exported back as one);
+- other top-level keys of the record (``parallel_tool_calls``, ``id``), and keys of messages,
+  tool calls, tools and functions that the OpenAI shapes do not have, are kept in
+  ``provenance.extra`` by path (``$``, ``messages[8]``, ``tools[0].function``) and put back on
+  export (see :mod:`trajforge.formats.openai_extra`); a trajectory's ``metadata`` is exported
+  as top-level keys too.
+
+Records are decoded by :mod:`trajforge.formats.openai_decode`: a JSON line straight into the
+wire Structs, once.
 
 What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
 and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
@@ -128,6 +132,10 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     """The record was a bare array of messages, without the ``messages`` object around it."""
 
 
+_PLAIN: Final = Shape()
+"""The shape of a record the trajectory holds all of (never changed: compared with)."""
+
+
 @dataclass(frozen=True)
 class _StepShape:
     """The part of a :class:`Shape` about one step, for its export."""
@@ -154,7 +162,7 @@ def _none(value: _T | UnsetType | None) -> _T | None:
 
 # ---------------------------------------------------------------- arguments
 
-_ARGUMENTS: Final = msgspec.json.Decoder()
+_ARGUMENTS: Final = msgspec.json.Decoder(dict[str, Any])
 _ENCODER: Final = msgspec.json.Encoder()
 
 
@@ -171,9 +179,7 @@ def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
     """
     try:
         value = _ARGUMENTS.decode(text)
-    except (msgspec.DecodeError, RecursionError):  # kept as the model wrote it
-        return {}, text
-    if type(value) is not dict:
+    except (msgspec.DecodeError, RecursionError):  # not an object: kept as the model wrote it
         return {}, text
     return value, None if _ENCODER.encode(value) == text.encode() else text
 
@@ -223,7 +229,7 @@ def record_to_trajectory(
     )
     steps = _steps(messages, start, shape)
     metadata: dict[str, Any] = {}
-    if shape != Shape():  # JSON data only (no tuples), so that it survives serialisation as is
+    if shape != _PLAIN:  # JSON data only (no tuples), so that it survives serialisation as is
         metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))
     return Trajectory(
         id=id if id is not None else record_id(ID_PREFIX, record),
