@@ -19,6 +19,9 @@ from trajforge.formats.openai import (
     trajectory_to_record,
 )
 from trajforge.formats.openai_decode import SHAPE_KEY
+from trajforge.formats.registry import get_reader
+from trajforge.io import BadRecord
+from trajforge.io.checks import ReadChecks, checking
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -692,6 +695,36 @@ def test_non_object_records_are_rejected(data: bytes, kind: str) -> None:
 def test_malformed_json_is_an_input_error() -> None:
     with pytest.raises(InputError, match="truncated"):
         record_to_trajectory(b'{"messages": [')
+
+
+def test_the_reader_imports_lines_and_sets_bad_ones_aside_where_they_are(
+    tmp_path: Path,
+) -> None:
+    good = msgspec.json.encode(_record(USER, {"role": "assistant", "content": "hi"}))
+    lines = [
+        good,
+        b'{"messages": [',
+        b'"x"',
+        msgspec.json.encode(_record({"role": "robot", "content": "x"})),
+        msgspec.json.encode(_record(USER, source="web")),
+        b'{"messages": [], "messages": [' + msgspec.json.encode(USER) + b"]}",
+    ]
+    path = tmp_path / "chats.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    read = get_reader("openai")
+    bad: list[BadRecord] = []
+    got = list(read(str(path), bad.append))
+    assert [t.provenance.record_location for t in got] == [f"{path}:{n}" for n in (1, 5, 6)]
+    assert [t.id for t in got] == [record_to_trajectory(lines[n]).id for n in (0, 4, 5)]
+    assert got[1].provenance.extra == {"$": {"source": "web"}}
+    assert [(b.line, b.raw) for b in bad] == [(n, lines[n - 1]) for n in (2, 3, 4)]
+    assert "truncated" in (bad[0].hint or "")
+    assert bad[1].error == "expected an object, got string"
+    assert bad[2].error.startswith("messages[0].role: ")
+    strict: list[BadRecord] = []
+    with checking(ReadChecks(unique_keys=True)):  # the reader decodes lines first then
+        assert len(list(read(str(path), strict.append))) == 2
+    assert [b.line for b in strict] == [2, 3, 4, 6]
 
 
 def test_non_json_dict_values_are_rejected() -> None:
