@@ -19,7 +19,7 @@ from msgspec import UNSET, UnsetType
 from trajforge.errors import ConversionError
 from trajforge.formats.openai_extra import split_extra
 from trajforge.formats.openai_wire import ChatRecord, FunctionDef, Message, ToolDef, decode_chat
-from trajforge.schema.codec import nested_too_deeply, syntax_error
+from trajforge.io.documents import decode_json
 
 MESSAGES_KEY: Final = "messages"
 TOOLS_KEY: Final = "tools"
@@ -130,12 +130,7 @@ def _load(record: dict[str, Any] | list[Any] | bytes) -> dict[str, Any] | list[A
         raise ConversionError(
             f"the record is not JSON data: {exc}", hint="records must hold only JSON values"
         ) from None
-    try:
-        data = msgspec.json.decode(text)
-    except msgspec.DecodeError as exc:
-        raise syntax_error(exc) from None
-    except RecursionError:
-        raise nested_too_deeply() from None
+    data = decode_json(text)
     if not isinstance(data, dict | list):
         raise ConversionError(
             f"expected an object, got {_JSON_TYPES.get(type(data), 'null')}",

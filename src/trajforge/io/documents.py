@@ -171,7 +171,7 @@ def _line_records(
 ) -> Iterator[SourceRecord]:
     for line in iter_lines(path, on_error):
         try:
-            data = _decode(line.data, unique_keys)
+            data = decode_json(line.data, unique_keys)
         except InputError as err:
             _report(err.located(file=line.file, line=line.line), on_error, line.data)
             continue
@@ -213,7 +213,7 @@ def _document_records(
         _report(stream_error(file, exc), on_error)
         return
     try:
-        data = _decode(text, unique_keys)
+        data = decode_json(text, unique_keys)
     except InputError as err:
         _report(_at_line(err, text).located(file=file), on_error, text[: 1 << 16])
         return
@@ -279,7 +279,9 @@ def _parquet_records(path: Path, on_error: OnError | None) -> Iterator[SourceRec
         _report(InputError(f"not a readable Parquet file at row {row}: {exc}", file=file), on_error)
 
 
-def _decode(data: bytes, unique_keys: bool) -> Any:
+def decode_json(data: bytes, unique_keys: bool = False) -> Any:
+    """One JSON value of a source; a located-ready InputError where it is malformed or nests too
+    deeply, or (``unique_keys``) repeats a key in an object."""
     try:
         value = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
