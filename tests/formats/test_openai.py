@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import msgspec
 import pytest
 
 from tests.formats.samples import FIXTURES, import_and_export
+from tests.formats.trajectories import call, read_rows, reply, trajectory
 from trajforge.errors import ConversionError, InputError
 from trajforge.formats.openai import (
     arguments_text,
@@ -19,7 +21,7 @@ from trajforge.formats.openai import (
     trajectory_to_record,
 )
 from trajforge.formats.openai_decode import SHAPE_KEY
-from trajforge.formats.registry import get_reader
+from trajforge.formats.registry import get_format, get_reader
 from trajforge.io import BadRecord
 from trajforge.io.checks import ReadChecks, checking
 from trajforge.schema import (
@@ -291,6 +293,33 @@ def test_cookbook_fine_tuning_records_keep_their_top_level_key(tmp_path: Path) -
         assert "parallel_tool_calls" not in traj.metadata
         assert len(traj.tools) == 16
         assert [type(a) for a in traj.steps[0].actions] == [ToolCall]
+
+
+def test_trl_rows_with_arguments_as_objects_import_and_are_written_back(tmp_path: Path) -> None:
+    written = [
+        trajectory("a", call("lookup", "found", q="sofa", n=2), reply("It is there.")),
+        trajectory("b", call("lookup", "none"), call("lookup", "x", q={"deep": [1]})),
+    ]
+    rows = tmp_path / "trl.jsonl"
+    write = get_format("trl-sft").write
+    assert write is not None
+    write(str(rows), written)
+    assert read_rows(rows)[0]["messages"][2]["tool_calls"][0]["function"]["arguments"] == {
+        "q": "sofa",
+        "n": 2,
+    }
+    _, imported = import_and_export("openai", rows, tmp_path / "again.jsonl")
+    for ours, theirs in zip(imported, written, strict=True):
+        assert ours.steps == theirs.steps
+        assert ours.tools == theirs.tools
+        assert [json.loads(c["function"]["arguments"]) for c in _calls(ours)] == [
+            c.arguments for step in theirs.steps for c in step.actions if isinstance(c, ToolCall)
+        ]
+
+
+def _calls(traj: Trajectory) -> list[dict[str, Any]]:
+    """The tool calls of the messages an agent would send (arguments as JSON text)."""
+    return [c for m in trajectory_to_messages(traj) for c in m.get("tool_calls", ())]
 
 
 def test_a_bare_array_of_legacy_function_calls_imports(tmp_path: Path) -> None:
@@ -629,12 +658,12 @@ ASSISTANT = {"role": "assistant", "content": "ok"}
                 {
                     "role": "assistant",
                     "tool_calls": [
-                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": {}}}
+                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": []}}
                     ],
                 },
             ),
             "messages[1].tool_calls[0].function.arguments",
-            "expected string, got object",
+            "expected string or object, got array",
         ),
         (
             _record(

@@ -11,7 +11,8 @@ stay apart). The mapping:
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
-  ``ToolCall``s (``id=None`` for the legacy single call);
+  ``ToolCall``s (``id=None`` for the legacy single call), their ``arguments`` JSON text or,
+  as TRL's rows and ``transformers`` chat templates have them, the object itself;
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
   them, in message order;
 - a record may also be a bare array of messages (exported back as one);
@@ -32,7 +33,8 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
 ``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
-tools were the legacy ``functions``, and that it was a bare array. Non-empty ``annotations``,
+tools were the legacy ``functions``, that it was a bare array, and which calls had their
+arguments as an object (written so again to files, as JSON text to the API). Non-empty ``annotations``,
 ``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
@@ -44,6 +46,7 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
+from msgspec.structs import replace
 
 from trajforge.errors import ConversionError
 from trajforge.formats.extra import ROOT, keep, put_back
@@ -122,6 +125,9 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     """Steps whose assistant message had ``"tool_calls": []`` (vLLM writes it with no calls)."""
     parsed_arguments_null: list[tuple[int, int]] = []
     """``(step, i)``: that step's ``tool_calls[i].function`` had ``"parsed_arguments": null``."""
+    arguments_objects: list[tuple[int, int]] = []
+    """``(step, i)``: that step's ``tool_calls[i].function.arguments`` was a JSON object (as
+    TRL and ``transformers`` write them), not JSON text; only files are written so again."""
     developer: bool = False
     """The system prompt came from a ``developer`` message, not a ``system`` one."""
     empty_tools: bool = False
@@ -146,6 +152,7 @@ class _StepShape:
     annotations_empty: bool = False
     tool_calls_empty: bool = False
     parsed_arguments_null: frozenset[int] = frozenset()
+    arguments_objects: frozenset[int] = frozenset()
 
     def nullable(self, key: str) -> UnsetType | None:
         """``None`` where the message had ``key`` as ``null``, else ``UNSET`` (absent)."""
@@ -373,7 +380,10 @@ def _step(message: AssistantMessage, index: int, step: int, shape: Shape) -> tup
     if type(calls) is list:
         for position, call in enumerate(calls):
             function = call.function
-            arguments, raw = parse_arguments(function.arguments)
+            if type(function.arguments) is str:
+                arguments, raw = parse_arguments(function.arguments)
+            else:
+                arguments, raw = _arguments_object(function.arguments, step, position, shape)
             actions.append(
                 ToolCall(id=call.id, name=function.name, arguments=arguments, raw_arguments=raw)
             )
@@ -382,6 +392,15 @@ def _step(message: AssistantMessage, index: int, step: int, shape: Shape) -> tup
                 shape.parsed_arguments_null.append((step, position))
     reasoning = message.reasoning_content
     return Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions), call_ids
+
+
+def _arguments_object(
+    arguments: str | dict[str, Any], step: int, position: int, shape: Shape
+) -> tuple[dict[str, Any], None]:
+    """Arguments given as an object: taken as they are, and noted to be written so again."""
+    assert isinstance(arguments, dict)
+    shape.arguments_objects.append((step, position))
+    return arguments, None
 
 
 def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) -> None:
@@ -449,9 +468,11 @@ def _record(traj: Trajectory, shape: Shape) -> dict[str, Any]:
     return record
 
 
-def trajectory_to_messages(traj: Trajectory) -> list[dict[str, Any]]:
-    """The OpenAI chat messages of a trajectory."""
-    return _messages(traj, _shape(traj))
+def trajectory_to_messages(traj: Trajectory, *, as_source: bool = False) -> list[dict[str, Any]]:
+    """The OpenAI chat messages of a trajectory: arguments as JSON text, as the API has them,
+    or (``as_source``, for a file of the source's kind) as objects where the source had them."""
+    shape = _shape(traj)
+    return _messages(traj, shape if as_source else replace(shape, arguments_objects=[]))
 
 
 def _shape(traj: Trajectory) -> Shape:
@@ -492,9 +513,8 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
     for key in NULLABLE_KEYS:
         for step in getattr(shape, f"{key}_null"):
             null[step].add(key)
-    parsed_arguments_null: defaultdict[int, set[int]] = defaultdict(set)
-    for step, index in shape.parsed_arguments_null:
-        parsed_arguments_null[step].add(index)
+    parsed_arguments_null = _by_step(shape.parsed_arguments_null)
+    arguments_objects = _by_step(shape.arguments_objects)
     content_absent, refusals = set(shape.content_absent), set(shape.refusals)
     annotations_empty = set(shape.annotations_empty)
     tool_calls_empty = set(shape.tool_calls_empty)
@@ -506,9 +526,18 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
             annotations_empty=step in annotations_empty,
             tool_calls_empty=step in tool_calls_empty,
             parsed_arguments_null=frozenset(parsed_arguments_null.get(step, ())),
+            arguments_objects=frozenset(arguments_objects.get(step, ())),
         )
         for step in range(count)
     ]
+
+
+def _by_step(pairs: list[tuple[int, int]]) -> defaultdict[int, set[int]]:
+    """``(step, i)`` pairs as the set of ``i`` of each step."""
+    by_step: defaultdict[int, set[int]] = defaultdict(set)
+    for step, index in pairs:
+        by_step[step].add(index)
+    return by_step
 
 
 def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
@@ -519,7 +548,9 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     refusal = shape.refusal and text is not None
     legacy = _legacy_call(calls, where)
     wires = [
-        _tool_call_wire(call, index in shape.parsed_arguments_null)
+        _tool_call_wire(
+            call, index in shape.parsed_arguments_null, index in shape.arguments_objects
+        )
         for index, call in enumerate(modern)
     ]
     assistant = AssistantMessage(
@@ -569,11 +600,11 @@ def _function_call(call: ToolCall) -> FunctionCall:
     return FunctionCall(name=call.name, arguments=arguments_text(call))
 
 
-def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool) -> ToolCallWire:
+def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool, as_object: bool) -> ToolCallWire:
     assert call.id is not None
     function = ToolFunction(
         name=call.name,
-        arguments=arguments_text(call),
+        arguments=call.arguments if as_object else arguments_text(call),
         parsed_arguments=None if parsed_arguments_null else UNSET,
     )
     return ToolCallWire(id=call.id, type="function", function=function)

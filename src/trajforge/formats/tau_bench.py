@@ -209,7 +209,7 @@ def trajectory_to_result(trajectory: Trajectory) -> dict[str, Any]:
     if trajectory.outcome.source_reward is not None:
         result["reward"] = trajectory.outcome.source_reward
     result["info"] = {"task": task_record, **extra.get("info", {})}
-    chat = {MESSAGES: trajectory_to_messages(trajectory)}
+    chat = {MESSAGES: trajectory_to_messages(trajectory, as_source=True)}
     put_back(chat, {MESSAGES + p.removeprefix(TRAJ): k for p, k in extra.items() if _in(p, TRAJ)})
     ending = extra.get(f"{TRAJ}[{len(chat[MESSAGES])}]")  # kept one past the messages: whole
     result["traj"] = chat[MESSAGES] + ([ending] if isinstance(ending, dict) else [])
