@@ -34,8 +34,8 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
 tools were the legacy ``functions``, that it was a bare array, and which calls had their
-arguments as an object (written so again to files, as JSON text to the API). Non-empty ``annotations``,
-``audio`` or ``parsed`` values are kept in ``provenance.extra``.
+arguments as an object (written so again to files, as JSON text to the API). Non-empty
+``annotations``, ``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
 from __future__ import annotations

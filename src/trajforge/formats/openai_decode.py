@@ -87,11 +87,20 @@ def _typed(text: bytes) -> Decoded | None:
     what it is (not an object, keys for extra, malformed or deeply nested JSON)."""
     try:
         chat = _CHAT.decode(text)  # a record of messages and tools alone, the usual kind
+    except msgspec.ValidationError as exc:
+        return _split(text) if _beside_chat(exc) else None
     except (msgspec.DecodeError, RecursionError):
-        return _split(text)
+        return None
     if isinstance(chat.tools, UnsetType) or isinstance(chat.functions, UnsetType):
         return Decoded(chat, {}, {}, False)
     return _split(text)  # functions beside tools are not read: kept as they are
+
+
+def _beside_chat(exc: msgspec.ValidationError) -> bool:
+    """Whether decoding failed on a top-level key beside the chat (which :func:`_split`
+    handles), not on one inside it (left to the general route at once)."""
+    message = str(exc)
+    return message.startswith("Object contains unknown field") and " - at `" not in message
 
 
 def _split(text: bytes) -> Decoded | None:
