@@ -256,11 +256,12 @@ def _functions(tools: list[ToolDef] | UnsetType) -> list[FunctionDef] | UnsetTyp
 
 
 def _tool_spec(function: FunctionDef) -> ToolSpec:
+    description, parameters, strict = function.description, function.parameters, function.strict
     return ToolSpec(
         name=function.name,
-        description=_none(function.description),
-        parameters=_none(function.parameters),
-        strict=_none(function.strict),
+        description=None if description is UNSET else description,
+        parameters=None if parameters is UNSET else parameters,
+        strict=None if strict is UNSET else strict,
     )
 
 
@@ -284,8 +285,9 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
 def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
     """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``.
 
-    The loop a whole import spends most of its time in: types compared by identity, the usual
-    messages handled inline, the rare ones in functions of their own.
+    The loop an import spends most of its time in, so written flat (a function call per message
+    costs 7% of an import): types compared by identity, the usual messages handled inline, the
+    rare ones and the rare keys in functions of their own.
     """
     steps: list[Step] = []
     observations: list[Observation] = []
@@ -307,7 +309,38 @@ def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
             )
         elif kind is AssistantMessage:
             assert type(message) is AssistantMessage
-            step, call_ids = _step(message, index, len(steps), shape)
+            content, calls = message.content, message.tool_calls
+            if (
+                content is UNSET
+                or message.refusal is not UNSET
+                or message.function_call is not UNSET
+                or message.annotations is not UNSET
+                or message.audio is not UNSET
+                or message.parsed is not UNSET
+                or message.reasoning_content is None
+                or calls is None
+                or calls == []
+            ):  # a key no step holds, or text besides the content
+                _note_shape(message, f"messages[{index}]", len(steps), shape)
+            actions: list[Action] = [Reply(content=content)] if type(content) is str else []
+            if message.refusal is not UNSET or message.function_call is not UNSET:
+                _rare_actions(message, actions)
+            call_ids = []
+            if type(calls) is list:
+                for call in calls:
+                    function = call.function
+                    if type(function.arguments) is str and function.parsed_arguments is UNSET:
+                        arguments, raw = parse_arguments(function.arguments)
+                    else:  # arguments as an object, or a parse()'s null parsed_arguments
+                        arguments, raw = _arguments(function, len(steps), len(call_ids), shape)
+                    actions.append(
+                        ToolCall(
+                            id=call.id, name=function.name, arguments=arguments, raw_arguments=raw
+                        )
+                    )
+                    call_ids.append(call.id)
+            reasoning = message.reasoning_content
+            step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
             steps.append(step)
             observations = step.observations
         elif steps and (kind is UserMessageWire or kind is FunctionMessage):
@@ -315,6 +348,29 @@ def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
         else:
             raise _misplaced(message, f"messages[{index}]")
     return steps
+
+
+def _rare_actions(message: AssistantMessage, actions: list[Action]) -> None:
+    """The refusal (never beside a string content: see :func:`_note_shape`) and the legacy
+    function call of an assistant message, added to ``actions``."""
+    if type(message.refusal) is str:
+        actions.append(Reply(content=message.refusal))
+    if type(message.function_call) is FunctionCall:
+        actions.append(_tool_call(None, message.function_call))
+
+
+def _arguments(
+    function: ToolFunction, step: int, position: int, shape: Shape
+) -> tuple[dict[str, Any], str | None]:
+    """``(arguments, raw_arguments)`` of tool call ``position`` of step ``step``; noted in
+    ``shape``: arguments given as an object (written so again) and ``parsed_arguments: null``."""
+    if function.parsed_arguments is None:
+        shape.parsed_arguments_null.append((step, position))
+    if type(function.arguments) is str:
+        return parse_arguments(function.arguments)
+    assert isinstance(function.arguments, dict)
+    shape.arguments_objects.append((step, position))
+    return function.arguments, None
 
 
 def _observation(message: Message) -> Observation:
@@ -353,54 +409,6 @@ def _misplaced(message: Message, where: str) -> ConversionError:
         path=where,
         hint="tool results must follow the assistant message that made the call",
     )
-
-
-def _step(message: AssistantMessage, index: int, step: int, shape: Shape) -> tuple[Step, list[str]]:
-    """The step of assistant message ``messages[index]`` and the ids of its calls; what of
-    the message no record holds is noted in ``shape``."""
-    content, calls = message.content, message.tool_calls
-    if (
-        content is UNSET
-        or message.refusal is not UNSET
-        or message.annotations is not UNSET
-        or message.audio is not UNSET
-        or message.parsed is not UNSET
-        or message.function_call is None
-        or message.reasoning_content is None
-        or calls is None
-        or calls == []
-    ):
-        _note_shape(message, f"messages[{index}]", step, shape)
-    actions: list[Action] = [Reply(content=content)] if type(content) is str else []
-    if type(message.refusal) is str:  # never beside a string content: see _note_shape
-        actions.append(Reply(content=message.refusal))
-    if type(message.function_call) is FunctionCall:
-        actions.append(_tool_call(None, message.function_call))
-    call_ids: list[str] = []
-    if type(calls) is list:
-        for position, call in enumerate(calls):
-            function = call.function
-            if type(function.arguments) is str:
-                arguments, raw = parse_arguments(function.arguments)
-            else:
-                arguments, raw = _arguments_object(function.arguments, step, position, shape)
-            actions.append(
-                ToolCall(id=call.id, name=function.name, arguments=arguments, raw_arguments=raw)
-            )
-            call_ids.append(call.id)
-            if function.parsed_arguments is None:
-                shape.parsed_arguments_null.append((step, position))
-    reasoning = message.reasoning_content
-    return Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions), call_ids
-
-
-def _arguments_object(
-    arguments: str | dict[str, Any], step: int, position: int, shape: Shape
-) -> tuple[dict[str, Any], None]:
-    """Arguments given as an object: taken as they are, and noted to be written so again."""
-    assert isinstance(arguments, dict)
-    shape.arguments_objects.append((step, position))
-    return arguments, None
 
 
 def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) -> None:
