@@ -3,17 +3,14 @@ agreement of automatic graders with humans, and example trajectories."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from trajforge.report import svg
 from trajforge.report.blocks import Block, Chart, Example, Note, Table, missing, num, pct
 from trajforge.report.labels import CURVE_STEPS
 from trajforge.report.profile import DatasetProfile
 from trajforge.report.trajectory_view import trajectory_view
 
-#: Label kinds drawn per source in the chart; the rest is "other".
-TOP_LABELS = 7
-OTHER = "other"
+#: Label kinds drawn per source (the table lists every one).
+TOP_LABELS = 10
 
 
 def label_mix(p: DatasetProfile) -> list[Block]:
@@ -21,16 +18,16 @@ def label_mix(p: DatasetProfile) -> list[Block]:
     sources = p.labels.by_source()
     if not sources:
         return [missing("step labels", "trajforge grade labels every step")]
-    shown: Counter[str] = Counter()
-    for counts in sources.values():
-        shown.update(dict(counts.most_common(TOP_LABELS)))
-    keys = [k for k, _ in shown.most_common(TOP_LABELS)]
-    rows = []
-    for source, counts in sources.items():
-        parts = {k: float(counts[k]) for k in keys if counts[k]}
-        rest = sum(counts.values()) - sum(parts.values())
-        rows.append((source, parts | ({OTHER: rest} if rest else {})))
-    chart = svg.stacked(rows, [*keys, OTHER], "step labels by source")
+    charts: list[Block] = [
+        Chart(
+            svg.bars(
+                [(k, float(n)) for k, n in counts.most_common(TOP_LABELS)], f"{source} labels"
+            ),
+            f"{source}: its {min(TOP_LABELS, len(counts))} most frequent step labels of "
+            f"{len(counts)} (name=grade)",
+        )
+        for source, counts in sources.items()
+    ]
     totals = {source: sum(counts.values()) for source, counts in sources.items()}
     table = [
         [source, name, grade or "-", f"{count:,}", pct(count / totals[source])]
@@ -39,10 +36,7 @@ def label_mix(p: DatasetProfile) -> list[Block]:
         )
     ]
     columns = ("source", "label", "grade", "steps", "share of the source's labels")
-    blocks: list[Block] = [
-        Chart(chart, "step labels by source (rule, rollout, judge, human, ...)"),
-        Table("step labels", columns, table),
-    ]
+    blocks: list[Block] = [*charts, Table("step labels", columns, table)]
     present = ", ".join(f"{s} {n:,}" for s, n in totals.items())
     blocks.insert(0, Note(f"step labels by source: {present}"))
     if p.labels.trajectories:

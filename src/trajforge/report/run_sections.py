@@ -188,4 +188,7 @@ def cards(run: RunArtifacts | None) -> list[Block]:
     if run is None or not run.cards:
         how = NO_RUN if run is None else "no export card in the run folder"
         return [missing("export dataset cards", how)]
-    return [Preformatted(f"{card.title} ({card.path})", card.text) for card in run.cards]
+    listed = Table(
+        "exports", ("export", "card"), [[card.title, str(card.path)] for card in run.cards]
+    )
+    return [listed, *(Preformatted(f"{card.title} ({card.path})", card.text) for card in run.cards)]
