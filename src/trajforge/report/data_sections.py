@@ -15,6 +15,8 @@ from trajforge.report.tables import stats_rows
 STATUSES = ("success", "partial", "failure", "unknown")
 #: Tools shown in the tool-use chart (the most called); the table lists every one.
 TOP_TOOLS = 20
+#: The width of the charts drawn once per environment.
+SMALL = 330
 
 
 def overview(p: DatasetProfile) -> list[Block]:
@@ -58,7 +60,7 @@ def outcomes(p: DatasetProfile) -> list[Block]:
             bins = [(f"{tenth / 10:.1f}", float(scores[tenth / 10])) for tenth in range(11)]
             blocks.append(
                 Chart(
-                    svg.columns(bins, f"scores of {env}", x_label="score"),
+                    svg.columns(bins, f"scores of {env}", x_label="score", width=SMALL),
                     f"score distribution: {env}",
                 )
             )

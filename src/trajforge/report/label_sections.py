@@ -11,17 +11,21 @@ from trajforge.report.trajectory_view import trajectory_view
 
 #: Label kinds drawn per source (the table lists every one).
 TOP_LABELS = 10
+#: The width of the charts drawn once per source, two side by side.
+HALF = 580
 
 
 def label_mix(p: DatasetProfile) -> list[Block]:
-    """Step labels by source: a stacked bar per source of its labels, and the full table."""
+    """Step labels by source: a chart of each source's labels, and the full table."""
     sources = p.labels.by_source()
     if not sources:
         return [missing("step labels", "trajforge grade labels every step")]
     charts: list[Block] = [
         Chart(
             svg.bars(
-                [(k, float(n)) for k, n in counts.most_common(TOP_LABELS)], f"{source} labels"
+                [(k, float(n)) for k, n in counts.most_common(TOP_LABELS)],
+                f"{source} labels",
+                width=HALF,
             ),
             f"{source}: its {min(TOP_LABELS, len(counts))} most frequent step labels of "
             f"{len(counts)} (name=grade)",

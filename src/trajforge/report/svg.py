@@ -31,7 +31,7 @@ STATUS_COLOURS: Final = {
     "unknown": "#999999",
 }
 _ROW: Final = 22
-_LABEL: Final = 170
+_LABEL: Final = 200
 _WIDTH: Final = 640
 
 
@@ -61,10 +61,12 @@ def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str) -> str:
     )
 
 
-def bars(rows: Sequence[tuple[str, float]], title: str, *, percent: bool = False) -> Markup:
+def bars(
+    rows: Sequence[tuple[str, float]], title: str, *, percent: bool = False, width: int = _WIDTH
+) -> Markup:
     """One horizontal bar per row, its value written after it."""
     top = max((value for _, value in rows), default=0) or 1
-    span = _WIDTH - _LABEL - 70
+    span = width - _LABEL - 70
     body = []
     for i, (name, value) in enumerate(rows):
         y = 6 + i * _ROW
@@ -74,7 +76,7 @@ def bars(rows: Sequence[tuple[str, float]], title: str, *, percent: bool = False
             _rect(_LABEL, y + 2, span * value / top, _ROW - 6, PALETTE[0], f"{name}: {shown}")
         )
         body.append(_text(_LABEL + span * value / top + 4, y + 14, shown, css="value"))
-    return _svg(_WIDTH, 12 + len(rows) * _ROW, title, body)
+    return _svg(width, 12 + len(rows) * _ROW, title, body)
 
 
 def stacked(
@@ -109,14 +111,16 @@ def _legend(keys: Sequence[str], y: float) -> list[str]:
     return body
 
 
-def columns(bins: Sequence[tuple[str, float]], title: str, *, x_label: str) -> Markup:
+def columns(
+    bins: Sequence[tuple[str, float]], title: str, *, x_label: str, width: int = _WIDTH
+) -> Markup:
     """A histogram: one column per bin, labelled under it (every few when there are many)."""
     height, base, left = 180, 150, 50
     n = max(len(bins), 1)
-    step = (_WIDTH - left - 10) / n
+    step = (width - left - 10) / n
     top = max((value for _, value in bins), default=0) or 1
-    every = max(1, -(-n // 16))
-    body = [_axis(left, base, _WIDTH - 10, top)]
+    every = max(1, -(-n // max(4, width // 40)))
+    body = [_axis(left, base, width - 10, top, 10)]
     for i, (name, value) in enumerate(bins):
         h = (base - 10) * value / top
         x = left + i * step
@@ -125,15 +129,16 @@ def columns(bins: Sequence[tuple[str, float]], title: str, *, x_label: str) -> M
         )
         if i % every == 0:
             body.append(_text(x + step / 2, base + 14, name, "middle", "tick"))
-    body.append(_text(left + (_WIDTH - left) / 2, height - 4, x_label, "middle", "axis"))
-    return _svg(_WIDTH, height, title, body)
+    body.append(_text(left + (width - left) / 2, height - 4, x_label, "middle", "axis"))
+    return _svg(width, height, title, body)
 
 
-def _axis(left: float, base: float, right: float, top: float) -> str:
+def _axis(left: float, base: float, right: float, top: float, top_y: float = 14) -> str:
+    """The x axis, with the y axis's 0 and ``top`` (at ``top_y``) written beside it."""
     return (
         f'<line x1="{left}" y1="{base}" x2="{right}" y2="{base}" class="axis"/>'
         + _text(left - 4, base, "0", "end", "tick")
-        + _text(left - 4, 14, f"{top:,.4g}", "end", "tick")
+        + _text(left - 4, top_y + 4, f"{top:,.4g}", "end", "tick")
     )
 
 
@@ -141,11 +146,11 @@ def lines(
     series: Mapping[str, Sequence[tuple[int, float]]], title: str, *, x_label: str, y_max: float = 1
 ) -> Markup:
     """One line per series over integer x (a point per value), y from 0 to ``y_max``."""
-    height, base, left = 220, 180, 50
+    height, base, left, top = 230, 190, 50, 28
     last = max((x for points in series.values() for x, _ in points), default=0) or 1
     sx = (_WIDTH - left - 20) / last
-    sy = (base - 14) / (y_max or 1)
-    body = [_axis(left, base, _WIDTH - 10, y_max), *_legend(list(series), 2)]
+    sy = (base - top) / (y_max or 1)
+    body = [_axis(left, base, _WIDTH - 10, y_max, top), *_legend(list(series), 2)]
     for j, (name, points) in enumerate(series.items()):
         fill = colour(name, j)
         coords = " ".join(f"{left + x * sx:.1f},{base - y * sy:.1f}" for x, y in points)
@@ -161,5 +166,5 @@ def lines(
     return _svg(_WIDTH, height, title, body)
 
 
-def _clip(text: str, limit: int = 26) -> str:
+def _clip(text: str, limit: int = 29) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
