@@ -82,3 +82,17 @@ def test_what_is_not_there_is_said_not_available(run: Run, tmp_path: Path) -> No
         "examples",
     }
     assert "--rollouts" in missing(found["process"])[0]
+
+
+def test_several_paths_are_one_dataset_and_bad_records_are_counted(
+    run: Run, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(run.data.read_text() + '{"id": 3, "steps": "none"}\n')
+    page = write_report([broken, run.folder / "01-support"], tmp_path / "r.html")
+    rows = dict(
+        map(tuple, table_rows(sections(page)["overview"], f"{broken}, {run.folder / '01-support'}"))
+    )  # type: ignore[arg-type]
+    count = sum(1 for _ in read_trajectories(run.data, None))
+    assert rows["trajectories"] == f"{count + 20:,}"
+    assert rows["bad records (left out)"].startswith(f"1; first: line {count + 1} of {broken}")
