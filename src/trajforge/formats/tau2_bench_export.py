@@ -59,8 +59,10 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
 
     def lines() -> Iterator[bytes]:
         yield b'{"simulations":['
+        separator = b""
         for simulation in results.simulations(trajectories, on_error):
-            yield (b"," if results.count > 1 else b"") + msgspec.json.encode(simulation)
+            yield separator + msgspec.json.encode(simulation)
+            separator = b","
         # the rest of the object once every task is known: {"tasks": ...} less its brace
         yield b"]," + msgspec.json.encode(results.rest())[1:]
 
