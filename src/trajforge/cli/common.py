@@ -15,6 +15,7 @@ from rich.markup import escape
 from trajforge.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
+    from trajforge.engine import Engine
     from trajforge.formats.base import Format, Reader
     from trajforge.io import BadRecord, ReadChecks
     from trajforge.pipeline.job import JobResult
@@ -129,10 +130,11 @@ def run_batch(
     stages: Sequence[Stage],
     *,
     fmt: Format,
-    workers: int = 1,
+    workers: int | None = 1,
     quarantine: Path | None,
     observers: Sequence[Observer] = (),
     shard_size: int | None = None,
+    engine: Engine | None = None,
 ) -> JobResult:
     """A batch command's job (``run_job``); stopped by Ctrl-C or SIGTERM, it says what became
     of ``dest``."""
@@ -149,6 +151,7 @@ def run_batch(
             quarantine=quarantine,
             observers=observers,
             shard_size=shard_size,
+            engine=engine,
         )
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from trajforge.engine.reading import reader
 from trajforge.formats.card import CardFacts, CardStats, render_card
 from trajforge.formats.export_options import ExportOptions
-from trajforge.formats.registry import get_reader, get_writer
+from trajforge.formats.registry import get_writer
 from trajforge.io import BadRecord, OnError, WriteResult, check_destination
 from trajforge.io.atomic import atomic_write
 
@@ -81,7 +82,7 @@ def export_dataset(
     """
     options = options or ExportOptions()
     write = get_writer(format_name, option="FORMAT")
-    read = get_reader(from_format)
+    read = reader(from_format)  # decoded by the workers of a distributed engine in force
     target = export_target(dest)
     for path in (target.data, target.card):
         check_destination(path, source, option="OUT")
