@@ -122,8 +122,9 @@ def generate(
             "llm": llm,
         }
         spec = spec_from_flags(raw)
-    with on_interrupt(lambda: "rerun the same command to resume"), engine_in_force(
-        engine, ray_address
+    with (
+        on_interrupt(lambda: "rerun the same command to resume"),
+        engine_in_force(engine, ray_address),
     ):
         run_generation(spec, out_dir)
 

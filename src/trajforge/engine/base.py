@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from trajforge.agents.gate import Gate
     from trajforge.curate.duplicates import DuplicateFinder, NearSettings
 
 A = TypeVar("A")
@@ -43,6 +44,12 @@ class Engine(Protocol):
         """The first pass of the ``[dedup]`` step (where signatures and LSH bands are made)."""
         ...
 
+    def endpoint_gates(self, endpoints: Iterable[str], limit: int) -> Callable[[str], Gate] | None:
+        """What gives each of the LLM ``endpoints`` (base URLs) one gate of ``limit`` in-flight
+        requests for all the engine's workers (None: the local run's own concurrency bounds
+        it). Made by the driver, which keeps it for the run."""
+        ...
+
 
 class LocalEngine:
     """This machine: a process pool (``workers`` > 1), or this process."""
@@ -67,3 +74,7 @@ class LocalEngine:
         from trajforge.curate.duplicates import DuplicateFinder  # noqa: PLC0415
 
         return DuplicateFinder(exact=exact, near=near)
+
+    def endpoint_gates(self, endpoints: Iterable[str], limit: int) -> Callable[[str], Gate] | None:
+        """None: one process's concurrency already bounds its requests."""
+        return None

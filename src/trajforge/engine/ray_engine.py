@@ -24,6 +24,7 @@ import ray
 from trajforge.errors import ConfigError, TrajforgeError
 
 if TYPE_CHECKING:
+    from trajforge.agents.gate import Gate
     from trajforge.curate.duplicates import DuplicateFinder, NearSettings
 
 A = TypeVar("A")
@@ -106,6 +107,14 @@ class RayEngine:
 
         self.connect()
         return RayDuplicateFinder(exact=exact, near=near)
+
+    def endpoint_gates(self, endpoints: Iterable[str], limit: int) -> Callable[[str], Gate] | None:
+        """One gate actor per endpoint, ``limit`` requests in flight across the cluster (alive
+        while the returned object is)."""
+        from trajforge.engine.limits import RayGates  # noqa: PLC0415
+
+        self.connect()
+        return RayGates.of(endpoints, limit)
 
 
 def cluster_cpus() -> int:

@@ -10,11 +10,13 @@ duplicates nothing, and a driver killed and restarted resumes from its journals.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
+from trajforge.agents.gate import Gate
 from trajforge.errors import EndpointDownError
 from trajforge.run.episodes import EpisodeMaker, error_entry
 from trajforge.run.items import make_item
@@ -42,11 +44,13 @@ _makers: dict[bytes, EpisodeMaker] = {}
 
 @dataclass(frozen=True)
 class EpisodeChunk:
-    """The work sent with a chunk of item indices: the run's spec, and whether the worker
-    should make LLM agents and users (``trajforge.run.llm_hooks``)."""
+    """The work sent with a chunk of item indices: the run's spec, whether the worker should
+    make LLM agents and users (``trajforge.run.llm_hooks``), and the engine's gates that bound
+    what all workers send to one endpoint (:mod:`trajforge.agents.gate`)."""
 
     spec: RunSpec
     llm: bool
+    gates: Callable[[str], Gate] | None = None
 
     def __call__(self, indices: list[int]) -> list[ItemResult]:
         """Run the items (in the worker)."""
@@ -59,7 +63,7 @@ class EpisodeChunk:
             if self.llm:
                 from trajforge.run.llm_hooks import llm_hooks  # noqa: PLC0415  # the llm extra
 
-                hooks = llm_hooks()
+                hooks = llm_hooks(self.gates)
             _makers[key] = EpisodeMaker(self.spec, hooks)
         return _makers[key]
 

@@ -259,7 +259,9 @@ class Runner:
 
     def _run_on_engine(self, todo: list[int]) -> None:
         """The pending items in chunks on the engine's workers; this process journals them."""
-        work = chunks.EpisodeChunk(self.spec, llm=self.llm_hooks is not None)
+        endpoints = [self.spec.llm.base_url] if self.spec.llm and self._uses_llm() else []
+        gates = self.engine.endpoint_gates(endpoints, self.spec.concurrency)
+        work = chunks.EpisodeChunk(self.spec, llm=self.llm_hooks is not None, gates=gates)
         workers = self.workers or self.engine.default_workers()
         for results in self.engine.map_chunks(work, todo, workers=workers, chunk=chunks.CHUNK):
             for result in results:
