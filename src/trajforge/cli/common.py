@@ -15,7 +15,6 @@ from rich.markup import escape
 from trajforge.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from trajforge.engine import Engine
     from trajforge.formats.base import Format, Reader
     from trajforge.io import BadRecord, ReadChecks
     from trajforge.pipeline.job import JobResult
@@ -69,7 +68,6 @@ def writer_options(fmt: Format, pairs: list[str] | None) -> dict[str, str]:
             )
         options[key] = value
     return options
-
 
 #: Whether reading checks the shards of a dataset directory against their manifest's sha256.
 VerifyHashesOption = Annotated[
@@ -135,11 +133,11 @@ def run_batch(
     quarantine: Path | None,
     observers: Sequence[Observer] = (),
     shard_size: int | None = None,
-    engine: Engine | None = None,
 ) -> JobResult:
-    """A batch command's job (``run_job``); stopped by Ctrl-C or SIGTERM, it says what became
-    of ``dest``."""
+    """A batch command's job (``run_job``, its record stages on the engine the command put in
+    force); stopped by Ctrl-C or SIGTERM, it says what became of ``dest``."""
     from trajforge.cli.interrupt import unwritten
+    from trajforge.engine import active_engine
     from trajforge.pipeline.job import run_job
 
     with unwritten(dest):
@@ -152,7 +150,7 @@ def run_batch(
             quarantine=quarantine,
             observers=observers,
             shard_size=shard_size,
-            engine=engine,
+            engine=active_engine(),
         )
 
 

@@ -123,16 +123,10 @@ def grade(
         stages.append(_judge(settings))
     stages.append(ScoreStage(score_weights))
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
-    with engine_in_force(engine, ray_address) as running_on:
+    seen = [summary]
+    with engine_in_force(engine, ray_address):
         job = run_batch(
-            source,
-            dest,
-            stages,
-            fmt=fmt,
-            workers=workers,
-            quarantine=quarantine,
-            observers=[summary],
-            engine=running_on,
+            source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=seen
         )
     out.print(label_table(summary, title=f"grades of {source}"))
     finish_job(job, dest, "graded trajectories")
