@@ -10,6 +10,9 @@ An episode that fails (its endpoint gave up, or a bug) is written to ``errors.js
 pending, never journaled: its shard is not published, the manifest stays incomplete, and the
 next run of the same spec retries exactly the pending items. When the endpoint's circuit breaker
 opens (``EndpointDownError``), no further episode starts; those in flight fail and stay pending too.
+
+On a distributed engine (Ray) the episodes run on its workers (:mod:`trajforge.run.chunks`) and
+come back here, where they are journaled and published just the same.
 """
 
 from __future__ import annotations
