@@ -15,7 +15,10 @@ at most that many tasks run at once whatever stage they serve.
   the stage runner on Ray (2 workers; the score stage: the step of grading every trajectory
   passes, cheap enough for a million here) and drops the output. Target: flat.
 
-Every number is printed with the per-core figures that ``docs/scaling.md`` projects from.
+- **CPU per unit**: the CPU time each generated episode and graded trajectory costs the local
+  process, Ray's workers and the Ray driver (the per-core figures ``docs/scaling.md``
+  projects a cluster from; on a shared machine wall-time ratios follow the other load, CPU
+  time hardly does).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import asyncio
 import itertools
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -84,15 +88,32 @@ def grade(source: Path, out: Path, engine: Engine | None, workers: int) -> None:
     run_job(str(source), str(out), grading(engine, workers), engine=engine, workers=workers)
 
 
+def ray_workers_cpu() -> float:
+    """CPU seconds used so far by the processes Ray titles ``ray::`` (its workers; the
+    cluster's own daemons are not counted)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if not (stat.parent / "cmdline").read_bytes().startswith(b"ray::"):
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def timed(cases: Cases) -> dict[str, float]:
-    """Wall seconds of one run of each case, and this process's CPU seconds in it (as
-    ``"NAME cpu"``: on Ray, what the driver spends)."""
+    """Wall seconds of one run of each case, and the CPU seconds this process (``"NAME cpu"``:
+    on Ray, the driver) and Ray's workers (``"NAME workers"``) spent in it."""
     spent = {}
     for name, case in cases.items():
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, workers = time.perf_counter(), time.process_time(), ray_workers_cpu()
         case()
         spent[name] = time.perf_counter() - start
         spent[f"{name} cpu"] = time.process_time() - cpu
+        spent[f"{name} workers"] = ray_workers_cpu() - workers
     return spent
 
 
@@ -150,6 +171,17 @@ def show(title: str, timings: dict[str, Timing], units: int, unit: str) -> None:
     print(legend(timings))
 
 
+def show_cpu(what: str, timings: dict[str, dict[str, Timing]], units: int) -> None:
+    """CPU seconds per unit (median): the local process; on Ray (2 workers) the workers and the
+    driver, and the rates one core of each keeps up with (what a cluster is projected from)."""
+    local = timings[f"{what} cpu"]["local, 1 process"].per(units).median
+    driver = timings[f"{what} cpu"]["ray, 2 workers"].per(units).median
+    workers = timings[f"{what} workers"]["ray, 2 workers"].per(units).median
+    print(f"\n{what}: CPU time a unit (median), and units a second one core keeps up with")
+    for name, cost in (("local process", local), ("ray workers", workers), ("ray driver", driver)):
+        print(f"  {name:<14} {seconds(cost):>10} {1 / cost:>10,.0f} /s")
+
+
 def repeated(lines: list[RawLine], count: int) -> Iterator[RawLine]:
     """``count`` lines, the given ones over and over (a stream of any length, never stored)."""
     return itertools.islice(itertools.cycle(lines), count)
@@ -202,12 +234,8 @@ def main() -> None:
         show("generation", timings["generation"], args.episodes, "episodes")
         title = "grading: rules, 2 rollouts a step, score"
         show(title, timings["grading"], trajectories, "trajectories")
-        print("\nthe driver's CPU time per unit on Ray (2 workers), what one driver keeps up with")
         for what, units in (("generation", args.episodes), ("grading", trajectories)):
-            cpu = timings[f"{what} cpu"]["ray, 2 workers"].per(units)
-            print(
-                f"  {what:<10} {seconds(cpu.median):>10} a unit: {1 / cpu.median:>9,.0f} a second"
-            )
+            show_cpu(what, timings, units)
         print("\ndriver peak RSS streaming through the score stage on Ray (2 workers)")
         ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
         try:

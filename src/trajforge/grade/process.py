@@ -324,6 +324,10 @@ def stream(
         yield _recorded(trajectory, options)
 
 
+#: Trajectories per task on a distributed engine.
+CLUSTER_CHUNK = 4
+
+
 def _labelled(
     trajectories: Iterable[Trajectory],
     options: ProcessOptions,
@@ -335,9 +339,10 @@ def _labelled(
     if workers <= 1 and not (engine and engine.distributed):
         return (label_one(trajectory, options) for trajectory in trajectories)
     # fresh interpreters (spawn): a policy may hold event loops or threads; one trajectory per
-    # task, since one may take seconds
+    # task, since one may take seconds (a few on a cluster, where a task costs the driver ~4 ms)
     work = partial(label_one, options=options)
-    return map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True, engine=engine)
+    chunk = CLUSTER_CHUNK if engine and engine.distributed else 1
+    return map_ordered(work, trajectories, workers=workers, chunk=chunk, spawn=True, engine=engine)
 
 
 class ProcessLabelStage:

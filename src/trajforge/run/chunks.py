@@ -22,8 +22,8 @@ from trajforge.run.episodes import EpisodeMaker, error_entry
 from trajforge.run.items import make_item
 from trajforge.run.spec import RunSpec
 
-#: Items per task sent to a worker.
-CHUNK = 8
+#: Items per task sent to a worker (each task costs the driver ~4 ms of Ray's CPU).
+CHUNK = 16
 
 
 @dataclass(frozen=True)
