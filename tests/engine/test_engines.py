@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from trajforge.errors import ConfigError
 
 LOCAL_RUN = """
 import sys
+from pathlib import Path
 from typer.testing import CliRunner
 from trajforge.cli.app import app
 result = CliRunner().invoke(app, ["generate", "--out", sys.argv[1], "--tasks", "3"])
@@ -20,10 +22,9 @@ assert "ray" not in sys.modules, "the local engine imported ray"
 """
 
 
-def test_the_local_engine_never_imports_ray(tmp_path: object) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", LOCAL_RUN, str(tmp_path)], capture_output=True, text=True
-    )
+def test_the_local_engine_never_imports_ray(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", LOCAL_RUN, str(tmp_path)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
