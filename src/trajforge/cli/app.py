@@ -24,6 +24,7 @@ from trajforge.cli import (
     importing,
     plugins,
     reporting,
+    running,
     verify,
 )
 from trajforge.cli.common import err, out
@@ -79,6 +80,7 @@ COMMANDS = (
     apply.apply,
     curating.curate,
     plugins.plugins,
+    running.run,
 )
 for command in COMMANDS:
     app.command()(interruptible(command))
