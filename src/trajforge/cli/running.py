@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from trajforge.pipeline.config import PipelineConfig
-    from trajforge.pipeline.run_pipeline import Outcome, Planned
+    from trajforge.pipeline.run_pipeline_plan import Outcome, Planned
 
 
 def run(
@@ -44,7 +44,7 @@ def run(
     """Run a pipeline: generate or import, verify, grade, curate, export, report."""
     from trajforge.cli.interrupt import on_interrupt
     from trajforge.pipeline.config import load_pipeline_config
-    from trajforge.pipeline.run_pipeline import plan_pipeline
+    from trajforge.pipeline.run_pipeline_plan import plan_pipeline
 
     pipeline = load_pipeline_config(config, overrides)
     out_dir = out_dir or Path("out") / config.stem

@@ -27,6 +27,8 @@ from trajforge.config import read_toml
 from trajforge.curate.config import CurationConfig
 from trajforge.errors import ConfigError
 from trajforge.formats.export_options import ExportOptions
+from trajforge.formats.registry import get_reader, get_writer
+from trajforge.pipeline.config_curation import curation_config
 from trajforge.run.spec import Rate, RunSpec, validate
 from trajforge.schema.codec import schema_error
 
@@ -131,8 +133,6 @@ def pipeline_config(data: dict[str, Any], *, file: str, base: Path) -> PipelineC
     _check(spec, file)
     curation = None
     if spec.curate is not None and not spec.curate.get("skip", False):
-        from trajforge.pipeline.config_curation import curation_config
-
         curation = curation_config(spec.curate, file=file, base=base)
     return PipelineConfig(file, spec, curation)
 
@@ -196,8 +196,6 @@ def _check(spec: PipelineSpec, file: str) -> None:
 
 
 def _check_format(name: str, direction: str, file: str, path: str) -> None:
-    from trajforge.formats.registry import get_reader, get_writer
-
     try:
         (get_reader if direction == "read" else get_writer)(name, option=path)
     except ConfigError as exc:

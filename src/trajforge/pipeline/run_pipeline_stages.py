@@ -8,22 +8,32 @@ interrupted stage resumes at the first shard it had not finished.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from trajforge.curate.run import run_curation
 from trajforge.errors import InputError, TrajforgeError
+from trajforge.formats.export import export_dataset
+from trajforge.formats.registry import get_format
+from trajforge.grade import RuleGrader, read_weights, select_rules
+from trajforge.grade.aggregate import ScoreStage
+from trajforge.grade.process import ProcessLabelStage, make_options
 from trajforge.io import Quarantine
 from trajforge.io.manifest import Manifest, ShardInfo, check_file_hash, sha256_file
 from trajforge.io.shards import shard_name
 from trajforge.io.sources import resolve_files
 from trajforge.pipeline.config import PipelineConfig
 from trajforge.pipeline.job import run_job
-from trajforge.pipeline.run_pipeline import Events, Planned
+from trajforge.pipeline.run_pipeline_plan import Events, Planned
 from trajforge.pipeline.run_pipeline_state import StageState, save_state
 from trajforge.pipeline.stage import Stage
+from trajforge.run.llm_hooks import llm_hooks
+from trajforge.run.runner import ERRORS_NAME, Progress, Runner
 from trajforge.schema import Trajectory
+from trajforge.verify import VerifyOptions, VerifyStage
 
 #: The format of the datasets that stages write.
 DATA_FORMAT: Final = "jsonl.zst"
@@ -86,9 +96,6 @@ class Ticker:
 
 def generate(ctx: StageContext) -> None:
     """Generate the run of ``[generate]`` (a resumed run goes on from its journal)."""
-    from trajforge.run.llm_hooks import llm_hooks
-    from trajforge.run.runner import ERRORS_NAME, Progress, Runner
-
     spec = ctx.config.spec.generate
     assert spec is not None  # the plan has a generate stage
     ctx.events.started(ctx.stage, spec.total)
@@ -114,10 +121,9 @@ def generate(ctx: StageContext) -> None:
 
 def import_source(ctx: StageContext) -> None:
     """Import ``[source]``'s dataset in its format (what cannot be imported is set aside)."""
-    from trajforge.formats.registry import get_format
-
     source = ctx.config.spec.source
-    assert source is not None and source.import_ is not None  # the plan has an import stage
+    assert source is not None  # the plan has an import stage
+    assert source.import_ is not None
     ctx.events.started(ctx.stage, None)
     ticker = Ticker(lambda n: ctx.events.advanced(ctx.stage, n))
     job = run_job(source.path, str(ctx.data), [], fmt=get_format(source.import_),
@@ -137,8 +143,6 @@ def import_source(ctx: StageContext) -> None:
 
 def verify(ctx: StageContext) -> None:
     """Verify: schemas, pairing, replay and outcomes."""
-    from trajforge.verify import VerifyOptions, VerifyStage
-
     spec = ctx.config.spec.verify
     assert spec is not None
     by_shard(ctx, [VerifyStage(VerifyOptions(replay=spec.replay))])
@@ -146,10 +150,6 @@ def verify(ctx: StageContext) -> None:
 
 def grade(ctx: StageContext) -> None:
     """Grade: the rules, Monte-Carlo process labels when asked, the score."""
-    from trajforge.grade import RuleGrader, read_weights, select_rules
-    from trajforge.grade.aggregate import ScoreStage
-    from trajforge.grade.process import ProcessLabelStage, make_options
-
     spec = ctx.config.spec.grade
     assert spec is not None
     stages: list[Stage] = []
@@ -199,8 +199,6 @@ def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
 
 def curate(ctx: StageContext) -> None:
     """Curate with the config's steps (a whole-dataset stage: an interrupted one starts over)."""
-    from trajforge.curate.run import run_curation
-
     curation = ctx.config.curation
     assert curation is not None
     ctx.events.started(ctx.stage, None)
@@ -214,10 +212,6 @@ def curate(ctx: StageContext) -> None:
 
 def export(ctx: StageContext) -> None:
     """Write every ``[[export]]`` dataset (with its card), skipping those written before."""
-    import shutil
-
-    from trajforge.formats.export import export_dataset
-
     exports = ctx.config.spec.export
     ctx.events.started(ctx.stage, len(exports))
     for k, spec in enumerate(exports):
@@ -245,7 +239,7 @@ def export(ctx: StageContext) -> None:
 
 def report(ctx: StageContext) -> None:
     """The HTML report of the run's final trajectories."""
-    from trajforge.report.html import write_report
+    from trajforge.report.html import write_report  # noqa: PLC0415 - plots: only when asked
 
     spec = ctx.config.spec.report
     assert spec is not None
