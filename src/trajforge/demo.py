@@ -15,7 +15,7 @@ from trajforge.pipeline.config import PipelineConfig, pipeline_config
 SMALL_TASKS: Final = 4
 SMALL_ROLLOUTS: Final = 1
 #: ``--with-llm``: the LLM agent's support episodes, and its sampling (a 135M model: short).
-LLM_TASKS: Final = 4
+LLM_TASKS: Final = 2
 LLM_SETTINGS: Final = {"temperature": 0.7, "max_tokens": 48, "tool_mode": "prompt",
                        "api_key_env": None, "max_retries": 2, "timeout_s": 120.0}  # fmt: skip
 
