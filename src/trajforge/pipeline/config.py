@@ -183,16 +183,17 @@ def _check(spec: PipelineSpec, file: str) -> None:
             raise
     if spec.source is not None and spec.source.import_ is not None:
         _check_format(spec.source.import_, "read", file, "source.import")
-    folders = [e.folder for e in spec.export]
+    folders: set[str] = set()
     for k, export in enumerate(spec.export):
         _check_format(export.format, "write", file, f"export[{k}].format")
-        if folders.count(export.folder) > 1:
+        if export.folder in folders:
             raise ConfigError(
                 f"two exports write to {export.folder!r}",
                 file=file,
                 path=f"export[{k}].name",
                 hint="give each export its own name",
             )
+        folders.add(export.folder)
 
 
 def _check_format(name: str, direction: str, file: str, path: str) -> None:
