@@ -22,7 +22,7 @@ def cli_reference() -> str:
     lines += [f"- [`{path}`](#{anchor(path)})" for path, _ in commands[1:]]
     for path, command in commands:
         lines += ["", f"## {path}", "", (command.help or "").strip(), ""]
-        lines += ["```", _usage(path, command), "```", ""]
+        lines += [f"Usage: `{_usage(path, command)}`", ""]
         rows = [_row(param) for param in command.params if not getattr(param, "hidden", False)]
         if rows:
             lines += [table(("argument / option", "default", "what it does"), rows), ""]
