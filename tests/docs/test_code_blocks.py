@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.smollm2 import smollm2_gguf
+from trajforge.agents.local_server import llama_server
+
 from .blocks import Block, page_blocks
 
 REPO = Path(__file__).parents[2]
@@ -31,9 +34,6 @@ SLOW = {"cookbook.md"}
 @pytest.fixture(scope="session")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A local OpenAI-compatible server (skipped, saying why, without the llm-test extra)."""
-    from tests.smollm2 import smollm2_gguf
-    from trajforge.agents.local_server import llama_server
-
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with llama_server(smollm2_gguf(), log=log) as url:
         yield url

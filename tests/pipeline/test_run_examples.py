@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.smollm2 import smollm2_gguf
+from trajforge.agents.local_server import SMOLLM2_ALIAS, llama_server
+from trajforge.io import read_trajectories
 from trajforge.pipeline.run_pipeline_state import StageState, load_state
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -67,9 +70,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int,
 
 
 @pytest.mark.parametrize("name", sorted(OFFLINE))
-def test_an_example_exports_its_datasets(
-    runs: dict[str, tuple[Path, int, str]], name: str
-) -> None:
+def test_an_example_exports_its_datasets(runs: dict[str, tuple[Path, int, str]], name: str) -> None:
     out, _, stderr = runs[name]
     assert load_state(out / "05-export") is not None, stderr
     exported(out)
@@ -77,9 +78,7 @@ def test_an_example_exports_its_datasets(
 
 @pytest.mark.xfail(strict=True, reason="report lands with i18-report")
 @pytest.mark.parametrize("name", sorted(OFFLINE))
-def test_an_example_ends_with_its_report(
-    runs: dict[str, tuple[Path, int, str]], name: str
-) -> None:
+def test_an_example_ends_with_its_report(runs: dict[str, tuple[Path, int, str]], name: str) -> None:
     out, code, stderr = runs[name]
     assert code == 0, stderr
     assert (out / "06-report" / "report.html").is_file()
@@ -97,9 +96,6 @@ def test_the_import_example_reads_the_shipped_fixture(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama.cpp's server with SmolLM2-135M on loopback (skipped where the extra is missing)."""
-    from tests.smollm2 import smollm2_gguf
-    from trajforge.agents.local_server import llama_server
-
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with llama_server(smollm2_gguf(), log=log) as url:
         yield url
@@ -107,9 +103,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_the_llm_example_runs_against_a_local_model(server: str, tmp_path: Path) -> None:
-    from trajforge.agents.local_server import SMOLLM2_ALIAS
-    from trajforge.io import read_trajectories
-
     small = ["generate.tasks=2", "generate.budget.max_steps=3", "generate.llm.max_tokens=48",
              'generate.llm.tool_mode="prompt"', f"generate.llm.model={SMOLLM2_ALIAS}",
              f"generate.llm.base_url={server}"]  # fmt: skip

@@ -24,8 +24,8 @@ def main(argv: list[str]) -> int:
                 stale.append(str(path))
         else:
             path.write_text(text, encoding="utf-8")
-    for path in stale:
-        sys.stderr.write(f"out of date: {path} (run python -m trajforge.reference)\n")
+    for name in stale:
+        sys.stderr.write(f"out of date: {name} (run python -m trajforge.reference)\n")
     return 1 if stale else 0
 
 
