@@ -1,4 +1,4 @@
-# make demo: install and run the main job on the bundled example (offline, no GPU, no key).
+# make demo: install and run the demo pipeline on every environment (offline, no GPU, no key).
 # make test: install everything the tests need and run the whole suite plus the linters.
 PYTHON ?= python3
 VENV := .venv
@@ -11,10 +11,10 @@ TEST_STAMP := $(VENV)/.installed-test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# the demo needs the package alone
+# the demo needs the package and its redaction step's detectors (the redact extra)
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[redact]'
 	touch $(STAMP)
 
 # the tests also need the linters, the LLM client, the redaction detectors and the local model
@@ -46,6 +46,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/redact.py
 	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/curate.py
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) out
