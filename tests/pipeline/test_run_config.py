@@ -8,29 +8,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Outcome
+from tests.pipeline.test_run_pipeline import CONFIG
 from trajforge.errors import ConfigError
 from trajforge.pipeline.config import PipelineConfig, load_pipeline_config
 
-GOOD = """
-[generate]
-seed = 1
-[[generate.mix]]
-env = "support"
-tasks = 2
-
-[verify]
-[grade]
-rollouts = 1
-[curate]
-seed = 3
-[curate.dedup]
-exact = true
-[[export]]
-format = "openai-ft"
-name = "sft"
-[[export]]
-format = "prm"
-"""
+GOOD = CONFIG  # generate, verify, grade with rollouts, curate (dedup), exports sft and dpo
 
 
 def load(tmp_path: Path, text: str, *overrides: str) -> PipelineConfig:
@@ -52,7 +34,7 @@ def test_a_config_reads_into_its_stages(tmp_path: Path) -> None:
     assert spec.generate.mix[0].env == "support"
     assert spec.grade is not None
     assert spec.grade.rollouts == 1
-    assert [e.folder for e in spec.export] == ["sft", "prm"]
+    assert [e.folder for e in spec.export] == ["sft", "dpo"]
     assert config.curation is not None
     assert config.curation.seed == 3
     assert config.curation.tables == [("dedup", {"exact": True})]
@@ -64,8 +46,8 @@ def test_a_config_reads_into_its_stages(tmp_path: Path) -> None:
         (GOOD.replace("rollouts = 1", "rolouts = 1"), "grade", "unknown field 'rolouts'"),
         (GOOD.replace("rollouts = 1", "rollouts = -1"), "grade.rollouts", ">= 0"),
         (GOOD.replace('env = "support"', 'env = "nowhere"'), "generate.mix[0].env", "unknown"),
-        (GOOD.replace('format = "prm"', 'format = "nope"'), "export[1].format", "nope"),
-        (GOOD.replace('format = "prm"', 'format = "prm"\nname = "sft"'), "export[1].name", "two"),
+        (GOOD.replace('format = "dpo"', 'format = "nope"'), "export[1].format", "nope"),
+        (GOOD.replace('format = "dpo"', 'format = "dpo"\nname = "sft"'), "export[1].name", "two"),
         (GOOD.replace("[curate.dedup]", "[curate.dedupe]"), "[curate.dedupe]", "unknown"),
         (GOOD.replace("exact = true", "exact = 3"), "[curate.dedup].exact", "expected"),
         (GOOD + '[source]\npath = "x"\n', None, "one only"),

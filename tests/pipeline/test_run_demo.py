@@ -8,13 +8,14 @@ import importlib
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from tests.conftest import Outcome
+from tests.formats.test_export_datasets import datasets  # noqa: F401 - the fixture
 from trajforge.io import read_trajectories
 from trajforge.pipeline.run_pipeline_state import StageState, load_state
 
@@ -41,18 +42,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
     return out, done
 
 
-@pytest.fixture(scope="module")
-def datasets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The ``datasets`` library, kept off the network and out of the home directory."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("HF_DATASETS_OFFLINE", "1")
-        patch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf_home")))
-        module = importlib.import_module("datasets")
-        module.disable_progress_bars()
-        yield module
-
-
 def finished(out: Path, stage: str) -> StageState:
     state = load_state(out / stage)
     assert state is not None, stage
@@ -63,7 +52,7 @@ def finished(out: Path, stage: str) -> StageState:
 @pytest.mark.parametrize("name", sorted(COLUMNS))
 def test_each_export_loads_with_datasets(
     demo: tuple[Path, subprocess.CompletedProcess[str]],
-    datasets: ModuleType,
+    datasets: ModuleType,  # noqa: F811 - the fixture imported above
     name: str,
     tmp_path: Path,
 ) -> None:

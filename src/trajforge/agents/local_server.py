@@ -49,7 +49,8 @@ def llama_server(
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--chat_format", "chatml",
-        "--n_threads", "1", "--seed", "1", "--verbose", "false",
+        "--logits_all", "false", "--flash_attn", "true", "--n_threads", "1", "--seed", "1",
+        "--verbose", "false",
     ]  # fmt: skip
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:

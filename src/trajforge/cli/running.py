@@ -68,21 +68,14 @@ class ProgressEvents:
     """A pipeline's events as rich progress bars, one per stage, on stderr."""
 
     def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from rich import progress
 
-        self.progress: Progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
+        self.progress: Progress = progress.Progress(
+            progress.SpinnerColumn(),
+            progress.TextColumn("[bold]{task.description:<10}"),
+            progress.BarColumn(),
+            progress.MofNCompleteColumn(),
+            progress.TimeElapsedColumn(),
             console=err,
         )
         self.tasks: dict[int, TaskID] = {}

@@ -54,20 +54,15 @@ def _inline(table: dict[str, Any], file: str) -> CurationConfig:
     seed = table.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError("expected a whole number", file=file, path="curate.seed")
-    steps = []
-    for name, settings in table.items():
-        if name in _OWN:
-            continue
-        if name not in CURATION_STEPS:
-            raise ConfigError(
-                f"unknown curation step {name!r}",
-                file=file,
-                path=f"[curate.{name}]",
-                hint=f"the steps are: {', '.join(CURATION_STEPS.names())}",
-            )
-        if not isinstance(settings, dict):
-            raise ConfigError("expected a table of the step's settings", file=file, path=name)
-        steps.append((name, settings))
+    steps = [(name, value) for name, value in table.items() if name not in _OWN]
+    for name, value in steps:
+        where = f"[curate.{name}]"
+        try:
+            CURATION_STEPS.resolve(name)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, file=file, path=where, hint=exc.hint) from None
+        if not isinstance(value, dict):
+            raise ConfigError("expected a table of the step's settings", file=file, path=where)
     if not steps:
         raise ConfigError(
             "no curation steps",
