@@ -25,8 +25,6 @@ from .blocks import Block, page_blocks
 REPO = Path(__file__).parents[2]
 DOCS = REPO / "docs"
 PAGES = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
-#: Pages whose runs end with the HTML report.
-NEEDS_REPORT = {"cookbook.md"}
 #: Pages that take minutes (whole example pipelines, a model's episodes).
 SLOW = {"cookbook.md"}
 
@@ -65,12 +63,7 @@ def run_block(block: Block, folder: Path, env: dict[str, str]) -> subprocess.Com
 
 
 def marks(page: str) -> list[pytest.MarkDecorator]:
-    found = []
-    if page in NEEDS_REPORT:
-        found.append(pytest.mark.xfail(strict=True, reason="report lands with i18-report"))
-    if page in SLOW:
-        found.append(pytest.mark.slow)
-    return found
+    return [pytest.mark.slow] if page in SLOW else []
 
 
 @pytest.mark.parametrize("page", [pytest.param(p, marks=marks(p)) for p in PAGES])

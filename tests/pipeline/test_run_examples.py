@@ -76,7 +76,6 @@ def test_an_example_exports_its_datasets(runs: dict[str, tuple[Path, int, str]],
     exported(out)
 
 
-@pytest.mark.xfail(strict=True, reason="report lands with i18-report")
 @pytest.mark.parametrize("name", sorted(OFFLINE))
 def test_an_example_ends_with_its_report(runs: dict[str, tuple[Path, int, str]], name: str) -> None:
     out, code, stderr = runs[name]

@@ -30,6 +30,7 @@ from trajforge.pipeline.job import run_job
 from trajforge.pipeline.run_pipeline_plan import Events, Planned
 from trajforge.pipeline.run_pipeline_state import StageState, save_state
 from trajforge.pipeline.stage import Stage
+from trajforge.report.html import write_report
 from trajforge.run.llm_hooks import llm_hooks
 from trajforge.run.runner import ERRORS_NAME, Progress, Runner
 from trajforge.schema import Trajectory
@@ -239,8 +240,6 @@ def export(ctx: StageContext) -> None:
 
 def report(ctx: StageContext) -> None:
     """The HTML report of the run's final trajectories."""
-    from trajforge.report.html import write_report  # noqa: PLC0415 - plots: only when asked
-
     spec = ctx.config.spec.report
     assert spec is not None
     ctx.events.started(ctx.stage, None)
