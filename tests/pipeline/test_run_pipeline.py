@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +19,7 @@ import pytest
 
 from tests.conftest import Outcome
 from trajforge.io import read_trajectories
-from trajforge.pipeline.run_pipeline_state import STATE_NAME, StageState
+from trajforge.pipeline.run_pipeline_state import STATE_NAME, StageState, load_state
 
 CONFIG = """
 [generate]
@@ -209,3 +214,34 @@ def test_a_folder_that_is_not_a_run_is_left_alone(
     unknown = trajforge("run", config, "--out", tmp_path / "r", "--from-stage", "judge")
     assert unknown.code == 1
     assert "no stage 'judge' in this pipeline" in unknown.stderr
+
+
+def test_a_run_killed_in_a_stage_resumes_it_to_the_same_bytes(config: Path, tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "trajforge", "run", str(config), "--out", "run"]
+    env = {**os.environ, "COLUMNS": "200"}
+
+    def finish(cwd: Path) -> str:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return " ".join(done.stdout.split())
+
+    (tmp_path / "whole").mkdir()
+    finish(tmp_path / "whole")
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    process = subprocess.Popen(command, cwd=killed, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    grade = killed / "run" / "03-grade"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        record = load_state(grade)
+        if record is not None and record.units and not record.complete:
+            process.kill()  # SIGKILL: nothing gets to clean up
+            break
+        time.sleep(0.005)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert "grade │ resumed" in finish(killed)
+    # the run directory's files name it by the same relative path: the same bytes
+    assert digests(killed / "run") == digests(tmp_path / "whole" / "run")
