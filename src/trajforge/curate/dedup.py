@@ -25,7 +25,7 @@ import msgspec
 
 from trajforge.curate.duplicates import Duplicate, DuplicateFinder, NearSettings
 from trajforge.curate.step import StepContext, step_settings
-from trajforge.curate.trajectory_spill import TrajectorySpill as Spill
+from trajforge.curate.spill import Spill
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
 
