@@ -49,5 +49,3 @@ def _values(kind: inspect.Type) -> list[Any]:
         case inspect.EnumType():
             return [member.value for member in kind.cls]
     return []
-
-

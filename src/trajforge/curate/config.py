@@ -28,7 +28,6 @@ from trajforge.curate.step import CURATION_STEPS, Exclude, StepContext
 from trajforge.errors import ConfigError
 from trajforge.pipeline.stage import Stage
 
-
 #: The steps that run after all others, wherever the config lists them.
 LAST: Final = frozenset({"audit"})
 

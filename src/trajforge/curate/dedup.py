@@ -24,8 +24,8 @@ from typing import Annotated, Any
 import msgspec
 
 from trajforge.curate.duplicates import Duplicate, DuplicateFinder, NearSettings
-from trajforge.curate.step import StepContext, step_settings
 from trajforge.curate.spill import Spill
+from trajforge.curate.step import StepContext, step_settings
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
 
