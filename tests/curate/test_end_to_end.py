@@ -103,10 +103,8 @@ def check_no_canary(run: Curated, canaries: list[str], *, excluded_too: bool) ->
         if path.name.endswith(".excluded.jsonl") and not excluded_too:
             continue
         text = path.read_text()
-        for value in canaries:
-            escaped = json.dumps(value)[1:-1]
+        for value in {*canaries, *(json.dumps(value)[1:-1] for value in canaries)}:
             assert value not in text, (path.name, value)
-            assert escaped not in text, (path.name, value)
     # the queue holds trajectories as the output holds them: the audit ran last
     output = {t.id: msgspec.to_builtins(t) for t in run.output}
     for entry in run.queue:
@@ -191,14 +189,14 @@ def with_canaries(
 
 @pytest.fixture(scope="module")
 def planted_run(dataset: list[Trajectory]) -> Planted:
-    """The 400 generated and graded episodes (``dataset``) with, planted: personal data in
-    most, exact and near copies of some, and the tasks of others in an evaluation set."""
+    """The 400 generated and graded episodes (``dataset``) with, planted: personal data in a
+    third, exact and near copies of some, and the tasks of others in an evaluation set."""
     rng = random.Random(16)
     clean = [t for t in dataset if t.task.environment != "web" and not _violation(t)]
     canaries: list[str] = []
     echoed: dict[str, str] = {}
     stream = [
-        with_canaries(t, rng, canaries, echoed) if i % 4 and _calls(t) else t
+        with_canaries(t, rng, canaries, echoed) if i % 3 == 0 and _calls(t) else t
         for i, t in enumerate(dataset)
     ]
     by_id = {t.id: t for t in stream}
