@@ -103,9 +103,10 @@ def excluded_record(
 
 
 class SettingsStep(Generic[S]):
-    """Base of a curation step made from a settings struct: it keeps the settings and where its
-    removals go, and gives the settings as written as its parameters (recorded in provenance).
-    Subclasses set ``name`` (and ``version``) and define ``__call__``."""
+    """Base of a curation step made from a settings struct: it keeps the settings, where its
+    removals go and the run's seed, and gives the settings as written as its parameters
+    (recorded in provenance). Subclasses set ``name`` (and ``version``) and define
+    ``__call__``."""
 
     name: str = ""
     version: str = "1"
@@ -113,6 +114,7 @@ class SettingsStep(Generic[S]):
     def __init__(self, settings: S, context: StepContext) -> None:
         self.settings = settings
         self.exclude = context.exclude
+        self.seed = context.seed
 
     @property
     def params(self) -> Mapping[str, Any]:
