@@ -58,17 +58,25 @@ class Recoveries:
 
 def recoveries(trajectory: Trajectory) -> Recoveries:
     """The problems of ``trajectory`` that were recovered."""
-    setbacks, made_good = set(), set()
+    made_good = {
+        step
+        for step, label in labels(trajectory)
+        if step is not None
+        and label.name == INJECTED_MISTAKE
+        and _made_later(trajectory, step, label)
+    }
+    return Recoveries(recovered_steps(trajectory), frozenset(made_good))
+
+
+def recovered_steps(trajectory: Trajectory) -> frozenset[int]:
+    """The steps whose setback a later recovery label answers (what recovers a fault)."""
+    found = set()
     for step, label in labels(trajectory):
-        if step is None:
-            continue
         setback = label.details.get("setback_step")
         # a retry in the same step (parallel calls) answers a setback too
-        if label.name == RECOVERY and isinstance(setback, int) and setback <= step:
-            setbacks.add(setback)
-        elif label.name == INJECTED_MISTAKE and _made_later(trajectory, step, label):
-            made_good.add(step)
-    return Recoveries(frozenset(setbacks), frozenset(made_good))
+        if label.name == RECOVERY and isinstance(setback, int) and step is not None:
+            found.update([setback] if setback <= step else [])
+    return frozenset(found)
 
 
 def _made_later(trajectory: Trajectory, step: int, mistake: Label) -> bool:
