@@ -23,9 +23,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from trajforge.curate.duplicates import Duplicate, DuplicateFinder, NearSettings
+from trajforge.curate.duplicates import Duplicate, NearSettings
 from trajforge.curate.spill import Spill
 from trajforge.curate.step import SettingsStep, StepContext, step_settings
+from trajforge.engine import active_engine
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
 
@@ -78,7 +79,8 @@ class DedupStep(SettingsStep[DedupSettings]):
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream without its duplicates, in its order (output starts once it has ended)."""
-        finder = DuplicateFinder(exact=self.settings.exact, near=self._near_settings())
+        engine = active_engine()  # signatures and LSH bands on a cluster with --engine ray
+        finder = engine.duplicate_finder(exact=self.settings.exact, near=self._near_settings())
         with Spill() as spill:
             for trajectory in trajectories:
                 finder.add(trajectory)
