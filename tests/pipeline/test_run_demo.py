@@ -17,6 +17,9 @@ import pytest
 from tests.conftest import Outcome
 from tests.formats.test_export_datasets import datasets  # noqa: F401 - the fixture
 from tests.report.page import SECTIONS, missing, sections
+from tests.smollm2 import smollm2_gguf
+from trajforge.agents.local_server import SMOLLM2_ALIAS
+from trajforge.demo import LLM_TASKS
 from trajforge.io import read_trajectories
 from trajforge.pipeline.run_pipeline_state import StageState, load_state
 
@@ -113,3 +116,23 @@ def test_with_llm_says_what_to_install_when_the_server_is_missing(
     assert "a local model needs llama_cpp" in result.stderr
     assert "pip install 'trajforge[llm-test]'" in result.stderr
     assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.slow
+def test_with_llm_adds_the_local_models_episodes(tmp_path: Path) -> None:
+    smollm2_gguf()  # skipped, saying why, without the llm-test extra
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "trajforge", "demo", "--small", "--with-llm", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    generated = list(read_trajectories(out / "01-generate" / "data"))
+    models = Counter(t.provenance.generator.model for t in generated if t.provenance.generator)
+    assert models[SMOLLM2_ALIAS] >= LLM_TASKS
+    assert (out / "06-report" / "report.html").is_file()
+    assert not (tmp_path / "demo.llama-server.log").read_text().count("Traceback")
