@@ -16,8 +16,10 @@ from trajforge.schema import Trajectory
 def convert(record: SourceRecord) -> list[Trajectory]:
     """The trajectory of one chat record (a line is left undecoded by the reader: decoded once,
     straight into the wire Structs; a Parquet row without its columns' null fill)."""
-    data = record.raw or record.data
-    if from_table(record) and isinstance(data, dict):
+    if record.raw:
+        return [record_to_trajectory(record.raw, location=record.location)]
+    data = record.data
+    if isinstance(data, dict) and from_table(record):
         data = without_null_fill(data)
     return [record_to_trajectory(data, location=record.location)]
 
