@@ -686,10 +686,10 @@ ASSISTANT = {"role": "assistant", "content": "ok"}
         (_record({"content": "x"}), "messages[0].role", "required key missing"),
         (
             _record(
-                USER, tools=[{"type": "function", "function": {"name": "f", "description": None}}]
+                USER, tools=[{"type": "function", "function": {"name": "f", "description": 1}}]
             ),
             "tools[0].function.description",
-            "expected string, got null",
+            "expected string, got integer",
         ),
         (_record(USER, tools=None), "tools", "expected array, got null"),
         ({"msgs": []}, "messages", "required key missing"),

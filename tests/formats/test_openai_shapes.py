@@ -98,6 +98,42 @@ def test_missing_types_and_null_tool_content_round_trip() -> None:
     assert trajectory_to_record(trajectory) == record
 
 
+def test_the_null_fill_of_datasets_to_json_imports_and_round_trips() -> None:
+    """``Dataset.to_json`` writes every key of the column's struct, ``null`` where unused."""
+    filled = {"name": None, "tool_call_id": None, "tool_calls": None}
+    call = {"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    record = {
+        "messages": [
+            {"role": "user", "content": "hi", **filled},
+            {"role": "assistant", "content": None, **filled, "tool_calls": [call]},
+            {"role": "tool", "content": "x", **filled, "tool_call_id": "a"},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f", "description": None}}],
+    }
+    trajectory = record_to_trajectory(record)
+    assert trajectory.task.instruction == "hi"
+    assert trajectory.steps[0].observations == [ToolResult(call_id="a", content="x")]
+    assert trajectory_to_record(trajectory) == record
+
+
+@pytest.mark.parametrize(
+    ("message", "path"),
+    [
+        ({"role": "tool", "tool_call_id": "a", "content": 3}, "messages[2].content"),
+        (
+            {"role": "tool", "tool_call_id": "a", "content": [{"type": 1}]},
+            "messages[2].content[0].type",
+        ),
+    ],
+)
+def test_bad_tool_content_is_a_located_error(message: dict[str, Any], path: str) -> None:
+    call = {"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    record = {"messages": [USER, {"role": "assistant", "tool_calls": [call]}, message]}
+    with pytest.raises(ConversionError) as info:
+        record_to_trajectory(record)
+    assert info.value.path == path
+
+
 # ---------------------------------------------------------------- content parts
 
 PARTS = [
@@ -207,3 +243,13 @@ def test_parquet_null_fill_reads_as_absent_keys(spellings: dict[str, Path]) -> N
     from_parquet = _read(spellings["parquet"])
     for trajectory, record in zip(from_parquet, _with_null_content(_lines(TRL)), strict=True):
         assert trajectory_to_record(trajectory) == record
+
+
+def test_a_bad_parquet_row_is_quarantined_where_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "rows.parquet"
+    rows = [{"messages": [USER]}, {"messages": None}]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    bad: list[Any] = []
+    assert len(list(get_reader("openai")(str(path), bad.append))) == 1
+    assert [b.path for b in bad] == ["[1].messages"]
+    assert "required key missing" in bad[0].error
