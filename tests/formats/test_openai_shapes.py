@@ -15,7 +15,12 @@ import pytest
 from trajforge.errors import ConversionError
 from trajforge.formats.export_options import ExportOptions
 from trajforge.formats.mistakes import mistakes
-from trajforge.formats.openai import WEIGHT_LABEL, record_to_trajectory, trajectory_to_record
+from trajforge.formats.openai import (
+    WEIGHT_LABEL,
+    record_to_trajectory,
+    trajectory_to_messages,
+    trajectory_to_record,
+)
 from trajforge.formats.openai_ft import record as ft_record
 from trajforge.formats.registry import get_reader
 from trajforge.schema import ToolCall, ToolResult, Trajectory
@@ -51,6 +56,24 @@ def test_trl_rows_import_with_calls_paired_by_order_and_go_back_as_they_came() -
     assert [r.name for r in results] == [c.name for c in calls]
     for trajectory, record in zip(trajectories, records, strict=True):
         assert trajectory_to_record(trajectory) == record
+
+
+def test_trainers_and_the_api_get_the_made_up_ids_and_no_weights() -> None:
+    trajectory = _read(TRL)[1]
+    messages = trajectory_to_messages(trajectory)
+    calls = messages[1]["tool_calls"]
+    assert [(c["id"], c["type"]) for c in calls] == [
+        ("call_0_0", "function"),
+        ("call_0_1", "function"),
+    ]
+    assert [m["tool_call_id"] for m in messages[2:4]] == ["call_0_0", "call_0_1"]
+    assert trajectory_to_messages(trajectory, as_source=True)[1]["tool_calls"][0].keys() == {
+        "function"
+    }
+    weighted = record_to_trajectory(
+        {"messages": [USER, {"role": "assistant", "content": "x", "weight": 0}]}
+    )
+    assert "weight" not in trajectory_to_messages(weighted)[1]
 
 
 @pytest.mark.parametrize(

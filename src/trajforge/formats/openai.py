@@ -165,6 +165,16 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     (a step of weight 0 also gets the :data:`WEIGHT_LABEL`)."""
 
 
+_API_SHAPE: Final[dict[str, Any]] = {
+    "arguments_objects": [],
+    "synthesised_ids": [],
+    "call_type_absent": [],
+    "unlinked_results": [],
+    "null_results": [],
+    "weights": [],
+}
+"""What of a source's shape the API's messages leave out."""
+
 _PLAIN: Final = Shape()
 """The shape of a record the trajectory holds all of (never changed: compared with)."""
 
@@ -641,10 +651,12 @@ def _content_parts(messages: list[dict[str, Any]], extra: dict[str, Any]) -> Non
 
 
 def trajectory_to_messages(traj: Trajectory, *, as_source: bool = False) -> list[dict[str, Any]]:
-    """The OpenAI chat messages of a trajectory: arguments as JSON text, as the API has them,
-    or (``as_source``, for a file of the source's kind) as objects where the source had them."""
+    """The OpenAI chat messages of a trajectory as the API has them (arguments as JSON text,
+    every call with its id and type, every result with the id of its call and string content,
+    no fine-tuning weights), or (``as_source``, for a file of the source's kind) in the shape
+    the source had."""
     shape = _shape(traj)
-    return _messages(traj, shape if as_source else replace(shape, arguments_objects=[]))
+    return _messages(traj, shape if as_source else replace(shape, **_API_SHAPE))
 
 
 def _shape(traj: Trajectory) -> Shape:
