@@ -67,9 +67,8 @@ def test_trainers_and_the_api_get_the_made_up_ids_and_no_weights() -> None:
         ("call_0_1", "function"),
     ]
     assert [m["tool_call_id"] for m in messages[2:4]] == ["call_0_0", "call_0_1"]
-    assert trajectory_to_messages(trajectory, as_source=True)[1]["tool_calls"][0].keys() == {
-        "function"
-    }
+    as_source = trajectory_to_messages(trajectory, as_source=True)
+    assert as_source[1]["tool_calls"][0].keys() == {"type", "function"}
     weighted = record_to_trajectory(
         {"messages": [USER, {"role": "assistant", "content": "x", "weight": 0}]}
     )
