@@ -12,9 +12,14 @@ stay apart). The mapping:
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
   ``ToolCall``s (``id=None`` for the legacy single call), their ``arguments`` JSON text or,
-  as TRL's rows and ``transformers`` chat templates have them, the object itself;
+  as TRL's rows and ``transformers`` chat templates have them, the object itself; a call
+  without ``id`` (TRL's rows) gets ``call_<step>_<i>``; an OpenAI fine-tuning ``"weight": 0``
+  gives the step the :data:`WEIGHT_LABEL`;
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
-  them, in message order;
+  them, in message order; a tool message without ``tool_call_id`` answers the step's next call
+  (by order, as TRL pairs them), one with ``"content": null`` is an empty result;
+- ``content`` given as a list of parts is the text of its text parts, joined; the list is kept
+  in ``provenance.extra`` and written back while the text still says the same;
 - a record may also be a bare array of messages (exported back as one);
 - other top-level keys of the record (``parallel_tool_calls``, ``id``), and keys of messages,
   tool calls, tools and functions that the OpenAI shapes do not have, are kept in
@@ -33,8 +38,11 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
 ``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
-tools were the legacy ``functions``, that it was a bare array, and which calls had their
-arguments as an object (written so again to files, as JSON text to the API). Non-empty
+tools were the legacy ``functions``, that it was a bare array, which calls had their
+arguments as an object (written so again to files, as JSON text to the API), which had no
+``id`` or ``type``, which tool messages had no ``tool_call_id`` or null content, which tools had
+no ``type``, and the fine-tuning weights (all written so to files, in the API's shape to the
+API and trainers: :func:`trajectory_to_messages`). Non-empty
 ``annotations``, ``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
