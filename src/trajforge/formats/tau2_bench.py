@@ -40,6 +40,7 @@ A simulation that cannot be read rejects the whole file (one record); the error 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any, Final, Literal
 
@@ -49,7 +50,7 @@ from trajforge.errors import ConversionError
 from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau2_bench_export import ID_PREFIX, NAME, write
+from trajforge.formats.tau2_bench_export import ID_PREFIX, NAME, SUFFIXES, write
 from trajforge.formats.tau_tools import (
     HANDOFF_TOOL,
     TAU2_USER_ENDINGS,
@@ -411,10 +412,14 @@ def _result(message: _Message, at: str) -> ToolResult:
     )
 
 
-FORMAT = import_format(
-    NAME,
-    "tau2-bench results files ({info, tasks, simulations}); written as one such file",
-    convert,
-    detect=detect,
-    write=write,
+FORMAT = dataclasses.replace(
+    import_format(
+        NAME,
+        "tau2-bench results files ({info, tasks, simulations}); written as one such file",
+        convert,
+        detect=detect,
+        write=write,
+    ),
+    suffixes=SUFFIXES,  # what it writes: a dataset directory's data file is data/train.json
+    rows_field="simulations",
 )
