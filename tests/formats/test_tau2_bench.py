@@ -21,11 +21,10 @@ from trajforge.schema import (
     ToolCall,
     ToolResult,
     Trajectory,
-    TrajectoryDecoder,
     UserMessage,
-    encode,
 )
-from trajforge.verify import verify_trajectory
+
+from .trajectories import findings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLES = FIXTURES / "tau2_bench"
@@ -142,14 +141,6 @@ def test_unknown_keys_are_kept_where_they_were(airline: list[Trajectory]) -> Non
     assert criteria["reward_basis"] == ["DB", "COMMUNICATE"]
 
 
-_decoder = TrajectoryDecoder()
-
-
-def _findings(trajectory: Trajectory) -> set[str]:
-    verified = verify_trajectory(_decoder.decode(encode(trajectory)))  # on a copy
-    return {label.name for step in verified.steps for label in step.labels}
-
-
 def _marker(message: dict[str, Any]) -> str | None:
     return next((m for m in TAU2_USER_ENDINGS if m in (message.get("content") or "")), None)
 
@@ -180,14 +171,14 @@ def test_the_simulated_users_ending_ends_the_conversation(tmp_path: Path) -> Non
             )
             said = [o for s in t.steps for o in s.observations if isinstance(o, UserMessage)]
             assert not any(_marker({"content": o.content}) for o in said)
-            assert "unanswered_user_message" not in _findings(t)
+            assert "unanswered_user_message" not in findings(t)
     # without its marker, the user's last message is owed an answer again
     for simulation in (s for run in runs for s in run["simulations"]):
         ending = simulation["messages"][-1]
         ending["content"] = ending["content"].replace(_marker(ending), "").strip() or "Thanks!"
     for run in runs:
         for t in _imported_and_again(run, tmp_path):
-            assert "unanswered_user_message" in _findings(t)
+            assert "unanswered_user_message" in findings(t)
 
 
 def test_a_transfer_is_the_agents_own_hand_off(airline: list[Trajectory]) -> None:

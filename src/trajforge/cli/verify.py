@@ -45,15 +45,10 @@ def verify(
     fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     summary = LabelSummary()
     stages = [VerifyStage(VerifyOptions(replay=replay))]
+    seen = [summary]
     with engine_in_force(engine, ray_address):
         job = run_batch(
-            source,
-            dest,
-            stages,
-            fmt=fmt,
-            workers=workers,
-            quarantine=quarantine,
-            observers=[summary],
+            source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=seen
         )
     out.print(label_table(summary, title=f"verification of {source}"))
     finish_job(job, dest, "annotated trajectories")
