@@ -115,8 +115,8 @@ NULLABLE_KEYS: Final = (
 
 WEIGHT_LABEL: Final = "weight"
 """The name of the label a step whose assistant message had ``"weight": 0`` gets: value 0, from
-the file's author (``human``, id ``openai-weight``), so exports count the step a mistake (and
-``openai-ft`` writes its weight 0 again)."""
+the file itself (source ``imported``, id ``openai-weight``), so exports count the step a mistake
+(and ``openai-ft`` writes its weight 0 again)."""
 PART_JOINER: Final = ""
 """What the text parts of a list ``content`` are joined with (chat templates render them so)."""
 
@@ -456,7 +456,8 @@ def _joined(content: Any) -> Any:
 
 
 def _weight_label() -> Label:
-    return Label(name=WEIGHT_LABEL, source=LabelSource(kind="human", id="openai-weight"), value=0.0)
+    source = LabelSource(kind="imported", id="openai-weight")
+    return Label(name=WEIGHT_LABEL, source=source, value=0.0)
 
 
 def _rare_call(
