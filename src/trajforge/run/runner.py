@@ -27,7 +27,8 @@ from trajforge import __version__
 from trajforge.agents.base import Policy
 from trajforge.agents.registry import PolicyMaker, expert_for, with_mistakes
 from trajforge.agents.users import ScriptedUser
-from trajforge.envs.base import EnvironmentLike
+from trajforge.envs.approval import Approver, Gate, approval_rules
+from trajforge.envs.base import Environment, EnvironmentLike
 from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError, EndpointDownError, EndpointError
@@ -89,8 +90,10 @@ class Runner:
         *,
         on_progress: ProgressCallback | None = None,
         llm_hooks: LLMHooks | None = None,
+        approver: Approver | None = None,
     ) -> None:
         self.spec = spec
+        self.approver = approver
         self.out = Path(out)
         self.on_progress = on_progress
         self.llm_hooks = llm_hooks
@@ -199,6 +202,7 @@ class Runner:
                 seed=item.seed,
                 generator=generator,
                 fault_profile=item.mix.faults,
+                gate=self._gate(cls),
             )
 
         def make_policy(env: EnvironmentLike) -> Policy:
@@ -221,6 +225,12 @@ class Runner:
         if trajectories[0].outcome.status == "success":
             self.progress.successes += 1
         return [encode(t) for t in trajectories]
+
+    def _gate(self, cls: type[Environment]) -> Gate | None:
+        """What holds the calls that need a human's approval, when there is an approver."""
+        if self.approver is None:
+            return None
+        return Gate(self.approver, approval_rules(cls.policy_rules))
 
     def _record_error(self, index: int, exc: Exception) -> None:
         """Count a failed item and say why in ``errors.jsonl``; it stays pending."""
