@@ -12,8 +12,10 @@ from trajforge.review.store import user_named
 from trajforge.review.web import DB, render
 
 router = APIRouter()
-#: Failed logins allowed per client address and per username, each in a minute.
-limiter = RateLimiter(limit=5, window=60.0)
+#: Failed logins allowed in a minute: per username (guessing one password), and per client
+#: address (trying many usernames).
+per_user = RateLimiter(limit=5, window=60.0)
+per_client = RateLimiter(limit=50, window=60.0)
 
 
 @router.get("/login")
@@ -22,9 +24,9 @@ def login_page(request: Request) -> Response:
     return render(request, "login.html", {"error": None, "username": ""})
 
 
-def _keys(request: Request, username: str) -> tuple[str, str]:
+def _limits(request: Request, username: str) -> list[tuple[RateLimiter, str]]:
     client = request.client.host if request.client else "?"
-    return f"ip:{client}", f"user:{username}"
+    return [(per_client, client), (per_user, username)]
 
 
 @router.post("/login")
@@ -35,18 +37,17 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     """Check the password; sign in (a fresh session) or say why not."""
-    keys = _keys(request, username)
-    if any(limiter.blocked(k) for k in keys):
+    limits = _limits(request, username)
+    if any(limiter.blocked(key) for limiter, key in limits):
         context = {"error": "too many failed logins: wait a minute", "username": username}
         return render(request, "login.html", context, status_code=429)
     user = user_named(session, username)
     if user is None or not verify_password(user.password_hash, password):
-        for key in keys:
+        for limiter, key in limits:
             limiter.fail(key)
         context = {"error": "wrong username or password", "username": username}
         return render(request, "login.html", context, status_code=401)
-    for key in keys:
-        limiter.reset(key)
+    per_user.reset(username)
     request.session.clear()
     request.session.update({"uid": user.id, "csrf": new_csrf_token()})
     return RedirectResponse("/", status_code=303)
