@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from trajforge.review.db import Database
 from trajforge.review.routes import agreement, approvals, auth, demos, items, projects
+from trajforge.review.security import LoginLimits
 from trajforge.review.web import HERE, LoginRequiredError, check_csrf, error_response
 
 #: The session cookie lives this long (seconds) without use.
@@ -23,6 +24,8 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+#: Every page's router.
+ROUTERS = tuple(m.router for m in (auth, projects, items, approvals, demos, agreement))
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -43,8 +46,9 @@ def create_app(database: Database, secret_key: str, *, https_only: bool = False)
         dependencies=[Depends(check_csrf)],
     )
     app.state.database = database
-    for module in (auth, projects, items, approvals, demos, agreement):
-        app.include_router(module.router)
+    app.state.login_limits = LoginLimits()
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(
         SessionMiddleware,

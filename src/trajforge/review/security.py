@@ -108,3 +108,12 @@ class RateLimiter:
         """Forget ``key``'s failures (after a successful login)."""
         with self._lock:
             self._failures.pop(key, None)
+
+
+class LoginLimits:
+    """Failed logins allowed in a minute: per username (guessing one password), and per client
+    address (trying many usernames)."""
+
+    def __init__(self) -> None:
+        self.per_user = RateLimiter(limit=5, window=60.0)
+        self.per_client = RateLimiter(limit=50, window=60.0)

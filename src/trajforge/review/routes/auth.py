@@ -7,15 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from trajforge.review.security import RateLimiter, new_csrf_token, verify_password
+from trajforge.review.security import LoginLimits, RateLimiter, new_csrf_token, verify_password
 from trajforge.review.store import user_named
 from trajforge.review.web import DB, render
 
 router = APIRouter()
-#: Failed logins allowed in a minute: per username (guessing one password), and per client
-#: address (trying many usernames).
-per_user = RateLimiter(limit=5, window=60.0)
-per_client = RateLimiter(limit=50, window=60.0)
 
 
 @router.get("/login")
@@ -25,8 +21,9 @@ def login_page(request: Request) -> Response:
 
 
 def _limits(request: Request, username: str) -> list[tuple[RateLimiter, str]]:
+    limits: LoginLimits = request.app.state.login_limits
     client = request.client.host if request.client else "?"
-    return [(per_client, client), (per_user, username)]
+    return [(limits.per_client, client), (limits.per_user, username)]
 
 
 @router.post("/login")
@@ -47,7 +44,7 @@ def login(
             limiter.fail(key)
         context = {"error": "wrong username or password", "username": username}
         return render(request, "login.html", context, status_code=401)
-    per_user.reset(username)
+    request.app.state.login_limits.per_user.reset(username)
     request.session.clear()
     request.session.update({"uid": user.id, "csrf": new_csrf_token()})
     return RedirectResponse("/", status_code=303)
