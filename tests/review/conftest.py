@@ -23,7 +23,7 @@ from tests.review.postgres import free_port, postgres_server
 from trajforge.review.app import create_app
 from trajforge.review.db import Database, open_database
 from trajforge.review.importing import import_trajectories
-from trajforge.review.store import assign, create_user, project_named, user_named
+from trajforge.review.store import assign, create_user, items_of, project_named, user_named
 from trajforge.run.runner import Runner
 from trajforge.run.spec import spec_from_flags
 
@@ -91,7 +91,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty database of each backend."""
     if request.param == "sqlite":
         yield str(tmp_path_factory.mktemp("sqlite") / "review.db")
@@ -133,8 +135,6 @@ def workspace(db_url: str, generated: Path) -> Iterator[Workspace]:
         db_url=db_url,
         backend="postgresql" if "://" in db_url else "sqlite",
     )
-    from trajforge.review.store import items_of
-
     with database.session() as session:
         for name in ("alpha", "beta"):
             project = project_named(session, name)

@@ -68,4 +68,10 @@ PAYLOADS: tuple[str, ...] = (
 )
 
 #: Elements no page of the workspace has: any of them in a page came from a payload.
-FOREIGN = "iframe, object, embed, svg, math, img, video, audio, marquee, base, meta[http-equiv], template, plaintext, xmp, style, link:not([href='/static/review.css']):not([href='data:,'])"
+FOREIGN = ", ".join(
+    (
+        "iframe, object, embed, svg, math, img, video, audio, marquee, base, meta[http-equiv]",
+        "template, plaintext, xmp, style",
+        "link:not([href='/static/review.css']):not([href='data:,'])",
+    )
+)

@@ -41,15 +41,29 @@ def postgres_server() -> Iterator[str]:
         os.chown(root, user.pw_uid, user.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     port = free_port()
-    run = {"check": True, "capture_output": True}
-    subprocess.run([*as_user, _bin("initdb"), "-D", str(data), "-U", "review", "-A", "trust"], **run)  # type: ignore[call-overload]
+    subprocess.run(
+        [*as_user, _bin("initdb"), "-D", str(data), "-U", "review", "-A", "trust"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c max_connections=100"
     pg_ctl = [*as_user, _bin("pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log")]
-    subprocess.run([*pg_ctl, "-o", options, "start"], **run)  # type: ignore[call-overload]
+    subprocess.run([*pg_ctl, "-o", options, "start"], check=True, capture_output=True)
     try:
-        subprocess.run(  # type: ignore[call-overload]
-            [*as_user, _bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "review", "review"],
-            **run,
+        subprocess.run(
+            [
+                *as_user,
+                _bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "review",
+                "review",
+            ],
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql://review@127.0.0.1:{port}/review"
     finally:

@@ -84,8 +84,14 @@ def _grade_version(ws: Workspace, role: str) -> str:
 def _approval(ws: Workspace) -> str:
     """A fresh pending approval in alpha (each decision uses one up)."""
     request = ApprovalRequest(
-        trajectory_id="t", task=Task(), tools=[], steps=[], step=0, action=0,
-        call=ToolCall(id="c", name="rollback", arguments={}), violations=[],
+        trajectory_id="t",
+        task=Task(),
+        tools=[],
+        steps=[],
+        step=0,
+        action=0,
+        call=ToolCall(id="c", name="rollback", arguments={}),
+        violations=[],
     )
     with ws.database.transaction() as session:
         project = project_named(session, "alpha")
@@ -105,7 +111,9 @@ def _demo(ws: Workspace) -> str:
         project = project_named(session, "alpha")
         assert ana is not None
         task = msgspec.json.encode(Task(instruction="hi", environment="support", seed=1)).decode()
-        demo = Demonstration(project_id=project.id, user_id=ana.id, environment="support", task=task)
+        demo = Demonstration(
+            project_id=project.id, user_id=ana.id, environment="support", task=task
+        )
         session.add(demo)
         session.flush()
         return demo.key
@@ -128,40 +136,111 @@ def _by(anonymous: int, outsider: int, member: int, admin: int) -> dict[str, int
 
 CASES = [
     Case("GET", "/login", lambda ws: "/login", _all(200)),
-    Case("POST", "/login", lambda ws: "/login", _all(401),
-         lambda ws, role: {"username": "nobody-at-all", "password": "x"}),
+    Case(
+        "POST",
+        "/login",
+        lambda ws: "/login",
+        _all(401),
+        lambda ws, role: {"username": "nobody-at-all", "password": "x"},
+    ),
     Case("POST", "/logout", lambda ws: "/logout", _all(303)),
     Case("GET", "/", lambda ws: "/", _by(LOGIN, 200, 200, 200)),
-    Case("POST", "/projects", lambda ws: "/projects", _by(LOGIN, 403, 403, 303),
-         lambda ws, role: {"name": f"made-{next(counter)}"}),
-    Case("GET", "/projects/{key}", lambda ws: f"/projects/{ws.projects['alpha']}",
-         _by(LOGIN, 404, 200, 200)),
-    Case("POST", "/projects/{key}/members", lambda ws: f"/projects/{ws.projects['alpha']}/members",
-         _by(LOGIN, 403, 403, 303), lambda ws, role: {"username": "cy"}),
+    Case(
+        "POST",
+        "/projects",
+        lambda ws: "/projects",
+        _by(LOGIN, 403, 403, 303),
+        lambda ws, role: {"name": f"made-{next(counter)}"},
+    ),
+    Case(
+        "GET",
+        "/projects/{key}",
+        lambda ws: f"/projects/{ws.projects['alpha']}",
+        _by(LOGIN, 404, 200, 200),
+    ),
+    Case(
+        "POST",
+        "/projects/{key}/members",
+        lambda ws: f"/projects/{ws.projects['alpha']}/members",
+        _by(LOGIN, 403, 403, 303),
+        lambda ws, role: {"username": "cy"},
+    ),
     Case("GET", "/admin/users", lambda ws: "/admin/users", _by(LOGIN, 403, 403, 200)),
-    Case("POST", "/admin/users", lambda ws: "/admin/users", _by(LOGIN, 403, 403, 303),
-         lambda ws, role: {"username": f"new-{next(counter)}", "password": PASSWORD, "role": "reviewer"}),
+    Case(
+        "POST",
+        "/admin/users",
+        lambda ws: "/admin/users",
+        _by(LOGIN, 403, 403, 303),
+        lambda ws, role: {
+            "username": f"new-{next(counter)}",
+            "password": PASSWORD,
+            "role": "reviewer",
+        },
+    ),
     Case("GET", "/items/{key}", lambda ws: f"/items/{_item(ws)}", _by(LOGIN, 404, 200, 200)),
-    Case("POST", "/items/{key}/grade", lambda ws: f"/items/{_item(ws)}/grade", _by(LOGIN, 404, 303, 303),
-         lambda ws, role: {"step": "-1", "verdict": "accept", "version": _grade_version(ws, role)}),
-    Case("GET", "/items/{key}/correct",
-         lambda ws: "/items/{}/correct?step={}&action={}".format(_item(ws), *_call(ws)[:2]),
-         _by(LOGIN, 404, 200, 200)),
-    Case("POST", "/items/{key}/correct", lambda ws: f"/items/{_item(ws)}/correct", _by(LOGIN, 404, 303, 303),
-         lambda ws, role: dict(zip(("step", "action", "arguments"), map(str, _call(ws)), strict=True))),
+    Case(
+        "POST",
+        "/items/{key}/grade",
+        lambda ws: f"/items/{_item(ws)}/grade",
+        _by(LOGIN, 404, 303, 303),
+        lambda ws, role: {"step": "-1", "verdict": "accept", "version": _grade_version(ws, role)},
+    ),
+    Case(
+        "GET",
+        "/items/{key}/correct",
+        lambda ws: "/items/{}/correct?step={}&action={}".format(_item(ws), *_call(ws)[:2]),
+        _by(LOGIN, 404, 200, 200),
+    ),
+    Case(
+        "POST",
+        "/items/{key}/correct",
+        lambda ws: f"/items/{_item(ws)}/correct",
+        _by(LOGIN, 404, 303, 303),
+        lambda ws, role: dict(
+            zip(("step", "action", "arguments"), map(str, _call(ws)), strict=True)
+        ),
+    ),
     Case("GET", "/approvals", lambda ws: "/approvals", _by(LOGIN, 200, 200, 200)),
-    Case("POST", "/approvals/{key}", lambda ws: f"/approvals/{_approval(ws)}", _by(LOGIN, 404, 303, 303),
-         lambda ws, role: {"decision": "approve", "version": "1"}),
-    Case("GET", "/projects/{key}/demos/new", lambda ws: f"/projects/{ws.projects['alpha']}/demos/new",
-         _by(LOGIN, 404, 200, 200)),
-    Case("POST", "/projects/{key}/demos", lambda ws: f"/projects/{ws.projects['alpha']}/demos",
-         _by(LOGIN, 404, 303, 303), lambda ws, role: {"environment": "support", "seed": "5"}),
+    Case(
+        "POST",
+        "/approvals/{key}",
+        lambda ws: f"/approvals/{_approval(ws)}",
+        _by(LOGIN, 404, 303, 303),
+        lambda ws, role: {"decision": "approve", "version": "1"},
+    ),
+    Case(
+        "GET",
+        "/projects/{key}/demos/new",
+        lambda ws: f"/projects/{ws.projects['alpha']}/demos/new",
+        _by(LOGIN, 404, 200, 200),
+    ),
+    Case(
+        "POST",
+        "/projects/{key}/demos",
+        lambda ws: f"/projects/{ws.projects['alpha']}/demos",
+        _by(LOGIN, 404, 303, 303),
+        lambda ws, role: {"environment": "support", "seed": "5"},
+    ),
     Case("GET", "/demos/{key}", lambda ws: f"/demos/{_demo(ws)}", _by(LOGIN, 404, 200, 200)),
-    Case("POST", "/demos/{key}/act", lambda ws: f"/demos/{_demo(ws)}/act", _by(LOGIN, 404, 303, 303),
-         lambda ws, role: {"tool": "reply", "content": "hello", "version": _demo_version(ws)}),
-    Case("POST", "/demos/{key}/save", lambda ws: f"/demos/{_demo(ws)}/save", _by(LOGIN, 404, 303, 303)),
-    Case("GET", "/projects/{key}/agreement", lambda ws: f"/projects/{ws.projects['alpha']}/agreement",
-         _by(LOGIN, 403, 403, 200)),
+    Case(
+        "POST",
+        "/demos/{key}/act",
+        lambda ws: f"/demos/{_demo(ws)}/act",
+        _by(LOGIN, 404, 303, 303),
+        lambda ws, role: {"tool": "reply", "content": "hello", "version": _demo_version(ws)},
+    ),
+    Case(
+        "POST",
+        "/demos/{key}/save",
+        lambda ws: f"/demos/{_demo(ws)}/save",
+        _by(LOGIN, 404, 303, 303),
+    ),
+    Case(
+        "GET",
+        "/projects/{key}/agreement",
+        lambda ws: f"/projects/{ws.projects['alpha']}/agreement",
+        _by(LOGIN, 403, 403, 200),
+    ),
 ]
 
 
@@ -207,7 +286,9 @@ def test_every_unsafe_route_needs_the_csrf_token(workspace: Workspace) -> None:
         missing = client.post(case.path(workspace), data=form)
         forged = client.post(case.path(workspace), data={**form, "csrf_token": "forged"})
         header = client.post(case.path(workspace), data=form, headers={"X-CSRF-Token": "forged"})
-        assert (missing.status_code, forged.status_code, header.status_code) == (403, 403, 403), case.route
+        assert (missing.status_code, forged.status_code, header.status_code) == (403, 403, 403), (
+            case.route
+        )
     with workspace.database.session() as session:  # and nothing was made
         assert session.scalar(select(Project).where(Project.name == "made-by-csrf")) is None
 
@@ -233,7 +314,9 @@ def test_login_is_rate_limited(workspace: Workspace) -> None:
     token = csrf_of(client.get("/login").text)
     name = f"ana-{workspace.backend}"
     statuses = [
-        client.post("/login", data={"username": name, "password": "guess", "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"username": name, "password": "guess", "csrf_token": token}
+        ).status_code
         for _ in range(6)
     ]
     assert statuses == [401] * 5 + [429]
@@ -241,7 +324,12 @@ def test_login_is_rate_limited(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     ("key", "message"),
-    [(None, "no secret key"), ("changeme", "default"), ("a" * 40, "default"), ("Ab1!xY9@", "shorter")],
+    [
+        (None, "no secret key"),
+        ("changeme", "default"),
+        ("a" * 40, "default"),
+        ("Ab1!xY9@", "shorter"),
+    ],
 )
 def test_no_start_without_a_real_secret(
     key: str | None, message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
@@ -256,10 +344,15 @@ def test_no_start_without_a_real_secret(
         env[SECRET_ENV] = key
     done = subprocess.run(
         [sys.executable, "-m", "trajforge", "review", "serve", "--db", str(tmp_path / "r.db")],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 1
-    assert message in done.stderr and "Traceback" not in done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_key_file_is_read(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ that the pages do not have themselves, and the payloads show as text."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import msgspec
@@ -67,13 +66,19 @@ def _step(i: int, p: str) -> Step:
 
 def hostile_trajectory() -> Trajectory:
     """A trajectory with a payload in every field, one step per payload."""
-    schema = {"type": "object", "properties": {"q": {"type": "string"}}, "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"q": {"type": "string"}},
+        "additionalProperties": False,
+    }
     return Trajectory(
         id=PAYLOADS[1],
         task=Task(instruction="\n".join(PAYLOADS), environment=PAYLOADS[2]),
         tools=[ToolSpec(name="lookup", description=PAYLOADS[3], parameters=schema)],
         steps=[_step(i, p) for i, p in enumerate(PAYLOADS)],
-        labels=[Label(name=p, source=LabelSource(kind="judge", id=p), rationale=p) for p in PAYLOADS],
+        labels=[
+            Label(name=p, source=LabelSource(kind="judge", id=p), rationale=p) for p in PAYLOADS
+        ],
         provenance=Provenance(generator=Generator(policy=PAYLOADS[4])),
     )
 
@@ -134,11 +139,11 @@ class Watch:
 
 
 @pytest.fixture
-def admin_page(context: BrowserContext, workspace: Workspace) -> Iterator[tuple[Page, Watch]]:
+def admin_page(context: BrowserContext, workspace: Workspace) -> tuple[Page, Watch]:
     page = context.new_page()
     watch = Watch(page)
     login(page, workspace, "admin")
-    yield page, watch
+    return page, watch
 
 
 def assert_inert(page: Page, watch: Watch) -> None:
@@ -160,7 +165,9 @@ def text_of(page: Page) -> str:
     return str(page.evaluate("document.body.textContent"))
 
 
-def test_trajectory_fields(admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile) -> None:
+def test_trajectory_fields(
+    admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile
+) -> None:
     page, watch = admin_page
     page.goto(f"{workspace.url}/items/{hostile.item}")
     assert_inert(page, watch)
@@ -174,10 +181,18 @@ def test_trajectory_fields(admin_page: tuple[Page, Watch], workspace: Workspace,
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/projects/{project}", "/projects/{project}/agreement", "/approvals", "/admin/users",
-     "/items/{item}/correct?step=0&action=0"],
+    [
+        "/",
+        "/projects/{project}",
+        "/projects/{project}/agreement",
+        "/approvals",
+        "/admin/users",
+        "/items/{item}/correct?step=0&action=0",
+    ],
 )
-def test_pages(admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile, path: str) -> None:
+def test_pages(
+    admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile, path: str
+) -> None:
     page, watch = admin_page
     page.goto(workspace.url + path.format(project=hostile.project, item=hostile.item))
     assert_inert(page, watch)
@@ -187,7 +202,9 @@ def test_pages(admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Ho
         assert all(p in text for p in PAYLOADS)  # usernames
 
 
-def test_error_messages(admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile) -> None:
+def test_error_messages(
+    admin_page: tuple[Page, Watch], workspace: Workspace, hostile: Hostile
+) -> None:
     page, watch = admin_page
     # a taken username, echoed in the error
     page.goto(workspace.url + "/admin/users")
