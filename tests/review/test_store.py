@@ -1,0 +1,71 @@
+"""The database layer on both backends: migrations match the models, concurrent edits of one
+grade never both win, and the review-labels stage merges grades onto a stream."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from tests.review.conftest import Workspace
+from trajforge.io import read_trajectories
+from trajforge.review.db import migrate
+from trajforge.review.exporting import ReviewLabels
+from trajforge.review.models import Base, Item, User
+from trajforge.review.store import EditConflictError, GradeInput, save_grade
+
+
+def test_the_migrations_give_the_models(workspace: Workspace) -> None:
+    migrate(workspace.database.engine)  # a second run changes nothing
+    with workspace.database.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def _save(workspace: Workspace, item_key: str, user: str, version: int, label: str) -> str:
+    with workspace.database.session() as session:
+        item = session.scalar(select(Item).where(Item.key == item_key))
+        me = session.scalar(select(User).where(User.username == user))
+        assert item is not None
+        assert me is not None
+        try:
+            save_grade(session, item, me, GradeInput(step=2, label=label), version)
+            session.commit()
+        except EditConflictError:
+            session.rollback()
+            return "conflict"
+        return "saved"
+
+
+def test_concurrent_edits_of_one_grade(workspace: Workspace) -> None:
+    key = workspace.items["beta"][0]
+    for version in (0, 1):
+        with ThreadPoolExecutor(10) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda i, v=version: _save(
+                        workspace, key, "bo", v, ("error", "redundant")[i % 2]
+                    ),
+                    range(20),
+                )
+            )
+        assert sorted(outcomes) == ["conflict"] * 19 + ["saved"]
+
+
+def test_the_review_labels_stage(workspace: Workspace, generated: Path) -> None:
+    key = workspace.items["beta"][1]
+    assert _save(workspace, key, "bo", 0, "violation") == "saved"
+    with workspace.database.session() as session:
+        item = session.scalar(select(Item).where(Item.key == key))
+        assert item is not None
+        graded = item.trajectory_id
+    stage = ReviewLabels(workspace.database, "beta")
+    out = {t.id: t for t in stage(read_trajectories(generated))}
+    labels = [(x.name, x.grade, x.source.id) for x in out[graded].steps[2].labels if stage.owns(x)]
+    assert labels == [("human_step_grade", "violation", "bo")]
+    again = next(iter(stage([out[graded]])))  # merging twice does not duplicate
+    assert [x for x in again.steps[2].labels if stage.owns(x)] == [
+        x for x in out[graded].steps[2].labels if stage.owns(x)
+    ]
