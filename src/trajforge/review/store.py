@@ -119,6 +119,7 @@ def add_item(
         project_id=project.id,
         trajectory_id=trajectory.id,
         kind=kind,
+        steps=len(trajectory.steps),
         data=encode(trajectory).decode(),
         stratum=msgspec.json.encode(stratum).decode() if stratum else None,
         parent_id=parent.id if parent is not None else None,
@@ -182,7 +183,8 @@ _HINT = "reload the page to see the saved grade, then grade again"
 
 def save_grade(session: Session, item: Item, user: User, grade: GradeInput, version: int) -> int:
     """Save ``user``'s grade of a step of ``item``, made on the copy at ``version`` (0: none
-    existed); returns the new version. An EditConflictError when the saved grade moved on."""
+    existed); returns the new version. An EditConflictError when the saved grade moved on
+    (the session must then be rolled back)."""
     values = {
         "label": grade.label,
         "quality": grade.quality,
@@ -199,9 +201,9 @@ def save_grade(session: Session, item: Item, user: User, grade: GradeInput, vers
     if existing is None:
         if version != 0:
             raise EditConflictError(_STALE, hint=_HINT)
-        try:
-            with session.begin_nested():
-                session.add(Grade(item_id=item.id, user_id=user.id, step=grade.step, **values))
+        try:  # a concurrent first save of the same grade breaks the unique constraint
+            session.add(Grade(item_id=item.id, user_id=user.id, step=grade.step, **values))
+            session.flush()
         except IntegrityError:
             raise EditConflictError(_STALE, hint=_HINT) from None
         return 1

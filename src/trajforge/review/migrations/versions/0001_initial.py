@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("trajectory_id", sa.String(length=500), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("steps", sa.Integer(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("stratum", sa.Text(), nullable=True),
         sa.Column("parent_id", sa.Integer(), nullable=True),
