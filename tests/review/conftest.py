@@ -1,6 +1,6 @@
 """The review tests' shared, expensive fixtures: one database server per backend (SQLite, and
 a real PostgreSQL), one workspace server per backend, one headless Chromium (Debian's) for the
-whole session. Every test runs on both backends."""
+tests of this package. Every test runs on both backends."""
 
 from __future__ import annotations
 
@@ -147,9 +147,11 @@ def workspace(db_url: str, generated: Path) -> Iterator[Workspace]:
     database.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser). Package
+    scope: Playwright's sync API keeps an event loop running in this thread while it is open,
+    which the tests of other packages (``asyncio.run``) must not meet."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]

@@ -111,11 +111,11 @@ def test_approve_a_waiting_call_of_a_live_run(
         page = context.new_page()
         login(page, workspace, "admin")
         page.goto(workspace.url + "/approvals")
-        waiting = page.locator("section.approval")
+        waiting = page.locator("section.approval", has_text=project)
         expect(waiting).to_have_count(1, timeout=90_000)  # the page reloads itself
         expect(waiting.locator("h2")).to_contain_text("rollback")
         waiting.get_by_role("button", name="Approve", exact=True).click()
-        expect(page.locator("#no-approvals")).to_be_visible()
+        expect(page.locator("section.approval", has_text=project)).to_have_count(0)
         _stdout, stderr = run.communicate(timeout=120)
     finally:
         run.kill()
