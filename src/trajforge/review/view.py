@@ -3,9 +3,12 @@ injected faults marked on the results they hit, labels with who gave them and wh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+import msgspec
+from markupsafe import Markup
 
 from trajforge.schema import (
     ClarifyingQuestion,
@@ -23,17 +26,44 @@ from trajforge.schema import (
 
 def pretty(value: Any) -> str:
     """``value`` as indented JSON."""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
 
 
 def pretty_text(text: str) -> str:
     """A tool result's text: indented when it is a JSON object or array, else as it is."""
     if text[:1] in ("{", "["):
         try:
-            return pretty(json.loads(text))
-        except ValueError:
+            return msgspec.json.format(text, indent=2)
+        except msgspec.DecodeError:
             return text
     return text
+
+
+@lru_cache(maxsize=64)
+def _options(values: tuple[str, ...], selected: str | None) -> Markup:
+    return Markup("").join(
+        Markup('<option value="{0}"{1}>{0}</option>').format(
+            v, Markup(" selected") if v == selected else ""
+        )
+        for v in values
+    )
+
+
+def options(values: tuple[str, ...], selected: str | None) -> Markup:
+    """The ``<option>``s of ``values``, ``selected`` marked (made once per value: a page of
+    200 steps has 200 of these lists)."""
+    return _options(values, selected)
+
+
+@lru_cache(maxsize=16)
+def quality_radios(checked: int | None) -> Markup:
+    """The 1-5 quality radio buttons, ``checked`` marked."""
+    return Markup("").join(
+        Markup('<label><input type="radio" name="quality" value="{0}"{1}>{0}</label>').format(
+            q, Markup(" checked") if q == checked else ""
+        )
+        for q in range(1, 6)
+    )
 
 
 @dataclass(slots=True)
@@ -79,6 +109,14 @@ class StepView:
     labels: list[Label] = field(default_factory=list)
 
 
+_KINDS: dict[type, str] = {
+    Reply: "reply",
+    ClarifyingQuestion: "ask",
+    HandOff: "handoff",
+    Finish: "finish",
+}
+
+
 def _action(index: int, action: Any) -> ActionView:
     if isinstance(action, ToolCall):
         return ActionView(
@@ -91,8 +129,7 @@ def _action(index: int, action: Any) -> ActionView:
             call_id=action.id,
             rationale=action.rationale,
         )
-    kinds = {Reply: "reply", ClarifyingQuestion: "ask", HandOff: "handoff", Finish: "finish"}
-    kind = kinds.get(type(action), "action")
+    kind = _KINDS.get(type(action), "action")
     return ActionView(index=index, kind=kind, title=kind, text=getattr(action, "content", ""))
 
 

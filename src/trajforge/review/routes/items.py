@@ -12,7 +12,7 @@ from sqlalchemy import select
 from trajforge.errors import TrajforgeError
 from trajforge.review.corrections import correct, edited_call
 from trajforge.review.labels import STEP_CLASSES, VERDICTS
-from trajforge.review.models import Item, Project
+from trajforge.review.models import Item, Project, User
 from trajforge.review.store import (
     EditConflictError,
     GradeInput,
@@ -22,7 +22,7 @@ from trajforge.review.store import (
     save_grade,
     trajectory_of,
 )
-from trajforge.review.view import pretty, trajectory_view
+from trajforge.review.view import options, pretty, quality_radios, trajectory_view
 from trajforge.review.web import DB, CurrentUser, error_response, not_found, render, wants_json
 from trajforge.schema import Trajectory
 
@@ -49,7 +49,8 @@ def item_page(request: Request, session: DB, me: CurrentUser, key: str) -> Respo
         "verdicts": VERDICTS,
         "parent": parent,
         "children": children,
-        "tools": {t.name: pretty(t.parameters or {}) for t in trajectory.tools},
+        "options": options,
+        "quality_radios": quality_radios,
     }
     return render(request, "item.html", context, me=me)
 
@@ -108,16 +109,29 @@ def correction_form(
     request: Request, session: DB, me: CurrentUser, key: str, step: int, action: int
 ) -> Response:
     """The form to edit a tool call's arguments."""
+    found = _corrected(request, session, me, key, step, action)
+    if isinstance(found, Response):
+        return found
+    item, trajectory = found
+    arguments = pretty(edited_call(trajectory, step, action).arguments)
+    context = _correction_context(item, trajectory, step, action, arguments, None)
+    return render(request, "correct.html", context, me=me)
+
+
+def _corrected(
+    request: Request, session: DB, me: User, key: str, step: int, action: int
+) -> tuple[Item, Trajectory] | Response:
+    """The item and trajectory whose call ``step``/``action`` is corrected (404 when the user
+    may not see it), or the error page when there is no such call."""
     item = item_for(session, me, key)
     if item is None:
         raise not_found("item")
     trajectory = trajectory_of(item)
     try:
-        call = edited_call(trajectory, step, action)
+        edited_call(trajectory, step, action)
     except TrajforgeError as exc:
         return error_response(request, 400, str(exc))
-    context = _correction_context(item, trajectory, step, action, pretty(call.arguments), None)
-    return render(request, "correct.html", context, me=me)
+    return item, trajectory
 
 
 def _correction_context(
@@ -147,14 +161,10 @@ def submit_correction(
     arguments: Annotated[str, Form(max_length=100_000)],
 ) -> Response:
     """Validate the edited arguments, re-run the rest of the episode, save the new version."""
-    item = item_for(session, me, key)
-    if item is None:
-        raise not_found("item")
-    trajectory = trajectory_of(item)
-    try:
-        edited_call(trajectory, step, action)
-    except TrajforgeError as exc:
-        return error_response(request, 400, str(exc))
+    found = _corrected(request, session, me, key, step, action)
+    if isinstance(found, Response):
+        return found
+    item, trajectory = found
     versions = session.scalars(select(Item.id).where(Item.parent_id == item.id)).all()
     new_id = f"{trajectory.id}-fix{len(versions) + 1}"
     try:
