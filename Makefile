@@ -46,6 +46,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/redact.py
 	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/curate.py
+	$(BIN)/python bench/report.py
 	$(BIN)/python bench/review.py
 
 clean:

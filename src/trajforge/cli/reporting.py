@@ -1,19 +1,38 @@
-"""``trajforge report``: dataset reports beyond ``stats``: diversity, and drift between two."""
+"""``trajforge report``: dataset reports beyond ``stats``: the HTML report (``report html``, also
+``report PATH --out report.html``), diversity, and drift between two."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from trajforge.cli.common import FromOption, VerifyHashesOption, err, out, reader
 
 if TYPE_CHECKING:
     from trajforge.io import BadRecord
 
-app = typer.Typer(help="Dataset reports: diversity, drift.", no_args_is_help=True)
+
+class _HtmlByDefault(TyperGroup):
+    """``trajforge report PATH ...`` (no command named) runs ``report html PATH ...``."""
+
+    # ``ctx`` is typer's own (vendored) click Context, whose module is private
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] != "--help":
+            args = ["html", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_HtmlByDefault,
+    help="Dataset reports: the HTML report (the default: report PATH --out report.html), "
+    "diversity, drift.",
+    no_args_is_help=True,
+)
 
 
 class _Skipped:
@@ -115,3 +134,58 @@ def drift(
         sys.stdout.write(msgspec.json.encode(report).decode() + "\n")
     else:
         out.print(drift_table(report, title=f"drift from {a} (A) to {b} (B)"))
+
+
+@app.command("html")
+def html(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files, globs or directories of trajectories (one dataset).", show_default=False
+        ),
+    ] = None,
+    dest: Annotated[Path, typer.Option("--out", help="Where to write the HTML page.")] = Path(
+        "report.html"
+    ),
+    reference: Annotated[
+        Path | None, typer.Option(help="A reference dataset: show the drift from it.")
+    ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option(help="A pipeline run folder: its curation reports, audits and export cards."),
+    ] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option(
+            help="Two datasets A B side by side (instead of PATH), with B's drift from A."
+        ),
+    ] = None,
+    from_format: FromOption = "trajforge",
+    verify_hashes: VerifyHashesOption = True,
+) -> None:
+    """One self-contained HTML page: outcomes, steps, tools, faults, labels, process curves,
+    curation, drift, agreement with humans and example trajectories (no script, no network)."""
+    from trajforge.errors import ConfigError
+    from trajforge.report.html import write_comparison, write_report
+
+    if bool(paths) == (compare is not None):
+        raise ConfigError(
+            "give either PATH or --compare A B", hint="trajforge report PATH --out report.html"
+        )
+    if compare is not None:
+        if reference is not None or run_dir is not None:
+            raise ConfigError("--compare shows drift itself; it takes no --reference or --run-dir")
+        written = write_comparison(
+            *compare, dest, from_format=from_format, verify_hashes=verify_hashes
+        )
+    else:
+        assert paths
+        written = write_report(
+            paths,
+            dest,
+            run_dir=run_dir,
+            reference=reference,
+            from_format=from_format,
+            verify_hashes=verify_hashes,
+        )
+    out.print(f"wrote the report to {escape(str(written))}")

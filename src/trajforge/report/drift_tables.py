@@ -35,7 +35,8 @@ def diversity_table(d: Diversity, title: str = "diversity") -> Table:
     return table
 
 
-def _value(m: Measure, value: float | None) -> str:
+def measure_value(m: Measure, value: float | None) -> str:
+    """A measure's value in one dataset, as people read it."""
     if value is None:
         return "-"
     if m.kind == "categorical":
@@ -63,6 +64,6 @@ def drift_table(report: DriftReport, title: str = "drift") -> Table:
         distance = "-" if m.distance is None else f"{m.distance:.3f}"
         p = "-" if m.p_value is None else f"{m.p_value:.3g}"
         style = "bold red" if m.drifted else None
-        cells = (_value(m, m.a), _value(m, m.b), distance, p, _moves(m))
+        cells = (measure_value(m, m.a), measure_value(m, m.b), distance, p, _moves(m))
         table.add_row(m.name, m.kind, *cells, style=style)
     return table

@@ -30,11 +30,8 @@ def _mix(counts: dict[str, int], top: int = 8) -> str:
     return shown + (f", … {len(items) - top} more" if len(items) > top else "")
 
 
-def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
-    """One row per statistic, formatted for people."""
-    table = Table(title=title, show_header=True, header_style="bold")
-    table.add_column("statistic")
-    table.add_column("value", overflow="fold")
+def stats_rows(stats: DatasetStats) -> list[tuple[str, str]]:
+    """The statistics as ``(name, value)`` texts for people (``stats`` and the HTML report)."""
     score = "-" if stats.mean_outcome_score is None else f"{stats.mean_outcome_score:.3f}"
     rows = [
         ("trajectories", f"{stats.trajectories:,}"),
@@ -55,7 +52,15 @@ def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
     if stats.bad_records:
         first = stats.first_bad_record or ""
         rows.append(("bad records (left out)", f"{stats.bad_records:,}; first: {first}"))
-    for name, value in rows:
+    return rows
+
+
+def stats_table(stats: DatasetStats, title: str = "dataset") -> Table:
+    """One row per statistic, formatted for people."""
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("statistic")
+    table.add_column("value", overflow="fold")
+    for name, value in stats_rows(stats):
         table.add_row(name, value)
     return table
 
