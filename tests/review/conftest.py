@@ -17,8 +17,9 @@ from typing import TypeVar
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.browser import chromium
 from tests.review.postgres import free_port, postgres_server
 from trajforge.review.app import create_app
 from trajforge.review.db import Database, open_database
@@ -73,6 +74,10 @@ def in_thread(work: Callable[[], T]) -> T:
     so ``asyncio.run`` cannot run here)."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(work).result()
+
+
+#: one chromium for this package's browser tests (see tests/browser.py)
+browser = pytest.fixture(scope="package", name="browser")(chromium)
 
 
 @pytest.fixture(scope="session")
@@ -145,19 +150,6 @@ def workspace(db_url: str, generated: Path) -> Iterator[Workspace]:
     server.should_exit = True
     thread.join(timeout=10)
     database.engine.dispose()
-
-
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, driven by Playwright (never a downloaded browser). Package
-    scope: Playwright's sync API keeps an event loop running in this thread while it is open,
-    which the tests of other packages (``asyncio.run``) must not meet."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
