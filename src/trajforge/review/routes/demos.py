@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, update
 
@@ -131,10 +131,20 @@ def _action(
     )
 
 
+async def _text_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (the tool's arguments are named by its schema)."""
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 @router.post("/demos/{key}/act")
-async def act(request: Request, session: DB, me: CurrentUser, key: str) -> Response:
+def act(
+    request: Request,
+    session: DB,
+    me: CurrentUser,
+    key: str,
+    form: Annotated[dict[str, str], Depends(_text_fields)],
+) -> Response:
     """Take the next action in the environment."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     demo = _demo(session, me, key)
     decisions = decode_decisions(demo.decisions)
     tools = {t.name: t.parameters for t in get_environment(demo.environment)().tool_specs()}
