@@ -17,8 +17,8 @@ from tests.review.conftest import Workspace, in_thread, login
 from trajforge.curate.review_queue import AuditResult
 from trajforge.envs.registry import get_environment
 from trajforge.io import read_trajectories
-from trajforge.review.models import Item
-from trajforge.review.store import trajectory_of
+from trajforge.review.models import Item, User
+from trajforge.review.store import GradeInput, save_grade, trajectory_of
 from trajforge.schema import LabelSource, Task, ToolCall, ToolResult, Trajectory
 
 GOOD_ORDER = "order_id"
@@ -243,3 +243,29 @@ def test_export_holds_the_human_labels(
     assert len(ours) == 1
     assert ours[0].verdict == "reject"
     assert ours[0].step_errors[0].kind == "missing-tool"
+
+
+def test_the_agreement_dashboard(context: BrowserContext, workspace: Workspace) -> None:
+    key = workspace.items["alpha"][5]
+    with workspace.database.transaction() as session:
+        item = session.scalar(select(Item).where(Item.key == key))
+        assert item is not None
+        steps = len(trajectory_of(item).steps)
+        for name, labels in (("ana", ["correct", "error"]), ("cy", ["correct", "redundant"])):
+            user = session.scalar(select(User).where(User.username == name))
+            assert user is not None
+            for step, label in enumerate(labels):
+                save_grade(session, item, user, GradeInput(step=step, label=label, quality=3), 0)
+            save_grade(session, item, user, GradeInput(step=-1, verdict="reject"), 0)
+    assert steps >= 2
+    page = context.new_page()
+    login(page, workspace, "admin")
+    page.goto(f"{workspace.url}/projects/{workspace.projects['alpha']}/agreement")
+    classes = page.locator("#kind-class")
+    expect(classes.locator("tbody tr", has_text="ana · cy")).to_have_count(1)
+    expect(classes.locator("ul.disagreements")).to_contain_text("ana = error; cy = redundant")
+    disagreement = classes.locator("ul.disagreements a", has_text="step 1").first
+    disagreement.click()
+    assert page.url.endswith("#step-1")
+    page.go_back()
+    expect(page.locator("#graders tbody tr").first).not_to_contain_text("No automatic labels")
