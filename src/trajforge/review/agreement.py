@@ -19,7 +19,6 @@ from typing import Literal
 import krippendorff
 import numpy as np
 
-from trajforge.formats.export_options import MISTAKE_CLASSES
 from trajforge.review.labels import GOOD_CLASSES
 
 #: A graded unit: (item key, step; -1 for the trajectory).
@@ -28,7 +27,6 @@ Unit = tuple[str, int]
 Ratings = Mapping[Unit, Mapping[str, Hashable]]
 Level = Literal["nominal", "ordinal"]
 KINDS = ("class", "quality", "ask_human", "verdict")
-_MISTAKES = frozenset(MISTAKE_CLASSES)
 
 
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
@@ -127,11 +125,6 @@ def grader_agreement(
         agree = sum(x == y for x, y in zip(a, b, strict=True)) / len(units)
         found.append(GraderAgreement(grader, len(units), agree, cohen_kappa(a, b)))
     return found
-
-
-def is_mistake(grade: str | None, name: str) -> bool:
-    """Whether an automatic label says its step is a mistake."""
-    return grade in _MISTAKES or name in _MISTAKES
 
 
 def collect(

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from trajforge.formats.export_options import ExportOptions
+from trajforge.formats.mistakes import marks_mistake
 from trajforge.review.agreement import (
     KINDS,
     collect,
     grader_agreement,
-    is_mistake,
     kind_agreement,
 )
 from trajforge.review.models import Grade, Item, User
@@ -21,6 +22,8 @@ from trajforge.review.store import items_of, project_for, trajectory_of
 from trajforge.review.web import DB, AdminUser, not_found, render
 
 router = APIRouter()
+#: What makes a step a mistake: the same as for exports (the default export options).
+_OPTIONS = ExportOptions()
 
 
 @router.get("/projects/{key}/agreement")
@@ -60,8 +63,8 @@ def agreement_page(request: Request, session: DB, me: AdminUser, key: str) -> Re
                     continue
                 grader = f"{label.source.kind}:{label.source.id or label.name}"
                 flags = automatic.setdefault(grader, {})
-                flags[(item_key, index)] = flags.get((item_key, index), False) or is_mistake(
-                    label.grade, label.name
+                flags[(item_key, index)] = flags.get((item_key, index), False) or marks_mistake(
+                    label, _OPTIONS
                 )
     graders = grader_agreement(ratings["class"], automatic, graded)
     context = {"project": project, "kinds": kinds, "graders": graders}
