@@ -1,4 +1,5 @@
-"""Shared inputs of the export tests: trajforge's own branched runs, generated and graded once."""
+"""Shared inputs of the export tests: trajforge's own branched runs, generated and graded once,
+and a tokenizer for the tokenized export."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.formats.tokenizer_files import TOOLS_TEMPLATE, tokenizer_dir
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.rules.registry import RuleGrader
 from trajforge.io import read_trajectories, write_trajectories
@@ -41,3 +43,9 @@ def branched_file(branched: list[Trajectory], tmp_path_factory: pytest.TempPathF
     path = tmp_path_factory.mktemp("branched_file") / "runs.jsonl"
     write_trajectories(path, branched)
     return path
+
+
+@pytest.fixture(scope="session")
+def tools_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tokenizer directory whose template shows tools and tool calls (ChatML)."""
+    return tokenizer_dir(tmp_path_factory.mktemp("tools-tokenizer"), TOOLS_TEMPLATE)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import pyarrow.parquet as pq
 import pytest
 
 from trajforge.formats.export import export_dataset
@@ -91,3 +92,28 @@ def test_arrow_fills_missing_argument_keys_with_nulls_and_json_strings_prevent_i
     ]
     assert arguments == original
     assert [json.loads(row["tools"]) for row in kept] == [row["tools"] for row in rows]
+
+
+def test_a_tokenized_export_loads_as_a_directory_and_as_a_parquet_file(
+    datasets: ModuleType, branched_file: Path, tools_tokenizer: Path, tmp_path: Path
+) -> None:
+    columns = ["trajectory_id", "sample", "input_ids", "assistant_masks", "labels"]
+    options = {"tokenizer": str(tools_tokenizer)}
+    folder = export_dataset(
+        "tokenized", str(branched_file), str(tmp_path / "ds"), writer_options=options
+    )
+    file = export_dataset(
+        "tokenized", str(branched_file), str(tmp_path / "t.parquet"), writer_options=options
+    )
+    expected = pq.read_table(file.target.data).to_pylist()
+    assert folder.target.data.read_bytes() == file.target.data.read_bytes()
+    from_folder = datasets.load_dataset(
+        str(tmp_path / "ds"), split="train", cache_dir=str(tmp_path)
+    )
+    from_file = datasets.load_dataset(
+        "parquet", data_files=str(file.target.data), split="train", cache_dir=str(tmp_path)
+    )
+    for loaded in (from_folder, from_file):
+        assert loaded.column_names == columns
+        assert loaded.num_rows == file.written.count > 0
+        assert loaded.to_list() == expected

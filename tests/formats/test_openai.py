@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,9 @@ import msgspec
 import pytest
 
 from tests.formats.samples import FIXTURES, import_and_export
+from tests.formats.trajectories import call, read_rows, reply, trajectory
 from trajforge.errors import ConversionError, InputError
 from trajforge.formats.openai import (
-    SHAPE_KEY,
     arguments_text,
     parse_arguments,
     record_to_trajectory,
@@ -19,6 +20,10 @@ from trajforge.formats.openai import (
     trajectory_to_messages,
     trajectory_to_record,
 )
+from trajforge.formats.openai_decode import SHAPE_KEY
+from trajforge.formats.registry import get_format, get_reader
+from trajforge.io import BadRecord
+from trajforge.io.checks import ReadChecks, checking
 from trajforge.schema import (
     ClarifyingQuestion,
     Finish,
@@ -90,25 +95,25 @@ def test_import_maps_messages_to_steps() -> None:
         ToolResult(call_id="c1", content="[]"),
     ]
     assert second.actions == [Reply(content="")]
-    assert traj.metadata == {"source": "web"}
+    assert traj.metadata == {}
+    assert traj.provenance.extra == {"$": {"source": "web"}}
     assert traj.provenance.source == "imported"
     assert traj.provenance.original_format == "openai"
     assert traj.provenance.record_location == "chats.jsonl:3"
     assert trajectory_to_record(traj) == record
 
 
-def test_id_is_deterministic_and_independent_of_key_order_and_spacing() -> None:
+def test_id_hashes_the_record_as_data_or_the_text_it_was_read_from() -> None:
     record = _record(USER, {"role": "assistant", "content": "hi"}, z=1, a=2)
-    reordered = (
-        b'{"a": 2, "z": 1, "messages": [{"content": "Book a table for two.", "role": "user"},'
-    )
-    reordered += b' {"role": "assistant", "content": "hi"}]}'
     traj = record_to_trajectory(record)
     assert traj.id.startswith("oai-")
     assert len(traj.id) == len("oai-") + 32
-    assert record_to_trajectory(reordered).id == traj.id
+    assert record_to_trajectory(dict(reversed(record.items()))).id == traj.id  # key order
     assert record_to_trajectory(_record(USER)).id != traj.id
     assert record_to_trajectory(record, id="mine").id == "mine"
+    line = msgspec.json.encode(record)  # a line: its text, as read (no second encoding)
+    assert record_to_trajectory(line).id == record_to_trajectory(bytes(line)).id
+    assert record_to_trajectory(line.replace(b",", b", ")).id != record_to_trajectory(line).id
 
 
 def test_content_null_and_absent_both_survive() -> None:
@@ -247,19 +252,19 @@ def test_legacy_functions_import_as_tools_and_export_as_functions() -> None:
     assert traj.tools == [ToolSpec(name="find", description="Find a table."), ToolSpec(name="book")]
     assert traj.steps[0].actions == [ToolCall(id=None, name="find")]
     assert traj.steps[0].observations == [ToolResult(name="find", content="a table")]
-    assert traj.provenance.extra == {"functions[0]": {"x": 1}}
-    assert traj.metadata == {"function_call": "auto", SHAPE_KEY: {"functions": True}}
+    assert traj.provenance.extra == {"functions[0]": {"x": 1}, "$": {"function_call": "auto"}}
+    assert traj.metadata == {SHAPE_KEY: {"functions": True}}
     assert trajectory_to_record(traj) == record
     empty = _record(USER, functions=[])
     assert trajectory_to_record(record_to_trajectory(empty)) == empty
 
 
-def test_functions_beside_tools_stay_metadata() -> None:
+def test_functions_beside_tools_are_kept_as_they_are() -> None:
     tools = [{"type": "function", "function": {"name": "find"}}]
     record = _record(USER, tools=tools, functions=[{"name": "old"}])
     traj = record_to_trajectory(record)
     assert [tool.name for tool in traj.tools] == ["find"]
-    assert traj.metadata == {"functions": [{"name": "old"}]}
+    assert traj.provenance.extra == {"$": {"functions": [{"name": "old"}]}}
     assert trajectory_to_record(traj) == record
 
 
@@ -283,10 +288,38 @@ def test_cookbook_fine_tuning_records_keep_their_top_level_key(tmp_path: Path) -
     path = SAMPLES / "openai_cookbook_drone_training_head2.jsonl"
     source, trajectories = import_and_export("openai", path, tmp_path / "out.jsonl")
     assert len(trajectories) == len(source) == 2
-    for traj in trajectories:
-        assert traj.metadata["parallel_tool_calls"] is False
+    for traj in trajectories:  # kept like any key no field holds, and written back (above)
+        assert traj.provenance.extra == {"$": {"parallel_tool_calls": False}}
+        assert "parallel_tool_calls" not in traj.metadata
         assert len(traj.tools) == 16
         assert [type(a) for a in traj.steps[0].actions] == [ToolCall]
+
+
+def test_trl_rows_with_arguments_as_objects_import_and_are_written_back(tmp_path: Path) -> None:
+    written = [
+        trajectory("a", call("lookup", "found", q="sofa", n=2), reply("It is there.")),
+        trajectory("b", call("lookup", "none"), call("lookup", "x", q={"deep": [1]})),
+    ]
+    rows = tmp_path / "trl.jsonl"
+    write = get_format("trl-sft").write
+    assert write is not None
+    write(str(rows), written)
+    assert read_rows(rows)[0]["messages"][2]["tool_calls"][0]["function"]["arguments"] == {
+        "q": "sofa",
+        "n": 2,
+    }
+    _, imported = import_and_export("openai", rows, tmp_path / "again.jsonl")
+    for ours, theirs in zip(imported, written, strict=True):
+        assert ours.steps == theirs.steps
+        assert ours.tools == theirs.tools
+        assert [json.loads(c["function"]["arguments"]) for c in _calls(ours)] == [
+            c.arguments for step in theirs.steps for c in step.actions if isinstance(c, ToolCall)
+        ]
+
+
+def _calls(traj: Trajectory) -> list[dict[str, Any]]:
+    """The tool calls of the messages an agent would send (arguments as JSON text)."""
+    return [c for m in trajectory_to_messages(traj) for c in m.get("tool_calls", ())]
 
 
 def test_a_bare_array_of_legacy_function_calls_imports(tmp_path: Path) -> None:
@@ -625,12 +658,12 @@ ASSISTANT = {"role": "assistant", "content": "ok"}
                 {
                     "role": "assistant",
                     "tool_calls": [
-                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": {}}}
+                        {"id": "a", "type": "function", "function": {"name": "f", "arguments": []}}
                     ],
                 },
             ),
             "messages[1].tool_calls[0].function.arguments",
-            "expected string, got object",
+            "expected string or object, got array",
         ),
         (
             _record(
@@ -691,6 +724,36 @@ def test_non_object_records_are_rejected(data: bytes, kind: str) -> None:
 def test_malformed_json_is_an_input_error() -> None:
     with pytest.raises(InputError, match="truncated"):
         record_to_trajectory(b'{"messages": [')
+
+
+def test_the_reader_imports_lines_and_sets_bad_ones_aside_where_they_are(
+    tmp_path: Path,
+) -> None:
+    good = msgspec.json.encode(_record(USER, {"role": "assistant", "content": "hi"}))
+    lines = [
+        good,
+        b'{"messages": [',
+        b'"x"',
+        msgspec.json.encode(_record({"role": "robot", "content": "x"})),
+        msgspec.json.encode(_record(USER, source="web")),
+        b'{"messages": [], "messages": [' + msgspec.json.encode(USER) + b"]}",
+    ]
+    path = tmp_path / "chats.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    read = get_reader("openai")
+    bad: list[BadRecord] = []
+    got = list(read(str(path), bad.append))
+    assert [t.provenance.record_location for t in got] == [f"{path}:{n}" for n in (1, 5, 6)]
+    assert [t.id for t in got] == [record_to_trajectory(lines[n]).id for n in (0, 4, 5)]
+    assert got[1].provenance.extra == {"$": {"source": "web"}}
+    assert [(b.line, b.raw) for b in bad] == [(n, lines[n - 1]) for n in (2, 3, 4)]
+    assert "truncated" in (bad[0].hint or "")
+    assert bad[1].error == "expected an object, got string"
+    assert bad[2].error.startswith("messages[0].role: ")
+    strict: list[BadRecord] = []
+    with checking(ReadChecks(unique_keys=True)):  # the reader decodes lines first then
+        assert len(list(read(str(path), strict.append))) == 2
+    assert [b.line for b in strict] == [2, 3, 4, 6]
 
 
 def test_non_json_dict_values_are_rejected() -> None:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trajforge.formats.openai import (
+    canonical_arguments,
     record_to_trajectory,
     trajectory_to_json,
     trajectory_to_messages,
@@ -87,10 +88,12 @@ def _unknown(draw: st.DrawFn, obj: dict[str, Any], known: frozenset[str]) -> dic
 
 @st.composite
 def tool_calls(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Modern tool calls; some with the ``"parsed_arguments": null`` of the SDK's ``.parse()``."""
+    """Modern tool calls; some with the ``"parsed_arguments": null`` of the SDK's ``.parse()``,
+    some with their arguments as an object (TRL's rows)."""
     calls = []
     for call_id in draw(st.lists(names, max_size=3, unique=True)):
-        function = {"name": draw(names), "arguments": draw(argument_texts())}
+        arguments = draw(argument_texts() | argument_objects)
+        function = {"name": draw(names), "arguments": arguments}
         _maybe(draw, function, "parsed_arguments", st.none() | argument_objects)
         _unknown(draw, function, CALL_FUNCTION_KEYS)
         call = {"id": call_id, "type": "function", "function": function}
@@ -213,7 +216,13 @@ def test_record_round_trips_through_trajectory(record: dict[str, Any]) -> None:
     traj = record_to_trajectory(record)
     assert trajectory_to_record(traj) == record
     traj.provenance.extra = {}  # the messages an agent sends: without source-only keys
-    assert trajectory_to_messages(traj) == trajectory_to_record(traj)["messages"]
+    messages = trajectory_to_record(traj)["messages"]
+    assert trajectory_to_messages(traj, as_source=True) == messages
+    for message in messages:  # and arguments as text, which the API takes
+        for call in message.get("tool_calls") or ():
+            if isinstance(arguments := call["function"]["arguments"], dict):
+                call["function"]["arguments"] = canonical_arguments(arguments)
+    assert trajectory_to_messages(traj) == messages
     bare = record["messages"]
     assert trajectory_to_json(record_to_trajectory(bare)) == bare
 
@@ -230,7 +239,7 @@ def test_round_trip_survives_serialisation(record: dict[str, Any]) -> None:
 @_settings
 @given(records())
 def test_bytes_and_dict_input_agree_and_export_is_idempotent(record: dict[str, Any]) -> None:
-    traj = record_to_trajectory(record)
-    assert record_to_trajectory(msgspec.json.encode(record)) == traj
+    traj = record_to_trajectory(record)  # bytes decode straight into Structs where they can
+    assert record_to_trajectory(msgspec.json.encode(record), id=traj.id) == traj
     again = record_to_trajectory(trajectory_to_record(traj), id=traj.id)
     assert again == traj

@@ -119,13 +119,18 @@ def test_unknown_keys_are_kept_where_they_were(airline: list[Trajectory]) -> Non
     assert "reward" not in extra["simulations[0].reward_info"]
     assert "db_check" in extra["simulations[0].reward_info"]
     assert "simulation_index" in extra["$"]
-    assert "policy" not in extra.get("info.environment_info", {})
+    # the simulations carry the policy: the file's is kept to be written back beside them
+    assert extra["info.environment_info"]["policy"] == airline[0].system_prompt
+    # values that map to nothing are kept as they were, for the writer
+    assert extra["simulations[0].messages[0]"]["tool_calls"] is None
+    assert extra["simulations[0].messages[4]"]["content"] is None
+    assert extra["simulations[0].messages[5]"]["error"] is False
     criteria = next(v for k, v in extra.items() if k.endswith("].evaluation_criteria"))
-    assert "actions" not in criteria
+    assert criteria["actions"] == []  # no expected action: the empty list is kept as it was
     assert criteria["reward_basis"] == ["DB", "COMMUNICATE"]
 
 
-def test_tool_definitions_are_used_when_the_run_recorded_them() -> None:
+def test_tool_definitions_are_used_when_the_run_recorded_them(tmp_path: Path) -> None:
     """tau2-bench's ``ToolSignature``: ``{name, doc, params, returns}`` per tool (no public
     sample carries them; written here after its data model)."""
     params = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
@@ -152,6 +157,10 @@ def test_tool_definitions_are_used_when_the_run_recorded_them() -> None:
     ]
     kept = t.provenance.extra["info.environment_info.tool_defs.delete_item"]
     assert kept == {"name": "delete_item", "returns": {}}
+    dest = tmp_path / "again.json"
+    assert FORMAT.write is not None
+    FORMAT.write(str(dest), [t])
+    assert json.loads(dest.read_text()) == run  # the definitions are written back
 
 
 def test_detection_recognises_results_files_and_nothing_else() -> None:

@@ -16,7 +16,14 @@ from trajforge.formats.registry import get_format
 from trajforge.formats.tau_bench import convert, detect, trajectory_to_result
 from trajforge.io import BadRecord
 from trajforge.io.documents import SourceRecord, iter_records
-from trajforge.schema import ToolCall, ToolResult, Trajectory, TrajectoryDecoder, encode
+from trajforge.schema import (
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    TrajectoryDecoder,
+    UserMessage,
+    encode,
+)
 from trajforge.verify import verify_trajectory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -74,6 +81,33 @@ def test_a_hand_off_through_the_tool_is_a_final_answer(imported: dict[int, Traje
         assert "no_final_answer" not in found
         verdict = next(label for label in verified.labels if label.name == "verify")
         assert verdict.grade == "pass", verdict.rationale
+
+
+def _findings(trajectory: Trajectory) -> set[str]:
+    verified = verify_trajectory(_decoder.decode(encode(trajectory)))  # on a copy
+    return {label.name for step in verified.steps for label in step.labels}
+
+
+def test_the_simulated_users_stop_ends_the_conversation(
+    imported: dict[int, Trajectory],
+) -> None:
+    source = json.loads(SAMPLE.read_text())
+    ending = [r for r in source if "###STOP###" in str(r["traj"][-1].get("content"))]
+    assert len(ending) == 7
+    for result in ending:
+        trajectory = imported[result["task_id"]]
+        last = len(result["traj"]) - 1
+        assert trajectory.provenance.extra[f"traj[{last}]"] == result["traj"][-1]
+        said = [o for s in trajectory.steps for o in s.observations if isinstance(o, UserMessage)]
+        assert all("###STOP###" not in o.content for o in said)
+        assert "unanswered_user_message" not in _findings(trajectory)
+        assert trajectory_to_result(trajectory) == result
+    # a user who speaks last without the stop token is still owed an answer
+    unfinished = json.loads(json.dumps(ending[0]))
+    unfinished["traj"][-1]["content"] = "Thank you so much for your help!"
+    (trajectory,) = convert(SourceRecord(unfinished, str(SAMPLE), item=0))
+    assert "unanswered_user_message" in _findings(trajectory)
+    assert trajectory_to_result(trajectory) == unfinished
 
 
 def test_error_results_follow_the_sources_convention(imported: dict[int, Trajectory]) -> None:

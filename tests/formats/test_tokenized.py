@@ -18,7 +18,10 @@ from tests.formats.tokenizer_files import (
     CHATML_TURN,
     LAST_REASONING_TEMPLATE,
     TOOLS_TEMPLATE,
+    Row,
+    assert_labels,
     tokenizer_dir,
+    trained_texts,
 )
 from tests.smollm2 import smollm2_gguf
 from trajforge.errors import ConfigError, ConversionError, InputError
@@ -39,14 +42,6 @@ from trajforge.schema import (
     ToolSpec,
     Trajectory,
 )
-
-Row = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def tools_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tokenizer directory whose template shows tools and tool calls."""
-    return tokenizer_dir(tmp_path_factory.mktemp("tools-tokenizer"), TOOLS_TEMPLATE)
 
 
 @pytest.fixture(scope="module")
@@ -117,25 +112,6 @@ def rows(export: Tokenization, trajectories: Sequence[Trajectory]) -> list[Row]:
     ]
 
 
-def trained_texts(decode: Callable[[list[int]], str], row: Row) -> list[str]:
-    """The runs of masked-in tokens, each decoded."""
-    runs: list[list[int]] = [[]]
-    for token, trained in zip(row["input_ids"], row["assistant_masks"], strict=True):
-        if trained:
-            runs[-1].append(token)
-        elif runs[-1]:
-            runs.append([])
-    return [decode(run) for run in runs if run]
-
-
-def assert_labels(row: Row) -> None:
-    expected = [
-        token if trained else -100
-        for token, trained in zip(row["input_ids"], row["assistant_masks"], strict=True)
-    ]
-    assert row["labels"] == expected
-
-
 # ---------------------------------------------------------------- the mask
 
 
@@ -161,7 +137,7 @@ def test_the_mask_covers_exactly_the_assistant_turns_of_a_hugging_face_template(
 
 
 _TEXT = st.text(
-    st.characters(codec="utf-8", exclude_characters="<>|\r", exclude_categories=("Cs",)),
+    st.characters(codec="utf-8", exclude_characters="<>|\r", exclude_categories=["Cs"]),
     max_size=12,
 )
 

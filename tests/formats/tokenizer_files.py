@@ -1,14 +1,14 @@
 """Tokenizers for the tokenized-export tests, made here and offline: a byte-level BPE trained
 in-process and saved as a Hugging Face tokenizer directory with a chat template (the SmolLM2
-GGUF, the other source, is in ``tests/smollm2.py``)."""
+GGUF, the other source, is in ``tests/smollm2.py``); and the checks of a sample's mask."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
@@ -105,3 +105,27 @@ def tokenizer_dir(
     config = {"chat_template": template, "eos_token": "<|im_end|>", "bos_token": None}
     (path / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
     return path
+
+
+Row = dict[str, Any]
+"""A tokenized sample: ``input_ids``, ``assistant_masks`` and ``labels`` as lists."""
+
+
+def trained_texts(decode: Callable[[list[int]], str], row: Row) -> list[str]:
+    """The runs of masked-in tokens, each decoded."""
+    runs: list[list[int]] = [[]]
+    for token, trained in zip(row["input_ids"], row["assistant_masks"], strict=True):
+        if trained:
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    return [decode(run) for run in runs if run]
+
+
+def assert_labels(row: Row) -> None:
+    """The labels are the ids where the mask is set, -100 elsewhere."""
+    expected = [
+        token if trained else -100
+        for token, trained in zip(row["input_ids"], row["assistant_masks"], strict=True)
+    ]
+    assert row["labels"] == expected

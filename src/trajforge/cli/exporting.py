@@ -17,6 +17,7 @@ from trajforge.cli.common import (
 from trajforge.errors import InputError
 
 _UNIT = {"min": 0.0, "max": 1.0}
+_TOKENIZED = "tokenized"
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -29,7 +30,7 @@ def export_records(
         str,
         typer.Argument(
             metavar="FORMAT",
-            help="openai-ft, trl-sft, dpo, prm, kto, or any format with a writer "
+            help="openai-ft, trl-sft, dpo, prm, kto, tokenized, or any format with a writer "
             "(see trajforge plugins).",
         ),
     ],
@@ -38,8 +39,8 @@ def export_records(
         str,
         typer.Argument(
             metavar="OUT",
-            help="A file (.jsonl[.gz|.zst]; the card goes to OUT.card.md) or a dataset "
-            "directory (data/train.jsonl and README.md).",
+            help="A file (.jsonl[.gz|.zst], .parquet for tokenized; the card goes to "
+            "OUT.card.md) or a dataset directory (data/train.jsonl or .parquet, and README.md).",
         ),
     ],
     from_format: FromOption = "trajforge",
@@ -77,6 +78,46 @@ def export_records(
         float,
         typer.Option(help="kto per trajectory: the outcome a desirable row needs.", **_UNIT),
     ] = 1.0,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            help="tokenized: a Hugging Face tokenizer directory or a GGUF model file (its "
+            "tokenizer and chat template; nothing is downloaded).",
+            rich_help_panel=_TOKENIZED,
+        ),
+    ] = None,
+    chat_template: Annotated[
+        str | None,
+        typer.Option(
+            help="tokenized: a Jinja chat template file to use instead of the tokenizer's.",
+            rich_help_panel=_TOKENIZED,
+        ),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            help="tokenized: the most tokens a sample may have.", min=1, rich_help_panel=_TOKENIZED
+        ),
+    ] = None,
+    overflow: Annotated[
+        str | None,
+        typer.Option(
+            help="tokenized: what becomes of a text longer than --max-length: drop (default), "
+            "truncate (the whole steps that fit) or split (windows of whole steps, each after "
+            "the system prompt and instruction); a cut never falls inside a tool call.",
+            rich_help_panel=_TOKENIZED,
+        ),
+    ] = None,
+    mask_mistakes: Annotated[
+        bool | None,
+        typer.Option(
+            "--mask-mistakes/--no-mask-mistakes",
+            help="tokenized: leave the steps marked as mistakes in the text untrained "
+            "(default), or train them.",
+            rich_help_panel=_TOKENIZED,
+            show_default=False,
+        ),
+    ] = None,
     quarantine: QuarantineOption = None,
     verify_hashes: VerifyHashesOption = True,
     strict: Annotated[
@@ -106,6 +147,13 @@ def export_records(
             "desirable_at": desirable_at,
         }
     )
+    own = {
+        "tokenizer": tokenizer,
+        "chat_template": chat_template,
+        "max_length": max_length,
+        "overflow": overflow,
+        "mask_mistakes": mask_mistakes,
+    }
     sink = Quarantine(quarantine or default_quarantine(dest))
     checks = ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)
     with unwritten(dest), sink, checking(checks):
@@ -115,6 +163,7 @@ def export_records(
             dest,
             from_format=from_format,
             options=options,
+            writer_options={key: value for key, value in own.items() if value is not None},
             on_error=None if strict else sink.add,
         )
     written, target = result.written, result.target

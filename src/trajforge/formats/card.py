@@ -4,8 +4,8 @@
 memory stays flat); :func:`render_card` writes a Hugging Face style ``README.md``: YAML front
 matter (licence, tags, size, and for a dataset directory the data files), then counts, the
 outcome and label mix, environments, sources and provenance, licences found in
-``provenance.license``, and the export options. Nothing in it depends on the time or the
-machine, so the same export gives the same card.
+``provenance.license``, the export options and the format's own writer options. Nothing in it
+depends on the time or the machine, so the same export gives the same card.
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ class CardFacts:
     rows: int
     set_aside: int
     details: Mapping[str, int]
+    writer_options: Mapping[str, Any] = field(default_factory=dict)
+    """The format's own writer options (``tokenized``'s tokenizer...), as given."""
 
 
 def render_card(facts: CardFacts, stats: CardStats) -> str:
@@ -148,6 +150,7 @@ def render_card(facts: CardFacts, stats: CardStats) -> str:
         _provenance(stats),
         _licenses(stats),
         _table("Export options", "option", "value", _options(stats.options), sort=False),
+        _table("Writer options", "option", "value", facts.writer_options, sort=False),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
 

@@ -3,24 +3,28 @@ card beside them (``trajforge export FORMAT IN OUT``).
 
 ``OUT`` with a suffix is a file, and the card goes to ``OUT.card.md``. ``OUT`` without one (or an
 existing directory) is a Hugging Face dataset directory: the data goes to ``OUT/data/train.jsonl``
-and the card, whose front matter names that file, to ``OUT/README.md``, so that
-``datasets.load_dataset(OUT)`` reads it. Everything streams: the reader feeds the writer through
-the card's counters.
+(``train.parquet`` for a format that writes no JSON lines, such as ``tokenized``) and the card,
+whose front matter names that file, to ``OUT/README.md``, so that ``datasets.load_dataset(OUT)``
+reads it. Everything streams: the reader feeds the writer through the card's counters.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from trajforge.formats.base import Format
 from trajforge.formats.card import CardFacts, CardStats, render_card
-from trajforge.formats.export_options import ExportOptions
-from trajforge.formats.registry import get_reader, get_writer
+from trajforge.formats.export_options import ExportOptions, checked_writer_options
+from trajforge.formats.registry import get_format, get_reader, get_writer
 from trajforge.io import BadRecord, OnError, WriteResult, check_destination
 from trajforge.io.atomic import atomic_write
 
-DATA_FILE: Final = Path("data") / "train.jsonl"
+DATA_STEM: Final = Path("data") / "train"
+#: The data file's suffix in a dataset directory: JSON lines where the format writes them.
+ROWS_SUFFIX: Final = ".jsonl"
 CARD_NAME: Final = "README.md"
 CARD_SUFFIX: Final = ".card.md"
 
@@ -44,12 +48,22 @@ class ExportResult:
     set_aside: int
 
 
-def export_target(dest: str) -> ExportTarget:
-    """The data file and card path of ``dest`` (see the module)."""
+def export_target(dest: str, suffix: str = ROWS_SUFFIX) -> ExportTarget:
+    """The data file and card path of ``dest`` (see the module); a dataset directory's data file
+    ends in ``suffix``."""
     path = Path(dest)
     if path.is_dir() or not path.suffix:
-        return ExportTarget(path / DATA_FILE, path / CARD_NAME, directory=True)
+        data = path / DATA_STEM.with_suffix(suffix)
+        return ExportTarget(data, path / CARD_NAME, directory=True)
     return ExportTarget(path, path.with_name(path.name + CARD_SUFFIX), directory=False)
+
+
+def data_suffix(fmt: Format) -> str:
+    """The suffix of a format's data file in a dataset directory: ``.jsonl`` where it writes JSON
+    lines, else the first it names (``.parquet`` for ``tokenized``)."""
+    if ROWS_SUFFIX in fmt.suffixes or not fmt.suffixes:
+        return ROWS_SUFFIX
+    return fmt.suffixes[0]
 
 
 class _Counting:
@@ -72,17 +86,22 @@ def export_dataset(
     *,
     from_format: str = "trajforge",
     options: ExportOptions | None = None,
+    writer_options: Mapping[str, Any] | None = None,
     on_error: OnError | None = None,
 ) -> ExportResult:
     """Export ``source`` (read as ``from_format``) to ``dest`` in ``format_name``, with its card.
 
-    Bad input records, and trajectories the format cannot render, go to ``on_error`` (without
-    it, the first one raises its located error).
+    ``writer_options`` are the options of that format's own writer (``tokenizer`` for
+    ``tokenized``...), checked against those it takes. Bad input records, and trajectories the
+    format cannot render, go to ``on_error`` (without it, the first one raises its located
+    error).
     """
     options = options or ExportOptions()
     write = get_writer(format_name, option="FORMAT")
+    fmt = get_format(format_name, option="FORMAT")
+    own = checked_writer_options(fmt, writer_options or {})
     read = get_reader(from_format)
-    target = export_target(dest)
+    target = export_target(dest, data_suffix(fmt))
     for path in (target.data, target.card):
         check_destination(path, source, option="OUT")
     stats = CardStats(options)
@@ -95,8 +114,13 @@ def export_dataset(
         stats.observe_all(read(source, handler)),
         export=options,
         on_error=handler,
+        **own,
     )
-    data_file = DATA_FILE.as_posix() if target.directory else target.data.name
+    data_file = (
+        target.data.relative_to(target.card.parent).as_posix()
+        if target.directory
+        else target.data.name
+    )
     facts = CardFacts(
         format_name=format_name,
         source=source,
@@ -106,6 +130,7 @@ def export_dataset(
         rows=written.count,
         set_aside=bad.count,
         details=written.details,
+        writer_options=own,
     )
     with atomic_write(target.card) as file:
         file.write(render_card(facts, stats).encode())

@@ -2,19 +2,23 @@
 stored, and the thresholds of the preference formats.
 
 Commands pass them to writers as the ``export`` writing option; a writer uses those that apply to
-it, and the dataset card lists them all.
+it, and the dataset card lists them all. A format's own writer options (``tokenized``'s
+tokenizer, template and lengths) are passed apart, checked by :func:`checked_writer_options`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 import msgspec
 
 from trajforge.errors import ConfigError
 from trajforge.schema.codec import schema_error
 from trajforge.schema.records import LabelSourceKind, Unit
+
+if TYPE_CHECKING:
+    from trajforge.formats.base import Format
 
 MISTAKE_CLASSES: Final = (
     # the grades of the problems rule graders find (grade/rules)
@@ -75,7 +79,7 @@ def load_options(values: Mapping[str, Any]) -> ExportOptions:
         field = (error.path or "").split("[")[0]
         raise ConfigError(
             error.message,
-            path=f"--{field.replace('_', '-')}" if field else None,
+            path=_flag(field) if field else None,
             hint="see trajforge export --help",
         ) from None
 
@@ -88,3 +92,21 @@ def export_options(options: Mapping[str, Any]) -> ExportOptions:
     if not isinstance(found, ExportOptions):
         raise TypeError(f"the export option must be ExportOptions, got {type(found).__name__}")
     return found
+
+
+def checked_writer_options(fmt: Format, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as the options of ``fmt``'s own writer; a ConfigError names the first option
+    (as the export command spells it) that this writer does not take."""
+    for key in values:
+        if key not in fmt.writer_options:
+            takes = ", ".join(_flag(name) for name in fmt.writer_options)
+            raise ConfigError(
+                f"the {fmt.name} export has no option {_flag(key)}",
+                path=_flag(key),
+                hint=f"its options: {takes}" if takes else "it takes the export options alone",
+            )
+    return dict(values)
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"

@@ -11,14 +11,19 @@ stay apart). The mapping:
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
-  ``ToolCall``s (``id=None`` for the legacy single call);
+  ``ToolCall``s (``id=None`` for the legacy single call), their ``arguments`` JSON text or,
+  as TRL's rows and ``transformers`` chat templates have them, the object itself;
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
   them, in message order;
-- other top-level keys of the record are ``Trajectory.metadata``; a record may also be a bare
-  array of messages (exported back as one);
-- keys of messages, tool calls, tools and functions that the OpenAI shapes do not have are kept
-  in ``provenance.extra`` by path (``messages[8]``, ``tools[0].function``) and put back on export
-  (see :mod:`trajforge.formats.openai_extra`).
+- a record may also be a bare array of messages (exported back as one);
+- other top-level keys of the record (``parallel_tool_calls``, ``id``), and keys of messages,
+  tool calls, tools and functions that the OpenAI shapes do not have, are kept in
+  ``provenance.extra`` by path (``$``, ``messages[8]``, ``tools[0].function``) and put back on
+  export (see :mod:`trajforge.formats.openai_extra`); a trajectory's ``metadata`` is exported
+  as top-level keys too.
+
+Records are decoded by :mod:`trajforge.formats.openai_decode`: a JSON line straight into the
+wire Structs, once.
 
 What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
 and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
@@ -28,8 +33,9 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
 ``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
-tools were the legacy ``functions``, and that it was a bare array. Non-empty ``annotations``,
-``audio`` or ``parsed`` values are kept in ``provenance.extra``.
+tools were the legacy ``functions``, that it was a bare array, and which calls had their
+arguments as an object (written so again to files, as JSON text to the API). Non-empty
+``annotations``, ``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
 from __future__ import annotations
@@ -40,14 +46,20 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
+from msgspec.structs import replace
 
 from trajforge.errors import ConversionError
-from trajforge.formats.extra import keep, put_back
+from trajforge.formats.extra import ROOT, keep, put_back
 from trajforge.formats.importer import record_id
-from trajforge.formats.openai_extra import split_extra
+from trajforge.formats.openai_decode import (
+    FUNCTIONS_KEY,
+    MESSAGES_KEY,
+    SHAPE_KEY,
+    TOOLS_KEY,
+    decode_record,
+)
 from trajforge.formats.openai_wire import (
     AssistantMessage,
-    ChatRecord,
     DeveloperMessage,
     FunctionCall,
     FunctionDef,
@@ -59,11 +71,9 @@ from trajforge.formats.openai_wire import (
     ToolFunction,
     ToolMessage,
     UserMessageWire,
-    decode_chat,
     located_error,
 )
 from trajforge.formats.transcript import single_text
-from trajforge.schema.codec import nested_too_deeply, syntax_error
 from trajforge.schema.records import (
     Action,
     Observation,
@@ -79,10 +89,6 @@ from trajforge.schema.records import (
 )
 
 FORMAT: Final = "openai"
-MESSAGES_KEY: Final = "messages"
-TOOLS_KEY: Final = "tools"
-FUNCTIONS_KEY: Final = "functions"
-SHAPE_KEY: Final = "_openai_shape"
 ID_PREFIX: Final = "oai-"
 NULLABLE_KEYS: Final = (
     "refusal",
@@ -96,7 +102,6 @@ NULLABLE_KEYS: Final = (
 """Assistant-message keys that may be ``null``: ``Shape.<key>_null`` lists the steps with one."""
 
 _T = TypeVar("_T")
-_JSON_TYPES = {list: "array", str: "string", int: "integer", float: "number", bool: "boolean"}
 
 
 class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -120,6 +125,9 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     """Steps whose assistant message had ``"tool_calls": []`` (vLLM writes it with no calls)."""
     parsed_arguments_null: list[tuple[int, int]] = []
     """``(step, i)``: that step's ``tool_calls[i].function`` had ``"parsed_arguments": null``."""
+    arguments_objects: list[tuple[int, int]] = []
+    """``(step, i)``: that step's ``tool_calls[i].function.arguments`` was a JSON object (as
+    TRL and ``transformers`` write them), not JSON text; only files are written so again."""
     developer: bool = False
     """The system prompt came from a ``developer`` message, not a ``system`` one."""
     empty_tools: bool = False
@@ -128,6 +136,10 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     """The tools came as the legacy top-level ``functions`` list (of function definitions)."""
     bare: bool = False
     """The record was a bare array of messages, without the ``messages`` object around it."""
+
+
+_PLAIN: Final = Shape()
+"""The shape of a record the trajectory holds all of (never changed: compared with)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,7 @@ class _StepShape:
     annotations_empty: bool = False
     tool_calls_empty: bool = False
     parsed_arguments_null: frozenset[int] = frozenset()
+    arguments_objects: frozenset[int] = frozenset()
 
     def nullable(self, key: str) -> UnsetType | None:
         """``None`` where the message had ``key`` as ``null``, else ``UNSET`` (absent)."""
@@ -156,10 +169,13 @@ def _none(value: _T | UnsetType | None) -> _T | None:
 
 # ---------------------------------------------------------------- arguments
 
+_ARGUMENTS: Final = msgspec.json.Decoder(dict[str, Any])
+_ENCODER: Final = msgspec.json.Encoder()
+
 
 def canonical_arguments(arguments: dict[str, Any]) -> str:
     """The canonical JSON text of tool-call arguments (msgspec's compact encoding)."""
-    return msgspec.json.encode(arguments).decode()
+    return _ENCODER.encode(arguments).decode()
 
 
 def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
@@ -169,12 +185,10 @@ def parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
     text itself otherwise; text that is not a JSON object gives ``{}`` and the text.
     """
     try:
-        value = msgspec.json.decode(text)
-    except (msgspec.DecodeError, RecursionError):  # kept as the model wrote it
+        value = _ARGUMENTS.decode(text)
+    except (msgspec.DecodeError, RecursionError):  # not an object: kept as the model wrote it
         return {}, text
-    if not isinstance(value, dict):
-        return {}, text
-    return value, None if canonical_arguments(value) == text else text
+    return value, None if _ENCODER.encode(value) == text.encode() else text
 
 
 def arguments_text(call: ToolCall) -> str:
@@ -201,34 +215,31 @@ def record_to_trajectory(
     """Import one OpenAI chat record (a dict, a bare list of messages, or JSON bytes of either)
     as a Trajectory.
 
-    ``id`` defaults to ``oai-`` plus a hash of the record's canonical JSON, so the same record
+    ``id`` defaults to ``oai-`` plus a hash of the record (of its canonical JSON, or of the
+    JSON text given: see :func:`~trajforge.formats.importer.record_id`), so the same record
     always gets the same id. Raises ConversionError (InputError for malformed JSON) with a field
     path.
     """
-    loaded = _load(record)
-    data = {MESSAGES_KEY: loaded} if isinstance(loaded, list) else loaded
-    if SHAPE_KEY in data:
-        raise ConversionError(
-            "this key is reserved for trajforge", path=SHAPE_KEY, hint="rename it before importing"
-        )
-    interpreted = _interpreted_keys(data)
-    extra: dict[str, Any] = {}
-    chat = _decoded({key: data[key] for key in interpreted if key in data}, extra)
-    system_prompt, instruction, start = _preamble(chat.messages, extra)
-    legacy = FUNCTIONS_KEY in interpreted
-    tools = _none(chat.functions) if legacy else _functions(_none(chat.tools))
+    decoded = decode_record(record)
+    chat, extra = decoded.chat, decoded.extra
+    if decoded.others:
+        extra[ROOT] = decoded.others
+    messages = chat.messages
+    system_prompt, instruction, start = _preamble(messages, extra)
+    legacy = not isinstance(chat.functions, UnsetType)
+    tools = chat.functions if legacy else _functions(chat.tools)
     shape = Shape(
-        developer=bool(chat.messages) and isinstance(chat.messages[0], DeveloperMessage),
+        developer=bool(messages) and type(messages[0]) is DeveloperMessage,
         empty_tools=tools == [],
         functions=legacy,
-        bare=isinstance(loaded, list),
+        bare=decoded.bare,
     )
-    steps = _steps(chat.messages, start, shape)
-    metadata = {key: value for key, value in data.items() if key not in interpreted}
-    if shape != Shape():  # JSON data only (no tuples), so that it survives serialisation as is
-        metadata[SHAPE_KEY] = msgspec.json.decode(msgspec.json.encode(shape))
+    steps = _steps(messages, start, shape)
+    metadata: dict[str, Any] = {}
+    if shape != _PLAIN:  # JSON data only (no tuples), so that it survives serialisation as is
+        metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))
     return Trajectory(
-        id=id if id is not None else record_id(ID_PREFIX, loaded),
+        id=id if id is not None else record_id(ID_PREFIX, record),
         task=Task(instruction=instruction),
         tools=[_tool_spec(function) for function in tools or ()],
         system_prompt=system_prompt,
@@ -240,54 +251,17 @@ def record_to_trajectory(
     )
 
 
-def _decoded(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:
-    """The chat part of a record decoded; what no field holds goes to ``extra`` first, which
-    is needed only when strict decoding fails (most records decode at once)."""
-    try:
-        return msgspec.convert(chat, ChatRecord)
-    except msgspec.ValidationError:
-        return decode_chat(split_extra(chat, extra))
-
-
-def _functions(tools: list[ToolDef] | None) -> list[FunctionDef] | None:
-    return None if tools is None else [tool.function for tool in tools]
-
-
-def _interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:
-    """The keys the mapping reads: messages, and tools (or the legacy functions without them)."""
-    if TOOLS_KEY not in data and FUNCTIONS_KEY in data:
-        return (MESSAGES_KEY, FUNCTIONS_KEY)
-    return (MESSAGES_KEY, TOOLS_KEY) if TOOLS_KEY in data else (MESSAGES_KEY,)
-
-
-def _load(record: dict[str, Any] | list[Any] | bytes) -> dict[str, Any] | list[Any]:
-    """The record as fresh JSON data (a dict is copied through JSON, so it is JSON-clean)."""
-    try:
-        text = msgspec.json.encode(record) if isinstance(record, dict | list) else record
-    except (TypeError, ValueError) as exc:
-        raise ConversionError(
-            f"the record is not JSON data: {exc}", hint="records must hold only JSON values"
-        ) from None
-    try:
-        data = msgspec.json.decode(text)
-    except msgspec.DecodeError as exc:
-        raise syntax_error(exc) from None
-    except RecursionError:
-        raise nested_too_deeply() from None
-    if not isinstance(data, dict | list):
-        raise ConversionError(
-            f"expected an object, got {_JSON_TYPES.get(type(data), 'null')}",
-            hint="an OpenAI chat record is an object with a 'messages' list",
-        )
-    return data
+def _functions(tools: list[ToolDef] | UnsetType) -> list[FunctionDef] | UnsetType:
+    return tools if isinstance(tools, UnsetType) else [tool.function for tool in tools]
 
 
 def _tool_spec(function: FunctionDef) -> ToolSpec:
+    description, parameters, strict = function.description, function.parameters, function.strict
     return ToolSpec(
         name=function.name,
-        description=_none(function.description),
-        parameters=_none(function.parameters),
-        strict=_none(function.strict),
+        description=None if description is UNSET else description,
+        parameters=None if parameters is UNSET else parameters,
+        strict=None if strict is UNSET else strict,
     )
 
 
@@ -309,31 +283,137 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
 
 
 def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
-    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``."""
+    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``.
+
+    The loop an import spends most of its time in, so written flat (a function call per message
+    costs 7% of an import): types compared by identity, the usual messages handled inline, the
+    rare ones and the rare keys in functions of their own.
+    """
     steps: list[Step] = []
-    call_ids: set[str] = set()
+    observations: list[Observation] = []
+    call_ids: list[str] = []
     for index in range(start, len(messages)):
-        message, where = messages[index], f"messages[{index}]"
-        if isinstance(message, AssistantMessage):
-            _note_shape(message, where, len(steps), shape)
-            steps.append(_step(message, where))
-            call_ids = {call.id for call in _none(message.tool_calls) or ()}
-        elif isinstance(message, SystemMessage | DeveloperMessage):
-            role = "developer" if isinstance(message, DeveloperMessage) else "system"
-            raise ConversionError(
-                f"a {role} message is only supported as the first message",
-                path=f"{where}.role",
-                hint="trajforge has one system prompt; merge later system messages into it",
+        message = messages[index]
+        kind = type(message)
+        if kind is ToolMessage and steps:
+            assert type(message) is ToolMessage  # for mypy, which does not narrow on ``kind``
+            if message.tool_call_id not in call_ids:
+                raise _unknown_call(message.tool_call_id, index)
+            name = message.name
+            observations.append(
+                ToolResult(
+                    call_id=message.tool_call_id,
+                    name=name if type(name) is str else None,
+                    content=message.content,
+                )
             )
-        elif not steps:
-            raise _before_first_step(message, where)
+        elif kind is AssistantMessage:
+            assert type(message) is AssistantMessage
+            content, calls = message.content, message.tool_calls
+            if (
+                content is UNSET
+                or message.refusal is not UNSET
+                or message.function_call is not UNSET
+                or message.annotations is not UNSET
+                or message.audio is not UNSET
+                or message.parsed is not UNSET
+                or message.reasoning_content is None
+                or calls is None
+                or calls == []
+            ):  # a key no step holds, or text besides the content
+                _note_shape(message, f"messages[{index}]", len(steps), shape)
+            actions: list[Action] = [Reply(content=content)] if type(content) is str else []
+            if message.refusal is not UNSET or message.function_call is not UNSET:
+                _rare_actions(message, actions)
+            call_ids = []
+            if type(calls) is list:
+                for call in calls:
+                    function = call.function
+                    if type(function.arguments) is str and function.parsed_arguments is UNSET:
+                        arguments, raw = parse_arguments(function.arguments)
+                    else:  # arguments as an object, or a parse()'s null parsed_arguments
+                        arguments, raw = _arguments(function, len(steps), len(call_ids), shape)
+                    actions.append(
+                        ToolCall(
+                            id=call.id, name=function.name, arguments=arguments, raw_arguments=raw
+                        )
+                    )
+                    call_ids.append(call.id)
+            reasoning = message.reasoning_content
+            step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
+            steps.append(step)
+            observations = step.observations
+        elif steps and (kind is UserMessageWire or kind is FunctionMessage):
+            observations.append(_observation(message))
         else:
-            steps[-1].observations.append(_observation(message, where, call_ids))
+            raise _misplaced(message, f"messages[{index}]")
     return steps
 
 
+def _rare_actions(message: AssistantMessage, actions: list[Action]) -> None:
+    """The refusal (never beside a string content: see :func:`_note_shape`) and the legacy
+    function call of an assistant message, added to ``actions``."""
+    if type(message.refusal) is str:
+        actions.append(Reply(content=message.refusal))
+    if type(message.function_call) is FunctionCall:
+        actions.append(_tool_call(None, message.function_call))
+
+
+def _arguments(
+    function: ToolFunction, step: int, position: int, shape: Shape
+) -> tuple[dict[str, Any], str | None]:
+    """``(arguments, raw_arguments)`` of tool call ``position`` of step ``step``; noted in
+    ``shape``: arguments given as an object (written so again) and ``parsed_arguments: null``."""
+    if function.parsed_arguments is None:
+        shape.parsed_arguments_null.append((step, position))
+    if type(function.arguments) is str:
+        return parse_arguments(function.arguments)
+    assert isinstance(function.arguments, dict)
+    shape.arguments_objects.append((step, position))
+    return function.arguments, None
+
+
+def _observation(message: Message) -> Observation:
+    """A user message or a legacy function result, after the first step."""
+    if isinstance(message, UserMessageWire):
+        return UserMessage(content=message.content, name=_none(message.name))
+    assert isinstance(message, FunctionMessage)
+    return ToolResult(call_id=None, name=message.name, content=message.content)
+
+
+def _unknown_call(call_id: str, index: int) -> ConversionError:
+    return ConversionError(
+        f"no call with id {call_id!r} in the preceding assistant message",
+        path=f"messages[{index}].tool_call_id",
+        hint="a tool message must answer a tool call of the last assistant message",
+    )
+
+
+def _misplaced(message: Message, where: str) -> ConversionError:
+    """The error for a system message after the first, or a message before the first step."""
+    if isinstance(message, SystemMessage | DeveloperMessage):
+        role = "developer" if isinstance(message, DeveloperMessage) else "system"
+        return ConversionError(
+            f"a {role} message is only supported as the first message",
+            path=f"{where}.role",
+            hint="trajforge has one system prompt; merge later system messages into it",
+        )
+    if isinstance(message, UserMessageWire):
+        return ConversionError(
+            "a second user message before the first assistant message cannot be represented",
+            path=where,
+            hint="the first user message is task.instruction: join the leading user messages",
+        )
+    return ConversionError(
+        "a tool result before any assistant message",
+        path=where,
+        hint="tool results must follow the assistant message that made the call",
+    )
+
+
 def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) -> None:
-    """Note in ``shape`` what of assistant message ``where`` (step ``step``) no record holds."""
+    """Note in ``shape`` what of assistant message ``where`` (step ``step``) no record holds
+    (bar ``parsed_arguments``, noted with each call)."""
     if isinstance(message.content, UnsetType):
         shape.content_absent.append(step)
     if isinstance(message.refusal, str):
@@ -351,58 +431,11 @@ def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) 
         shape.tool_calls_empty.append(step)
     if message.annotations == []:  # a non-empty list went to provenance.extra
         shape.annotations_empty.append(step)
-    for index, call in enumerate(_none(message.tool_calls) or ()):
-        if call.function.parsed_arguments is None:
-            shape.parsed_arguments_null.append((step, index))
-
-
-def _before_first_step(message: Message, where: str) -> ConversionError:
-    if isinstance(message, UserMessageWire):
-        return ConversionError(
-            "a second user message before the first assistant message cannot be represented",
-            path=where,
-            hint="the first user message is task.instruction: join the leading user messages",
-        )
-    return ConversionError(
-        "a tool result before any assistant message",
-        path=where,
-        hint="tool results must follow the assistant message that made the call",
-    )
-
-
-def _step(message: AssistantMessage, where: str) -> Step:
-    actions: list[Action] = []
-    if isinstance(message.content, str):
-        actions.append(Reply(content=message.content))
-    if isinstance(message.refusal, str):  # never beside a string content: see _note_shape
-        actions.append(Reply(content=message.refusal))
-    if isinstance(message.function_call, FunctionCall):
-        actions.append(_tool_call(None, message.function_call))
-    if isinstance(message.tool_calls, list):
-        actions.extend(_tool_call(call.id, call.function) for call in message.tool_calls)
-    return Step(reasoning=_none(message.reasoning_content), actions=actions)
 
 
 def _tool_call(call_id: str | None, function: FunctionCall) -> ToolCall:
     arguments, raw = parse_arguments(function.arguments)
     return ToolCall(id=call_id, name=function.name, arguments=arguments, raw_arguments=raw)
-
-
-def _observation(message: Message, where: str, call_ids: set[str]) -> Observation:
-    if isinstance(message, UserMessageWire):
-        return UserMessage(content=message.content, name=_none(message.name))
-    if isinstance(message, FunctionMessage):
-        return ToolResult(call_id=None, name=message.name, content=message.content)
-    assert isinstance(message, ToolMessage)  # the other roles are handled earlier
-    if message.tool_call_id not in call_ids:
-        raise ConversionError(
-            f"no call with id {message.tool_call_id!r} in the preceding assistant message",
-            path=f"{where}.tool_call_id",
-            hint="a tool message must answer a tool call of the last assistant message",
-        )
-    return ToolResult(
-        call_id=message.tool_call_id, name=_none(message.name), content=message.content
-    )
 
 
 # ---------------------------------------------------------------- export
@@ -443,9 +476,11 @@ def _record(traj: Trajectory, shape: Shape) -> dict[str, Any]:
     return record
 
 
-def trajectory_to_messages(traj: Trajectory) -> list[dict[str, Any]]:
-    """The OpenAI chat messages of a trajectory."""
-    return _messages(traj, _shape(traj))
+def trajectory_to_messages(traj: Trajectory, *, as_source: bool = False) -> list[dict[str, Any]]:
+    """The OpenAI chat messages of a trajectory: arguments as JSON text, as the API has them,
+    or (``as_source``, for a file of the source's kind) as objects where the source had them."""
+    shape = _shape(traj)
+    return _messages(traj, shape if as_source else replace(shape, arguments_objects=[]))
 
 
 def _shape(traj: Trajectory) -> Shape:
@@ -486,9 +521,8 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
     for key in NULLABLE_KEYS:
         for step in getattr(shape, f"{key}_null"):
             null[step].add(key)
-    parsed_arguments_null: defaultdict[int, set[int]] = defaultdict(set)
-    for step, index in shape.parsed_arguments_null:
-        parsed_arguments_null[step].add(index)
+    parsed_arguments_null = _by_step(shape.parsed_arguments_null)
+    arguments_objects = _by_step(shape.arguments_objects)
     content_absent, refusals = set(shape.content_absent), set(shape.refusals)
     annotations_empty = set(shape.annotations_empty)
     tool_calls_empty = set(shape.tool_calls_empty)
@@ -500,9 +534,18 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
             annotations_empty=step in annotations_empty,
             tool_calls_empty=step in tool_calls_empty,
             parsed_arguments_null=frozenset(parsed_arguments_null.get(step, ())),
+            arguments_objects=frozenset(arguments_objects.get(step, ())),
         )
         for step in range(count)
     ]
+
+
+def _by_step(pairs: list[tuple[int, int]]) -> defaultdict[int, set[int]]:
+    """``(step, i)`` pairs as the set of ``i`` of each step."""
+    by_step: defaultdict[int, set[int]] = defaultdict(set)
+    for step, index in pairs:
+        by_step[step].add(index)
+    return by_step
 
 
 def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
@@ -513,7 +556,9 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     refusal = shape.refusal and text is not None
     legacy = _legacy_call(calls, where)
     wires = [
-        _tool_call_wire(call, index in shape.parsed_arguments_null)
+        _tool_call_wire(
+            call, index in shape.parsed_arguments_null, index in shape.arguments_objects
+        )
         for index, call in enumerate(modern)
     ]
     assistant = AssistantMessage(
@@ -563,11 +608,11 @@ def _function_call(call: ToolCall) -> FunctionCall:
     return FunctionCall(name=call.name, arguments=arguments_text(call))
 
 
-def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool) -> ToolCallWire:
+def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool, as_object: bool) -> ToolCallWire:
     assert call.id is not None
     function = ToolFunction(
         name=call.name,
-        arguments=arguments_text(call),
+        arguments=call.arguments if as_object else arguments_text(call),
         parsed_arguments=None if parsed_arguments_null else UNSET,
     )
     return ToolCallWire(id=call.id, type="function", function=function)

@@ -97,9 +97,6 @@ def _tool(tool: Any, path: str, key: str, extra: dict[str, Any]) -> Any:
 
 def _known(obj: dict[str, Any], known: frozenset[str], path: str, extra: dict[str, Any]) -> Any:
     """``obj`` with its unknown keys, and kept-only-when-empty keys holding more, in extra."""
-    holdable = {
-        key
-        for key in known
-        if key not in obj or key not in _EMPTY_FORMS or obj[key] in _EMPTY_FORMS[key]
-    }
-    return split_unknown(obj, holdable, path, extra)
+    fuller = [key for key in _EMPTY_FORMS.keys() & obj.keys() if obj[key] not in _EMPTY_FORMS[key]]
+    holdable = known.difference(fuller) if fuller else known
+    return dict(obj) if holdable.issuperset(obj) else split_unknown(obj, holdable, path, extra)

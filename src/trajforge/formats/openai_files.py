@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from trajforge.formats.importer import import_format, record_writer
-from trajforge.formats.openai import MESSAGES_KEY, record_to_trajectory, trajectory_to_json
-from trajforge.io.documents import SourceRecord
+from trajforge.formats.openai import record_to_trajectory, trajectory_to_json
+from trajforge.formats.openai_decode import MESSAGES_KEY
+from trajforge.io.documents import SourceRecord, undecoded_lines
 from trajforge.schema import Trajectory
 
 
 def convert(record: SourceRecord) -> list[Trajectory]:
-    """The trajectory of one chat record (its raw line when there is one: no second encoding)."""
+    """The trajectory of one chat record (a line is left undecoded by the reader: decoded once,
+    straight into the wire Structs)."""
     return [record_to_trajectory(record.raw or record.data, location=record.location)]
 
 
@@ -35,4 +37,5 @@ FORMAT = import_format(
     convert,
     detect=detect,
     write=record_writer(trajectory_to_json),
+    records=undecoded_lines,
 )

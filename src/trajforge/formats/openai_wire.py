@@ -31,9 +31,12 @@ class FunctionCall(Wire):
     arguments: str
 
 
-class ToolFunction(FunctionCall):
-    """``tool_calls[i].function``: the SDK's ``.parse()`` adds ``"parsed_arguments": null``."""
+class ToolFunction(Wire):
+    """``tool_calls[i].function``: the SDK's ``.parse()`` adds ``"parsed_arguments": null``;
+    ``arguments`` may be the object itself, as TRL and ``transformers`` chat templates have it."""
 
+    name: str
+    arguments: str | dict[str, Any]
     parsed_arguments: UnsetType | None = UNSET
 
 

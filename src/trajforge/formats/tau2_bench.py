@@ -25,7 +25,9 @@ A file is one object ``{timestamp, info, tasks, simulations}``; each simulation 
   ``info.agent_info``, ``info.environment_info``, ``tasks[k]`` and its
   ``evaluation_criteria`` and ``actions[m]`` (``compare_args``, ``requestor``...),
   ``simulations[i]`` and its ``reward_info``, ``simulations[i].messages[j]`` and its
-  ``tool_calls[m]``).
+  ``tool_calls[m]``); so is a mapped key whose value maps to nothing (``null``, ``""``, ``[]``,
+  ``{}``, ``"error": false``), and the file's policy where the simulations carry their own, so
+  that the writer (:mod:`~trajforge.formats.tau2_bench_export`) gives the file back.
 
 A simulation that cannot be read rejects the whole file (one record); the error names it.
 """
@@ -41,6 +43,7 @@ from trajforge.errors import ConversionError
 from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai_wire import located_error
+from trajforge.formats.tau2_bench_export import ID_PREFIX, NAME, write
 from trajforge.formats.tau_tools import HANDOFF_TOOL, read_only_by_name, tool_specs
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import (
@@ -60,8 +63,6 @@ from trajforge.schema import (
     UserMessage,
 )
 
-NAME: Final = "tau2-bench"
-ID_PREFIX: Final = "tau2-"
 #: tau2-bench's tool types, as ``ToolSpec.read_only`` (generic tools compute or hand off).
 READ_ONLY_TYPES: Final = {"read": True, "think": True, "generic": True, "write": False}
 _HINT: Final = "a tau2-bench results file is {info, tasks, simulations}"
@@ -155,6 +156,8 @@ class _File:
         info = run.info
         agent = info.get("agent_info") or {}
         environment = info.get("environment_info") or {}
+        #: Whether the simulations carry their policy: the file's is then kept as it is.
+        self.own_policies = any(s.policy is not None for s in run.simulations)
         self.policy = environment.get("policy")
         self.domain = environment.get("domain_name")
         self.generator = Generator(
@@ -172,13 +175,16 @@ class _File:
         extra: dict[str, Any] = {}
         keep_unmapped(extra, "$", self.data, ("info", "tasks", "simulations"))
         keep_unmapped(extra, "info", info, ("agent_info", "environment_info"))
-        keep_unmapped(extra, "info.agent_info", agent, ("implementation", "llm", "llm_args"))
-        mapped = ["policy", "domain_name"] + (["tool_defs"] if self.tool_defs else [])
+        keep_unmapped(
+            extra, "info.agent_info", agent, _given(agent, ("implementation", "llm", "llm_args"))
+        )
+        mapped = _given(environment, ("domain_name", "tool_defs"))
+        if not self.own_policies:
+            mapped += _given(environment, ("policy",))
         keep_unmapped(extra, "info.environment_info", environment, mapped)
         for name, signature in self.tool_defs.items():
-            keep_unmapped(
-                extra, f"info.environment_info.tool_defs.{name}", signature, ("doc", "params")
-            )
+            where = f"info.environment_info.tool_defs.{name}"
+            keep_unmapped(extra, where, signature, _given(signature, ("doc", "params")))
         return extra
 
     def read_only(self, name: str) -> bool | None:
@@ -197,10 +203,11 @@ class _File:
             )
         sim_data: dict[str, Any] = self.data["simulations"][index]
         extra = dict(self.shared)
-        keep_unmapped(extra, where, sim_data, ("task_id", "messages", "policy", "reward_info"))
+        mapped = ("task_id", "messages", *_given(sim_data, ("policy", "reward_info")))
+        keep_unmapped(extra, where, sim_data, mapped)
         reward = sim_data.get("reward_info")
         if isinstance(reward, dict):
-            keep_unmapped(extra, f"{where}.reward_info", reward, ("reward",))
+            keep_unmapped(extra, f"{where}.reward_info", reward, _given(reward, ("reward",)))
         task = self._task(k, extra)
         steps = _steps(simulation.messages, sim_data["messages"], where, extra)
         return Trajectory(
@@ -228,10 +235,12 @@ class _File:
         told = "COMMUNICATE" in basis
         outputs = (criteria.communicate_info or []) if told else []
         where = f"tasks[{k}]"
-        keep_unmapped(extra, where, data, ("id", "user_scenario", "evaluation_criteria"))
+        keep_unmapped(
+            extra, where, data, ("id", *_given(data, ("user_scenario", "evaluation_criteria")))
+        )
         given = data.get("evaluation_criteria")
         if isinstance(given, dict):
-            mapped = ("actions", "communicate_info") if told else ("actions",)
+            mapped = _given(given, ("actions", "communicate_info") if told else ("actions",))
             keep_unmapped(extra, f"{where}.evaluation_criteria", given, mapped)
             for m, action in enumerate(given.get("actions") or ()):
                 at = f"{where}.evaluation_criteria.actions[{m}]"
@@ -260,6 +269,18 @@ class _File:
             ]
         called = (a.name for step in steps for a in step.actions if type(a) is ToolCall)
         return tool_specs([*called, *expected], self.read_only)
+
+
+def _given(data: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """Those of ``keys`` whose value in ``data`` maps to something: not null, false or empty
+    (the others are kept as they are: see the module)."""
+    return [key for key in keys if not _nothing(data.get(key))]
+
+
+def _nothing(value: Any) -> bool:
+    if isinstance(value, str | list | dict):
+        return not value
+    return value is None or value is False
 
 
 def _agent_tools(task: _Task) -> list[str]:
@@ -324,7 +345,10 @@ def _steps(
 
 
 def _keep_message(extra: dict[str, Any], at: str, data: dict[str, Any]) -> None:
-    keep_unmapped(extra, at, data, ("role", "content", "tool_calls", "id", "error"))
+    mapped = ["role", *_given(data, ("content", "tool_calls", "error"))]
+    if data.get("role") == "tool":
+        mapped.append("id")
+    keep_unmapped(extra, at, data, mapped)
     for m, call in enumerate(data.get("tool_calls") or ()):
         keep_unmapped(extra, f"{at}.tool_calls[{m}]", call, ("id", "name", "arguments"))
 
@@ -361,7 +385,8 @@ def _result(message: _Message, at: str) -> ToolResult:
 
 FORMAT = import_format(
     NAME,
-    "tau2-bench results files ({info, tasks, simulations}); read only",
+    "tau2-bench results files ({info, tasks, simulations}); written as one such file",
     convert,
     detect=detect,
+    write=write,
 )

@@ -12,6 +12,10 @@ one trajectory:
   agent's, and looks for each output in the agent's replies;
 - the simulated user's ``instruction`` and ``user_id`` are the task's hidden information,
   ``task_id`` is ``task.parameters["task_id"]``, ``reward`` is ``outcome.source_reward``;
+- a last user message with the simulated user's ``###STOP###`` ends the conversation: it is no
+  message for the agent to answer (a user of trajforge's own runs that has nothing more to say
+  sends none), so it is no observation; it is kept whole in ``provenance.extra`` at its place
+  (``traj[N]``) and written back;
 - the file has no tool definitions: the tools are the names called or expected, read-only by
   name (see :mod:`~trajforge.formats.tau_tools`), ``transfer_to_human_agents`` the hand-off;
 - the rest (``trial``, ``info.source``, ``info.user_cost``, ``info.reward_info``, unknown keys)
@@ -34,7 +38,7 @@ from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_messages
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau_tools import ERROR_PREFIX, read_only_by_name, tool_specs
+from trajforge.formats.tau_tools import ERROR_PREFIX, USER_STOP, read_only_by_name, tool_specs
 from trajforge.io import WriteResult, write_lines
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import ExpectedAction, Outcome, Provenance, ToolCall, ToolResult, Trajectory
@@ -92,7 +96,8 @@ def convert(record: SourceRecord) -> list[Trajectory]:
         error = located_error(exc)
         error.hint = "a tau-bench result is {task_id, reward, info: {task: {actions}}, traj}"
         raise error from None
-    trajectory = _chat(data["traj"], record.location)
+    messages, ending = _without_ending(data["traj"])
+    trajectory = _chat(messages, _id(data["traj"]), record.location)
     task_data: dict[str, Any] = data["info"]["task"]
     task = trajectory.task
     task.expected_actions = [
@@ -112,13 +117,28 @@ def convert(record: SourceRecord) -> list[Trajectory]:
         record_location=record.location,
         extra=_in_traj(trajectory.provenance.extra) | _extra(data),
     )
+    if ending is not None:
+        trajectory.provenance.extra[f"{TRAJ}[{len(messages)}]"] = ending
     return [trajectory]
 
 
-def _chat(traj: list[dict[str, Any]], location: str) -> Trajectory:
+def _without_ending(traj: list[Any]) -> tuple[list[Any], dict[str, Any] | None]:
+    """The messages the agent took part in, and the simulated user's last message where it ends
+    the conversation (it has the stop token and follows an assistant message)."""
+    *before, last = traj or [None]
+    ends = (
+        isinstance(last, dict)
+        and last.get("role") == "user"
+        and USER_STOP in str(last.get("content"))
+        and any(isinstance(m, dict) and m.get("role") == "assistant" for m in before)
+    )
+    return (before, last) if ends else (traj, None)
+
+
+def _chat(traj: list[dict[str, Any]], id: str, location: str) -> Trajectory:
     """The trajectory of the messages, as the openai format maps them (errors located in traj)."""
     try:
-        return record_to_trajectory({"messages": traj}, id=_id(traj), location=location)
+        return record_to_trajectory({"messages": traj}, id=id, location=location)
     except ConversionError as err:
         if err.path is not None:
             err.path = "traj" + err.path.removeprefix("messages")
@@ -189,9 +209,10 @@ def trajectory_to_result(trajectory: Trajectory) -> dict[str, Any]:
     if trajectory.outcome.source_reward is not None:
         result["reward"] = trajectory.outcome.source_reward
     result["info"] = {"task": task_record, **extra.get("info", {})}
-    chat = {MESSAGES: trajectory_to_messages(trajectory)}
+    chat = {MESSAGES: trajectory_to_messages(trajectory, as_source=True)}
     put_back(chat, {MESSAGES + p.removeprefix(TRAJ): k for p, k in extra.items() if _in(p, TRAJ)})
-    result["traj"] = chat[MESSAGES]
+    ending = extra.get(f"{TRAJ}[{len(chat[MESSAGES])}]")  # kept one past the messages: whole
+    result["traj"] = chat[MESSAGES] + ([ending] if isinstance(ending, dict) else [])
     result.update(extra.get("$", {}))
     return result
 

@@ -21,6 +21,9 @@ from trajforge.schema import ToolSpec
 HANDOFF_TOOL: Final = "transfer_to_human_agents"
 #: How tau-bench's environment reports a tool that raised: ``f"Error: {e}"`` as the result.
 ERROR_PREFIX: Final = "Error:"
+#: What the simulated user of both benchmarks writes, anywhere in its message, to end the
+#: conversation (tau2-bench's user may also end with ``###TRANSFER###`` or ``###OUT-OF-SCOPE###``).
+USER_STOP: Final = "###STOP###"
 _LOOKUP: Final = re.compile(r"^(get|find|list|search|check)_")
 _NO_EFFECT: Final = frozenset({"calculate", "think", HANDOFF_TOOL})
 

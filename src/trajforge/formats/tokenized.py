@@ -9,9 +9,11 @@ steps labelled as mistakes (:mod:`trajforge.formats.mistakes`, by the ``export``
 in the text, untrained.
 Texts longer than ``max_length`` are dropped, truncated or split at step boundaries
 (:mod:`trajforge.formats.tokenizing.windows`); a sample with nothing to train is left out. Rows:
-see :mod:`trajforge.formats.tokenizing.parquet`.
+see :mod:`trajforge.formats.tokenizing.parquet`; the result's details count the texts left out,
+the tokens written and the trained tokens.
 
-Writer options (``convert --to tokenized -W tokenizer=PATH -W max_length=4096``):
+Writer options (``export tokenized IN OUT --tokenizer PATH --max-length 4096``, or
+``convert --to tokenized -W tokenizer=PATH -W max_length=4096``):
 
 - ``tokenizer``: a tokenizer directory or a ``.gguf`` file (required);
 - ``chat_template``: a Jinja file to use instead of the tokenizer's template;
@@ -97,6 +99,8 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
                 hint="raise max_length or choose overflow=split; mistaken steps are not trained "
                 "(mask_mistakes=false trains them)",
             )
+        if writer.count:
+            details |= {"tokens": writer.tokens, "trained tokens": writer.trained}
     return WriteResult(writer.count, (path,), details=details)
 
 

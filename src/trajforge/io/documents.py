@@ -50,7 +50,8 @@ class SourceRecord(NamedTuple):
     """One record of a source file: the decoded JSON value and where it was.
 
     ``line`` is set for JSON lines (1-based), ``item`` for array elements and Parquet rows
-    (0-based); ``raw`` is the record's bytes, for the quarantine.
+    (0-based); ``raw`` is the record's bytes, for the quarantine (and a line's whole record where
+    the reader left it undecoded: ``data`` is then None, see :func:`iter_records`).
     """
 
     data: Any
@@ -120,17 +121,29 @@ def document_paths(spec: str | Path, also: tuple[str, ...] = ()) -> list[Path]:
     return found
 
 
-def iter_records(spec: str | Path, on_error: OnError | None = None) -> Iterator[SourceRecord]:
+def iter_records(
+    spec: str | Path, on_error: OnError | None = None, *, lines_decoded: bool = True
+) -> Iterator[SourceRecord]:
     """Stream the records of every file ``spec`` names (see the module docstring); the files,
     and the checks in force, are taken at call time.
 
-    Without ``on_error`` the first bad record raises its located error.
+    Without ``on_error`` the first bad record raises its located error. ``lines_decoded=False``
+    leaves JSON lines to a converter that decodes ``raw`` itself, straight into its own types
+    (``data`` None; malformed lines are then its to reject), unless the checks in force refuse
+    repeated keys.
     """
-    return _records(document_paths(spec), on_error, unique_keys=read_checks().unique_keys)
+    unique_keys = read_checks().unique_keys
+    decode = lines_decoded or unique_keys
+    return _records(document_paths(spec), on_error, unique_keys=unique_keys, decode=decode)
+
+
+def undecoded_lines(spec: str, on_error: OnError | None, /) -> Iterator[SourceRecord]:
+    """:func:`iter_records` with JSON lines left undecoded, for an importer's ``records``."""
+    return iter_records(spec, on_error, lines_decoded=False)
 
 
 def _records(
-    paths: list[Path], on_error: OnError | None, *, unique_keys: bool
+    paths: list[Path], on_error: OnError | None, *, unique_keys: bool, decode: bool
 ) -> Iterator[SourceRecord]:
     for path in paths:
         suffix = suffix_of(path)
@@ -138,8 +151,13 @@ def _records(
             yield from _parquet_records(path, on_error)
         elif suffix == ".json" and not _looks_like_lines(path):
             yield from _document_records(path, on_error, unique_keys)
-        else:
+        elif decode:
             yield from _line_records(path, on_error, unique_keys)
+        else:
+            yield from (
+                SourceRecord(None, line.file, line=line.line, raw=line.data)
+                for line in iter_lines(path, on_error)
+            )
 
 
 def _report(err: TrajforgeError, on_error: OnError | None, raw: bytes = b"") -> None:
@@ -153,7 +171,7 @@ def _line_records(
 ) -> Iterator[SourceRecord]:
     for line in iter_lines(path, on_error):
         try:
-            data = _decode(line.data, unique_keys)
+            data = decode_json(line.data, unique_keys)
         except InputError as err:
             _report(err.located(file=line.file, line=line.line), on_error, line.data)
             continue
@@ -195,7 +213,7 @@ def _document_records(
         _report(stream_error(file, exc), on_error)
         return
     try:
-        data = _decode(text, unique_keys)
+        data = decode_json(text, unique_keys)
     except InputError as err:
         _report(_at_line(err, text).located(file=file), on_error, text[: 1 << 16])
         return
@@ -261,7 +279,9 @@ def _parquet_records(path: Path, on_error: OnError | None) -> Iterator[SourceRec
         _report(InputError(f"not a readable Parquet file at row {row}: {exc}", file=file), on_error)
 
 
-def _decode(data: bytes, unique_keys: bool) -> Any:
+def decode_json(data: bytes, unique_keys: bool = False) -> Any:
+    """One JSON value of a source; a located-ready InputError where it is malformed or nests too
+    deeply, or (``unique_keys``) repeats a key in an object."""
     try:
         value = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:

@@ -35,8 +35,8 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
-#: The least block Arrow's JSON reader parses at once (a block holds whole lines).
-JSON_BLOCK: Final = 1 << 20
+#: The largest block Arrow's JSON reader takes (its size is a 32-bit integer).
+MAX_JSON_BLOCK: Final = 2**31 - 1
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
 _json_encode = msgspec.json.Encoder().encode
@@ -126,8 +126,10 @@ class ParquetWriter(ParquetFile):
 
     def _read(self, lines: list[bytes]) -> pa.Table:
         data = b"\n".join(lines)
-        block = max(JSON_BLOCK, max(map(len, lines)) + 1)
-        # one thread: the row group is small, and threads would cost more CPU than they save
+        # one block, one thread: the row group comes out as one chunk per column, which Arrow
+        # parses and Parquet writes faster than many (the file is the same); threads would cost
+        # more CPU than they save on a row group
+        block = min(len(data) + 1, MAX_JSON_BLOCK)
         options = pa_json.ReadOptions(block_size=block, use_threads=False)
         return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=self._parse)
 

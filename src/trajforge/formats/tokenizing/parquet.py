@@ -35,6 +35,8 @@ class SampleWriter(ParquetFile):
 
     def __init__(self, path: Path, metadata: dict[str, str]) -> None:
         self.count = 0
+        #: Tokens written, and how many of them are trained.
+        self.tokens = self.trained = 0
         self._ids: list[str] = []
         self._numbers: list[int] = []
         self._offsets = array("i", [0])
@@ -52,6 +54,8 @@ class SampleWriter(ParquetFile):
         self._labels.extend(sample.labels)
         self._offsets.append(len(self._tokens))
         self.count += 1
+        self.tokens += len(sample.input_ids)
+        self.trained += sample.mask.count(1)
         if len(self._ids) >= ROW_GROUP_SIZE:
             self._flush()
 

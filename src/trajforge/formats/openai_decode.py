@@ -1,0 +1,148 @@
+"""An OpenAI chat record decoded into the Structs of :mod:`~trajforge.formats.openai_wire`.
+
+Two routes give the same :class:`Decoded`. The JSON text of a record whose every key of its
+chat part a Struct holds (most records) decodes straight into the Structs: its top level is
+split into raw values first (``msgspec.Raw``), so that the keys beside the chat are found
+without decoding the chat twice. Anything else (a dict, a bare array of messages, keys to keep
+in ``provenance.extra``, malformed JSON) takes the general route: decoded as plain JSON, its
+unknown keys split off (:mod:`~trajforge.formats.openai_extra`), then converted, which also
+says what is wrong with a bad record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, NamedTuple
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from trajforge.errors import ConversionError
+from trajforge.formats.openai_extra import split_extra
+from trajforge.formats.openai_wire import ChatRecord, FunctionDef, Message, ToolDef, decode_chat
+from trajforge.io.documents import decode_json
+
+MESSAGES_KEY: Final = "messages"
+TOOLS_KEY: Final = "tools"
+FUNCTIONS_KEY: Final = "functions"
+SHAPE_KEY: Final = "_openai_shape"
+"""The metadata key trajforge keeps the record's shape under (reserved in records)."""
+
+_JSON_TYPES: Final = {
+    list: "array",
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+}
+_CHAT: Final = msgspec.json.Decoder(ChatRecord)
+_TOP: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
+    MESSAGES_KEY: msgspec.json.Decoder(list[Message]),
+    TOOLS_KEY: msgspec.json.Decoder(list[ToolDef]),
+    FUNCTIONS_KEY: msgspec.json.Decoder(list[FunctionDef]),
+}
+
+
+class Decoded(NamedTuple):
+    """A record's chat part, its other top-level keys, and what no Struct holds."""
+
+    chat: ChatRecord
+    others: dict[str, Any]
+    """The top-level keys the mapping does not read, as JSON data."""
+    extra: dict[str, Any]
+    """What no field of ``chat`` holds, by path (see :mod:`trajforge.formats.extra`)."""
+    bare: bool
+    """The record was a bare array of messages."""
+
+
+def decode_record(record: dict[str, Any] | list[Any] | bytes) -> Decoded:
+    """Decode one chat record (a dict, a bare list of messages, or JSON bytes of either).
+
+    Raises ConversionError (InputError for malformed JSON) with a field path.
+    """
+    if isinstance(record, bytes) and (typed := _typed(record)) is not None:
+        return typed
+    loaded = _load(record)
+    data = {MESSAGES_KEY: loaded} if isinstance(loaded, list) else loaded
+    if SHAPE_KEY in data:
+        raise ConversionError(
+            "this key is reserved for trajforge", path=SHAPE_KEY, hint="rename it before importing"
+        )
+    interpreted = interpreted_keys(data)
+    extra: dict[str, Any] = {}
+    chat = _converted({key: data[key] for key in interpreted if key in data}, extra)
+    others = {key: value for key, value in data.items() if key not in interpreted}
+    return Decoded(chat, others, extra, isinstance(loaded, list))
+
+
+def interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:
+    """The keys the mapping reads: messages, and tools (or the legacy functions without them)."""
+    if TOOLS_KEY not in data and FUNCTIONS_KEY in data:
+        return (MESSAGES_KEY, FUNCTIONS_KEY)
+    return (MESSAGES_KEY, TOOLS_KEY) if TOOLS_KEY in data else (MESSAGES_KEY,)
+
+
+def _typed(text: bytes) -> Decoded | None:
+    """The record decoded straight into the Structs; None where the general route must say
+    what it is (not an object, keys for extra, malformed or deeply nested JSON)."""
+    try:
+        chat = _CHAT.decode(text)  # a record of messages and tools alone, the usual kind
+    except msgspec.ValidationError as exc:
+        return _split(text) if _beside_chat(exc) else None
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if isinstance(chat.tools, UnsetType) or isinstance(chat.functions, UnsetType):
+        return Decoded(chat, {}, {}, False)
+    return _split(text)  # functions beside tools are not read: kept as they are
+
+
+def _beside_chat(exc: msgspec.ValidationError) -> bool:
+    """Whether decoding failed on a top-level key beside the chat (which :func:`_split`
+    handles), not on one inside it (left to the general route at once)."""
+    message = str(exc)
+    return message.startswith("Object contains unknown field") and " - at `" not in message
+
+
+def _split(text: bytes) -> Decoded | None:
+    """:func:`_typed` for a record with keys beside its chat: the top level split first."""
+    try:
+        top = _TOP.decode(text)
+        if MESSAGES_KEY not in top or SHAPE_KEY in top:
+            return None
+        interpreted = interpreted_keys(top)
+        parts = {key: _PARTS[key].decode(top[key]) for key in interpreted}
+        others = {key: msgspec.json.decode(raw) for key, raw in top.items() if key not in parts}
+    except (msgspec.DecodeError, RecursionError):  # ValidationError included
+        return None
+    chat = ChatRecord(
+        messages=parts[MESSAGES_KEY],
+        tools=parts.get(TOOLS_KEY, UNSET),
+        functions=parts.get(FUNCTIONS_KEY, UNSET),
+    )
+    return Decoded(chat, others, {}, False)
+
+
+def _converted(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:
+    """The chat part of a record converted; what no field holds goes to ``extra`` first, which
+    is needed only when strict conversion fails."""
+    try:
+        return msgspec.convert(chat, ChatRecord)
+    except msgspec.ValidationError:
+        return decode_chat(split_extra(chat, extra))
+
+
+def _load(record: dict[str, Any] | list[Any] | bytes) -> dict[str, Any] | list[Any]:
+    """The record as fresh JSON data (a dict is copied through JSON, so it is JSON-clean)."""
+    try:
+        text = msgspec.json.encode(record) if isinstance(record, dict | list) else record
+    except (TypeError, ValueError) as exc:
+        raise ConversionError(
+            f"the record is not JSON data: {exc}", hint="records must hold only JSON values"
+        ) from None
+    data = decode_json(text)
+    if not isinstance(data, dict | list):
+        raise ConversionError(
+            f"expected an object, got {_JSON_TYPES.get(type(data), 'null')}",
+            hint="an OpenAI chat record is an object with a 'messages' list",
+        )
+    return data
