@@ -43,6 +43,8 @@ def test_krippendorff_alpha_of_the_published_example() -> None:
 def test_alpha_is_undefined_without_variation() -> None:
     assert krippendorff_alpha({("u", 0): {"a": 1, "b": 1}}) is None
     assert krippendorff_alpha({("u", 0): {"a": 1}, ("u", 1): {"b": 2}}) is None
+    # another value only where one reviewer graded: nothing varies among comparable units
+    assert krippendorff_alpha({("u", 0): {"a": 1, "b": 1}, ("u", 1): {"a": 2}}) is None
 
 
 def test_kinds_pairs_and_disagreements() -> None:

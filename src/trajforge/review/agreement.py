@@ -45,10 +45,10 @@ def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
 
 def krippendorff_alpha(ratings: Ratings, level: Level = "nominal") -> float | None:
     """Krippendorff's alpha over every reviewer (None: fewer than two values to compare)."""
-    raters = sorted({r for by in ratings.values() for r in by})
-    values = sorted({v for by in ratings.values() for v in by.values()}, key=str)
     pairable = [u for u, by in ratings.items() if len(by) >= 2]
-    if len(raters) < 2 or len(values) < 2 or not pairable:
+    raters = sorted({r for u in pairable for r in ratings[u]})
+    values = sorted({v for u in pairable for v in ratings[u].values()}, key=str)
+    if len(values) < 2:  # no variation among the units two reviewers graded: undefined
         return None
     index = {v: i for i, v in enumerate(values)}
     data = np.full((len(raters), len(pairable)), np.nan)
