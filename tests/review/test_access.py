@@ -64,7 +64,7 @@ def _call(ws: Workspace) -> tuple[int, int, str]:
 
 def _valid(trajectory: Trajectory, call: ToolCall) -> bool:
     try:
-        check_arguments(trajectory, call, call.arguments)
+        check_arguments(trajectory.tools, call.name, call.arguments)
     except InputError:
         return False
     return True

@@ -6,16 +6,22 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import msgspec
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from tests.review.conftest import Workspace
+from trajforge.envs.approval import ApprovalRequest
+from trajforge.errors import ConfigError, InputError
 from trajforge.io import read_trajectories
+from trajforge.review.approvals import record_decision
 from trajforge.review.db import migrate
 from trajforge.review.exporting import ReviewLabels
-from trajforge.review.models import Base, Item, User
-from trajforge.review.store import EditConflictError, GradeInput, save_grade
+from trajforge.review.models import Approval, Base, Item, User
+from trajforge.review.store import EditConflictError, GradeInput, project_named, save_grade
+from trajforge.schema import Task, ToolCall, ToolSpec
 
 
 def test_the_migrations_give_the_models(workspace: Workspace) -> None:
@@ -69,3 +75,42 @@ def test_the_review_labels_stage(workspace: Workspace, generated: Path) -> None:
     assert [x for x in again.steps[2].labels if stage.owns(x)] == [
         x for x in out[graded].steps[2].labels if stage.owns(x)
     ]
+
+
+def test_edited_approval_arguments_follow_the_tools_schema(workspace: Workspace) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"service": {"type": "string"}},
+        "required": ["service"],
+        "additionalProperties": False,
+    }
+    request = ApprovalRequest(
+        trajectory_id="t",
+        task=Task(),
+        tools=[ToolSpec(name="rollback", parameters=schema)],
+        steps=[],
+        step=0,
+        action=0,
+        call=ToolCall(id="c", name="rollback", arguments={}),
+        violations=[],
+    )
+    with workspace.database.transaction() as session:
+        project = project_named(session, "beta")
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        assert admin is not None
+        row = Approval(project_id=project.id, request=msgspec.json.encode(request).decode())
+        session.add(row)
+        session.flush()
+        with pytest.raises(InputError, match="arguments: the arguments do not match the schema"):
+            record_decision(session, row, admin, "edit", reason="", arguments={}, version=1)
+        with pytest.raises(ConfigError, match="a denial needs a reason"):
+            record_decision(session, row, admin, "deny", reason=" ", arguments=None, version=1)
+        record_decision(
+            session, row, admin, "edit", reason="", arguments={"service": "api"}, version=1
+        )
+        with pytest.raises(EditConflictError):  # decided: a second decision is refused
+            record_decision(session, row, admin, "approve", reason="", arguments=None, version=1)
+    with workspace.database.session() as session:
+        saved = session.get(Approval, row.id)
+        assert saved is not None
+        assert (saved.status, saved.arguments, saved.version) == ("edit", '{"service":"api"}', 2)

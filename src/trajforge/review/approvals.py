@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from trajforge.envs.approval import ApprovalDecision, ApprovalRequest, Verdict
 from trajforge.errors import ConfigError
+from trajforge.review.corrections import check_arguments
 from trajforge.review.db import Database, open_database
 from trajforge.review.models import Approval, User
 from trajforge.review.store import EditConflictError, project_named
@@ -105,16 +106,17 @@ def record_decision(
     version: int,
 ) -> None:
     """Record ``user``'s decision on a pending approval made on the copy at ``version``; a
-    ConfigError for an incomplete decision, an EditConflictError when someone decided first."""
+    ConfigError for an incomplete decision, an InputError for edited arguments that break the
+    tool's schema, an EditConflictError when someone decided first."""
     if decision not in DECISIONS:
         raise ConfigError(f"unknown decision {decision!r}", path="decision")
     if decision == "deny" and not reason.strip():
         raise ConfigError("a denial needs a reason", path="reason")
     encoded = None
     if decision == "edit":
-        if not isinstance(arguments, dict):
-            raise ConfigError("the edited arguments must be a JSON object", path="arguments")
-        encoded = msgspec.json.encode(arguments).decode()
+        request = request_of(approval)
+        checked = check_arguments(request.tools, request.call.name, arguments)
+        encoded = msgspec.json.encode(checked).decode()
     result = session.execute(
         update(Approval)
         .where(

@@ -16,7 +16,15 @@ from trajforge.envs.faults import PROFILES
 from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.errors import ConfigError, InputError
 from trajforge.run.episode import EpisodeRecorder
-from trajforge.schema import Label, LabelSource, StageRecord, Step, ToolCall, Trajectory
+from trajforge.schema import (
+    Label,
+    LabelSource,
+    StageRecord,
+    Step,
+    ToolCall,
+    ToolSpec,
+    Trajectory,
+)
 from trajforge.verify.replay import replay_seed
 from trajforge.verify.schemas import compile_schema
 
@@ -33,18 +41,18 @@ def edited_call(trajectory: Trajectory, step: int, action: int) -> ToolCall:
     return call
 
 
-def check_arguments(trajectory: Trajectory, call: ToolCall, arguments: Any) -> dict[str, Any]:
-    """``arguments`` if they are a JSON object valid under the tool's JSON Schema; an
-    InputError saying where they are not."""
+def check_arguments(tools: list[ToolSpec], name: str, arguments: Any) -> dict[str, Any]:
+    """``arguments`` if they are a JSON object valid under the JSON Schema of the tool ``name``
+    among ``tools``; an InputError saying where they are not."""
     if not isinstance(arguments, dict):
         raise InputError("the arguments must be a JSON object", path="arguments")
-    spec = next((t for t in trajectory.tools if t.name == call.name), None)
+    spec = next((t for t in tools if t.name == name), None)
     if spec is None:
-        raise InputError(f"the trajectory declares no tool {call.name!r}", path="arguments")
+        raise InputError(f"no tool {name!r} is declared", path="arguments")
     problem = compile_schema(spec.parameters).check(arguments)
     if problem is not None:
         raise InputError(
-            f"the arguments do not match the schema of {call.name}: {problem.message}",
+            f"the arguments do not match the schema of {name}: {problem.message}",
             path=f"arguments{problem.path}",
             hint=f"the schema's {problem.rule!r} rule",
         )
@@ -64,7 +72,7 @@ def correct(
     later action re-run in its environment (observations, state digests and outcome anew);
     steps before ``step`` stay as recorded. Its provenance points at the original."""
     call = edited_call(trajectory, step, action)
-    arguments = check_arguments(trajectory, call, arguments)
+    arguments = check_arguments(trajectory.tools, call.name, arguments)
     return asyncio.run(_rerun(trajectory, step, action, call, arguments, reviewer, new_id))
 
 
