@@ -26,7 +26,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate,review]'
+		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate,ray,review]'
 	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)

@@ -101,7 +101,7 @@ def test_edited_approval_arguments_follow_the_tools_schema(workspace: Workspace)
         row = Approval(project_id=project.id, request=msgspec.json.encode(request).decode())
         session.add(row)
         session.flush()
-        with pytest.raises(InputError, match="missing required argument .service."):
+        with pytest.raises(InputError, match="missing required argument 'service'"):
             record_decision(session, row, admin, "edit", reason="", arguments={}, version=1)
         with pytest.raises(ConfigError, match="a denial needs a reason"):
             record_decision(session, row, admin, "deny", reason=" ", arguments=None, version=1)

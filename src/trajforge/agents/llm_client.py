@@ -28,6 +28,7 @@ import msgspec
 import openai
 
 from trajforge.agents.breaker import CircuitBreaker
+from trajforge.agents.gate import Gate
 from trajforge.envs.base import derive_seed
 from trajforge.errors import EndpointDownError, EndpointError
 from trajforge.schema import Usage
@@ -112,6 +113,8 @@ class ChatClient:
     Requests go through the openai SDK over its aiohttp transport (the ``llm`` extra installs
     it): at 64 requests in flight the SDK's default httpx transport costs about 40% more CPU per
     request, and against a fast endpoint the client's CPU, not the endpoint, sets the pace.
+    A ``gate`` (:mod:`trajforge.agents.gate`) bounds the attempts in flight across every client
+    that shares it, and shares the pauses the endpoint asks for.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class ChatClient:
         max_retry_after_s: float = 120.0,
         default_headers: Mapping[str, str] | None = None,
         breaker: CircuitBreaker | None = None,
+        gate: Gate | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
@@ -140,6 +144,7 @@ class ChatClient:
         self.deadline_s = deadline_s
         self.max_retries = max_retries
         self.breaker = breaker or CircuitBreaker()
+        self.gate = gate
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.max_retry_after_s = max_retry_after_s
@@ -266,9 +271,7 @@ class ChatClient:
                 # (no per-field transform of every message) and the answer is decoded here.
                 sdk = await self._client()
                 options: Any = {} if limit >= self.timeout_s else {"timeout": limit}
-                response = await sdk.post(
-                    "/chat/completions", cast_to=bytes, content=payload, options=options
-                )
+                response = await self._post(sdk, payload, options)
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 if not (status in RETRYABLE_STATUSES or status >= 500):
@@ -312,6 +315,24 @@ class ChatClient:
             await asyncio.sleep(wait)
 
     # ------------------------------------------------------------ helpers
+
+    async def _post(self, sdk: openai.AsyncOpenAI, payload: bytes, options: Any) -> bytes:
+        """One attempt, through the gate if there is one: a 429 pauses everyone behind it
+        (before the slot is given back, so no one slips in)."""
+        if self.gate is None:
+            return await sdk.post(
+                "/chat/completions", cast_to=bytes, content=payload, options=options
+            )
+        async with self.gate.slot():
+            try:
+                return await sdk.post(
+                    "/chat/completions", cast_to=bytes, content=payload, options=options
+                )
+            except openai.APIStatusError as exc:
+                if exc.status_code == 429:
+                    asked = _parse_retry_after(exc.response.headers)
+                    await self.gate.pause(self.backoff_s if asked is None else asked)
+                raise
 
     def _connection_failure(
         self, exc: openai.APIConnectionError, timeout_s: float | None = None

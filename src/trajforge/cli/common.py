@@ -129,14 +129,15 @@ def run_batch(
     stages: Sequence[Stage],
     *,
     fmt: Format,
-    workers: int = 1,
+    workers: int | None = 1,
     quarantine: Path | None,
     observers: Sequence[Observer] = (),
     shard_size: int | None = None,
 ) -> JobResult:
-    """A batch command's job (``run_job``); stopped by Ctrl-C or SIGTERM, it says what became
-    of ``dest``."""
+    """A batch command's job (``run_job``, its record stages on the engine the command put in
+    force); stopped by Ctrl-C or SIGTERM, it says what became of ``dest``."""
     from trajforge.cli.interrupt import unwritten
+    from trajforge.engine import active_engine
     from trajforge.pipeline.job import run_job
 
     with unwritten(dest):
@@ -149,6 +150,7 @@ def run_batch(
             quarantine=quarantine,
             observers=observers,
             shard_size=shard_size,
+            engine=active_engine(),
         )
 
 

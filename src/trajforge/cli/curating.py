@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from trajforge.cli.common import FromOption, QuarantineOption, finish_job, out, start_job
+from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
 
 
 def curate(
@@ -30,6 +31,8 @@ def curate(
     ] = None,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Filter, deduplicate, balance... a dataset: a curation config's steps, in order."""
     from trajforge.cli.interrupt import unwritten
@@ -42,7 +45,7 @@ def curate(
     settings = load_curation_config(config)
     if fill_plan is not None:
         check_planned(settings)
-    with unwritten(dest):
+    with unwritten(dest), engine_in_force(engine, ray_address):
         result = run_curation(
             source, dest, settings, fmt=fmt, exclusions=exclusions, quarantine=quarantine
         )

@@ -14,6 +14,7 @@ from trajforge.cli.common import (
     out,
     report_quarantine,
 )
+from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
 from trajforge.errors import InputError
 
 _UNIT = {"min": 0.0, "max": 1.0}
@@ -123,6 +124,8 @@ def export_records(
     strict: Annotated[
         bool, typer.Option("--strict", help="Stop at the first bad record instead of quarantining.")
     ] = False,
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Export trajectories in a trainer's format, with a dataset card (counts, outcome and label
     mix, environments, provenance, licences, these options) beside the data."""
@@ -156,7 +159,7 @@ def export_records(
     }
     sink = Quarantine(quarantine or default_quarantine(dest))
     checks = ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)
-    with unwritten(dest), sink, checking(checks):
+    with unwritten(dest), sink, checking(checks), engine_in_force(engine, ray_address):
         result = export_dataset(
             format_name,
             source,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trajforge.cli.common import err, out
+from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
 from trajforge.errors import ConfigError, TrajforgeError
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def generate(
             min=1,
         ),
     ] = 5,
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Generate trajectories: environments x agents x mistakes x faults, sharded and resumable."""
     from trajforge.cli.interrupt import on_interrupt
@@ -137,7 +140,10 @@ def generate(
             "llm": llm,
         }
         spec = spec_from_flags(raw)
-    with on_interrupt(lambda: "rerun the same command to resume"):
+    with (
+        on_interrupt(lambda: "rerun the same command to resume"),
+        engine_in_force(engine, ray_address),
+    ):
         run_generation(
             spec, out_dir, approver=_approver(approver, review_db, review_project, approval_timeout)
         )

@@ -16,6 +16,7 @@ from trajforge.cli.common import (
     run_batch,
     start_job,
 )
+from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
 
 if TYPE_CHECKING:
     from trajforge.pipeline.stage import Stage
@@ -75,15 +76,23 @@ def grade(
     ] = "OPENAI_API_KEY",
     weights: Annotated[Path | None, typer.Option(help="TOML file with score weights.")] = None,
     workers: Annotated[
-        int, typer.Option(help="Processes for the rules and the rollouts.", min=1)
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Processes for the rules and the rollouts (--engine ray: tasks at once; "
+            "default 1, or the cluster's CPUs).",
+            min=1,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the rollouts.")] = 0,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
     verify_hashes: VerifyHashesOption = True,
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Label every step (rules, rollouts, an LLM judge) and score each trajectory in [0, 1]."""
     from trajforge.agents.clients import rollout_policy
+    from trajforge.engine import get_engine
     from trajforge.grade import RuleGrader, read_weights, select_rules
     from trajforge.grade.aggregate import ScoreStage
     from trajforge.grade.process import ProcessLabelStage, make_options
@@ -102,7 +111,11 @@ def grade(
         options = make_options(
             rollouts=rollouts, policy=policy, mistakes=rollout_mistakes, seed=seed
         )
-        stages.append(ProcessLabelStage(options, workers=workers if policy == "expert" else 1))
+        # a model's rollouts stay in this process, their requests in flight together
+        local = None if policy == "expert" else get_engine("local")
+        stages.append(
+            ProcessLabelStage(options, workers=workers if local is None else 1, engine=local)
+        )
     if judge:
         settings = JudgeSettings(
             judge, judge_model, judge_output, judge_concurrency, judge_timeout, api_key_env
@@ -110,9 +123,11 @@ def grade(
         stages.append(_judge(settings))
     stages.append(ScoreStage(score_weights))
     summary = LabelSummary(kinds=frozenset({"rule", "rollout", "judge"}))
-    job = run_batch(
-        source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
-    )
+    seen = [summary]
+    with engine_in_force(engine, ray_address):
+        job = run_batch(
+            source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=seen
+        )
     out.print(label_table(summary, title=f"grades of {source}"))
     finish_job(job, dest, "graded trajectories")
 

@@ -117,9 +117,7 @@ def _queue(path: str | Path) -> tuple[dict[str, _Queued], dict[str, _Stratum]]:
     return entries, strata
 
 
-def summarize(
-    queue: str | Path, results: str | Path, *, confidence: float = 0.95
-) -> AuditSummary:
+def summarize(queue: str | Path, results: str | Path, *, confidence: float = 0.95) -> AuditSummary:
     """The audit summary of ``results`` (reviewers' verdicts) over ``queue`` (the review
     queue); a result whose id is not queued, a second result for an id, or a flagged step the
     trajectory does not have is an InputError at its line."""

@@ -54,9 +54,7 @@ def chi2_survival(x: float, df: int) -> float:
     return 1 - NormalDist().cdf(z)
 
 
-def _cdfs(
-    a: Mapping[float, int], b: Mapping[float, int]
-) -> Iterator[tuple[float, float, float]]:
+def _cdfs(a: Mapping[float, int], b: Mapping[float, int]) -> Iterator[tuple[float, float, float]]:
     """Each value of either sample, ascending, with both empirical CDFs there (neither sample
     may be empty)."""
     total_a, total_b = sum(a.values()), sum(b.values())

@@ -24,7 +24,7 @@ from trajforge.curate.quality import Quality, quality
 from trajforge.schema import Trajectory
 
 if TYPE_CHECKING:
-    from trajforge.curate.near import Clusters
+    from trajforge.curate.near import Clusters, Indices
 
 #: Signatures computed per batch of new groups.
 BATCH = 2048
@@ -113,12 +113,18 @@ class DuplicateFinder:
         if not self._signed:
             return None
         matrix = np.frombuffer(self._signed, dtype=np.uint32).reshape(-1, near.num_perm)
+        bands, rows = band_shape(near.threshold, near.num_perm)
+        return cluster(matrix, self._best_first(), near.threshold, bands, rows)
+
+    def _best_first(self) -> Indices:
+        """The groups, best first: by score, status and labels, then as they came."""
+        import numpy as np  # noqa: PLC0415  # the 'curate' extra
+
         qualities = np.frombuffer(self._quality, dtype=np.float64).reshape(-1, 3)
         score, status, labels = qualities.T
         position = np.frombuffer(self._best, dtype=np.int32)
-        order = np.lexsort((position, -labels, -status, -score))  # the last key sorts first
-        bands, rows = band_shape(near.threshold, near.num_perm)
-        return cluster(matrix, order, near.threshold, bands, rows)
+        order: Indices = np.lexsort((position, -labels, -status, -score))  # last key sorts first
+        return order
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,14 @@ def cluster(matrix: Matrix, order: Indices, threshold: float, bands: int, rows: 
     return Clusters(representative, similarity)
 
 
+def band_keys(matrix: Matrix, band: int, rows: int) -> npt.NDArray[np.uint64]:
+    """Each row's 64-bit bucket key in ``band`` (of ``rows`` slots): equal slots, equal keys."""
+    keys = np.zeros(len(matrix), dtype=np.uint64)
+    for column in matrix[:, band * rows : (band + 1) * rows].T:
+        keys = (keys ^ column.astype(np.uint64)) * _MIX  # wraps: a hash mod 2**64
+    return keys
+
+
 def _buckets(
     matrix: Matrix, bands: int, rows: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
@@ -98,10 +106,9 @@ def _buckets(
     buckets = np.empty((bands, count), dtype=np.int32)
     shared = np.empty((bands, count), dtype=np.bool_)
     for band in range(bands):
-        keys = np.zeros(count, dtype=np.uint64)
-        for column in matrix[:, band * rows : (band + 1) * rows].T:
-            keys = (keys ^ column.astype(np.uint64)) * _MIX  # wraps: a hash mod 2**64
-        _, inverse, sizes = np.unique(keys, return_inverse=True, return_counts=True)
+        _, inverse, sizes = np.unique(
+            band_keys(matrix, band, rows), return_inverse=True, return_counts=True
+        )
         buckets[band] = inverse
         shared[band] = sizes[inverse] > 1
     return buckets, shared

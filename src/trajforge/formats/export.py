@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from trajforge.engine.reading import reader
 from trajforge.formats.base import Format
 from trajforge.formats.card import CardFacts, CardStats, render_card
 from trajforge.formats.export_options import ExportOptions, checked_writer_options
-from trajforge.formats.registry import get_format, get_reader, get_writer
+from trajforge.formats.registry import get_format, get_writer
 from trajforge.io import BadRecord, OnError, WriteResult, check_destination
 from trajforge.io.atomic import atomic_write
 
@@ -100,7 +101,7 @@ def export_dataset(
     write = get_writer(format_name, option="FORMAT")
     fmt = get_format(format_name, option="FORMAT")
     own = checked_writer_options(fmt, writer_options or {})
-    read = get_reader(from_format)
+    read = reader(from_format)  # decoded by the workers of a distributed engine in force
     target = export_target(dest, data_suffix(fmt))
     for path in (target.data, target.card):
         check_destination(path, source, option="OUT")

@@ -39,6 +39,7 @@ from typing import Any, Final, Literal, TypedDict, Unpack
 import msgspec
 
 from trajforge.agents.registry import PolicyMaker
+from trajforge.engine import Engine, active_engine
 from trajforge.envs.base import derive_seed
 from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.grade.rollouts import (
@@ -323,28 +324,42 @@ def stream(
         yield _recorded(trajectory, options)
 
 
+#: Trajectories per task on a distributed engine.
+CLUSTER_CHUNK = 4
+
+
 def _labelled(
-    trajectories: Iterable[Trajectory], options: ProcessOptions, workers: int
+    trajectories: Iterable[Trajectory],
+    options: ProcessOptions,
+    workers: int,
+    engine: Engine | None = None,
 ) -> Iterator[Trajectory]:
-    """Process labels added to each trajectory of a stream, in ``workers`` processes."""
-    if workers <= 1:
+    """Process labels added to each trajectory of a stream, in ``workers`` processes (or on a
+    distributed ``engine``'s workers)."""
+    if workers <= 1 and not (engine and engine.distributed):
         return (label_one(trajectory, options) for trajectory in trajectories)
     # fresh interpreters (spawn): a policy may hold event loops or threads; one trajectory per
-    # task, since one may take seconds
+    # task, since one may take seconds (a few on a cluster, where a task costs the driver ~4 ms)
     work = partial(label_one, options=options)
-    return map_ordered(work, trajectories, workers=workers, chunk=1, spawn=True)
+    chunk = CLUSTER_CHUNK if engine and engine.distributed else 1
+    return map_ordered(work, trajectories, workers=workers, chunk=chunk, spawn=True, engine=engine)
 
 
 class ProcessLabelStage:
     """The ``process_labels`` stage: Monte-Carlo labels on every step of a stream, in
-    ``workers`` processes of its own (rollouts are the slow part)."""
+    ``workers`` processes of its own (rollouts are the slow part), or as tasks of a distributed
+    ``engine`` (default: the one active when the stream is read); ``workers=None``: the
+    engine's default number."""
 
     name = STAGE
     version = VERSION
 
-    def __init__(self, options: ProcessOptions, *, workers: int = 1) -> None:
+    def __init__(
+        self, options: ProcessOptions, *, workers: int | None = 1, engine: Engine | None = None
+    ) -> None:
         self.options = options
         self.workers = workers
+        self.engine = engine
 
     @property
     def params(self) -> dict[str, Any]:
@@ -357,4 +372,6 @@ class ProcessLabelStage:
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream with process labels added (the runner clears and records)."""
-        return _labelled(trajectories, self.options, self.workers)
+        engine = self.engine or active_engine()
+        workers = self.workers or engine.default_workers()
+        return _labelled(trajectories, self.options, workers, engine)

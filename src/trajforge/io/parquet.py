@@ -145,8 +145,7 @@ class ParquetWriter(ParquetFile):
             except _CONVERT_ERRORS as exc:
                 record_id = msgspec.json.decode(line).get("id")
                 raise ConversionError(
-                    f"record {first + index} (id {record_id!r}) cannot be stored in "
-                    f"Parquet: {exc}",
+                    f"record {first + index} (id {record_id!r}) cannot be stored in Parquet: {exc}",
                     file=str(self.path),
                     hint="integers must fit in 64 bits; JSONL output has no such limit",
                 ) from None

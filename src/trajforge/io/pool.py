@@ -25,10 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from itertools import islice
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
+
+if TYPE_CHECKING:
+    from trajforge.engine import Engine
 
 #: Trajectories per task sent to a worker.
 CHUNK = 16
@@ -110,16 +113,22 @@ def map_ordered(
     workers: int,
     chunk: int = CHUNK,
     spawn: bool = False,
+    engine: Engine | None = None,
 ) -> Iterator[Trajectory]:
     """``fn`` over ``trajectories`` in ``workers`` processes, yielded in input order
     (as :func:`map_chunks`; trajectories travel as JSON bytes). ``workers <= 1`` maps in this
-    process."""
-    if workers <= 1:
+    process, unless ``engine`` is distributed (a Ray cluster): then it runs there."""
+    distributed = engine is not None and engine.distributed
+    if workers <= 1 and not distributed:
         yield from map(fn, trajectories)
         return
     decoder = TrajectoryDecoder()
     encoded = (encode(t) for t in trajectories)
     work = partial(_apply, fn)
-    for lines in map_chunks(work, encoded, workers=workers, chunk=chunk, spawn=spawn):
+    if engine is not None and distributed:
+        chunks = engine.map_chunks(work, encoded, workers=workers, chunk=chunk)
+    else:
+        chunks = map_chunks(work, encoded, workers=workers, chunk=chunk, spawn=spawn)
+    for lines in chunks:
         for line in lines:
             yield decoder.decode(line)

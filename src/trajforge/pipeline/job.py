@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from trajforge.engine import Engine
 from trajforge.errors import ConfigError
 from trajforge.formats.base import Format
 from trajforge.formats.registry import get_format
@@ -41,16 +42,21 @@ def run_job(
     stages: Sequence[Stage],
     *,
     fmt: Format | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     quarantine: Path | None = None,
     observers: Sequence[Observer] = (),
     shard_size: int | None = None,
+    engine: Engine | None = None,
 ) -> JobResult:
-    """Run ``stages`` over ``source`` (trajforge records, or ``fmt``'s) and write ``dest``."""
+    """Run ``stages`` over ``source`` (trajforge records, or ``fmt``'s) and write ``dest``;
+    the leading record stages run on ``engine`` (default: this machine; see
+    :class:`~trajforge.pipeline.runner.StageRunner`)."""
     fmt = fmt or get_format("trajforge")
     sink = Quarantine(quarantine or default_quarantine(dest))
     with sink:
-        runner = StageRunner(stages, quarantine=sink.add, workers=workers, observers=observers)
+        runner = StageRunner(
+            stages, quarantine=sink.add, workers=workers, observers=observers, engine=engine
+        )
         written = write_trajectories(
             dest, _records(runner, fmt, source, sink.add), shard_size=shard_size
         )

@@ -10,7 +10,8 @@ For every stage a trajectory passes, the runner alone:
 
 Runs in this process (:meth:`StageRunner.stream`) or, for a leading run of record stages, in
 ``workers`` processes over raw JSON lines (:meth:`StageRunner.stream_raw`): the workers decode,
-run the stages and encode, so this process only reads and writes bytes.
+run the stages and encode, so this process only reads and writes bytes. The workers are the
+engine's (:mod:`trajforge.engine`): local processes, or Ray tasks on a cluster.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any, Protocol, Self
 
+from trajforge.engine import Engine, get_engine
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.io.jsonl import RawLine
-from trajforge.io.pool import map_chunks
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.pipeline.provenance import LabelTest, clear_labels, record_stage, stage_record
 from trajforge.pipeline.stage import Labelling, RecordStage, Stage, stage_params
@@ -120,13 +121,18 @@ class StageRunner:
     """Runs ``stages`` in order; bad and set-aside records go to ``quarantine``.
 
     ``observers`` see every trajectory that leaves the last stage. ``workers`` > 1 runs the
-    leading record stages in that many processes (see :meth:`stream_raw`).
+    leading record stages in that many processes (see :meth:`stream_raw`); a distributed
+    ``engine`` runs them as its tasks, ``workers`` at a time (default: the engine's own
+    default, see :meth:`~trajforge.engine.Engine.default_workers`). The engine is the local one
+    unless given: only the caller knows whether its stages can leave this process (a curation
+    step's exclusion callback, say, writes a file here).
     """
 
     stages: Sequence[Stage]
     quarantine: OnError | None = None
-    workers: int = 1
+    workers: int | None = None
     observers: Sequence[Observer] = ()
+    engine: Engine | None = None
     report: RunReport = field(init=False)
     _bound: list[_Bound] = field(init=False, repr=False)
 
@@ -175,24 +181,28 @@ class StageRunner:
                 yield result
 
     def _stream_stage(self, stream: Iterable[Trajectory], bound: _Bound) -> Iterator[Trajectory]:
-        """A stream stage: cleared on the way in, recorded and counted on the way out."""
+        """A stream stage: cleared on the way in, recorded and counted on the way out.
+
+        Changes are told by content, not identity: a stage that parks its stream on disk and
+        reads it back (dedup, balance) yields other objects, equal to what it was given.
+        """
         count = bound.count
-        shapes: dict[str, tuple[Any, ...]] = {}
+        waiting: dict[str, list[int]] = {}  # the digests of what went in and is not out, by id
 
         def feed() -> Iterator[Trajectory]:
             for trajectory in stream:
                 count.seen += 1
                 cleared = bound.clear(trajectory)
-                shapes[cleared.id] = _shape(cleared)
+                waiting.setdefault(cleared.id, []).append(_digest(cleared))
                 yield cleared
 
         for trajectory in bound.stage(feed()):
             count.kept += 1
-            if shapes.pop(trajectory.id, None) != _shape(trajectory):
+            if not _came_back(waiting, trajectory):
                 count.changed += 1
             record_stage(trajectory, bound.record)
             yield trajectory
-        count.set_aside += len(shapes)
+        count.set_aside += sum(map(len, waiting.values()))
 
     def _set_aside(self, bad: BadRecord) -> None:
         if self.quarantine is not None:
@@ -204,20 +214,23 @@ class StageRunner:
         """The stream after every stage, from raw JSON lines (decoded with located errors; bad
         ones go to the quarantine).
 
-        With ``workers`` > 1 the leading record stages run in worker processes, which decode,
-        run them and encode; what follows them runs here. Their output stays bytes when no
-        stage follows and no observer is in this process's way.
+        With ``workers`` > 1 (or a distributed engine) the leading record stages run in worker
+        processes, which decode, run them and encode; what follows them runs here. Their output
+        stays bytes when no stage follows and no observer is in this process's way.
         """
         leading = 0
         while leading < len(self._bound) and isinstance(self._bound[leading].stage, RecordStage):
             leading += 1
-        if self.workers <= 1 or leading == 0:
+        engine = self.engine or get_engine("local")
+        workers = self.workers or engine.default_workers()
+        if leading == 0 or (workers <= 1 and not engine.distributed):
             yield from self.stream(self._decoded(lines))
             return
         last = leading == len(self._bound)
         observers = [o.fresh() for o in self.observers] if last else []
         work = _ChunkWork([b.fresh() for b in self._bound[:leading]], observers)
-        outputs = self._from_workers(map_chunks(work, lines, workers=self.workers, chunk=CHUNK))
+        chunks = engine.map_chunks(work, lines, workers=workers, chunk=CHUNK)
+        outputs = self._from_workers(chunks)
         if last:
             yield from outputs
             return
@@ -251,6 +264,27 @@ def _decode(
     except TrajforgeError as err:
         on_error(BadRecord.from_error(err.located(file=line.file, line=line.line), raw=line.data))
         return None
+
+
+def _digest(trajectory: Trajectory) -> int:
+    return hash(encode(trajectory))
+
+
+def _came_back(waiting: dict[str, list[int]], trajectory: Trajectory) -> bool:
+    """Whether ``trajectory`` left a stream stage as it went in (one of the records of its id
+    that went in: ids may repeat); what it was is no longer waiting either way."""
+    digests = waiting.get(trajectory.id)
+    if not digests:
+        return False  # a record the stage made
+    digest = _digest(trajectory)
+    unchanged = digest in digests
+    if unchanged:
+        digests.remove(digest)
+    else:
+        digests.pop()
+    if not digests:
+        del waiting[trajectory.id]
+    return unchanged
 
 
 def _not_a_record_stage(trajectory: Trajectory) -> Trajectory | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trajforge.agents.breaker import CircuitBreaker
+from trajforge.agents.gate import Gate
 from trajforge.envs.registry import get_environment, get_spec
 from trajforge.run.episode import User
 from trajforge.run.items import WorkItem
@@ -13,8 +14,9 @@ from trajforge.run.runner import LLMHooks
 from trajforge.run.spec import LLMSpec, MixSpec, RunSpec
 
 
-def llm_hooks() -> LLMHooks | None:
-    """The LLM agent and user makers, or None when the ``llm`` extra is not installed."""
+def llm_hooks(gates: Callable[[str], Gate] | None = None) -> LLMHooks | None:
+    """The LLM agent and user makers, or None when the ``llm`` extra is not installed;
+    ``gates`` gives the gate of an endpoint's base URL (on a cluster: one for all workers)."""
     try:
         from trajforge.agents.llm import (  # noqa: PLC0415 - optional extra
             AgentSettings,
@@ -38,6 +40,7 @@ def llm_hooks() -> LLMHooks | None:
                 max_retries=spec.max_retries,
                 backoff_s=spec.backoff_s,
                 breaker=CircuitBreaker(spec.trip_after),
+                gate=gates(spec.base_url) if gates else None,
             )
         return clients[spec]
 

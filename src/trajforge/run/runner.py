@@ -10,52 +10,41 @@ An episode that fails (its endpoint gave up, or a bug) is written to ``errors.js
 pending, never journaled: its shard is not published, the manifest stays incomplete, and the
 next run of the same spec retries exactly the pending items. When the endpoint's circuit breaker
 opens (``EndpointDownError``), no further episode starts; those in flight fail and stay pending too.
+
+On a distributed engine (Ray) the episodes run on its workers (:mod:`trajforge.run.chunks`) and
+come back here, where they are journaled and published just the same.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any
 
 import msgspec
 
-from trajforge import __version__
-from trajforge.agents.base import Policy
-from trajforge.agents.registry import PolicyMaker, expert_for, with_mistakes
-from trajforge.agents.users import ScriptedUser
-from trajforge.envs.approval import Approver, Gate, approval_rules
-from trajforge.envs.base import Environment, EnvironmentLike
-from trajforge.envs.factory import make_environment
-from trajforge.envs.registry import get_environment
-from trajforge.errors import ConfigError, EndpointDownError, EndpointError
+from trajforge.engine import Engine, active_engine
+from trajforge.envs.approval import Approver
+from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.io import write_lines, write_trajectories
 from trajforge.io._oserror import write_error
 from trajforge.io.atomic import atomic_write, remove_temp_files
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
-from trajforge.run.branching import BranchingEpisode
-from trajforge.run.episode import EpisodeRecorder, User
-from trajforge.run.items import WorkItem, agent_label, make_item
+from trajforge.run import chunks
+from trajforge.run.episodes import EpisodeMaker, LLMHooks, error_entry
+from trajforge.run.items import WorkItem, make_item
 from trajforge.run.journal import Journal
-from trajforge.run.spec import MixSpec, RunSpec, same_run
-from trajforge.schema import Generator, StageRecord, TrajectoryDecoder, encode
+from trajforge.run.spec import RunSpec, same_run
+from trajforge.schema import TrajectoryDecoder
+
+__all__ = ["ERRORS_NAME", "JOURNALS", "SPEC_NAME", "LLMHooks", "Progress", "Runner"]
 
 SPEC_NAME = "run.json"
 JOURNALS = ".journal"
 ERRORS_NAME = "errors.jsonl"
-
-
-class LLMHooks(NamedTuple):
-    """Makes the LLM agent and user of a mix, and checks the run's endpoint before the first
-    episode (``trajforge.run.llm_hooks``, with the optional ``llm`` extra)."""
-
-    agent: Callable[[RunSpec, MixSpec], PolicyMaker]
-    user: Callable[[RunSpec, MixSpec, WorkItem], User]
-    preflight: Callable[[RunSpec], Awaitable[None]]
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -81,7 +70,11 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class Runner:
-    """Generates a run's trajectories into ``out`` (resuming whatever was done before)."""
+    """Generates a run's trajectories into ``out`` (resuming whatever was done before).
+
+    On a distributed ``engine`` (default: the active one) the episodes run in chunks on its
+    ``workers`` (default: all of them, see :mod:`trajforge.run.chunks`); this process
+    journals and publishes the shards either way."""
 
     def __init__(
         self,
@@ -90,17 +83,26 @@ class Runner:
         *,
         on_progress: ProgressCallback | None = None,
         llm_hooks: LLMHooks | None = None,
+        engine: Engine | None = None,
+        workers: int | None = None,
         approver: Approver | None = None,
     ) -> None:
         self.spec = spec
-        self.approver = approver
         self.out = Path(out)
         self.on_progress = on_progress
         self.llm_hooks = llm_hooks
+        self.engine = engine or active_engine()
+        self.workers = workers
         self.progress = Progress(total=spec.total)
         self._journals: dict[int, Journal] = {}
         self._manifest = Manifest(format=spec.format, shard_size=spec.shard_size)
-        self._makers: dict[int, PolicyMaker] = {}
+        if approver is not None and self.engine.distributed:
+            raise ConfigError(
+                "live approvals wait in this process: they need the local engine",
+                path="--approver",
+                hint="run with --engine local, or without --approver",
+            )
+        self._episodes = EpisodeMaker(spec, llm_hooks, approver)
         self._started = 0.0
 
     # -- set-up and resume ---------------------------------------------------------------------
@@ -161,93 +163,21 @@ class Runner:
 
     # -- episodes ------------------------------------------------------------------------------
 
-    def _policy_maker(self, mix_index: int, mix: MixSpec) -> PolicyMaker:
-        if mix_index not in self._makers:
-            if mix.agent == "llm":
-                if self.llm_hooks is None:
-                    raise ConfigError("LLM agents need the 'llm' extra: pip install trajforge[llm]")
-                base = self.llm_hooks.agent(self.spec, mix)
-            else:
-                base = expert_for(mix.env)
-            tools = get_environment(mix.env).tools
-            self._makers[mix_index] = with_mistakes(
-                base,
-                rate=mix.mistakes,
-                recover=mix.recover,
-                read_only=frozenset(name for name, t in tools.items() if t.read_only),
-                always=bool(self.spec.branches),
-            )
-        return self._makers[mix_index]
-
-    def _user(self, item: WorkItem) -> User:
-        if item.mix.user == "llm" and self.llm_hooks is not None:
-            return self.llm_hooks.user(self.spec, item.mix, item)
-        return ScriptedUser(item.task, get_environment(item.mix.env).hidden_info_keys)
-
     async def _run_item(self, item: WorkItem) -> list[bytes]:
-        cls = get_environment(item.mix.env)
-        maker = self._policy_maker(item.mix_index, item.mix)
-        model = self.spec.llm.model if item.mix.agent == "llm" and self.spec.llm else None
-        generator = Generator(policy=agent_label(item.mix), model=model, seed=item.seed)
-
-        def make_env() -> EnvironmentLike:
-            return make_environment(cls, item.mix.faults)
-
-        def make_recorder(env: EnvironmentLike, trajectory_id: str) -> EpisodeRecorder:
-            return EpisodeRecorder(
-                env,
-                item.task,
-                trajectory_id=trajectory_id,
-                user=self._user(item),
-                seed=item.seed,
-                generator=generator,
-                fault_profile=item.mix.faults,
-                gate=self._gate(cls),
-            )
-
-        def make_policy(env: EnvironmentLike) -> Policy:
-            return maker(item.task, env.tool_specs(), item.seed)
-
-        episode = BranchingEpisode(
-            make_env,
-            make_policy,
-            make_recorder,
-            trajectory_id=item.trajectory_id,
-            seed=item.seed,
-            budget=self.spec.budget,
-            branch_at=self.spec.branch_at,
-            branches=self.spec.branches,
-        )
-        trajectories = await episode.run()
-        stage = StageRecord(name="generate", version=__version__)
-        for t in trajectories:
-            t.provenance.stages.append(stage)
-        if trajectories[0].outcome.status == "success":
-            self.progress.successes += 1
-        return [encode(t) for t in trajectories]
-
-    def _gate(self, cls: type[Environment]) -> Gate | None:
-        """What holds the calls that need a human's approval, when there is an approver."""
-        if self.approver is None:
-            return None
-        return Gate(self.approver, approval_rules(cls.policy_rules))
+        episode = await self._episodes.run(item)
+        self.progress.successes += episode.success
+        return episode.lines
 
     def _record_error(self, index: int, exc: Exception) -> None:
         """Count a failed item and say why in ``errors.jsonl``; it stays pending."""
+        down = str(exc) if isinstance(exc, EndpointDownError) else None
+        self._record_failure(error_entry(index, exc), down)
+
+    def _record_failure(self, entry: dict[str, Any], down: str | None) -> None:
+        """Count a failed item (``down``: its endpoint is down) and write ``entry``."""
         self.progress.errors += 1
-        if isinstance(exc, EndpointDownError) and self.progress.stopped is None:
-            self.progress.stopped = str(exc)
-        entry: dict[str, object] = {"item": index, "error": f"{type(exc).__name__}: {exc}"}
-        if isinstance(exc, EndpointError):
-            entry["kind"] = "endpoint"
-            entry["pending"] = "a rerun of the same command retries this item"
-        else:  # a bug: retrying loses nothing, and the traceback says where to look
-            entry["kind"] = "episode"
-            entry["pending"] = (
-                "a rerun of the same command retries this item; if it fails the same way, "
-                "the traceback points at a bug"
-            )
-            entry["traceback"] = traceback.format_exc(limit=-8)
+        if down is not None and self.progress.stopped is None:
+            self.progress.stopped = down
         path = self.out / ERRORS_NAME
         try:
             with open(path, "ab") as f:
@@ -309,6 +239,12 @@ class Runner:
             if len(self._journals[shard].entries) == len(self._shard_items(shard)):
                 self._publish(shard)
         self._report()
+        if self.engine.distributed:
+            try:
+                self._run_on_engine(todo)
+            finally:
+                self._close_journals()
+            return self._finish()
         queue = iter(todo)
 
         async def worker() -> None:
@@ -329,8 +265,31 @@ class Runner:
         try:
             await asyncio.gather(*(worker() for _ in range(self.spec.concurrency)))
         finally:  # cancelled too: the unfinished shards' journals stay, closed
-            for journal in self._journals.values():
-                journal.close()
+            self._close_journals()
+        return self._finish()
+
+    def _run_on_engine(self, todo: list[int]) -> None:
+        """The pending items in chunks on the engine's workers; this process journals them."""
+        endpoints = [self.spec.llm.base_url] if self.spec.llm and self._uses_llm() else []
+        gates = self.engine.endpoint_gates(endpoints, self.spec.concurrency)
+        work = chunks.EpisodeChunk(self.spec, llm=self.llm_hooks is not None, gates=gates)
+        workers = self.workers or self.engine.default_workers()
+        for results in self.engine.map_chunks(work, todo, workers=workers, chunk=chunks.CHUNK):
+            for result in results:
+                if result.error is not None:
+                    self._record_failure(result.error, result.down)
+                else:
+                    self.progress.successes += result.success
+                    self._finish_item(result.index, result.lines)
+            self._report()
+            if self.progress.stopped is not None:
+                break
+
+    def _close_journals(self) -> None:
+        for journal in self._journals.values():
+            journal.close()
+
+    def _finish(self) -> Progress:
         self._manifest.complete = len(self._manifest.shards) == self._shard_count()
         self._manifest.save(self.out)
         self._report()

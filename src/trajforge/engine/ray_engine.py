@@ -1,0 +1,154 @@
+"""The Ray engine: chunks of work as Ray tasks on a cluster (the ``ray`` extra).
+
+A chunk is one task; a task whose worker dies (killed, out of memory, its node lost) is run
+again by Ray, up to :data:`MAX_RETRIES` times. Every chunk's work is a pure function of its
+input (ids, seeds and labels derive from the data and the run's seed), so a rerun gives the
+same bytes, and the caller, which alone writes (journals, atomic shards, the output), sees
+each chunk's result once: a retried worker never duplicates a record.
+
+Results come back in input order, with at most ``workers`` chunks running and
+``4 * workers`` chunks between the oldest unreturned one and the newest started, so the
+stream is read lazily and the driver's memory stays flat however long it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ray
+
+from trajforge.errors import ConfigError, TrajforgeError
+
+if TYPE_CHECKING:
+    from trajforge.agents.gate import Gate
+    from trajforge.curate.duplicates import DuplicateFinder, NearSettings
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+#: Times Ray runs a task again whose worker died.
+MAX_RETRIES = 3
+#: Chunks started ahead of the oldest one not yet returned, per worker.
+AHEAD = 4
+
+
+class RayEngine:
+    """A Ray cluster: the one at ``address``, or a local one started on first use."""
+
+    name = "ray"
+    distributed = True
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address
+
+    def connect(self) -> None:
+        """Join the cluster (a no-op when this process already has)."""
+        if ray.is_initialized():
+            return
+        try:
+            ray.init(
+                address=self.address,
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot join the Ray cluster at {self.address}: {exc}",
+                hint="start it with `ray start --head`, or leave the address out for a local one",
+            ) from None
+        quiet_ray_data()
+
+    def default_workers(self) -> int:
+        """The cluster's CPUs."""
+        self.connect()
+        return cluster_cpus()
+
+    def map_chunks(
+        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
+    ) -> Iterator[B]:
+        """``fn`` over chunks of ``items`` as Ray tasks, results in input order (see module)."""
+        self.connect()
+        workers = max(1, workers)
+        task = _chunk_task()
+        fn_ref = ray.put(fn)  # sent once, not with every chunk
+        source = iter(items)
+        running: dict[Any, int] = {}
+        finished: dict[int, B] = {}
+        started = returned = 0
+        try:
+            while True:
+                while len(running) < workers and started - returned < AHEAD * workers:
+                    batch = list(islice(source, chunk))
+                    if not batch:
+                        break
+                    running[task.remote(fn_ref, batch)] = started
+                    started += 1
+                if returned in finished:
+                    yield finished.pop(returned)
+                    returned += 1
+                    continue
+                if not running:
+                    return
+                ready, _ = ray.wait(list(running), num_returns=1)
+                for ref in ready:
+                    finished[running.pop(ref)] = _result(ref)
+        finally:  # stopped early: what is still running is of no use
+            for ref in running:
+                ray.cancel(ref)
+
+    def duplicate_finder(self, *, exact: bool, near: NearSettings | None) -> DuplicateFinder:
+        """A finder that signs on the cluster and bands by a Ray Data shuffle."""
+        from trajforge.engine.dedup import RayDuplicateFinder  # noqa: PLC0415
+
+        self.connect()
+        return RayDuplicateFinder(exact=exact, near=near)
+
+    def endpoint_gates(self, endpoints: Iterable[str], limit: int) -> Callable[[str], Gate] | None:
+        """One gate actor per endpoint, ``limit`` requests in flight across the cluster (alive
+        while the returned object is)."""
+        from trajforge.engine.limits import RayGates  # noqa: PLC0415
+
+        self.connect()
+        return RayGates.of(endpoints, limit)
+
+
+def cluster_cpus() -> int:
+    """The CPUs of the cluster this process has joined."""
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    return max(1, int(resources.get("CPU", 1)))
+
+
+def quiet_ray_data() -> None:
+    """No progress bars or per-dataset log lines from Ray Data: the CLI has its own bar."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.enable_auto_log_stats = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def _result(ref: Any) -> Any:
+    """A finished task's result; a task Ray gave up on (its worker died every time) fails the
+    run with what to do."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:  # the work itself raised: its own error
+        raise exc.cause from None
+    except ray.exceptions.RayError as exc:
+        raise TrajforgeError(
+            f"a Ray task failed {MAX_RETRIES + 1} times: {type(exc).__name__}: {exc}",
+            hint="see the Ray logs of the cluster; rerunning the same command resumes",
+        ) from None
+
+
+@cache
+def _chunk_task() -> Any:
+    @ray.remote(max_retries=MAX_RETRIES)
+    def run_chunk(fn: Callable[[list[Any]], Any], batch: list[Any]) -> Any:
+        return fn(batch)
+
+    return run_chunk

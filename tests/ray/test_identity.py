@@ -1,0 +1,129 @@
+"""The Ray engine's datasets are the local engine's, byte for byte."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Outcome
+from tests.ray.conftest import branched_spec
+from trajforge.engine import Engine
+from trajforge.grade import RuleGrader, select_rules
+from trajforge.grade.aggregate import ScoreStage
+from trajforge.grade.process import ProcessLabelStage, make_options
+from trajforge.pipeline.job import run_job
+from trajforge.pipeline.stage import Stage
+from trajforge.run.runner import Progress, Runner
+
+pytestmark = pytest.mark.ray
+
+
+def _files(run: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir()) if p.is_file()}
+
+
+def test_generation_with_branches_is_identical(
+    ray_engine: Engine, generated: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    progress = asyncio.run(Runner(branched_spec(), out, engine=ray_engine, workers=2).run())
+    assert (progress.done, progress.pending) == (24, 0)
+    assert _files(out) == _files(generated)
+    lines = b"".join(p.read_bytes() for p in sorted(out.glob("part-*"))).splitlines()
+    branches = [json.loads(line) for line in lines if b'"parent_id":"' in line]
+    assert len(branches) > 24  # forks made, next to their parents in the same shard
+
+
+class _StopDriverError(Exception):
+    pass
+
+
+def test_a_driver_stopped_midway_resumes_to_the_same_dataset(
+    ray_engine: Engine, generated: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+
+    def stop_after_ten(progress: Progress) -> None:
+        if progress.done >= 10:
+            raise _StopDriverError
+
+    with pytest.raises(_StopDriverError):
+        asyncio.run(
+            Runner(branched_spec(), out, engine=ray_engine, on_progress=stop_after_ten).run()
+        )
+    assert len(list(out.glob("part-*"))) < 3  # stopped before the end
+    progress = asyncio.run(Runner(branched_spec(), out, engine=ray_engine).run())
+    assert progress.resumed >= 10
+    assert progress.pending == 0
+    assert _files(out) == _files(generated)
+
+
+def _grading(engine: Engine | None) -> list[Stage]:
+    options = make_options(rollouts=2, mistakes=0.2, seed=5)
+    rollouts = ProcessLabelStage(options, workers=2 if engine else 1, engine=engine)
+    return [RuleGrader(select_rules("all")), rollouts, ScoreStage()]
+
+
+def test_grading_with_rollouts_is_identical(
+    ray_engine: Engine, generated: Path, tmp_path: Path
+) -> None:
+    local = run_job(str(generated), str(tmp_path / "local.jsonl"), _grading(None))
+    on_ray = run_job(
+        str(generated), str(tmp_path / "ray.jsonl"), _grading(ray_engine), engine=ray_engine
+    )
+    graded = (tmp_path / "ray.jsonl").read_bytes()
+    assert graded == (tmp_path / "local.jsonl").read_bytes()
+    assert b'"kind":"rollout"' in graded
+    assert on_ray.report == local.report  # every stage's counts, merged from the workers
+
+
+DEDUP = "[dedup]\nexact = true\nnear = true\nthreshold = 0.5\n"
+
+
+def test_curation_with_near_dedup_is_identical(
+    ray_engine: Engine, generated: Path, tmp_path: Path, trajforge: Callable[..., Outcome]
+) -> None:
+    config = tmp_path / "dedup.toml"
+    config.write_text(DEDUP)
+    for name, engine in (("local", "local"), ("ray", "ray")):
+        done = trajforge(
+            "curate", generated, "--config", config, "--out", tmp_path / f"{name}.jsonl",
+            "--engine", engine,
+        )  # fmt: skip
+        assert done.code == 0, done.stderr
+    for suffix in (".jsonl", ".jsonl.excluded.jsonl"):
+        assert (tmp_path / f"ray{suffix}").read_bytes() == (
+            tmp_path / f"local{suffix}"
+        ).read_bytes()
+    local, ray = (
+        json.loads((tmp_path / f"{n}.jsonl.curation.json").read_text()) for n in ("local", "ray")
+    )
+    assert ray["steps"] == local["steps"]
+    assert local["steps"][0]["removed"]["near duplicate"] > 0  # the clusters were put to the test
+
+
+def test_export_is_identical(
+    ray_engine: Engine, generated: Path, tmp_path: Path, trajforge: Callable[..., Outcome]
+) -> None:
+    source = tmp_path / "with-a-bad-line.jsonl"
+    good = b"".join(p.read_bytes() for p in sorted(generated.glob("part-*")))
+    source.write_bytes(b'{"id": 3}\n' + good)
+    for engine in ("local", "ray"):
+        done = trajforge(
+            "export", "openai-ft", source, tmp_path / f"{engine}.jsonl", "--engine", engine
+        )
+        assert done.code == 0, done.stderr
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    cards = [
+        (tmp_path / f"{e}.jsonl.card.md").read_text().replace(e, "OUT") for e in ("local", "ray")
+    ]
+    assert cards[0] == cards[1]
+    quarantined = [
+        (tmp_path / f"{e}.jsonl.quarantine.jsonl").read_bytes() for e in ("local", "ray")
+    ]
+    assert quarantined[0] == quarantined[1]
+    assert quarantined[0].count(b"\n") == 1
