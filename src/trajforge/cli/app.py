@@ -25,6 +25,7 @@ from trajforge.cli import (
     plugins,
     reporting,
     review,
+    running,
     verify,
 )
 from trajforge.cli.common import err, out
@@ -80,6 +81,7 @@ COMMANDS = (
     apply.apply,
     curating.curate,
     plugins.plugins,
+    running.run,
 )
 for command in COMMANDS:
     app.command()(interruptible(command))
