@@ -24,6 +24,7 @@ from trajforge.cli import (
     importing,
     plugins,
     reporting,
+    review,
     running,
     verify,
 )
@@ -89,6 +90,7 @@ app.command(name="export")(interruptible(exporting.export_records))
 app.add_typer(envs.app, name="envs")
 app.add_typer(auditing.app, name="audit")
 app.add_typer(reporting.app, name="report")
+app.add_typer(review.app, name="review")
 
 
 def main() -> None:
