@@ -154,3 +154,15 @@ def test_a_tau2_bench_export_is_one_results_file_loaded_as_its_card_says(
     rows = scope["dataset"].to_list()  # type: ignore[attr-defined]
     source = json.loads(telecom.target.data.read_text())["simulations"]
     assert [json.loads(row["json"]) for row in rows] == source
+
+
+def test_a_tau_bench_export_is_one_json_array_that_loads_as_rows(
+    datasets: ModuleType, tmp_path: Path
+) -> None:
+    sample = Path(__file__).parents[1] / "fixtures" / "tau_bench"
+    result = export_dataset("tau-bench", str(sample), str(tmp_path / "ds"), from_format="tau-bench")
+    assert result.target.data == tmp_path / "ds" / "data" / "train.json"
+    results = json.loads(result.target.data.read_text())
+    loaded = datasets.load_dataset(str(tmp_path / "ds"), split="train", cache_dir=str(tmp_path))
+    assert loaded.num_rows == result.written.count == len(results) > 0
+    assert loaded["task_id"] == [r["task_id"] for r in results]
