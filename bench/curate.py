@@ -46,13 +46,13 @@ from pathlib import Path
 
 import msgspec
 import rensa
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
 
 from trajforge.curate.dedup import DedupSettings, DedupStep
 from trajforge.curate.duplicates import DuplicateFinder, NearSettings
 from trajforge.curate.fingerprint import near_features
 from trajforge.curate.step import StepContext
-from trajforge.schema import ToolCall, Trajectory, TrajectoryDecoder
+from trajforge.schema import Step, ToolCall, Trajectory, TrajectoryDecoder
 from trajforge.testing.copies import rerecorded
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -148,9 +148,9 @@ class PlantedStream:
         return msgspec.structs.replace(copy, steps=steps)
 
 
-def _other_argument(step: msgspec.Struct) -> msgspec.Struct:
+def _other_argument(step: Step) -> Step:
     """The step with its first tool call's arguments changed in value, not in keys."""
-    actions = list(step.actions)  # type: ignore[attr-defined]
+    actions = list(step.actions)
     for i, action in enumerate(actions):
         if isinstance(action, ToolCall):
             arguments = {key: f"{value}-changed" for key, value in action.arguments.items()}
@@ -221,7 +221,7 @@ def measure(stream: PlantedStream, settings: DedupSettings, repeats: int) -> Non
     near = NearSettings(settings.threshold, settings.num_perm, settings.shingle, 0)
     results: dict[str, list[bool]] = {}
 
-    def case(name: str, run: Callable[[], list[bool]]) -> Callable[[], None]:
+    def case(name: str, run: Callable[[], list[bool]]) -> Callable[[], object]:
         def timed() -> None:
             results[name] = run()
 

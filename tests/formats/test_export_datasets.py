@@ -117,3 +117,52 @@ def test_a_tokenized_export_loads_as_a_directory_and_as_a_parquet_file(
         assert loaded.column_names == columns
         assert loaded.num_rows == file.written.count > 0
         assert loaded.to_list() == expected
+
+
+def _card_code(card: Path) -> str:
+    """The Python the card gives for loading its data."""
+    return card.read_text().split("```python\n")[1].split("```")[0]
+
+
+def test_a_tau2_bench_export_is_one_results_file_loaded_as_its_card_says(
+    datasets: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = Path(__file__).parents[1] / "fixtures" / "tau2_bench"
+    airline, telecom = (
+        export_dataset(
+            "tau2-bench", str(samples / name), str(tmp_path / stem), from_format="tau2-bench"
+        )
+        for name, stem in (
+            ("airline_tau3_whissle_run1.json", "airline"),
+            ("telecom_gpt-4o_simulation.json", "telecom"),
+        )
+    )
+    assert airline.target.data == tmp_path / "airline" / "data" / "train.json"
+    simulations = json.loads(airline.target.data.read_text())["simulations"]
+    loaded = datasets.load_dataset(
+        str(tmp_path / "airline"), split="train", cache_dir=str(tmp_path)
+    )
+    assert loaded.num_rows == airline.written.count == len(simulations) == 5
+    assert loaded["id"] == [s["id"] for s in simulations]
+    assert loaded["messages"][0][0]["content"] == simulations[0]["messages"][0]["content"]
+    # telecom's env assertions expect a boolean status in one simulation, text in another
+    with pytest.raises(datasets.exceptions.DatasetGenerationError):
+        datasets.load_dataset(str(tmp_path / "telecom"), split="train", cache_dir=str(tmp_path))
+    monkeypatch.chdir(telecom.target.card.parent)
+    scope: dict[str, object] = {}
+    exec(_card_code(telecom.target.card), scope)
+    rows = scope["dataset"].to_list()  # type: ignore[attr-defined]
+    source = json.loads(telecom.target.data.read_text())["simulations"]
+    assert [json.loads(row["json"]) for row in rows] == source
+
+
+def test_a_tau_bench_export_is_one_json_array_that_loads_as_rows(
+    datasets: ModuleType, tmp_path: Path
+) -> None:
+    sample = Path(__file__).parents[1] / "fixtures" / "tau_bench"
+    result = export_dataset("tau-bench", str(sample), str(tmp_path / "ds"), from_format="tau-bench")
+    assert result.target.data == tmp_path / "ds" / "data" / "train.json"
+    results = json.loads(result.target.data.read_text())
+    loaded = datasets.load_dataset(str(tmp_path / "ds"), split="train", cache_dir=str(tmp_path))
+    assert loaded.num_rows == result.written.count == len(results) > 0
+    assert loaded["task_id"] == [r["task_id"] for r in results]

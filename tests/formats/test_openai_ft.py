@@ -75,3 +75,14 @@ def test_nothing_to_learn_is_skipped_and_an_unrenderable_run_is_set_aside(tmp_pa
     assert [(b.file, b.path) for b in bad] == [("trajectory two-replies", "steps[0].actions")]
     with pytest.raises(ConversionError, match="trajectory two-replies: steps"):
         write(str(tmp_path / "strict.jsonl"), runs)
+
+
+def test_an_openai_ft_file_imports_and_writes_back_the_same(
+    branched: list[Trajectory], tmp_path: Path
+) -> None:
+    first, second = tmp_path / "ft.jsonl", tmp_path / "again.jsonl"
+    write(str(first), branched)
+    imported = list(get_reader("openai")(str(first), None))
+    assert any(label.name == "weight" for run in imported for s in run.steps for label in s.labels)
+    write(str(second), imported)
+    assert second.read_bytes() == first.read_bytes()

@@ -11,9 +11,20 @@ import pytest
 from trajforge.errors import ConversionError
 from trajforge.formats.registry import get_format
 from trajforge.formats.tau2_bench import convert, detect
+from trajforge.formats.tau_tools import HANDOFF_TOOL, TAU2_USER_ENDINGS
 from trajforge.io import BadRecord
 from trajforge.io.documents import SourceRecord, iter_records
-from trajforge.schema import ArgumentMatch, Reply, ToolCall, ToolResult, Trajectory, UserMessage
+from trajforge.schema import (
+    ArgumentMatch,
+    HandOff,
+    Reply,
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    UserMessage,
+)
+
+from .trajectories import findings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLES = FIXTURES / "tau2_bench"
@@ -128,6 +139,63 @@ def test_unknown_keys_are_kept_where_they_were(airline: list[Trajectory]) -> Non
     criteria = next(v for k, v in extra.items() if k.endswith("].evaluation_criteria"))
     assert criteria["actions"] == []  # no expected action: the empty list is kept as it was
     assert criteria["reward_basis"] == ["DB", "COMMUNICATE"]
+
+
+def _marker(message: dict[str, Any]) -> str | None:
+    return next((m for m in TAU2_USER_ENDINGS if m in (message.get("content") or "")), None)
+
+
+def _imported_and_again(run: dict[str, Any], tmp_path: Path) -> list[Trajectory]:
+    """The trajectories of ``run``, checked to be written back as ``run``."""
+    got = list(convert(SourceRecord(run, "run.json")))
+    dest = tmp_path / "again.json"
+    assert FORMAT.write is not None
+    FORMAT.write(str(dest), got)
+    assert json.loads(dest.read_text()) == run
+    return got
+
+
+def test_the_simulated_users_ending_ends_the_conversation(tmp_path: Path) -> None:
+    runs = [json.loads(path.read_text()) for path in (TELECOM, AIRLINE)]
+    endings = [_marker(s["messages"][-1]) for run in runs for s in run["simulations"]]
+    assert endings.count("###STOP###") == 4
+    assert endings.count("###TRANSFER###") == 5  # one asked for, never made by the agent
+    for run in runs:
+        for i, (simulation, t) in enumerate(
+            zip(run["simulations"], _imported_and_again(run, tmp_path), strict=True)
+        ):
+            last = len(simulation["messages"]) - 1
+            assert (
+                t.provenance.extra[f"simulations[{i}].messages[{last}]"]
+                == (simulation["messages"][-1])
+            )
+            said = [o for s in t.steps for o in s.observations if isinstance(o, UserMessage)]
+            assert not any(_marker({"content": o.content}) for o in said)
+            assert "unanswered_user_message" not in findings(t)
+    # without its marker, the user's last message is owed an answer again
+    for simulation in (s for run in runs for s in run["simulations"]):
+        ending = simulation["messages"][-1]
+        ending["content"] = ending["content"].replace(_marker(ending), "").strip() or "Thanks!"
+    for run in runs:
+        for t in _imported_and_again(run, tmp_path):
+            assert "unanswered_user_message" in findings(t)
+
+
+def test_a_transfer_is_the_agents_own_hand_off(airline: list[Trajectory]) -> None:
+    """The user's ``###TRANSFER###`` adds no action: the hand-off is the agent's call before it
+    (a tool with role ``handoff``), and a transfer the user asked for is not made up."""
+    source = json.loads(AIRLINE.read_text())["simulations"]
+    moved = [
+        t
+        for simulation, t in zip(source, airline, strict=True)
+        if _marker(simulation["messages"][-1]) == "###TRANSFER###"
+    ]
+    calls = [{a.name for s in t.steps for a in s.actions if isinstance(a, ToolCall)} for t in moved]
+    assert [HANDOFF_TOOL in names for names in calls] == [True, False, True, True]
+    assert all(not isinstance(a, HandOff) for t in moved for s in t.steps for a in s.actions)
+    assert {tool.role for t in moved for tool in t.tools if tool.name == HANDOFF_TOOL} == {
+        "handoff"
+    }
 
 
 def test_tool_definitions_are_used_when_the_run_recorded_them(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from trajforge.errors import ConfigError, ConversionError
 from trajforge.formats.registry import get_format
+from trajforge.formats.tau_tools import TAU2_USER_ENDINGS
 from trajforge.io import BadRecord
 from trajforge.schema import (
     ArgumentMatch,
@@ -102,7 +103,8 @@ class _Ids:
 def _turn(draw: st.DrawFn, role: str, ids: _Ids) -> list[dict[str, Any]]:
     """A message of ``role`` and the tool messages answering its calls."""
     message: dict[str, Any] = {"role": role, **draw(_UNKNOWN)}
-    _maybe(draw, message, "content", _TEXT, NO_TEXT)
+    ending = st.builds(str.__add__, _TEXT, st.sampled_from(TAU2_USER_ENDINGS))
+    _maybe(draw, message, "content", _TEXT | ending if role == "user" else _TEXT, NO_TEXT)
     calls = [
         {"id": ids(), "name": draw(_NAME), "arguments": draw(st.dictionaries(_NAME, _VALUE))}
         for _ in range(draw(st.integers(0, 2)))

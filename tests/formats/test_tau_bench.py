@@ -26,6 +26,8 @@ from trajforge.schema import (
 )
 from trajforge.verify import verify_trajectory
 
+from .trajectories import findings
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLE = FIXTURES / "tau_bench" / "gpt-4o-airline.json"
 FORMAT = get_format("tau-bench")
@@ -83,11 +85,6 @@ def test_a_hand_off_through_the_tool_is_a_final_answer(imported: dict[int, Traje
         assert verdict.grade == "pass", verdict.rationale
 
 
-def _findings(trajectory: Trajectory) -> set[str]:
-    verified = verify_trajectory(_decoder.decode(encode(trajectory)))  # on a copy
-    return {label.name for step in verified.steps for label in step.labels}
-
-
 def test_the_simulated_users_stop_ends_the_conversation(
     imported: dict[int, Trajectory],
 ) -> None:
@@ -100,13 +97,13 @@ def test_the_simulated_users_stop_ends_the_conversation(
         assert trajectory.provenance.extra[f"traj[{last}]"] == result["traj"][-1]
         said = [o for s in trajectory.steps for o in s.observations if isinstance(o, UserMessage)]
         assert all("###STOP###" not in o.content for o in said)
-        assert "unanswered_user_message" not in _findings(trajectory)
+        assert "unanswered_user_message" not in findings(trajectory)
         assert trajectory_to_result(trajectory) == result
     # a user who speaks last without the stop token is still owed an answer
     unfinished = json.loads(json.dumps(ending[0]))
     unfinished["traj"][-1]["content"] = "Thank you so much for your help!"
     (trajectory,) = convert(SourceRecord(unfinished, str(SAMPLE), item=0))
-    assert "unanswered_user_message" in _findings(trajectory)
+    assert "unanswered_user_message" in findings(trajectory)
     assert trajectory_to_result(trajectory) == unfinished
 
 

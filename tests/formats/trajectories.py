@@ -1,4 +1,4 @@
-"""Small hand-built trajectories for the export tests."""
+"""Small hand-built trajectories for the export tests, and what verify finds in one."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from trajforge.schema import (
     ToolResult,
     ToolSpec,
     Trajectory,
+    TrajectoryDecoder,
+    encode,
 )
 from trajforge.schema.records import OutcomeStatus
+from trajforge.verify import verify_trajectory
 
 TOOLS = [ToolSpec(name="lookup", description="Look a thing up.", parameters={"type": "object"})]
 
@@ -68,3 +71,12 @@ def trajectory(
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a JSON-lines export."""
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+_decoder = TrajectoryDecoder()
+
+
+def findings(trajectory: Trajectory) -> set[str]:
+    """The names of the step labels verify gives a copy of ``trajectory``."""
+    verified = verify_trajectory(_decoder.decode(encode(trajectory)))
+    return {label.name for step in verified.steps for label in step.labels}

@@ -127,3 +127,29 @@ def test_export_is_identical(
     ]
     assert quarantined[0] == quarantined[1]
     assert quarantined[0].count(b"\n") == 1
+
+
+def test_verification_is_identical(
+    ray_engine: Engine, generated: Path, tmp_path: Path, trajforge: Callable[..., Outcome]
+) -> None:
+    source = tmp_path / "with-a-bad-line.jsonl"
+    good = b"".join(p.read_bytes() for p in sorted(generated.glob("part-*")))
+    source.write_bytes(good + b'{"id": 3}\n')
+    tables = []
+    for engine in ("local", "ray"):
+        done = trajforge(
+            "verify", source, "--out", tmp_path / f"{engine}.jsonl", "--engine", engine
+        )
+        assert done.code == 0, done.stderr
+        tables.append(done.stdout.replace(engine, "OUT"))
+    verified = (tmp_path / "ray.jsonl").read_bytes()
+    assert verified == (tmp_path / "local.jsonl").read_bytes()
+    records = [json.loads(line) for line in verified.splitlines()]
+    assert len(records) == good.count(b"\n")
+    assert all(r["provenance"]["stages"][-1]["name"] == "verify" for r in records)
+    assert tables[0] == tables[1]  # the label counts, merged from the workers
+    quarantined = [
+        (tmp_path / f"{e}.jsonl.quarantine.jsonl").read_bytes() for e in ("local", "ray")
+    ]
+    assert quarantined[0] == quarantined[1]
+    assert quarantined[0].count(b"\n") == 1

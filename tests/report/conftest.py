@@ -5,22 +5,20 @@ and the HTML report of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 from typer.testing import CliRunner
 
+from tests.browser import chromium
 from trajforge.cli.app import app
 from trajforge.curate.review_queue import QueueEntry, read_entries
 from trajforge.io import read_trajectories, write_trajectories
 from trajforge.report.html import write_report
 from trajforge.schema import Label, LabelSource, Trajectory
 
-CHROMIUM = "/usr/bin/chromium"
 CURATION = """
 seed = 3
 
@@ -79,13 +77,8 @@ def human_labels(trajectory: Trajectory, index: int) -> Trajectory:
     return trajectory
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, driven by Playwright (one per session)."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+#: one chromium for this package's browser tests (see tests/browser.py)
+browser = pytest.fixture(scope="package", name="browser")(chromium)
 
 
 @pytest.fixture(scope="session")

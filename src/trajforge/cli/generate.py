@@ -9,9 +9,10 @@ import typer
 
 from trajforge.cli.common import err, out
 from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
-from trajforge.errors import TrajforgeError
+from trajforge.errors import ConfigError, TrajforgeError
 
 if TYPE_CHECKING:
+    from trajforge.envs.approval import Approver
     from trajforge.run.runner import Progress as RunProgress
     from trajforge.run.spec import RunSpec
 
@@ -66,6 +67,23 @@ def generate(
     retry_backoff: Annotated[
         float, typer.Option(help="Seconds before a first retry, doubled for each next one.", min=0)
     ] = 0.5,
+    approver: Annotated[
+        str,
+        typer.Option(
+            help="none, or review: calls the environment's policy reserves to a human wait for "
+            "a decision in the review workspace (--review-db)."
+        ),
+    ] = "none",
+    review_db: Annotated[
+        str, typer.Option(help="The review workspace's database, for --approver review.")
+    ] = "review.db",
+    review_project: Annotated[
+        str, typer.Option(help="The workspace project the approvals go to.")
+    ] = "live approvals",
+    approval_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds a call waits for a decision; then it is denied.", min=0.1),
+    ] = 600.0,
     trip_after: Annotated[
         int,
         typer.Option(
@@ -126,10 +144,28 @@ def generate(
         on_interrupt(lambda: "rerun the same command to resume"),
         engine_in_force(engine, ray_address),
     ):
-        run_generation(spec, out_dir)
+        run_generation(
+            spec, out_dir, approver=_approver(approver, review_db, review_project, approval_timeout)
+        )
 
 
-def run_generation(spec: RunSpec, out_dir: Path) -> None:
+def _approver(kind: str, db: str, project: str, timeout_s: float) -> Approver | None:
+    """Who approves the calls that need a human (``--approver``)."""
+    if kind == "none":
+        return None
+    if kind != "review":
+        raise ConfigError(f"unknown approver {kind!r}", path="--approver", hint="none or review")
+    try:
+        from trajforge.review.approvals import ReviewApprover
+    except ImportError as exc:
+        raise ConfigError(
+            f"--approver review needs the review extra ({exc.name} is missing)",
+            hint="pip install 'trajforge[review]'",
+        ) from None
+    return ReviewApprover(db, project, timeout_s=timeout_s)
+
+
+def run_generation(spec: RunSpec, out_dir: Path, *, approver: Approver | None = None) -> None:
     """Run a generation with a progress bar, then report what it wrote (also when Ctrl-C or
     SIGTERM stops it: what is done stays, for a later run to resume)."""
     import asyncio
@@ -167,7 +203,7 @@ def run_generation(spec: RunSpec, out_dir: Path) -> None:
             share += f" [red]{p.errors:,} failed[/]" if p.errors else ""
             bar.update(task_id, completed=p.done + p.resumed, rate=rate, success=share)
 
-        runner = Runner(spec, out_dir, on_progress=show, llm_hooks=llm_hooks())
+        runner = Runner(spec, out_dir, on_progress=show, llm_hooks=llm_hooks(), approver=approver)
         with on_interrupt(lambda: _done(runner.progress, out_dir)):
             result = asyncio.run(runner.run())
     errors = out_dir / ERRORS_NAME

@@ -15,6 +15,7 @@ from trajforge.cli.common import (
     run_batch,
     start_job,
 )
+from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
 
 
 def verify(
@@ -23,10 +24,18 @@ def verify(
     replay: Annotated[
         bool, typer.Option(help="Replay generated trajectories in their env.")
     ] = True,
-    workers: Annotated[int, typer.Option(help="Processes (1: in this process).", min=1)] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes (--engine ray: tasks at once; default 1, or the cluster's CPUs).",
+            min=1,
+        ),
+    ] = None,
     quarantine: QuarantineOption = None,
     from_format: FromOption = "trajforge",
     verify_hashes: VerifyHashesOption = True,
+    engine: EngineOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Check schemas, call/result pairing, replay and outcomes; label every problem found."""
     from trajforge.io import ReadChecks
@@ -36,8 +45,10 @@ def verify(
     fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     summary = LabelSummary()
     stages = [VerifyStage(VerifyOptions(replay=replay))]
-    job = run_batch(
-        source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=[summary]
-    )
+    seen = [summary]
+    with engine_in_force(engine, ray_address):
+        job = run_batch(
+            source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine, observers=seen
+        )
     out.print(label_table(summary, title=f"verification of {source}"))
     finish_job(job, dest, "annotated trajectories")

@@ -23,7 +23,7 @@ import msgspec
 
 from trajforge.curate.reservoir import Reservoirs, priority
 from trajforge.curate.review_queue import QueueEntry
-from trajforge.curate.step import StepContext, step_settings
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.curate.strata import (
     DEFAULT_LABEL_KINDS,
     Allocation,
@@ -66,22 +66,16 @@ def _check_sizes(settings: AuditSettings) -> None:
         )
 
 
-class AuditStep:
+class AuditStep(SettingsStep[AuditSettings]):
     """Passes every trajectory through; at the end of the stream writes the review queue."""
 
     name = "audit"
-    version = "1"
 
-    def __init__(self, settings: AuditSettings, seed: int) -> None:
-        self.settings = settings
-        self.seed = settings.seed if settings.seed is not None else seed
+    def __init__(self, settings: AuditSettings, context: StepContext) -> None:
+        super().__init__(settings, context)
+        if settings.seed is not None:
+            self.seed = settings.seed
         self._report: dict[str, Any] = {}
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The settings, as written."""
-        params: dict[str, Any] = msgspec.to_builtins(self.settings)
-        return params
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream, unchanged; the queue is written once it has ended."""
@@ -177,4 +171,4 @@ def make_audit(table: Mapping[str, Any], context: StepContext) -> AuditStep:
     """The ``[audit]`` step from its config table."""
     settings = step_settings(table, AuditSettings, "audit")
     _check_sizes(settings)
-    return AuditStep(settings, context.seed)
+    return AuditStep(settings, context)

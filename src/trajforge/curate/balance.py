@@ -25,7 +25,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -38,7 +37,7 @@ from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.curate.targets import AtLeast, MixTarget, checked_minimum, checked_mix
 from trajforge.envs.base import derive_seed
 from trajforge.errors import ConfigError
-from trajforge.schema import Trajectory, TrajectoryDecoder, encode
+from trajforge.schema import Trajectory
 
 NAME: Final = "balance"
 OUTSIDE: Final = "outside the target mix"
@@ -73,11 +72,11 @@ class BalanceStep(SettingsStep[BalanceSettings]):
         """The sample: each cell's quota, in input order; the rest go to the exclusion file."""
         tally = self._tally
         cell_ids: dict[Cell, int] = {}
-        with closing(Spill()) as spill:
+        with Spill() as spill:
             for trajectory in trajectories:
                 cell, items = tally.add(trajectory)
                 cid = cell_ids.setdefault(cell, len(cell_ids))
-                spill.add(msgspec.msgpack.encode((cid, items)), encode(trajectory))
+                spill.write(trajectory, msgspec.msgpack.encode((cid, items)))
             cells = list(cell_ids)
             plan = self._plan = tally.plan(self.settings.size)
             forced, taken = self._force(spill, plan, cells)
@@ -89,10 +88,8 @@ class BalanceStep(SettingsStep[BalanceSettings]):
                 )
                 for cid, cell in enumerate(cells)
             ]
-            decoder = TrajectoryDecoder()
-            for index, (header, payload) in enumerate(spill.records()):
+            for index, (header, trajectory) in enumerate(spill.records()):
                 cid, items = _header(header)
-                trajectory = decoder.decode(payload)
                 cell = cells[cid]
                 if cell not in plan.quotas:
                     self.exclude(trajectory, OUTSIDE, cell=self._named(cell))

@@ -27,11 +27,11 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from trajforge.curate.facts import faults, labels, recovered_steps
+from trajforge.curate.facts import faults, labels, recoveries
 from trajforge.curate.fields import FieldPath, check_value, field_path, is_numeric
 from trajforge.envs.faults import FAULT_KINDS
 from trajforge.errors import ConfigError
-from trajforge.schema import Trajectory
+from trajforge.schema import Label, Trajectory
 from trajforge.schema.records import LabelSourceKind
 
 Predicate = Callable[[Trajectory], bool]
@@ -159,7 +159,7 @@ def _fault(condition: Condition, where: str) -> Predicate:
     recovered = condition.recovered
 
     def test(trajectory: Trajectory) -> bool:
-        found = [i for i, f in faults(trajectory) if kind in (ANY_ONE, f.kind)]
+        found = [(i, None) for i, f in faults(trajectory) if kind in (ANY_ONE, f.kind)]
         return _any_recovered(trajectory, found, recovered)
 
     return test
@@ -172,7 +172,7 @@ def _label(condition: Condition, where: str) -> Predicate:
 
     def test(trajectory: Trajectory) -> bool:
         found = [
-            step
+            (step, lb)
             for step, lb in labels(trajectory)
             if name in (ANY_ONE, lb.name)
             and grade in (None, lb.grade)
@@ -185,13 +185,16 @@ def _label(condition: Condition, where: str) -> Predicate:
 
 
 def _any_recovered(
-    trajectory: Trajectory, steps: Sequence[int | None], recovered: bool | None
+    trajectory: Trajectory,
+    problems: Sequence[tuple[int | None, Label | None]],
+    recovered: bool | None,
 ) -> bool:
-    """Whether one of the problems at ``steps`` is as ``recovered`` asks (any if ``None``)."""
-    if recovered is None or not steps:
-        return bool(steps)
-    answered = recovered_steps(trajectory)
-    return any((step in answered) == recovered for step in steps)
+    """Whether one of the ``problems`` (a fault's step, or a label with its step) is as
+    ``recovered`` asks (any if ``None``)."""
+    if recovered is None or not problems:
+        return bool(problems)
+    found = recoveries(trajectory)
+    return any(found.recovered(step, label) == recovered for step, label in problems)
 
 
 def _measured(condition: Condition, subject: str, where: str) -> Predicate:

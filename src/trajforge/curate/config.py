@@ -1,4 +1,5 @@
-"""The curation config: one table per step, run in the order written, and the run's seed.
+"""The curation config: one table per step, run in the order written (but ``[audit]`` last),
+and the run's seed.
 
     seed = 7                   # optional (default 0): every step's random draws derive from it
 
@@ -6,6 +7,10 @@
     ...
     [balance]
     ...
+
+``[audit]`` runs after every other step wherever its table is, so that the review queue holds
+trajectories as the output holds them (filtered, deduplicated, redacted): a sample drawn before
+``[redact]`` would put the personal data the output is rid of in front of reviewers.
 
 Every table is checked when the config is read, before anything runs: an unknown table names
 the registered steps, and a step's errors are located as ``curate.toml: [balance].size: ...``.
@@ -16,17 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from trajforge.config import read_toml
 from trajforge.curate.step import CURATION_STEPS, Exclude, StepContext
 from trajforge.errors import ConfigError
 from trajforge.pipeline.stage import Stage
 
+#: The steps that run after all others, wherever the config lists them.
+LAST: Final = frozenset({"audit"})
+
 
 @dataclass(frozen=True)
 class CurationConfig:
-    """A read curation config: where it is, its seed, and its step tables in order."""
+    """A read curation config: where it is, its seed, and its step tables in the order they
+    run."""
 
     file: str
     seed: int
@@ -52,6 +61,7 @@ def load_curation_config(path: str | Path) -> CurationConfig:
         if not isinstance(table, dict):
             raise ConfigError("expected a table of the step's settings", file=file, path=name)
         tables.append((name, table))
+    tables.sort(key=lambda entry: entry[0] in LAST)  # stable: the others keep their order
     if not tables:
         raise ConfigError(
             "no curation steps", file=file, hint=f"add tables: {', '.join(CURATION_STEPS.names())}"

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from trajforge.curate.step import StepContext, step_settings
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.formats.registry import get_reader
 from trajforge.schema import Label, LabelSource, Trajectory
@@ -146,25 +146,18 @@ class EvalIndex:
         return best
 
 
-class DecontaminateStep:
+class DecontaminateStep(SettingsStep[DecontaminateSettings]):
     """Drops (or flags) the trajectories whose task is in the evaluation set."""
 
     name = "decontaminate"
-    version = "1"
 
     def __init__(
         self, settings: DecontaminateSettings, index: EvalIndex, context: StepContext
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, context)
         self.index = index
-        self.context = context
         self.seen = 0
         self.hits: list[dict[str, Any]] = []
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The settings, recorded in provenance."""
-        return msgspec.to_builtins(self.settings)  # type: ignore[no-any-return]
 
     def owns(self, label: Label) -> bool:
         """The ``contaminated`` label is this step's."""
@@ -182,7 +175,7 @@ class DecontaminateStep:
             match = hit.describe()
             self.hits.append({"id": trajectory.id, **match})
             if self.settings.action == "drop":
-                self.context.exclude(trajectory, LABEL, **match)
+                self.exclude(trajectory, LABEL, **match)
                 continue
             trajectory.labels.append(_label(match))
             yield trajectory

@@ -24,8 +24,8 @@ from typing import Annotated, Any
 import msgspec
 
 from trajforge.curate.duplicates import Duplicate, NearSettings
-from trajforge.curate.step import StepContext, step_settings
-from trajforge.curate.trajectory_spill import TrajectorySpill as Spill
+from trajforge.curate.spill import Spill
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.engine import active_engine
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
@@ -68,22 +68,14 @@ def _check_near_extra() -> None:
         ) from None
 
 
-class DedupStep:
+class DedupStep(SettingsStep[DedupSettings]):
     """Removes exact and near duplicates, keeping the best-scored member of each cluster."""
 
     name = STEP
-    version = "1"
 
     def __init__(self, settings: DedupSettings, context: StepContext) -> None:
-        self.settings = settings
-        self.context = context
+        super().__init__(settings, context)
         self._report: dict[str, Any] = {}
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The settings, for provenance."""
-        params: dict[str, Any] = msgspec.to_builtins(self.settings)
-        return params
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The stream without its duplicates, in its order (output starts once it has ended)."""
@@ -101,14 +93,14 @@ class DedupStep:
                     yield trajectory
                 else:
                     reason, detail = tally.add(position, duplicate)
-                    self.context.exclude(trajectory, reason, **detail)
+                    self.exclude(trajectory, reason, **detail)
             self._report = tally.report(self.settings)
 
     def _near_settings(self) -> NearSettings | None:
         s = self.settings
         if not s.near:
             return None
-        seed = self.context.seed % 2**64  # rensa takes an unsigned 64-bit seed
+        seed = self.seed % 2**64  # rensa takes an unsigned 64-bit seed
         return NearSettings(s.threshold, s.num_perm, s.shingle, seed)
 
     def report(self) -> dict[str, Any]:

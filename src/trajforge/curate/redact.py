@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from trajforge.curate.finding import PII_KINDS, SECRET_KINDS
-from trajforge.curate.step import StepContext, step_settings
+from trajforge.curate.step import SettingsStep, StepContext, step_settings
 from trajforge.errors import ConfigError
 from trajforge.schema import Trajectory
 
@@ -40,24 +40,18 @@ class RedactSettings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
         return (PII_KINDS if self.pii else ()) + (SECRET_KINDS if self.secrets else ())
 
 
-class RedactStep:
+class RedactStep(SettingsStep[RedactSettings]):
     """Redacts every trajectory of a stream, counting what it replaced."""
 
     name = "redact"
-    version = "1"
 
-    def __init__(self, settings: RedactSettings, redactor: Redactor) -> None:
-        self.settings = settings
+    def __init__(self, settings: RedactSettings, context: StepContext, redactor: Redactor) -> None:
+        super().__init__(settings, context)
         self.redactor = redactor
         self.seen = 0
         self.changed = 0
         self.replaced: Counter[str] = Counter()
         self.distinct: Counter[str] = Counter()
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The settings, recorded in provenance."""
-        return msgspec.to_builtins(self.settings)  # type: ignore[no-any-return]
 
     def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
         """The trajectories, redacted."""
@@ -97,4 +91,5 @@ def make_redact(table: Mapping[str, Any], context: StepContext) -> RedactStep:
             path="[redact]",
             hint="pip install 'trajforge[redact]'",
         ) from None
-    return RedactStep(settings, Redactor(settings.kinds, keep_reserved=settings.keep_reserved))
+    redactor = Redactor(settings.kinds, keep_reserved=settings.keep_reserved)
+    return RedactStep(settings, context, redactor)

@@ -79,12 +79,14 @@ class Exclusions(KeepOrDiscard):
 
 @dataclass(frozen=True)
 class StepSummary:
-    """What one step did: seen, kept, removed by reason, and its report (if it has one)."""
+    """What one step did: seen, kept (``changed`` of them changed), removed by reason, and its
+    report (if it has one)."""
 
     name: str
     version: str
     seen: int
     kept: int
+    changed: int
     removed: dict[str, int]
     report: dict[str, Any] | None
 
@@ -141,4 +143,6 @@ def _summary(name: str, stage: Stage, count: StageCount, excluded: Exclusions) -
     if unsaid > 0:
         removed[UNSAID] = unsaid
     report = stage.report() if isinstance(stage, Reporting) else None
-    return StepSummary(stage.name, stage.version, count.seen, count.kept, removed, report)
+    return StepSummary(
+        stage.name, stage.version, count.seen, count.kept, count.changed, removed, report
+    )

@@ -24,6 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
+from trajforge.curate.choices import choices_at
 from trajforge.errors import ConfigError
 from trajforge.pipeline.registry import Registry, callable_entries
 from trajforge.pipeline.stage import Stage
@@ -75,13 +76,16 @@ CURATION_STEPS: Registry[StepFactory] = Registry(
 
 def step_settings(table: Mapping[str, Any], settings: type[S], step: str) -> S:
     """``table`` checked into the ``settings`` struct (a ``msgspec.Struct`` with
-    ``forbid_unknown_fields=True``); a ConfigError located at ``[step].field`` otherwise."""
+    ``forbid_unknown_fields=True``); a ConfigError located at ``[step].field`` otherwise, with
+    the choices as the hint where a value is not one of them."""
     try:
         return msgspec.convert(dict(table), settings)
     except msgspec.ValidationError as exc:
         found = schema_error(exc)
         path = f"[{step}]" + (f".{found.path}" if found.path else "")
-        raise ConfigError(found.message, path=path) from None
+        choices = choices_at(settings, found.path or "")
+        hint = f"one of: {', '.join(choices)}" if choices else None
+        raise ConfigError(found.message, path=path, hint=hint) from None
 
 
 def excluded_record(
@@ -99,9 +103,10 @@ def excluded_record(
 
 
 class SettingsStep(Generic[S]):
-    """Base of a curation step made from a settings struct: it keeps the settings and where its
-    removals go, and gives the settings as written as its parameters (recorded in provenance).
-    Subclasses set ``name`` (and ``version``) and define ``__call__``."""
+    """Base of a curation step made from a settings struct: it keeps the settings, where its
+    removals go and the run's seed, and gives the settings as written as its parameters
+    (recorded in provenance). Subclasses set ``name`` (and ``version``) and define
+    ``__call__``."""
 
     name: str = ""
     version: str = "1"
@@ -109,6 +114,7 @@ class SettingsStep(Generic[S]):
     def __init__(self, settings: S, context: StepContext) -> None:
         self.settings = settings
         self.exclude = context.exclude
+        self.seed = context.seed
 
     @property
     def params(self) -> Mapping[str, Any]:

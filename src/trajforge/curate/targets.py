@@ -31,11 +31,11 @@ from typing import Annotated, Final, Literal, cast, get_args
 import msgspec
 
 from trajforge.agents.mistakes import MISTAKE_KINDS
-from trajforge.curate.facts import INJECTED_MISTAKE, faults, labels, recovered_steps
+from trajforge.curate.facts import INJECTED_MISTAKE, faults, labels, recoveries
 from trajforge.curate.fields import FieldPath, check_key, field_path, tool_calls
 from trajforge.envs.faults import FAULT_KINDS
 from trajforge.errors import ConfigError
-from trajforge.schema import Trajectory
+from trajforge.schema import Label, Trajectory
 
 Share = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Each = Literal["tool", "fault", "mistake"]
@@ -91,19 +91,19 @@ class Minimum:
         if self.each == "tool":
             found = set(tool_calls(trajectory))
         else:
-            answered = recovered_steps(trajectory) if self.recovered else frozenset()
+            answered = recoveries(trajectory) if self.recovered else None
             found = {
                 name
-                for step, name in self._problems(trajectory)
-                if not self.recovered or step in answered
+                for step, name, label in self._problems(trajectory)
+                if answered is None or answered.recovered(step, label)
             }
         return found & set(self.only) if self.only else found
 
-    def _problems(self, trajectory: Trajectory) -> list[tuple[int | None, str]]:
+    def _problems(self, trajectory: Trajectory) -> list[tuple[int | None, str, Label | None]]:
         if self.each == "fault":
-            return [(step, f.kind) for step, f in faults(trajectory)]
+            return [(step, f.kind, None) for step, f in faults(trajectory)]
         return [
-            (step, lb.grade)
+            (step, lb.grade, lb)
             for step, lb in labels(trajectory)
             if lb.name == INJECTED_MISTAKE and lb.source.kind == "generator" and lb.grade
         ]

@@ -63,3 +63,6 @@ class Format:
     #: The options its writer takes besides the common ones (``shard_size``): commands pass
     #: them from ``--writer-option KEY=VALUE``, as text the writer converts.
     writer_options: tuple[str, ...] = ()
+    #: Where its writer writes one JSON object rather than rows: the key of the object's list
+    #: of rows (tau2-bench's ``simulations``), which a dataset card tells the JSON loader.
+    rows_field: str | None = None

@@ -134,6 +134,8 @@ class CardFacts:
     details: Mapping[str, int]
     writer_options: Mapping[str, Any] = field(default_factory=dict)
     """The format's own writer options (``tokenized``'s tokenizer...), as given."""
+    rows_field: str | None = None
+    """The key of the rows' list where the data file is one JSON object (see ``Format``)."""
 
 
 def render_card(facts: CardFacts, stats: CardStats) -> str:
@@ -144,6 +146,7 @@ def render_card(facts: CardFacts, stats: CardStats) -> str:
         f"Exported with `trajforge export {facts.format_name}` (trajforge {__version__}) from "
         f"`{facts.source}`, read as {facts.from_format} records.",
         _counts(facts, stats),
+        _loading(facts),
         _outcomes(stats),
         _labels(stats),
         _table("Environments", "environment", "trajectories", stats.environments),
@@ -171,8 +174,27 @@ def _front_matter(facts: CardFacts, stats: CardStats) -> str:
         lines.append(
             "configs:\n- config_name: default\n  data_files:\n  - split: train\n"
             f"    path: {_quoted(facts.data_file)}"
+            + (f"\n  field: {_quoted(facts.rows_field)}" if facts.rows_field else "")
         )
     return "\n".join([*lines, "---"])
+
+
+def _loading(facts: CardFacts) -> str:
+    """How to load a data file that is one JSON object: the rows are under its ``rows_field``."""
+    if facts.rows_field is None:
+        return ""
+    key = facts.rows_field
+    here = " (so does `datasets.load_dataset` of this directory: see the config above)"
+    return (
+        f"## Loading\n\n`{facts.data_file}` is one JSON object, as {facts.format_name} writes "
+        f'it; the rows are its `{key}`: `datasets.load_dataset("json", '
+        f'data_files="{facts.data_file}", field="{key}")` reads them{here * facts.directory}. '
+        "An Arrow column holds one type: where a key's values change type from row to row, "
+        "that fails (`ArrowInvalid`); load each row as JSON text then:"
+        "\n\n```python\nimport json\n\nimport datasets\n\n"
+        f'with open("{facts.data_file}") as file:\n    rows = json.load(file)["{key}"]\n'
+        'dataset = datasets.Dataset.from_list([{"json": json.dumps(row)} for row in rows])\n```'
+    )
 
 
 def _counts(facts: CardFacts, stats: CardStats) -> str:

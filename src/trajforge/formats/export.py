@@ -3,9 +3,12 @@ card beside them (``trajforge export FORMAT IN OUT``).
 
 ``OUT`` with a suffix is a file, and the card goes to ``OUT.card.md``. ``OUT`` without one (or an
 existing directory) is a Hugging Face dataset directory: the data goes to ``OUT/data/train.jsonl``
-(``train.parquet`` for a format that writes no JSON lines, such as ``tokenized``) and the card,
-whose front matter names that file, to ``OUT/README.md``, so that ``datasets.load_dataset(OUT)``
-reads it. Everything streams: the reader feeds the writer through the card's counters.
+(else ``train`` with the first suffix of a format that writes no JSON lines: ``.parquet`` for
+``tokenized``, ``.json`` for ``tau2-bench``'s one results object) and the card, whose front
+matter names that file (and, for one JSON object, the key of its rows), to ``OUT/README.md``, so
+that ``datasets.load_dataset(OUT)`` reads it (where Arrow can hold its values: the card says how
+to load it otherwise). Everything streams: the reader feeds the writer through the card's
+counters.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def export_target(dest: str, suffix: str = ROWS_SUFFIX) -> ExportTarget:
 
 def data_suffix(fmt: Format) -> str:
     """The suffix of a format's data file in a dataset directory: ``.jsonl`` where it writes JSON
-    lines, else the first it names (``.parquet`` for ``tokenized``)."""
+    lines, else the first it names (``.parquet`` for ``tokenized``, ``.json`` for
+    ``tau2-bench``)."""
     if ROWS_SUFFIX in fmt.suffixes or not fmt.suffixes:
         return ROWS_SUFFIX
     return fmt.suffixes[0]
@@ -132,6 +136,7 @@ def export_dataset(
         set_aside=bad.count,
         details=written.details,
         writer_options=own,
+        rows_field=fmt.rows_field,
     )
     with atomic_write(target.card) as file:
         file.write(render_card(facts, stats).encode())

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import xxhash
 
 from trajforge.errors import ConversionError, TrajforgeError
 from trajforge.formats.base import Format, Reader, Writer
@@ -117,13 +116,9 @@ def record_id(prefix: str, data: Any) -> str:
     """A trajectory id for a source record without one of its own: ``prefix`` and a hash, so
     the same record always gets the same id.
 
-    For a record as data, the hash (BLAKE2b) is of its canonical JSON (keys sorted): key order
-    and spacing do not count. For a record as the JSON text it was read from (``bytes``, a line
-    of a JSON-lines file), the hash (XXH3, twenty times faster on a few kilobytes) is of that
-    text, so that importing need not encode the record again.
+    The hash (BLAKE2b) is of its canonical JSON (keys sorted): key order and spacing do not
+    count.
     """
-    if isinstance(data, bytes):
-        return prefix + xxhash.xxh3_128_hexdigest(data)
     canonical = msgspec.json.encode(data, order="sorted")
     return prefix + hashlib.blake2b(canonical, digest_size=16).hexdigest()
 

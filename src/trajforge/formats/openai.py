@@ -12,9 +12,14 @@ stay apart). The mapping:
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
   ``ToolCall``s (``id=None`` for the legacy single call), their ``arguments`` JSON text or,
-  as TRL's rows and ``transformers`` chat templates have them, the object itself;
+  as TRL's rows and ``transformers`` chat templates have them, the object itself; a call
+  without ``id`` (TRL's rows) gets ``call_<step>_<i>``; an OpenAI fine-tuning ``"weight": 0``
+  gives the step the :data:`WEIGHT_LABEL`;
 - ``tool``, ``function`` and later ``user`` messages are the observations of the step before
-  them, in message order;
+  them, in message order; a tool message without ``tool_call_id`` answers the step's next call
+  (by order, as TRL pairs them), one with ``"content": null`` is an empty result;
+- ``content`` given as a list of parts is the text of its text parts, joined; the list is kept
+  in ``provenance.extra`` and written back while the text still says the same;
 - a record may also be a bare array of messages (exported back as one);
 - other top-level keys of the record (``parallel_tool_calls``, ``id``), and keys of messages,
   tool calls, tools and functions that the OpenAI shapes do not have, are kept in
@@ -33,33 +38,38 @@ otherwise), which ``Reply`` was a ``refusal``, which of the keys that the OpenAI
 ``function_call``, ``tool_calls``, ``parsed``; ``parsed_arguments`` in a tool call; and
 ``reasoning_content``, which some servers write as ``null``), that the
 system prompt was a ``developer`` message, that the record had an empty ``tools`` list, that its
-tools were the legacy ``functions``, that it was a bare array, and which calls had their
-arguments as an object (written so again to files, as JSON text to the API). Non-empty
+tools were the legacy ``functions``, that it was a bare array, which calls had their
+arguments as an object (written so again to files, as JSON text to the API), which had no
+``id`` or ``type``, which tool messages had no ``tool_call_id`` or null content, which tools had
+no ``type``, and the fine-tuning weights (all written so to files, in the API's shape to the
+API and trainers: :func:`trajectory_to_messages`). Non-empty
 ``annotations``, ``audio`` or ``parsed`` values are kept in ``provenance.extra``.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
 from msgspec.structs import replace
 
 from trajforge.errors import ConversionError
-from trajforge.formats.extra import ROOT, keep, put_back
-from trajforge.formats.importer import record_id
+from trajforge.formats.extra import ROOT, keep, put_back, source_text
 from trajforge.formats.openai_decode import (
     FUNCTIONS_KEY,
     MESSAGES_KEY,
     SHAPE_KEY,
     TOOLS_KEY,
+    canonical_id,
     decode_record,
 )
 from trajforge.formats.openai_wire import (
     AssistantMessage,
+    Content,
     DeveloperMessage,
     FunctionCall,
     FunctionDef,
@@ -76,6 +86,8 @@ from trajforge.formats.openai_wire import (
 from trajforge.formats.transcript import single_text
 from trajforge.schema.records import (
     Action,
+    Label,
+    LabelSource,
     Observation,
     Provenance,
     Reply,
@@ -101,7 +113,15 @@ NULLABLE_KEYS: Final = (
 )
 """Assistant-message keys that may be ``null``: ``Shape.<key>_null`` lists the steps with one."""
 
+WEIGHT_LABEL: Final = "weight"
+"""The name of the label a step whose assistant message had ``"weight": 0`` gets: value 0, from
+the file itself (source ``imported``, id ``openai-weight``), so exports count the step a mistake
+(and ``openai-ft`` writes its weight 0 again)."""
+PART_JOINER: Final = ""
+"""What the text parts of a list ``content`` are joined with (chat templates render them so)."""
+
 _T = TypeVar("_T")
+_MESSAGE_PATH: Final = re.compile(r"messages\[(\d+)\]")
 
 
 class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -136,7 +156,32 @@ class Shape(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fie
     """The tools came as the legacy top-level ``functions`` list (of function definitions)."""
     bare: bool = False
     """The record was a bare array of messages, without the ``messages`` object around it."""
+    synthesised_ids: list[tuple[int, int]] = []
+    """``(step, i)``: that step's ``tool_calls[i]`` had no ``id`` (TRL's rows): the call's id
+    was made up on import (``call_<step>_<i>``) and is left out again on export."""
+    call_type_absent: list[tuple[int, int]] = []
+    """``(step, i)``: that step's ``tool_calls[i]`` had no ``"type": "function"``."""
+    unlinked_results: list[tuple[int, int]] = []
+    """``(step, i)``: that step's observation ``i`` was a tool message without
+    ``tool_call_id``, paired with the step's calls by order."""
+    null_results: list[tuple[int, int]] = []
+    """``(step, i)``: that step's observation ``i`` was a tool message with ``"content": null``."""
+    tool_type_absent: list[int] = []
+    """Indices of ``tools`` entries without ``"type": "function"``."""
+    weights: list[tuple[int, int]] = []
+    """``(step, weight)``: that step's assistant message had an OpenAI fine-tuning ``weight``
+    (a step of weight 0 also gets the :data:`WEIGHT_LABEL`)."""
 
+
+_API_SHAPE: Final[dict[str, Any]] = {
+    "arguments_objects": [],
+    "synthesised_ids": [],
+    "call_type_absent": [],
+    "unlinked_results": [],
+    "null_results": [],
+    "weights": [],
+}
+"""What of a source's shape the API's messages leave out."""
 
 _PLAIN: Final = Shape()
 """The shape of a record the trajectory holds all of (never changed: compared with)."""
@@ -153,6 +198,11 @@ class _StepShape:
     tool_calls_empty: bool = False
     parsed_arguments_null: frozenset[int] = frozenset()
     arguments_objects: frozenset[int] = frozenset()
+    synthesised_ids: frozenset[int] = frozenset()
+    call_type_absent: frozenset[int] = frozenset()
+    unlinked_results: frozenset[int] = frozenset()
+    null_results: frozenset[int] = frozenset()
+    weight: int | UnsetType = UNSET
 
     def nullable(self, key: str) -> UnsetType | None:
         """``None`` where the message had ``key`` as ``null``, else ``UNSET`` (absent)."""
@@ -215,12 +265,14 @@ def record_to_trajectory(
     """Import one OpenAI chat record (a dict, a bare list of messages, or JSON bytes of either)
     as a Trajectory.
 
-    ``id`` defaults to ``oai-`` plus a hash of the record (of its canonical JSON, or of the
-    JSON text given: see :func:`~trajforge.formats.importer.record_id`), so the same record
-    always gets the same id. Raises ConversionError (InputError for malformed JSON) with a field
-    path.
+    ``id`` defaults to ``oai-`` plus a hash of the record's canonical form (see
+    :func:`~trajforge.formats.openai_decode.canonical_id`), so the same record always gets the
+    same id, whatever its spacing, key order or file type. Raises ConversionError (InputError
+    for malformed JSON) with a field path.
     """
     decoded = decode_record(record)
+    if id is None:
+        id = ID_PREFIX + canonical_id(decoded)
     chat, extra = decoded.chat, decoded.extra
     if decoded.others:
         extra[ROOT] = decoded.others
@@ -233,13 +285,14 @@ def record_to_trajectory(
         empty_tools=tools == [],
         functions=legacy,
         bare=decoded.bare,
+        tool_type_absent=_type_absent(chat.tools),
     )
-    steps = _steps(messages, start, shape)
+    steps = _steps(messages, start, shape, extra)
     metadata: dict[str, Any] = {}
     if shape != _PLAIN:  # JSON data only (no tuples), so that it survives serialisation as is
         metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))
     return Trajectory(
-        id=id if id is not None else record_id(ID_PREFIX, record),
+        id=id,
         task=Task(instruction=instruction),
         tools=[_tool_spec(function) for function in tools or ()],
         system_prompt=system_prompt,
@@ -249,6 +302,12 @@ def record_to_trajectory(
         ),
         metadata=metadata,
     )
+
+
+def _type_absent(tools: list[ToolDef] | UnsetType) -> list[int]:
+    if isinstance(tools, UnsetType):
+        return []
+    return [index for index, tool in enumerate(tools) if tool.type is UNSET]
 
 
 def _functions(tools: list[ToolDef] | UnsetType) -> list[FunctionDef] | UnsetType:
@@ -271,19 +330,20 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
     index = 0
     system_prompt = None
     if messages and isinstance(messages[0], SystemMessage | DeveloperMessage):
-        system_prompt = messages[0].content
+        system_prompt = _text(messages[0].content, "messages[0]", extra)
         index = 1
     instruction = None
     if index < len(messages) and isinstance(first := messages[index], UserMessageWire):
         if not isinstance(first.name, UnsetType):
             keep(extra, f"messages[{index}]", "name", first.name)
-        instruction = first.content
+        instruction = _text(first.content, f"messages[{index}]", extra)
         index += 1
     return system_prompt, instruction, index
 
 
-def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
-    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``.
+def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, Any]) -> list[Step]:
+    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``
+    (and content parts in ``extra``).
 
     The loop an import spends most of its time in, so written flat (a function call per message
     costs 7% of an import): types compared by identity, the usual messages handled inline, the
@@ -291,25 +351,27 @@ def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
     """
     steps: list[Step] = []
     observations: list[Observation] = []
-    call_ids: list[str] = []
+    calls: list[ToolCall] = []
+    call_ids: list[str | None] = []
     for index in range(start, len(messages)):
         message = messages[index]
         kind = type(message)
         if kind is ToolMessage and steps:
             assert type(message) is ToolMessage  # for mypy, which does not narrow on ``kind``
-            if message.tool_call_id not in call_ids:
-                raise _unknown_call(message.tool_call_id, index)
-            name = message.name
-            observations.append(
-                ToolResult(
-                    call_id=message.tool_call_id,
-                    name=name if type(name) is str else None,
-                    content=message.content,
+            answers, result, name = message.tool_call_id, message.content, message.name
+            if type(answers) is str and type(result) is str:
+                if answers not in call_ids:
+                    raise _unknown_call(answers, index)
+                observations.append(
+                    ToolResult(
+                        call_id=answers, name=name if type(name) is str else None, content=result
+                    )
                 )
-            )
+            else:
+                observations.append(_rare_result(message, index, steps, calls, shape, extra))
         elif kind is AssistantMessage:
             assert type(message) is AssistantMessage
-            content, calls = message.content, message.tool_calls
+            content, wires = message.content, message.tool_calls
             if (
                 content is UNSET
                 or message.refusal is not UNSET
@@ -317,37 +379,139 @@ def _steps(messages: list[Message], start: int, shape: Shape) -> list[Step]:
                 or message.annotations is not UNSET
                 or message.audio is not UNSET
                 or message.parsed is not UNSET
+                or message.weight is not UNSET
                 or message.reasoning_content is None
-                or calls is None
-                or calls == []
+                or wires is None
+                or wires == []
             ):  # a key no step holds, or text besides the content
                 _note_shape(message, f"messages[{index}]", len(steps), shape)
+            if type(content) is list:
+                content = _text(content, f"messages[{index}]", extra)
             actions: list[Action] = [Reply(content=content)] if type(content) is str else []
             if message.refusal is not UNSET or message.function_call is not UNSET:
                 _rare_actions(message, actions)
-            call_ids = []
-            if type(calls) is list:
-                for call in calls:
-                    function = call.function
-                    if type(function.arguments) is str and function.parsed_arguments is UNSET:
+            calls, call_ids = [], []
+            if type(wires) is list:
+                for wire in wires:
+                    function = wire.function
+                    if (
+                        type(function.arguments) is str
+                        and function.parsed_arguments is UNSET
+                        and type(wire.id) is str
+                        and wire.type is not UNSET
+                    ):
                         arguments, raw = parse_arguments(function.arguments)
-                    else:  # arguments as an object, or a parse()'s null parsed_arguments
-                        arguments, raw = _arguments(function, len(steps), len(call_ids), shape)
-                    actions.append(
+                        call_id = wire.id
+                    else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
+                        call_id, arguments, raw = _rare_call(wire, len(steps), len(calls), shape)
+                    calls.append(
                         ToolCall(
-                            id=call.id, name=function.name, arguments=arguments, raw_arguments=raw
+                            id=call_id, name=function.name, arguments=arguments, raw_arguments=raw
                         )
                     )
-                    call_ids.append(call.id)
+                    call_ids.append(call_id)
+                actions.extend(calls)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
+            if message.weight == 0:
+                step.labels.append(_weight_label())
             steps.append(step)
             observations = step.observations
         elif steps and (kind is UserMessageWire or kind is FunctionMessage):
-            observations.append(_observation(message))
+            observations.append(_observation(message, f"messages[{index}]", extra))
         else:
             raise _misplaced(message, f"messages[{index}]")
     return steps
+
+
+def _text(content: Content, where: str, extra: dict[str, Any]) -> str:
+    """A message's text: a list of content parts gives its text parts joined (the list is kept
+    in ``extra``, for the non-text parts and the export)."""
+    if isinstance(content, str):
+        return content
+    texts = []
+    for index, part in enumerate(content):
+        kind = part.get("type")
+        if kind == "text" and type(part.get("text")) is str:
+            texts.append(part["text"])
+        elif type(kind) is not str or kind == "text":
+            missing = "type" if type(kind) is not str else "text"
+            raise ConversionError(
+                f"a content part without a string {missing!r}",
+                path=f"{where}.content[{index}].{missing}",
+                hint='content parts are objects with a "type"; text parts have a string "text"',
+            )
+    keep(extra, where, "content", content)
+    return PART_JOINER.join(texts)
+
+
+def _joined(content: Any) -> Any:
+    """The text a content (string or list of parts) says, for comparing a kept list of parts
+    with an exported string."""
+    if not isinstance(content, list):
+        return content
+    return PART_JOINER.join(
+        part["text"] for part in content if isinstance(part, dict) and part.get("type") == "text"
+    )
+
+
+def _weight_label() -> Label:
+    source = LabelSource(kind="imported", id="openai-weight")
+    return Label(name=WEIGHT_LABEL, source=source, value=0.0)
+
+
+def _rare_call(
+    wire: ToolCallWire, step: int, position: int, shape: Shape
+) -> tuple[str, dict[str, Any], str | None]:
+    """``(id, arguments, raw_arguments)`` of a tool call without an id or a type, or with
+    arguments as an object or ``parsed_arguments``; what the call cannot hold is noted in
+    ``shape``."""
+    call_id = wire.id
+    if type(call_id) is not str:
+        call_id = f"call_{step}_{position}"
+        shape.synthesised_ids.append((step, position))
+    if wire.type is UNSET:
+        shape.call_type_absent.append((step, position))
+    return (call_id, *_arguments(wire.function, step, position, shape))
+
+
+def _rare_result(
+    message: ToolMessage,
+    index: int,
+    steps: list[Step],
+    calls: list[ToolCall],
+    shape: Shape,
+    extra: dict[str, Any],
+) -> ToolResult:
+    """The result of a tool message without ``tool_call_id`` (it answers the step's calls in
+    order) or with content that is null or a list of parts."""
+    step, observations = len(steps) - 1, steps[-1].observations
+    call_id: str | None
+    if isinstance(message.tool_call_id, UnsetType):
+        position = sum(1 for seen in observations if isinstance(seen, ToolResult))
+        if position >= len(calls):
+            raise ConversionError(
+                f"tool result {position + 1} after an assistant message with {len(calls)} calls",
+                path=f"messages[{index}]",
+                hint="a tool message without tool_call_id answers the next call of the "
+                "assistant message before it, in order",
+            )
+        call_id = calls[position].id
+        if message.name is not UNSET and message.name != calls[position].name:
+            raise ConversionError(
+                f"the result of {message.name!r} answers a call of {calls[position].name!r}",
+                path=f"messages[{index}].name",
+                hint="give the tool messages in the order of the calls, or a tool_call_id",
+            )
+        shape.unlinked_results.append((step, len(observations)))
+    else:
+        call_id = message.tool_call_id
+        if not any(call.id == call_id for call in calls):
+            raise _unknown_call(call_id, index)
+    if message.content is None:
+        shape.null_results.append((step, len(observations)))
+    content = "" if message.content is None else _text(message.content, f"messages[{index}]", extra)
+    return ToolResult(call_id=call_id, name=_none(message.name), content=content)
 
 
 def _rare_actions(message: AssistantMessage, actions: list[Action]) -> None:
@@ -373,10 +537,10 @@ def _arguments(
     return function.arguments, None
 
 
-def _observation(message: Message) -> Observation:
+def _observation(message: Message, where: str, extra: dict[str, Any]) -> Observation:
     """A user message or a legacy function result, after the first step."""
     if isinstance(message, UserMessageWire):
-        return UserMessage(content=message.content, name=_none(message.name))
+        return UserMessage(content=_text(message.content, where, extra), name=_none(message.name))
     assert isinstance(message, FunctionMessage)
     return ToolResult(call_id=None, name=message.name, content=message.content)
 
@@ -431,6 +595,8 @@ def _note_shape(message: AssistantMessage, where: str, step: int, shape: Shape) 
         shape.tool_calls_empty.append(step)
     if message.annotations == []:  # a non-empty list went to provenance.extra
         shape.annotations_empty.append(step)
+    if not isinstance(message.weight, UnsetType):
+        shape.weights.append((step, message.weight))
 
 
 def _tool_call(call_id: str | None, function: FunctionCall) -> ToolCall:
@@ -460,7 +626,11 @@ def _record(traj: Trajectory, shape: Shape) -> dict[str, Any]:
     record: dict[str, Any] = {MESSAGES_KEY: _messages(traj, shape)}
     if traj.tools or shape.empty_tools:
         functions = [_function_def(tool) for tool in traj.tools]
-        wrapped = [ToolDef(type="function", function=function) for function in functions]
+        untyped = set(shape.tool_type_absent)
+        wrapped = [
+            ToolDef(type=UNSET if index in untyped else "function", function=function)
+            for index, function in enumerate(functions)
+        ]
         record[tools_key] = msgspec.to_builtins(functions if shape.functions else wrapped)
     for key, value in traj.metadata.items():
         if key in (MESSAGES_KEY, tools_key):
@@ -472,15 +642,30 @@ def _record(traj: Trajectory, shape: Shape) -> dict[str, Any]:
         if key != SHAPE_KEY:
             record[key] = value
     if traj.provenance.original_format == FORMAT:
+        _content_parts(record[MESSAGES_KEY], traj.provenance.extra)
         put_back(record, traj.provenance.extra)
     return record
 
 
+def _content_parts(messages: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    """The lists of content parts kept in ``extra`` put back as the messages' content, where
+    their text parts still say what the content does (an edited text is written as a string)."""
+    for path, kept in extra.items():
+        found = _MESSAGE_PATH.fullmatch(path)
+        if found is None or not isinstance(kept, dict) or "content" not in kept:
+            continue
+        index = int(found.group(1))
+        if index < len(messages) and isinstance(text := messages[index].get("content"), str):
+            messages[index]["content"] = source_text(extra, path, "content", text, _joined)
+
+
 def trajectory_to_messages(traj: Trajectory, *, as_source: bool = False) -> list[dict[str, Any]]:
-    """The OpenAI chat messages of a trajectory: arguments as JSON text, as the API has them,
-    or (``as_source``, for a file of the source's kind) as objects where the source had them."""
+    """The OpenAI chat messages of a trajectory as the API has them (arguments as JSON text,
+    every call with its id and type, every result with the id of its call and string content,
+    no fine-tuning weights), or (``as_source``, for a file of the source's kind) in the shape
+    the source had."""
     shape = _shape(traj)
-    return _messages(traj, shape if as_source else replace(shape, arguments_objects=[]))
+    return _messages(traj, shape if as_source else replace(shape, **_API_SHAPE))
 
 
 def _shape(traj: Trajectory) -> Shape:
@@ -521,8 +706,18 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
     for key in NULLABLE_KEYS:
         for step in getattr(shape, f"{key}_null"):
             null[step].add(key)
-    parsed_arguments_null = _by_step(shape.parsed_arguments_null)
-    arguments_objects = _by_step(shape.arguments_objects)
+    pairs = {
+        name: _by_step(getattr(shape, name))
+        for name in (
+            "parsed_arguments_null",
+            "arguments_objects",
+            "synthesised_ids",
+            "call_type_absent",
+            "unlinked_results",
+            "null_results",
+        )
+    }
+    weights: dict[int, int] = dict(shape.weights)
     content_absent, refusals = set(shape.content_absent), set(shape.refusals)
     annotations_empty = set(shape.annotations_empty)
     tool_calls_empty = set(shape.tool_calls_empty)
@@ -533,8 +728,8 @@ def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
             null=frozenset(null.get(step, ())),
             annotations_empty=step in annotations_empty,
             tool_calls_empty=step in tool_calls_empty,
-            parsed_arguments_null=frozenset(parsed_arguments_null.get(step, ())),
-            arguments_objects=frozenset(arguments_objects.get(step, ())),
+            weight=weights.get(step, UNSET),
+            **{name: frozenset(by_step.get(step, ())) for name, by_step in pairs.items()},
         )
         for step in range(count)
     ]
@@ -555,12 +750,7 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
     text = step_text(step, where)
     refusal = shape.refusal and text is not None
     legacy = _legacy_call(calls, where)
-    wires = [
-        _tool_call_wire(
-            call, index in shape.parsed_arguments_null, index in shape.arguments_objects
-        )
-        for index, call in enumerate(modern)
-    ]
+    wires = [_tool_call_wire(call, index, shape) for index, call in enumerate(modern)]
     assistant = AssistantMessage(
         content=text if text is not None and not refusal else _content_absent_or_null(shape),
         refusal=text if refusal else shape.nullable("refusal"),
@@ -570,10 +760,15 @@ def _step_messages(step: Step, where: str, shape: _StepShape) -> list[Message]:
         annotations=[] if shape.annotations_empty else shape.nullable("annotations"),
         audio=shape.nullable("audio"),
         parsed=shape.nullable("parsed"),
+        weight=_weight(step, shape),
     )
     call_ids = {call.id for call in modern}
     observations = (
-        _observation_message(observation, f"{where}.observations[{index}]", call_ids)
+        _as_source(
+            _observation_message(observation, f"{where}.observations[{index}]", call_ids),
+            index,
+            shape,
+        )
         for index, observation in enumerate(step.observations)
     )
     return [assistant, *observations]
@@ -608,14 +803,39 @@ def _function_call(call: ToolCall) -> FunctionCall:
     return FunctionCall(name=call.name, arguments=arguments_text(call))
 
 
-def _tool_call_wire(call: ToolCall, parsed_arguments_null: bool, as_object: bool) -> ToolCallWire:
+def _tool_call_wire(call: ToolCall, index: int, shape: _StepShape) -> ToolCallWire:
+    """Tool call ``index`` of a step, in its source's shape."""
     assert call.id is not None
     function = ToolFunction(
         name=call.name,
-        arguments=call.arguments if as_object else arguments_text(call),
-        parsed_arguments=None if parsed_arguments_null else UNSET,
+        arguments=call.arguments if index in shape.arguments_objects else arguments_text(call),
+        parsed_arguments=None if index in shape.parsed_arguments_null else UNSET,
     )
-    return ToolCallWire(id=call.id, type="function", function=function)
+    return ToolCallWire(
+        id=UNSET if index in shape.synthesised_ids else call.id,
+        type=UNSET if index in shape.call_type_absent else "function",
+        function=function,
+    )
+
+
+def _weight(step: Step, shape: _StepShape) -> Literal[0, 1] | UnsetType:
+    """The step's fine-tuning weight where its message had one: 0 while the step has the
+    weight label, else 1."""
+    if isinstance(shape.weight, UnsetType):
+        return UNSET
+    return 0 if any(label.name == WEIGHT_LABEL for label in step.labels) else 1
+
+
+def _as_source(message: Message, index: int, shape: _StepShape) -> Message:
+    """Observation message ``index`` of a step without ``tool_call_id``, or with null content,
+    where the source's had it so."""
+    if type(message) is not ToolMessage:
+        return message
+    if index in shape.unlinked_results:
+        message = replace(message, tool_call_id=UNSET)
+    if index in shape.null_results and message.content == "":
+        message = replace(message, content=None)
+    return message
 
 
 def _observation_message(

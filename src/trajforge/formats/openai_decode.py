@@ -7,6 +7,8 @@ without decoding the chat twice. Anything else (a dict, a bare array of messages
 in ``provenance.extra``, malformed JSON) takes the general route: decoded as plain JSON, its
 unknown keys split off (:mod:`~trajforge.formats.openai_extra`), then converted, which also
 says what is wrong with a bad record.
+
+A record's id hashes its canonical form (:func:`canonical_id`), the same for both routes.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 from typing import Any, Final, NamedTuple
 
 import msgspec
+import xxhash
 from msgspec import UNSET, UnsetType
 
 from trajforge.errors import ConversionError
 from trajforge.formats.openai_extra import split_extra
 from trajforge.formats.openai_wire import ChatRecord, FunctionDef, Message, ToolDef, decode_chat
-from trajforge.io.documents import decode_json
+from trajforge.io.documents import decode_json, without_nulls
 
 MESSAGES_KEY: Final = "messages"
 TOOLS_KEY: Final = "tools"
@@ -36,6 +39,8 @@ _JSON_TYPES: Final = {
 }
 _CHAT: Final = msgspec.json.Decoder(ChatRecord)
 _TOP: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_CANONICAL: Final = msgspec.msgpack.Encoder(order="deterministic")
+_CANONICAL_JSON: Final = msgspec.json.Encoder(order="deterministic")
 _PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     MESSAGES_KEY: msgspec.json.Decoder(list[Message]),
     TOOLS_KEY: msgspec.json.Decoder(list[ToolDef]),
@@ -73,6 +78,31 @@ def decode_record(record: dict[str, Any] | list[Any] | bytes) -> Decoded:
     chat = _converted({key: data[key] for key in interpreted if key in data}, extra)
     others = {key: value for key, value in data.items() if key not in interpreted}
     return Decoded(chat, others, extra, isinstance(loaded, list))
+
+
+def canonical_id(decoded: Decoded) -> str:
+    """A hash (XXH3-128) of the record's canonical form: its decoded Structs (fields in a fixed
+    order), other keys and what went to extra (keys sorted), as MessagePack. Spacing, key order
+    and the route (JSON text or data) do not count; ``null`` and an absent key still differ."""
+    parts = (decoded.chat, decoded.others, decoded.extra)
+    try:
+        canonical = _CANONICAL.encode(parts)
+    except OverflowError:  # an integer beyond 64 bits, which JSON holds and MessagePack not
+        canonical = _CANONICAL_JSON.encode(parts)
+    return xxhash.xxh3_128_hexdigest(canonical)
+
+
+def without_null_fill(record: dict[str, Any]) -> dict[str, Any]:
+    """A record read from a table (Parquet) without the nulls its columns fill absent keys with:
+    a null is an absent key there, bar a message's ``null`` content (an assistant's that only
+    calls tools), kept as the chat shape has it."""
+    out: dict[str, Any] = without_nulls(record)
+    messages = record.get(MESSAGES_KEY)
+    if isinstance(messages, list) and isinstance(out.get(MESSAGES_KEY), list):
+        for message, cleaned in zip(messages, out[MESSAGES_KEY], strict=True):
+            if isinstance(message, dict) and "content" in message and message["content"] is None:
+                cleaned["content"] = None
+    return out
 
 
 def interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:

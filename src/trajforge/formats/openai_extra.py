@@ -2,14 +2,16 @@
 
 Keys the OpenAI shapes do not know (``messages[8].valid``, ``tools[0].function.response``, a
 tool call's ``index``), and the non-empty forms of the SDK keys trajforge keeps only when empty
-(``annotations``, ``audio``, ``parsed``, ``parsed_arguments``), go to ``provenance.extra`` by
-path (see :mod:`trajforge.formats.extra`); the rest decodes strictly. Export puts them back.
+(``annotations``, ``audio``, ``parsed``, ``parsed_arguments``), and ``null`` where a key takes
+none (the null fill of ``datasets``' ``to_json``: ``"name": null`` on every message), go to
+``provenance.extra`` by path (see :mod:`trajforge.formats.extra`); the rest decodes strictly.
+Export puts them back.
 """
 
 from __future__ import annotations
 
 import typing
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -24,12 +26,23 @@ from trajforge.formats.openai_wire import (
 )
 
 
-def _keys(cls: type[msgspec.Struct]) -> frozenset[str]:
-    return frozenset(field.encode_name for field in msgspec.structs.fields(cls))
+class _Keys(NamedTuple):
+    """The keys of an object: all, and those that may be ``null``."""
+
+    known: frozenset[str]
+    nullable: frozenset[str]
+
+
+def _keys(cls: type[msgspec.Struct], *more: str) -> _Keys:
+    fields = msgspec.structs.fields(cls)
+    return _Keys(
+        frozenset(field.encode_name for field in fields).union(more),
+        frozenset(f.encode_name for f in fields if type(None) in typing.get_args(f.type)),
+    )
 
 
 MESSAGE_KEYS: Final = {
-    cls.__struct_config__.tag: _keys(cls) | {"role"} for cls in typing.get_args(Message)
+    cls.__struct_config__.tag: _keys(cls, "role") for cls in typing.get_args(Message)
 }
 """The keys each role's message may have."""
 _CALL_KEYS: Final = _keys(ToolCallWire)
@@ -95,8 +108,10 @@ def _tool(tool: Any, path: str, key: str, extra: dict[str, Any]) -> Any:
     return out
 
 
-def _known(obj: dict[str, Any], known: frozenset[str], path: str, extra: dict[str, Any]) -> Any:
-    """``obj`` with its unknown keys, and kept-only-when-empty keys holding more, in extra."""
+def _known(obj: dict[str, Any], keys: _Keys, path: str, extra: dict[str, Any]) -> Any:
+    """``obj`` with its unknown keys, kept-only-when-empty keys holding more, and nulls where
+    its key takes none, in extra."""
     fuller = [key for key in _EMPTY_FORMS.keys() & obj.keys() if obj[key] not in _EMPTY_FORMS[key]]
-    holdable = known.difference(fuller) if fuller else known
+    nulls = [k for k, v in obj.items() if v is None and k in keys.known and k not in keys.nullable]
+    holdable = keys.known.difference(fuller, nulls)
     return dict(obj) if holdable.issuperset(obj) else split_unknown(obj, holdable, path, extra)

@@ -8,15 +8,20 @@ from typing import Any
 
 from trajforge.formats.importer import import_format, record_writer
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_json
-from trajforge.formats.openai_decode import MESSAGES_KEY
-from trajforge.io.documents import SourceRecord, undecoded_lines
+from trajforge.formats.openai_decode import MESSAGES_KEY, without_null_fill
+from trajforge.io.documents import SourceRecord, from_table, undecoded_lines
 from trajforge.schema import Trajectory
 
 
 def convert(record: SourceRecord) -> list[Trajectory]:
     """The trajectory of one chat record (a line is left undecoded by the reader: decoded once,
-    straight into the wire Structs)."""
-    return [record_to_trajectory(record.raw or record.data, location=record.location)]
+    straight into the wire Structs; a Parquet row without its columns' null fill)."""
+    if record.raw:
+        return [record_to_trajectory(record.raw, location=record.location)]
+    data = record.data
+    if isinstance(data, dict) and from_table(record):
+        data = without_null_fill(data)
+    return [record_to_trajectory(data, location=record.location)]
 
 
 def detect(data: Any) -> bool:

@@ -40,30 +40,35 @@ class ToolFunction(Wire):
     parsed_arguments: UnsetType | None = UNSET
 
 
-class ToolCallWire(Wire):
-    """One entry of an assistant message's ``tool_calls``."""
+class ToolCallWire(Wire, kw_only=True):
+    """One entry of an assistant message's ``tool_calls``; TRL's rows have neither ``id`` nor
+    ``type``."""
 
-    id: str
-    type: Literal["function"]
+    id: str | UnsetType = UNSET
+    type: Literal["function"] | UnsetType = UNSET
     function: ToolFunction
+
+
+Content: TypeAlias = str | list[dict[str, Any]]
+"""A message's text, or a list of content parts (``{"type": "text", "text": ...}`` and others)."""
 
 
 class SystemMessage(Wire, tag="system", tag_field="role"):
     """``{"role": "system", "content": ...}``."""
 
-    content: str
+    content: Content
 
 
 class DeveloperMessage(Wire, tag="developer", tag_field="role"):
     """``{"role": "developer", "content": ...}``: the newer name of the system message."""
 
-    content: str
+    content: Content
 
 
 class UserMessageWire(Wire, tag="user", tag_field="role"):
     """``{"role": "user", "content": ..., "name"?: ...}``."""
 
-    content: str
+    content: Content
     name: str | UnsetType = UNSET
 
 
@@ -75,7 +80,7 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
     go to ``provenance.extra`` before decoding.
     """
 
-    content: str | UnsetType | None = UNSET
+    content: Content | UnsetType | None = UNSET
     refusal: str | UnsetType | None = UNSET
     reasoning_content: str | UnsetType | None = UNSET
     function_call: FunctionCall | UnsetType | None = UNSET
@@ -83,13 +88,16 @@ class AssistantMessage(Wire, tag="assistant", tag_field="role"):
     annotations: Annotated[list[Any], msgspec.Meta(max_length=0)] | UnsetType | None = UNSET
     audio: UnsetType | None = UNSET
     parsed: UnsetType | None = UNSET
+    weight: Literal[0, 1] | UnsetType = UNSET
+    """OpenAI fine-tuning: 0 where the model must not learn this message."""
 
 
-class ToolMessage(Wire, tag="tool", tag_field="role"):
-    """The result of one modern tool call."""
+class ToolMessage(Wire, kw_only=True, tag="tool", tag_field="role"):
+    """The result of one modern tool call; without ``tool_call_id`` (TRL's rows) it answers the
+    calls of its assistant message in order."""
 
-    tool_call_id: str
-    content: str
+    tool_call_id: str | UnsetType = UNSET
+    content: Content | None
     name: str | UnsetType = UNSET
 
 
@@ -119,10 +127,10 @@ class FunctionDef(Wire):
     strict: bool | UnsetType = UNSET
 
 
-class ToolDef(Wire):
+class ToolDef(Wire, kw_only=True):
     """One entry of the record's ``tools``."""
 
-    type: Literal["function"]
+    type: Literal["function"] | UnsetType = UNSET
     function: FunctionDef
 
 
@@ -152,8 +160,8 @@ def _words(match: re.Match[str]) -> str:
 def _hint(path: str, message: str) -> str:
     if path.endswith(".role") and message.startswith("invalid value"):
         return f"supported roles are {', '.join(ROLES)}"
-    if path.endswith(".content") and message.endswith("got array"):
-        return "content as a list of parts is not supported: join the text parts into one string"
+    if ".content[" in path:
+        return 'content parts are objects with a "type"; text parts have a string "text"'
     if message == "unknown key":
         return "trajforge wrote this object itself and knows no such key: remove it"
     if path.endswith(".arguments"):

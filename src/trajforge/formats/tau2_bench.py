@@ -8,6 +8,12 @@ A file is one object ``{timestamp, info, tasks, simulations}``; each simulation 
   status ``error`` where ``error`` is true (tau2-bench's convention); ``user`` messages are
   observations, and their own ``tool_calls`` (dual control: the user acts on their phone) and
   the results of those (``requestor: user``) stay with the user message;
+- a last user message (without calls) that says ``###STOP###``, ``###TRANSFER###`` or
+  ``###OUT-OF-SCOPE###`` ends the conversation: it is no message for the agent to answer, so it
+  is no observation; it is kept whole in ``provenance.extra`` at its place
+  (``simulations[i].messages[N]``) and written back. A transfer needs no action of its own: the
+  agent's hand-off is its ``transfer_to_human_agents`` call before (a tool with role
+  ``handoff``), and where the user asked for one the agent never made, none is made up;
 - the task's ``evaluation_criteria.actions`` are the expected actions (``compare_args`` leaves
   the other arguments unmatched); the scope is ``calls`` when the reward basis holds ``ACTION``
   (every listed call is checked), else ``writes`` (the database and environment are compared);
@@ -34,6 +40,7 @@ A simulation that cannot be read rejects the whole file (one record); the error 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any, Final, Literal
 
@@ -43,8 +50,13 @@ from trajforge.errors import ConversionError
 from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau2_bench_export import ID_PREFIX, NAME, write
-from trajforge.formats.tau_tools import HANDOFF_TOOL, read_only_by_name, tool_specs
+from trajforge.formats.tau2_bench_export import ID_PREFIX, NAME, SUFFIXES, write
+from trajforge.formats.tau_tools import (
+    HANDOFF_TOOL,
+    TAU2_USER_ENDINGS,
+    read_only_by_name,
+    tool_specs,
+)
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import (
     Action,
@@ -209,7 +221,11 @@ class _File:
         if isinstance(reward, dict):
             keep_unmapped(extra, f"{where}.reward_info", reward, _given(reward, ("reward",)))
         task = self._task(k, extra)
-        steps = _steps(simulation.messages, sim_data["messages"], where, extra)
+        messages, raw = simulation.messages, sim_data["messages"]
+        if _ends(messages):
+            extra[f"{where}.messages[{len(raw) - 1}]"] = raw[-1]
+            messages = messages[:-1]
+        steps = _steps(messages, raw, where, extra)
         return Trajectory(
             id=ID_PREFIX + simulation.id,
             task=task,
@@ -313,6 +329,19 @@ def _expected(action: _Action) -> ExpectedAction:
     )
 
 
+def _ends(messages: list[_Message]) -> bool:
+    """Whether the last message is the simulated user's ending (see the module)."""
+    if not messages:
+        return False
+    *before, last = messages
+    return (
+        last.role == "user"
+        and not last.tool_calls
+        and any(marker in (last.content or "") for marker in TAU2_USER_ENDINGS)
+        and any(message.role == "assistant" for message in before)
+    )
+
+
 def _steps(
     messages: list[_Message], raw: list[dict[str, Any]], where: str, extra: dict[str, Any]
 ) -> list[Step]:
@@ -383,10 +412,14 @@ def _result(message: _Message, at: str) -> ToolResult:
     )
 
 
-FORMAT = import_format(
-    NAME,
-    "tau2-bench results files ({info, tasks, simulations}); written as one such file",
-    convert,
-    detect=detect,
-    write=write,
+FORMAT = dataclasses.replace(
+    import_format(
+        NAME,
+        "tau2-bench results files ({info, tasks, simulations}); written as one such file",
+        convert,
+        detect=detect,
+        write=write,
+    ),
+    suffixes=SUFFIXES,  # what it writes: a dataset directory's data file is data/train.json
+    rows_field="simulations",
 )

@@ -13,7 +13,8 @@ matched by ``any`` left out of ``compare_args``) and required outputs as
 import found it there, carries its own ``policy``) and tool definitions as
 ``environment_info``.
 
-What the import kept in ``provenance.extra`` goes back where it was, so importing a file and
+What the import kept in ``provenance.extra`` goes back where it was (the simulated user's
+ending message, kept whole one past the messages, after them), so importing a file and
 exporting its trajectories gives the file back. A trajectory from elsewhere gets what tau2-bench
 reads: its instruction joins the user scenario's ``instructions``, the reward basis follows the
 expected scope (``ACTION`` for ``calls``, ``DB`` for ``writes``, ``COMMUNICATE`` with required
@@ -122,6 +123,9 @@ class _Results:
         if prompt and (own_policy or prompt != self.policy):
             simulation["policy"] = prompt
         kept = _under(extra, _place(extra, _SIMULATION))
+        ending = kept.get(f"messages[{len(messages)}]")
+        if isinstance(ending, dict) and "role" in ending:  # kept whole, not a message's keys
+            messages.append(dict(ending))
         reward = trajectory.outcome.source_reward
         if reward is not None or "reward_info" in kept:
             simulation["reward_info"] = {} if reward is None else {"reward": reward}

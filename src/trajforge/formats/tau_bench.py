@@ -25,6 +25,7 @@ one trajectory:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -234,10 +235,14 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
     return WriteResult(count, (Path(dest),))
 
 
-FORMAT = import_format(
-    NAME,
-    "tau-bench result files (task_id, reward, info.task, traj); written as a JSON array",
-    convert,
-    detect=detect,
-    write=write,
+FORMAT = dataclasses.replace(
+    import_format(
+        NAME,
+        "tau-bench result files (task_id, reward, info.task, traj); written as a JSON array",
+        convert,
+        detect=detect,
+        write=write,
+    ),
+    # what it writes: one JSON array, so a dataset directory's data file is data/train.json
+    suffixes=(".json", ".json.gz", ".json.zst"),
 )

@@ -24,6 +24,10 @@ ERROR_PREFIX: Final = "Error:"
 #: What the simulated user of both benchmarks writes, anywhere in its message, to end the
 #: conversation (tau2-bench's user may also end with ``###TRANSFER###`` or ``###OUT-OF-SCOPE###``).
 USER_STOP: Final = "###STOP###"
+#: Every marker that ends a tau2-bench conversation: the user is done, was transferred to a human
+#: (the agent's hand-off is its ``transfer_to_human_agents`` call before), or asks for what the
+#: scenario does not cover.
+TAU2_USER_ENDINGS: Final = (USER_STOP, "###TRANSFER###", "###OUT-OF-SCOPE###")
 _LOOKUP: Final = re.compile(r"^(get|find|list|search|check)_")
 _NO_EFFECT: Final = frozenset({"calculate", "think", HANDOFF_TOOL})
 

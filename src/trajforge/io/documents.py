@@ -293,6 +293,21 @@ def decode_json(data: bytes, unique_keys: bool = False) -> Any:
     return value
 
 
+def without_nulls(value: Any) -> Any:
+    """``value`` with the ``null`` members of its objects dropped, at every depth (elements of
+    arrays stay): a table's null-filled columns read as the objects they were written from."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
+def from_table(record: SourceRecord) -> bool:
+    """Whether a record is a row of a table (Parquet), whose absent keys read as nulls."""
+    return suffix_of(record.file) == ".parquet"
+
+
 def _encode(data: Any) -> bytes:
     try:
         return msgspec.json.encode(data)

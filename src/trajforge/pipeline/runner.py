@@ -181,24 +181,28 @@ class StageRunner:
                 yield result
 
     def _stream_stage(self, stream: Iterable[Trajectory], bound: _Bound) -> Iterator[Trajectory]:
-        """A stream stage: cleared on the way in, recorded and counted on the way out."""
+        """A stream stage: cleared on the way in, recorded and counted on the way out.
+
+        Changes are told by content, not identity: a stage that parks its stream on disk and
+        reads it back (dedup, balance) yields other objects, equal to what it was given.
+        """
         count = bound.count
-        shapes: dict[str, tuple[Any, ...]] = {}
+        waiting: dict[str, list[int]] = {}  # the digests of what went in and is not out, by id
 
         def feed() -> Iterator[Trajectory]:
             for trajectory in stream:
                 count.seen += 1
                 cleared = bound.clear(trajectory)
-                shapes[cleared.id] = _shape(cleared)
+                waiting.setdefault(cleared.id, []).append(_digest(cleared))
                 yield cleared
 
         for trajectory in bound.stage(feed()):
             count.kept += 1
-            if shapes.pop(trajectory.id, None) != _shape(trajectory):
+            if not _came_back(waiting, trajectory):
                 count.changed += 1
             record_stage(trajectory, bound.record)
             yield trajectory
-        count.set_aside += len(shapes)
+        count.set_aside += sum(map(len, waiting.values()))
 
     def _set_aside(self, bad: BadRecord) -> None:
         if self.quarantine is not None:
@@ -260,6 +264,27 @@ def _decode(
     except TrajforgeError as err:
         on_error(BadRecord.from_error(err.located(file=line.file, line=line.line), raw=line.data))
         return None
+
+
+def _digest(trajectory: Trajectory) -> int:
+    return hash(encode(trajectory))
+
+
+def _came_back(waiting: dict[str, list[int]], trajectory: Trajectory) -> bool:
+    """Whether ``trajectory`` left a stream stage as it went in (one of the records of its id
+    that went in: ids may repeat); what it was is no longer waiting either way."""
+    digests = waiting.get(trajectory.id)
+    if not digests:
+        return False  # a record the stage made
+    digest = _digest(trajectory)
+    unchanged = digest in digests
+    if unchanged:
+        digests.remove(digest)
+    else:
+        digests.pop()
+    if not digests:
+        del waiting[trajectory.id]
+    return unchanged
 
 
 def _not_a_record_stage(trajectory: Trajectory) -> Trajectory | None:

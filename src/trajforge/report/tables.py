@@ -109,17 +109,17 @@ def import_table(fmt: str, read: int, tally: ImportTally, reasons: Counter[str])
 
 
 def curation_table(steps: Sequence[StepSummary], title: str = "curation") -> Table:
-    """Per curation step: what it saw and kept, and what it removed, by reason."""
+    """Per curation step: what it saw, kept and changed, and what it removed, by reason."""
     table = Table(title=title, header_style="bold")
     table.add_column("step")
-    for column in ("seen", "kept", "removed"):
+    for column in ("seen", "kept", "changed", "removed"):
         table.add_column(column, justify="right")
     table.add_column("reason", overflow="fold")
     for step in steps:
-        head = (step.name, f"{step.seen:,}", f"{step.kept:,}")
+        head = (step.name, f"{step.seen:,}", f"{step.kept:,}", f"{step.changed:,}")
         reasons = list(step.removed.items()) or [("", 0)]
         for i, (reason, count) in enumerate(reasons):
-            cells = head if i == 0 else ("", "", "")
+            cells = head if i == 0 else ("", "", "", "")
             table.add_row(*cells, f"{count:,}" if reason else "0", escape(reason))
     return table
 

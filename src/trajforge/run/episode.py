@@ -16,10 +16,12 @@ from trajforge.agents.base import (
     PolicyFactory,
 )
 from trajforge.agents.users import ScriptedUser
+from trajforge.envs.approval import Gate
 from trajforge.envs.base import Environment, EnvironmentLike
 from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import FaultProfile
 from trajforge.schema import (
+    Action,
     ClarifyingQuestion,
     Finish,
     Generator,
@@ -32,6 +34,7 @@ from trajforge.schema import (
     Step,
     Task,
     ToolCall,
+    ToolResult,
     Trajectory,
     UserMessage,
 )
@@ -73,8 +76,10 @@ class EpisodeRecorder:
         source: ProvenanceSource = "synthetic",
         generator: Generator | None = None,
         fault_profile: str | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.env = env
+        self.gate = gate
         self.task = task
         self.user = user
         self.steps: list[Step] = []
@@ -87,11 +92,13 @@ class EpisodeRecorder:
         )
 
     async def act(self, decision: Decision) -> list[Observation]:
-        """Take one step; returns what came back."""
+        """Take one step; returns what came back. With a gate, a call that needs a human's
+        approval waits for the decision, recorded as a label of the step."""
         observations: list[Observation] = []
-        for action in decision.actions:
+        actions, labels = list(decision.actions), list(decision.labels)
+        for j, action in enumerate(actions):
             if isinstance(action, ToolCall):
-                observations.append(self.env.execute(action))
+                observations.append(await self._call(actions, j, labels))
                 continue
             self.env.observe_action(action)
             if isinstance(action, HandOff | Finish):
@@ -107,16 +114,30 @@ class EpisodeRecorder:
             Step(
                 reasoning=decision.reasoning,
                 plan=decision.plan,
-                actions=list(decision.actions),
+                actions=actions,
                 observations=observations,
                 state_notes=decision.notes,
                 env_state_digest=self.env.digest(),
                 faults=self.env.drain_faults(),
-                labels=list(decision.labels),
+                labels=labels,
                 usage=decision.usage,
             )
         )
         return observations
+
+    async def _call(self, actions: list[Action], j: int, labels: list[Label]) -> ToolResult:
+        """Run the call ``actions[j]``, once the gate (if any) let it through."""
+        call = actions[j]
+        assert isinstance(call, ToolCall)
+        if self.gate is not None:
+            episode = (self._id, self.task, self.steps)
+            gated = await self.gate.review(self.env, episode, actions[: j + 1])
+            if gated is not None:
+                actions[j] = call = gated.call
+                labels.append(gated.label)
+                if gated.denied is not None:
+                    return gated.denied
+        return self.env.execute(call)
 
     def tokens(self) -> tuple[int, int]:
         """Prompt and completion tokens used so far."""

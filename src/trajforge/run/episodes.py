@@ -15,7 +15,8 @@ from trajforge import __version__
 from trajforge.agents.base import Policy
 from trajforge.agents.registry import PolicyMaker, expert_for, with_mistakes
 from trajforge.agents.users import ScriptedUser
-from trajforge.envs.base import EnvironmentLike
+from trajforge.envs.approval import Approver, Gate, approval_rules
+from trajforge.envs.base import Environment, EnvironmentLike
 from trajforge.envs.factory import make_environment
 from trajforge.envs.registry import get_environment
 from trajforge.errors import ConfigError, EndpointError
@@ -46,9 +47,12 @@ class Episode(NamedTuple):
 class EpisodeMaker:
     """Runs the work items of one run (policy makers made once per mix)."""
 
-    def __init__(self, spec: RunSpec, llm_hooks: LLMHooks | None) -> None:
+    def __init__(
+        self, spec: RunSpec, llm_hooks: LLMHooks | None, approver: Approver | None = None
+    ) -> None:
         self.spec = spec
         self.llm_hooks = llm_hooks
+        self.approver = approver
         self._makers: dict[int, PolicyMaker] = {}
 
     def _policy_maker(self, mix_index: int, mix: MixSpec) -> PolicyMaker:
@@ -74,6 +78,12 @@ class EpisodeMaker:
             return self.llm_hooks.user(self.spec, item.mix, item)
         return ScriptedUser(item.task, get_environment(item.mix.env).hidden_info_keys)
 
+    def _gate(self, cls: type[Environment]) -> Gate | None:
+        """What holds the calls that need a human's approval, when there is an approver."""
+        if self.approver is None:
+            return None
+        return Gate(self.approver, approval_rules(cls.policy_rules))
+
     async def run(self, item: WorkItem) -> Episode:
         """The item's episode and its branches, encoded."""
         cls = get_environment(item.mix.env)
@@ -93,6 +103,7 @@ class EpisodeMaker:
                 seed=item.seed,
                 generator=generator,
                 fault_profile=item.mix.faults,
+                gate=self._gate(cls),
             )
 
         def make_policy(env: EnvironmentLike) -> Policy:

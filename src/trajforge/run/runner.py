@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from trajforge.engine import Engine, active_engine
+from trajforge.envs.approval import Approver
 from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.io import write_lines, write_trajectories
 from trajforge.io._oserror import write_error
@@ -84,6 +85,7 @@ class Runner:
         llm_hooks: LLMHooks | None = None,
         engine: Engine | None = None,
         workers: int | None = None,
+        approver: Approver | None = None,
     ) -> None:
         self.spec = spec
         self.out = Path(out)
@@ -94,7 +96,13 @@ class Runner:
         self.progress = Progress(total=spec.total)
         self._journals: dict[int, Journal] = {}
         self._manifest = Manifest(format=spec.format, shard_size=spec.shard_size)
-        self._episodes = EpisodeMaker(spec, llm_hooks)
+        if approver is not None and self.engine.distributed:
+            raise ConfigError(
+                "live approvals wait in this process: they need the local engine",
+                path="--approver",
+                hint="run with --engine local, or without --approver",
+            )
+        self._episodes = EpisodeMaker(spec, llm_hooks, approver)
         self._started = 0.0
 
     # -- set-up and resume ---------------------------------------------------------------------

@@ -230,11 +230,15 @@ class FaultRecord(Record):
     params: dict[str, Any] = {}
 
 
-LabelSourceKind = Literal["rule", "verify", "replay", "rollout", "judge", "human", "generator"]
+LabelSourceKind = Literal[
+    "rule", "verify", "replay", "rollout", "judge", "human", "generator", "imported"
+]
 
 
 class LabelSource(Record):
-    """Who gave a label: a rule, replay, rollouts, an LLM judge or a human, with id and version."""
+    """Who gave a label: a rule, replay, rollouts, an LLM judge, a human, the generator, or the
+    imported file itself (``imported``: a mark the source carried, such as OpenAI's ``weight: 0``),
+    with id and version."""
 
     kind: LabelSourceKind
     id: str | None = None

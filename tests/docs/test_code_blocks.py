@@ -1,0 +1,99 @@
+"""Every code block in ``docs/`` runs: each page's blocks in order, in an empty folder of its own
+(see :mod:`tests.docs.blocks` for what each kind of block does).
+
+The folder has ``examples/`` of the repository, as a reader's checkout does. ``pip install`` in
+a page goes offline (no index, no build isolation, no dependencies) into a folder of the test's
+own on ``PYTHONPATH``, so a page can install a package without changing the test environment.
+Blocks marked for an endpoint run against llama.cpp's server with SmolLM2-135M on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.smollm2 import smollm2_gguf
+from trajforge.agents.local_server import llama_server
+
+from .blocks import Block, page_blocks
+
+REPO = Path(__file__).parents[2]
+DOCS = REPO / "docs"
+PAGES = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
+#: Pages that take minutes (whole example pipelines, a model's episodes).
+SLOW = {"cookbook.md"}
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local OpenAI-compatible server (skipped, saying why, without the llm-test extra)."""
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with llama_server(smollm2_gguf(), log=log) as url:
+        yield url
+
+
+def environment(folder: Path) -> dict[str, str]:
+    site = folder / ".site"
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(folder),
+        "COLUMNS": "120",
+        "PYTHONPATH": str(site),
+        "PIP_TARGET": str(site),
+        "PIP_NO_INDEX": "1",
+        "PIP_NO_BUILD_ISOLATION": "0",
+        "PIP_NO_DEPS": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
+
+
+def run_block(block: Block, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = (["bash", "-eu", "-o", "pipefail", "-c", block.text] if block.lang == "bash"
+               else [sys.executable, "-c", block.text])  # fmt: skip
+    return subprocess.run(
+        command, cwd=folder, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+def marks(page: str) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.slow] if page in SLOW else []
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, marks=marks(p)) for p in PAGES])
+def test_every_code_block_of_a_page_runs(
+    page: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    env = environment(tmp_path)
+    for block in page_blocks((DOCS / page).read_text(encoding="utf-8")):
+        where = f"docs/{page}:{block.line}"
+        if block.kind == "file":
+            assert block.target is not None
+            path = tmp_path / block.target
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(block.text, encoding="utf-8")
+        elif block.kind == "shown":
+            assert block.target is not None
+            shown = (REPO / block.target).read_text(encoding="utf-8")
+            assert block.text.rstrip() == shown.rstrip(), f"{where}: not {block.target} as it is"
+        elif block.kind == "run":
+            if block.endpoint:
+                url = request.getfixturevalue("endpoint")
+                env = {**env, "ENDPOINT": url, "MODEL": "smollm2-135m-instruct"}
+            done = run_block(block, tmp_path, env)
+            assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
+        else:
+            pytest.fail(f"{where}: a ```{block.lang} block that is not run, a file, nor a shown "
+                        "example (see tests/docs/blocks.py)")  # fmt: skip
+
+
+def test_pages_are_found() -> None:
+    assert {"index.md", "concepts.md", "pipeline.md", "extending.md", "cli.md"} <= set(PAGES)
+    assert os.path.isdir(DOCS / "stages")

@@ -1,0 +1,77 @@
+"""XSS payloads: script tags, event handlers, URLs, breakouts of attributes and of the elements
+the pages put text in (pre, textarea, title), encodings and parser quirks. Each tries to run
+``alert``/``confirm``/``prompt`` (a dialog) or to set ``window.__xss``."""
+
+from __future__ import annotations
+
+PAYLOADS: tuple[str, ...] = (
+    "<script>alert(1)</script>",
+    "<script>window.__xss=1</script>",
+    "<sCrIpT>alert(2)</ScRiPt>",
+    "<scr<script>ipt>alert(3)</script>",
+    "<script src=data:,alert(4)></script>",
+    "<img src=x onerror=alert(5)>",
+    '<img src="x" onerror="window.__xss=1">',
+    "<img src=x onerror=confirm(6)>",
+    "<img src=x onerror=prompt(7)>",
+    "<img srcset=x onerror=alert(8)>",
+    "<img src=x:alert(alt) onerror=eval(src) alt=9>",
+    "<img src=x onerror=&#97;lert(10)>",
+    '<img src=1 href=1 onerror="javascript:alert(11)"></img>',
+    "<svg onload=alert(12)>",
+    "<svg/onload=alert`13`>",
+    "<svg><script>alert(14)</script></svg>",
+    "<svg><animate onbegin=alert(15) attributeName=x dur=1s>",
+    "<iframe src=javascript:alert(16)>",
+    "<iframe srcdoc='<script>parent.alert(17)</script>'>",
+    "<body onload=alert(18)>",
+    "<body onpageshow=alert(19)>",
+    "<a href=javascript:alert(20)>click</a>",
+    '<a href="&#106;avascript:alert(21)">click</a>',
+    "<details open ontoggle=alert(22)>",
+    "<input autofocus onfocus=alert(23)>",
+    "<select onfocus=alert(24) autofocus>",
+    "<textarea onfocus=alert(25) autofocus>",
+    "<video><source onerror=alert(26)>",
+    "<audio src=x onerror=alert(27)>",
+    "<object data=javascript:alert(28)>",
+    "<embed src=javascript:alert(29)>",
+    "<marquee onstart=alert(30)>",
+    "<meta http-equiv=refresh content='0;url=javascript:alert(31)'>",
+    "<base href=//attacker.invalid/>",
+    "<form><button formaction=javascript:alert(33)>go",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(34)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(35)>">',
+    "<template><script>alert(36)</script></template>",
+    '<div style="background:url(javascript:alert(37))">',
+    "<style>@import 'javascript:alert(38)';</style>",
+    '"><script>alert(39)</script>',
+    "'><img src=x onerror=alert(40)>",
+    '" onmouseover="alert(41)" x="',
+    "' onfocus='alert(42)' autofocus='",
+    "</textarea><script>alert(43)</script>",
+    "</title><script>alert(44)</script>",
+    "</pre><script>alert(45)</script>",
+    "</code><img src=x onerror=alert(46)>",
+    "</option></select><img src=x onerror=alert(47)>",
+    "<plaintext><script>alert(48)</script>",
+    "<xmp><img src=x onerror=alert(49)></xmp>",
+    "<!--<img src=x onerror=alert(50)>-->",
+    "<![CDATA[<script>alert(51)</script>]]>",
+    "javascript:alert(52)",
+    "&lt;script&gt;alert(53)&lt;/script&gt;",
+    "%3Cscript%3Ealert(54)%3C/script%3E",
+    "{{7*7}}{% raw %}<script>alert(55)</script>",
+    "\u003cscript\u003ealert(56)\u003c/script\u003e",
+    "<img src=x onerror=\"fetch('/logout',{method:'POST'})\">",
+    "<link rel=stylesheet href=javascript:alert(58)>",
+)
+
+#: Elements no page of the workspace has: any of them in a page came from a payload.
+FOREIGN = ", ".join(
+    (
+        "iframe, object, embed, svg, math, img, video, audio, marquee, base, meta[http-equiv]",
+        "template, plaintext, xmp, style",
+        "link:not([href='/static/review.css']):not([href='data:,'])",
+    )
+)
