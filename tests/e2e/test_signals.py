@@ -182,11 +182,11 @@ COMMANDS = [
     ),
     Command(
         "demo",
-        "demo --out demo",
+        "demo --small --out demo",
         "demo/05-export/sft",
-        lambda cwd, served: episodes_kept(cwd / "demo" / "01-generate" / "data") >= 10,
+        lambda cwd, served: episodes_kept(cwd / "demo" / "01-generate" / "data") >= 4,
         "run trajforge demo again to resume",
-        run=("demo/01-generate/data", 150),
+        run=("demo/01-generate/data", 20),
     ),
 ]
 BY_NAME = {c.name: c for c in COMMANDS}
