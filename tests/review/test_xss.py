@@ -188,6 +188,7 @@ def test_trajectory_fields(
         "/approvals",
         "/admin/users",
         "/items/{item}/correct?step=0&action=0",
+        "/items/{item}/correct?step=0&action=1",
     ],
 )
 def test_pages(
