@@ -1,6 +1,6 @@
 """Corrections that replace an action: a call of another tool (its arguments checked against
-that tool's schema) in real Chromium, and a finish in place of a call and a call in place of a text action over
-HTTP; the rest re-run, the original untouched, lineage kept."""
+that tool's schema) in real Chromium; a finish in place of a call and a call in place of a text
+action over HTTP. The rest is re-run, the original untouched, lineage kept."""
 
 from __future__ import annotations
 
