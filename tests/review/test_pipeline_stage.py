@@ -7,24 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from tests.review.conftest import Workspace
+from tests.review.conftest import Workspace, item_and_user
 from trajforge.errors import ConfigError
 from trajforge.io import read_trajectories
 from trajforge.pipeline.config import load_pipeline_config
 from trajforge.pipeline.run_pipeline import run_pipeline
-from trajforge.review.models import Item, User
 from trajforge.review.store import GradeInput, save_grade
 
 
 def _grade(ws: Workspace, key: str, user: str, step: int, label: str) -> str:
     """``user`` grades one step of an item; returns its trajectory id."""
     with ws.database.transaction() as session:
-        item = session.scalar(select(Item).where(Item.key == key))
-        reviewer = session.scalar(select(User).where(User.username == user))
-        assert item is not None
-        assert reviewer is not None
+        item, reviewer = item_and_user(session, key, user)
         save_grade(session, item, reviewer, GradeInput(step=step, label=label), 0)
         return item.trajectory_id
 
