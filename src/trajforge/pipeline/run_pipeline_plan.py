@@ -155,7 +155,11 @@ def _labels_state(config: PipelineConfig) -> str:
     review = config.spec.review
     assert review is not None
     try:
-        return labels_state(open_database(review.db), review.project)
+        database = open_database(review.db)
+        try:
+            return labels_state(database, review.project)
+        finally:
+            database.engine.dispose()
     except ConfigError as exc:
         raise ConfigError(exc.message, file=config.file, path="review", hint=exc.hint) from None
 

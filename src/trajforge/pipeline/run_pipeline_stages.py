@@ -171,7 +171,12 @@ def review(ctx: StageContext) -> None:
 
     spec = ctx.config.spec.review
     assert spec is not None
-    by_shard(ctx, [ReviewLabels(open_database(spec.db), spec.project)])
+    database = open_database(spec.db)
+    try:
+        stage = ReviewLabels(database, spec.project)
+    finally:
+        database.engine.dispose()
+    by_shard(ctx, [stage])
 
 
 def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
