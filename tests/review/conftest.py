@@ -18,12 +18,15 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tests.browser import chromium
 from tests.review.postgres import free_port, postgres_server
 from trajforge.review.app import create_app
 from trajforge.review.db import Database, open_database
 from trajforge.review.importing import import_trajectories
+from trajforge.review.models import Item, User
 from trajforge.review.store import assign, create_user, items_of, project_named, user_named
 from trajforge.run.runner import Runner
 from trajforge.run.spec import spec_from_flags
@@ -60,6 +63,15 @@ class Workspace:
             response = client.post("/login", data=form)
             assert response.status_code == 303, response.text
         return client
+
+
+def item_and_user(session: Session, key: str, username: str) -> tuple[Item, User]:
+    """The item with public id ``key`` and the account ``username`` (both must exist)."""
+    item = session.scalar(select(Item).where(Item.key == key))
+    user = session.scalar(select(User).where(User.username == username))
+    assert item is not None
+    assert user is not None
+    return item, user
 
 
 def csrf_of(html: str) -> str:

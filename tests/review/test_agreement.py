@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 
 import pytest
 
@@ -48,7 +49,7 @@ def test_alpha_is_undefined_without_variation() -> None:
 
 
 def test_kinds_pairs_and_disagreements() -> None:
-    rows = [
+    rows: list[tuple[str, int, str, Mapping[str, Hashable]]] = [
         ("i1", 0, "ana", {"class": "correct", "quality": 5, "ask_human": False}),
         ("i1", 0, "cy", {"class": "error", "quality": 4, "ask_human": False}),
         ("i1", 1, "ana", {"class": "error", "quality": 1, "ask_human": True}),

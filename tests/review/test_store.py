@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from tests.review.conftest import Workspace
+from tests.review.conftest import Workspace, item_and_user
 from trajforge.envs.approval import ApprovalRequest
 from trajforge.errors import ConfigError, InputError
 from trajforge.io import read_trajectories
@@ -32,10 +32,7 @@ def test_the_migrations_give_the_models(workspace: Workspace) -> None:
 
 def _save(workspace: Workspace, item_key: str, user: str, version: int, label: str) -> str:
     with workspace.database.session() as session:
-        item = session.scalar(select(Item).where(Item.key == item_key))
-        me = session.scalar(select(User).where(User.username == user))
-        assert item is not None
-        assert me is not None
+        item, me = item_and_user(session, item_key, user)
         try:
             save_grade(session, item, me, GradeInput(step=2, label=label), version)
             session.commit()

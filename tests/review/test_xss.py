@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import msgspec
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Dialog, Page
 
 from tests.review.conftest import PASSWORD, Workspace, login
 from tests.review.payloads import FOREIGN, PAYLOADS
@@ -126,9 +126,13 @@ class Watch:
 
     def __init__(self, page: Page) -> None:
         self.events: list[str] = []
-        page.on("dialog", lambda d: (self.events.append(f"dialog {d.message}"), d.dismiss()))
+        page.on("dialog", self._dialog)
         page.on("pageerror", lambda e: self.events.append(f"error {e}"))
         page.on("console", self._console)
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.events.append(f"dialog {dialog.message}")
+        dialog.dismiss()
 
     def _console(self, message: ConsoleMessage) -> None:
         # an error page's own status (400, 404) is reported too: that is no script's doing
@@ -188,6 +192,7 @@ def test_trajectory_fields(
         "/approvals",
         "/admin/users",
         "/items/{item}/correct?step=0&action=0",
+        "/items/{item}/correct?step=0&action=1",
     ],
 )
 def test_pages(

@@ -100,20 +100,40 @@ def assign(
     project: Annotated[str, typer.Argument(help="The project.")],
     usernames: Annotated[list[str], typer.Argument(help="Reviewers to assign to it.")],
     db: DbOption = "review.db",
+    items: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Also give each reviewer this many of the items nobody is assigned to, dealt "
+            "in turn (an assigned item is in its assignees' queues only).",
+        ),
+    ] = None,
+    split: Annotated[
+        bool,
+        typer.Option("--split", help="Deal every item nobody is assigned to among them in turn."),
+    ] = False,
 ) -> None:
-    """Assign reviewers to a project (created if new)."""
+    """Assign reviewers to a project (created if new), and items to them one by one with
+    --items or --split."""
     from trajforge.review.store import assign as give
-    from trajforge.review.store import project_named, user_named
+    from trajforge.review.store import assign_items, project_named, user_named
 
+    if items is not None and split:
+        raise ConfigError("--items and --split cannot go together", path="--split")
     database = _open(db)
     with database.transaction() as session:
         target = project_named(session, project, create=True)
+        users = []
         for name in usernames:
             user = user_named(session, name)
             if user is None:
                 raise ConfigError(f"no user {name!r}", hint="trajforge review create-user")
             give(session, target, user)
+            users.append(user)
+        dealt = assign_items(session, target, users, items) if items or split else None
     out.print(f"assigned {len(usernames)} reviewers to {escape(project)}")
+    for name, count in (dealt or {}).items():
+        out.print(f"{escape(name)}: {count:,} items")
 
 
 @app.command("import")
@@ -128,12 +148,33 @@ def import_queue(
             help="trajforge, any format trajforge reads, or audit-queue (the queue [audit] wrote).",
         ),
     ] = "trajforge",
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Queue only what passes this condition of curation's filter language, written "
+            "as TOML keys ('label = \"policy_violation\", recovered = false'); repeatable.",
+        ),
+    ] = None,
+    filter_file: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", help="Queue only what a TOML file's [filter] keep/drop rules keep."
+        ),
+    ] = None,
 ) -> None:
-    """Queue trajectories for review in a project."""
+    """Queue trajectories for review in a project (all of them, or those a filter keeps)."""
     from trajforge.review.importing import import_trajectories
+    from trajforge.review.selection import selection
 
-    count = import_trajectories(_open(db), project, source, from_format)
-    out.print(f"queued {count:,} trajectories in {escape(project)}")
+    selected = selection(where or (), filter_file)
+    done = import_trajectories(_open(db), project, source, from_format, selected)
+    if selected is None:
+        out.print(f"queued {done.queued:,} trajectories in {escape(project)}")
+    else:
+        out.print(
+            f"queued {done.queued:,} of {done.read:,} trajectories in {escape(project)} "
+            "(the others did not pass the filter)"
+        )
 
 
 @app.command("export")

@@ -6,6 +6,8 @@ come from and what happens to them, validated before anything runs.
                             #   path = "...", import = "tau-bench" (another tool's dataset)
     [verify]                # each stage runs when its table is there and has no skip = true
     [grade]
+    [review]                # db = "review.db" (or a postgresql:// URL), project = "...":
+                            #   the human labels of the review workspace merged back
     [curate]                # config = "curate.toml", or the curation steps inline: [curate.dedup]
     [[export]]              # one table per dataset: format = "openai-ft", name = "sft", options
     [report]
@@ -65,6 +67,15 @@ class GradeSpec(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     weights: str | None = None
 
 
+class ReviewSpec(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The review stage: the human labels of a review database merged onto the trajectories
+    imported into it (``trajforge review import``)."""
+
+    skip: bool = False
+    db: str
+    project: str | None = None
+
+
 class ExportSpec(ExportOptions, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """One exported dataset: its format, its folder name, and the options of ``trajforge
     export``."""
@@ -98,6 +109,7 @@ class PipelineSpec(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     source: SourceSpec | None = None
     verify: VerifySpec | None = None
     grade: GradeSpec | None = None
+    review: ReviewSpec | None = None
     curate: dict[str, Any] | None = None
     export: list[ExportSpec] = []
     report: ReportSpec | None = None
@@ -164,7 +176,13 @@ def _absolute(spec: PipelineSpec, base: Path) -> PipelineSpec:
     source = spec.source and replace(spec.source, path=resolve(spec.source.path) or "")
     grade = spec.grade and replace(spec.grade, weights=resolve(spec.grade.weights))
     report = spec.report and replace(spec.report, reference=resolve(spec.report.reference))
-    return replace(spec, source=source, grade=grade, report=report)
+    review = spec.review and replace(spec.review, db=_database(spec.review.db, base))
+    return replace(spec, source=source, grade=grade, review=review, report=report)
+
+
+def _database(url: str, base: Path) -> str:
+    """A database URL with an SQLite file path (a bare path) made absolute."""
+    return url if "://" in url else str(base / Path(url).expanduser())
 
 
 def _check(spec: PipelineSpec, file: str) -> None:
@@ -183,6 +201,8 @@ def _check(spec: PipelineSpec, file: str) -> None:
             raise
     if spec.source is not None and spec.source.import_ is not None:
         _check_format(spec.source.import_, "read", file, "source.import")
+    if spec.review is not None and not spec.review.skip:
+        _check_review(spec.review, file)
     folders: set[str] = set()
     for k, export in enumerate(spec.export):
         _check_format(export.format, "write", file, f"export[{k}].format")
@@ -201,3 +221,28 @@ def _check_format(name: str, direction: str, file: str, path: str) -> None:
         (get_reader if direction == "read" else get_writer)(name, option=path)
     except ConfigError as exc:
         raise exc.located(file=file) from None
+
+
+def _check_review(review: ReviewSpec, file: str) -> None:
+    """The review database URL is one, and an SQLite file is there (a new empty one would hold
+    no labels)."""
+    try:
+        from trajforge.review.db import make_engine  # noqa: PLC0415  # the review extra
+    except ImportError as exc:
+        raise ConfigError(
+            f"the review stage needs the review extra ({exc.name} is missing)",
+            file=file,
+            path="review.db",
+            hint="pip install 'trajforge[review]'",
+        ) from None
+    if "://" not in review.db and not Path(review.db).is_file():
+        raise ConfigError(
+            f"no review database at {review.db}",
+            file=file,
+            path="review.db",
+            hint="the file `trajforge review serve --db` uses, or a postgresql:// URL",
+        )
+    try:
+        make_engine(review.db).dispose()
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=file, path="review.db") from None

@@ -31,9 +31,9 @@ from trajforge.run.spec import TRANSPORT, RunSpec
 
 PLAN_NAME: Final = "pipeline.json"
 #: The stages in the order they run; the first is where the trajectories come from.
-STAGES: Final = ("source", "verify", "grade", "curate", "export", "report")
+STAGES: Final = ("source", "verify", "grade", "review", "curate", "export", "report")
 #: Stages whose output is trajectories that the next stage reads.
-_MAKES_DATA: Final = frozenset({"generate", "import", "verify", "grade", "curate"})
+_MAKES_DATA: Final = frozenset({"generate", "import", "verify", "grade", "review", "curate"})
 
 Status = Literal["run", "resume", "done", "skip", "given"]
 
@@ -138,10 +138,30 @@ def _settings(config: PipelineConfig) -> Iterator[tuple[str, object, bool]]:
         yield "source", spec.source, True
     yield "verify", spec.verify, spec.verify is not None and not spec.verify.skip
     yield "grade", spec.grade, spec.grade is not None and not spec.grade.skip
+    if spec.review is not None:  # numbered only when there: the later folders keep their names
+        review = not spec.review.skip
+        yield "review", review and [spec.review, _labels_state(config)], review
     curation = config.curation
     yield "curate", curation and [curation.seed, curation.tables], curation is not None
     yield "export", spec.export, bool(spec.export)
     yield "report", spec.report, spec.report is not None and not spec.report.skip
+
+
+def _labels_state(config: PipelineConfig) -> str:
+    """What the review database holds now (new grades make the review stage run again)."""
+    from trajforge.review.db import open_database  # noqa: PLC0415  # the review extra
+    from trajforge.review.exporting import labels_state  # noqa: PLC0415  # the review extra
+
+    review = config.spec.review
+    assert review is not None
+    try:
+        database = open_database(review.db)
+        try:
+            return labels_state(database, review.project)
+        finally:
+            database.engine.dispose()
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file=config.file, path="review", hint=exc.hint) from None
 
 
 def _unreached(spec: RunSpec) -> RunSpec:

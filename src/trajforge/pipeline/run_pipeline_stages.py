@@ -164,6 +164,21 @@ def grade(ctx: StageContext) -> None:
     by_shard(ctx, stages)
 
 
+def review(ctx: StageContext) -> None:
+    """Merge the human labels of the review database onto the trajectories imported into it."""
+    from trajforge.review.db import open_database  # noqa: PLC0415  # the review extra
+    from trajforge.review.exporting import ReviewLabels  # noqa: PLC0415  # the review extra
+
+    spec = ctx.config.spec.review
+    assert spec is not None
+    database = open_database(spec.db)
+    try:
+        stage = ReviewLabels(database, spec.project)
+    finally:
+        database.engine.dispose()
+    by_shard(ctx, [stage])
+
+
 def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
     """Run ``stages`` over the input shard by shard, skipping the shards done before."""
     files = resolve_files(ctx.input)
@@ -261,6 +276,7 @@ EXECUTORS: Final[dict[str, Callable[[StageContext], None]]] = {
     "import": import_source,
     "verify": verify,
     "grade": grade,
+    "review": review,
     "curate": curate,
     "export": export,
     "report": report,

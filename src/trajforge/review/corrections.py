@@ -1,10 +1,13 @@
-"""Corrections with lineage: a reviewer edits a tool call's arguments, the rest of the episode
-is re-run in the environment from there, and the result is a new trajectory whose provenance
-names the original (left untouched) and the corrected step."""
+"""Corrections with lineage: a reviewer edits a tool call's arguments or replaces an action (by
+a call of another tool, its arguments checked against that tool's schema, or by a reply, a
+question, a hand-off or a finish), the rest of the episode is re-run in the environment from
+there, and the result is a new trajectory whose provenance names the original (left untouched)
+and the corrected step."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any
 
 import msgspec
@@ -15,8 +18,10 @@ from trajforge.envs.factory import make_environment
 from trajforge.envs.faults import PROFILES
 from trajforge.envs.registry import ENVIRONMENT_CLASSES
 from trajforge.errors import ConfigError, InputError
+from trajforge.review.forms import TEXT_ACTIONS, text_action
 from trajforge.run.episode import EpisodeRecorder
 from trajforge.schema import (
+    Action,
     Label,
     LabelSource,
     StageRecord,
@@ -29,16 +34,36 @@ from trajforge.verify.replay import replay_seed
 from trajforge.verify.schemas import compile_schema
 
 
-def edited_call(trajectory: Trajectory, step: int, action: int) -> ToolCall:
-    """The tool call a correction edits; a ConfigError when there is none there."""
+def edited_action(trajectory: Trajectory, step: int, action: int) -> Action:
+    """The action a correction replaces; a ConfigError when there is none there."""
     if not 0 <= step < len(trajectory.steps):
         raise ConfigError(f"no step {step}", path="step")
     actions = trajectory.steps[step].actions
-    if not 0 <= action < len(actions) or not isinstance(actions[action], ToolCall):
-        raise ConfigError(f"step {step} has no tool call {action}", path="action")
-    call = actions[action]
-    assert isinstance(call, ToolCall)
-    return call
+    if not 0 <= action < len(actions):
+        raise ConfigError(f"step {step} has no action {action}", path="action")
+    return actions[action]
+
+
+def kind_of(action: Action) -> str:
+    """What a correction form calls ``action``: its tool's name, or reply/ask/handoff/finish."""
+    if isinstance(action, ToolCall):
+        return action.name
+    return next(kind for kind, cls in TEXT_ACTIONS.items() if isinstance(action, cls))
+
+
+def replacement(
+    tools: list[ToolSpec], original: Action, kind: str, arguments: Any, content: str
+) -> Action:
+    """The action a reviewer puts in place of ``original``: the text action ``kind`` saying
+    ``content``, or a call of the tool ``kind`` with ``arguments`` (valid under its schema;
+    it keeps the original's call id when that was a call)."""
+    if kind in TEXT_ACTIONS:
+        return text_action(kind, content)
+    checked = check_arguments(tools, kind, arguments)
+    if isinstance(original, ToolCall):
+        return msgspec.structs.replace(original, name=kind, arguments=checked, raw_arguments=None)
+    digest = hashlib.sha256(msgspec.json.encode([kind, checked])).hexdigest()[:12]
+    return ToolCall(id=f"call_review_{digest}", name=kind, arguments=checked)
 
 
 def check_arguments(tools: list[ToolSpec], name: str, arguments: Any) -> dict[str, Any]:
@@ -63,25 +88,25 @@ def correct(
     trajectory: Trajectory,
     step: int,
     action: int,
-    arguments: dict[str, Any],
+    new: Action,
     *,
     reviewer: str,
     new_id: str,
 ) -> Trajectory:
-    """``trajectory`` with the arguments of ``steps[step].actions[action]`` replaced and every
-    later action re-run in its environment (observations, state digests and outcome anew);
-    steps before ``step`` stay as recorded. Its provenance points at the original."""
-    call = edited_call(trajectory, step, action)
-    arguments = check_arguments(trajectory.tools, call.name, arguments)
-    return asyncio.run(_rerun(trajectory, step, action, call, arguments, reviewer, new_id))
+    """``trajectory`` with ``steps[step].actions[action]`` replaced by ``new`` (see
+    :func:`replacement`) and every later action re-run in its environment (observations, state
+    digests and outcome anew); steps before ``step`` stay as recorded. Its provenance points
+    at the original."""
+    original = edited_action(trajectory, step, action)
+    return asyncio.run(_rerun(trajectory, step, action, original, new, reviewer, new_id))
 
 
 async def _rerun(
     trajectory: Trajectory,
     k: int,
     j: int,
-    call: ToolCall,
-    arguments: dict[str, Any],
+    original: Action,
+    new: Action,
     reviewer: str,
     new_id: str,
 ) -> Trajectory:
@@ -107,21 +132,13 @@ async def _rerun(
         generator=trajectory.provenance.generator,
         fault_profile=trajectory.provenance.fault_profile,
     )
-    fixed = msgspec.structs.replace(call, arguments=arguments)
-    label = Label(
-        name="correction",
-        source=LabelSource(kind="human", id=reviewer),
-        grade="corrected",
-        rationale=f"the arguments of {call.name} were corrected by a reviewer",
-        target=f"steps[{k}].actions[{j}]",
-        details={"original": call.arguments, "corrected": arguments},
-    )
+    label = _correction_label(original, new, reviewer, f"steps[{k}].actions[{j}]")
     for i, step in enumerate(trajectory.steps):
         if recorder.done:
             break
         actions = list(step.actions)
         if i == k:
-            actions[j] = fixed
+            actions[j] = new
         await recorder.act(_decision(step, actions, [label] if i == k else []))
     steps: list[Step] = [*trajectory.steps[:k], *recorder.steps[k:]]
     recorder.steps = steps
@@ -134,6 +151,25 @@ async def _rerun(
     provenance.branch_step = k
     provenance.stages = [*trajectory.provenance.stages, StageRecord(name="review-correction")]
     return result
+
+
+def _correction_label(original: Action, new: Action, reviewer: str, target: str) -> Label:
+    """The human label on the corrected step: what was there and what the reviewer put."""
+    before, after = kind_of(original), kind_of(new)
+    if isinstance(original, ToolCall) and isinstance(new, ToolCall) and before == after:
+        rationale = f"the arguments of {before} were corrected by a reviewer"
+        details = {"original": original.arguments, "corrected": new.arguments}
+    else:
+        rationale = f"a reviewer replaced the {before} action by {after}"
+        details = {"original": msgspec.to_builtins(original), "corrected": msgspec.to_builtins(new)}
+    return Label(
+        name="correction",
+        source=LabelSource(kind="human", id=reviewer),
+        grade="corrected",
+        rationale=rationale,
+        target=target,
+        details=details,
+    )
 
 
 def _decision(step: Step, actions: list[Any], labels: list[Label]) -> Decision:

@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,11 +40,14 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str) -> Engine:
     """An engine for the database at ``url`` (see :func:`normalize_url`); a ConfigError for a
-    URL that is not one."""
+    URL that is not one, or names a database kind SQLAlchemy has no driver for."""
     try:
-        parsed = make_url(normalize_url(url))
-    except ArgumentError as exc:
+        return _engine(make_url(normalize_url(url)))
+    except ArgumentError as exc:  # NoSuchModuleError (no such dialect) is one too
         raise ConfigError(f"not a database URL: {url!r} ({exc})", path="--db") from None
+
+
+def _engine(parsed: URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

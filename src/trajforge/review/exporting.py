@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trajforge import __version__
@@ -121,6 +121,19 @@ def audit_results(database: Database, project: str | None = None) -> list[AuditR
                     )
                 )
     return results
+
+
+def labels_state(database: Database, project: str | None = None) -> str:
+    """What the grades of ``project`` (of all projects when None) are now, in a few words:
+    how many, and the last saved (it changes whenever a grade is saved)."""
+    with database.session() as session:
+        items = func.count(func.distinct(Item.id))
+        query = select(func.count(Grade.id), func.max(Grade.updated_at), items)
+        query = query.select_from(Item).outerjoin(Grade, Grade.item_id == Item.id)
+        if project is not None:
+            query = query.where(Item.project_id == project_named(session, project).id)
+        grades, last, count = session.execute(query).one()
+    return f"{grades} grades of {count} items, the last at {last}"
 
 
 class ReviewLabels:

@@ -1,5 +1,5 @@
-"""HTML form fields generated from a tool's JSON Schema, and the arguments read back from a
-submitted form (typed by the same schema)."""
+"""HTML form fields generated from a tool's JSON Schema, the arguments read back from a
+submitted form (typed by the same schema), and the text actions a form can make."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from trajforge.errors import InputError
+from trajforge.schema import ClarifyingQuestion, Finish, HandOff, Reply, TextAction
+
+#: The text actions by the name a form gives them.
+TEXT_ACTIONS: dict[str, type[TextAction]] = {
+    "reply": Reply,
+    "ask": ClarifyingQuestion,
+    "handoff": HandOff,
+    "finish": Finish,
+}
 
 #: The form field's name prefix for a tool argument.
 PREFIX = "arg."
@@ -83,3 +92,12 @@ def read_arguments(parameters: Mapping[str, Any] | None, form: Mapping[str, str]
             continue
         arguments[field.name] = _value(field, raw)
     return arguments
+
+
+def text_action(kind: str, content: str) -> TextAction:
+    """The text action ``kind`` (reply, ask, handoff, finish) saying ``content``; an InputError
+    when the message is empty."""
+    content = content.strip()
+    if not content:
+        raise InputError(f"a {kind} needs a message", path="content")
+    return TEXT_ACTIONS[kind](content=content)

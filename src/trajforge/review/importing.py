@@ -1,12 +1,15 @@
 """``trajforge review import``: trajectories into a project's queue, from any format trajforge
-reads, or from the audit review queue that curation's ``[audit]`` step writes."""
+reads, or from the audit review queue that curation's ``[audit]`` step writes, all of them or
+those a selection (:mod:`trajforge.review.selection`) takes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import msgspec
 
+from trajforge.curate.conditions import Predicate
 from trajforge.curate.review_queue import QueueEntry, read_entries
 from trajforge.errors import SchemaError
 from trajforge.formats.registry import get_reader
@@ -36,15 +39,30 @@ def _records(source: str, from_format: str) -> Iterator[tuple[Trajectory, dict[s
         yield trajectory, None
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import did: how many trajectories it read and how many it queued."""
+
+    read: int
+    queued: int
+
+
 def import_trajectories(
-    database: Database, project: str, source: str, from_format: str = "trajforge"
-) -> int:
-    """Queue the trajectories of ``source`` in ``project`` (created if new); returns how many.
-    Nothing is queued when a record cannot be read (one transaction)."""
-    count = 0
+    database: Database,
+    project: str,
+    source: str,
+    from_format: str = "trajforge",
+    selected: Predicate | None = None,
+) -> Imported:
+    """Queue the trajectories of ``source`` that ``selected`` takes (all when None) in
+    ``project`` (created if new). Nothing is queued when a record cannot be read (one
+    transaction)."""
+    read = queued = 0
     with database.transaction() as session:
         target = project_named(session, project, create=True)
         for trajectory, stratum in _records(source, from_format):
-            add_item(session, target, trajectory, stratum=stratum)
-            count += 1
-    return count
+            read += 1
+            if selected is None or selected(trajectory):
+                add_item(session, target, trajectory, stratum=stratum)
+                queued += 1
+    return Imported(read=read, queued=queued)

@@ -65,6 +65,15 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
 
 
+class ItemAssignment(Base):
+    """An item assigned to a reviewer: an item with assignments is in its assignees' queues
+    only (and an admin's); one without is in every member's."""
+
+    __tablename__ = "item_assignments"
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
 class Item(Base):
     """One trajectory version in a project's queue: imported, a correction of another item
     (``parent_id``, lineage), a demonstration or a live episode's approval context."""

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from trajforge.errors import ConfigError, TrajforgeError
 from trajforge.review.labels import STEP_CLASSES, VERDICTS
-from trajforge.review.models import Grade, Item, Membership, Project, User, now
+from trajforge.review.models import Grade, Item, ItemAssignment, Membership, Project, User, now
 from trajforge.review.security import hash_password
 from trajforge.schema import Trajectory, encode
 
@@ -97,11 +98,55 @@ def project_for(session: Session, user: User, key: str) -> Project | None:
 
 
 def item_for(session: Session, user: User, key: str) -> Item | None:
-    """The item with public id ``key`` if ``user`` may see its project (None otherwise)."""
-    item = session.scalar(select(Item).where(Item.key == key))
+    """The item with public id ``key`` if ``user`` may see it: its project, and, for a
+    reviewer, an item assigned to them or to nobody (None otherwise)."""
+    query = select(Item).where(Item.key == key)
+    if user.role != "admin":
+        query = query.where(_open_to(user))
+    item = session.scalar(query)
     if item is None or not can_see(session, user, item.project_id):
         return None
     return item
+
+
+def _open_to(user: User) -> ColumnElement[bool]:
+    """An item assigned to ``user``, or to nobody."""
+    assigned = select(ItemAssignment.item_id).where(ItemAssignment.item_id == Item.id)
+    return or_(~exists(assigned), exists(assigned.where(ItemAssignment.user_id == user.id)))
+
+
+def queue_of(session: Session, project: Project, user: User) -> Sequence[Item]:
+    """The items of ``project`` that ``user`` reviews, oldest first: all for an admin, those
+    assigned to them or to nobody for a reviewer."""
+    query = select(Item).where(Item.project_id == project.id).order_by(Item.id)
+    if user.role != "admin":
+        query = query.where(_open_to(user))
+    return session.scalars(query).all()
+
+
+def assign_items(
+    session: Session, project: Project, users: Sequence[User], count: int | None
+) -> dict[str, int]:
+    """Deal the items of ``project`` that nobody is assigned to among ``users`` in turn, in
+    queue order: ``count`` to each (all of them, split evenly, when None). Each user becomes
+    a member of the project. Returns how many each got."""
+    for user in users:
+        assign(session, project, user)
+    taken = select(ItemAssignment.item_id)
+    free = session.scalars(
+        select(Item.id)
+        .where(Item.project_id == project.id, Item.id.not_in(taken))
+        .order_by(Item.id)
+    ).all()
+    if count is not None:
+        free = free[: count * len(users)]
+    dealt = dict.fromkeys((u.username for u in users), 0)
+    for k, item_id in enumerate(free):
+        user = users[k % len(users)]
+        session.add(ItemAssignment(item_id=item_id, user_id=user.id))
+        dealt[user.username] += 1
+    session.flush()
+    return dealt
 
 
 def add_item(

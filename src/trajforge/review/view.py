@@ -10,12 +10,9 @@ from typing import Any
 import msgspec
 from markupsafe import Markup
 
+from trajforge.review.forms import TEXT_ACTIONS
 from trajforge.schema import (
-    ClarifyingQuestion,
-    Finish,
-    HandOff,
     Label,
-    Reply,
     Step,
     ToolCall,
     ToolResult,
@@ -109,12 +106,7 @@ class StepView:
     labels: list[Label] = field(default_factory=list)
 
 
-_KINDS: dict[type, str] = {
-    Reply: "reply",
-    ClarifyingQuestion: "ask",
-    HandOff: "handoff",
-    Finish: "finish",
-}
+_KINDS: dict[type, str] = {cls: kind for kind, cls in TEXT_ACTIONS.items()}
 
 
 def _action(index: int, action: Any) -> ActionView:

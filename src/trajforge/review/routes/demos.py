@@ -20,29 +20,14 @@ from trajforge.review.demonstrations import (
     new_task,
     replay,
 )
-from trajforge.review.forms import form_fields, read_arguments
+from trajforge.review.forms import TEXT_ACTIONS, form_fields, read_arguments, text_action
 from trajforge.review.models import Demonstration, Project, User
 from trajforge.review.store import EditConflictError, add_item, can_see, project_for
 from trajforge.review.view import trajectory_view
 from trajforge.review.web import DB, CurrentUser, error_response, not_found, render
-from trajforge.schema import (
-    Action,
-    ClarifyingQuestion,
-    Finish,
-    HandOff,
-    Plan,
-    Reply,
-    Task,
-    ToolCall,
-)
+from trajforge.schema import Action, Plan, Task, ToolCall
 
 router = APIRouter()
-TEXT_ACTIONS: dict[str, type[Reply | ClarifyingQuestion | HandOff | Finish]] = {
-    "reply": Reply,
-    "ask": ClarifyingQuestion,
-    "handoff": HandOff,
-    "finish": Finish,
-}
 
 
 @router.get("/projects/{key}/demos/new")
@@ -118,10 +103,7 @@ def _action(
     request_form: dict[str, str], tool: str, tools: dict[str, object], index: int
 ) -> Action:
     if tool in TEXT_ACTIONS:
-        content = request_form.get("content", "").strip()
-        if not content:
-            raise TrajforgeError(f"a {tool} needs a message", path="content")
-        return TEXT_ACTIONS[tool](content=content)
+        return text_action(tool, request_form.get("content", ""))
     if tool not in tools:
         raise TrajforgeError(f"unknown tool {tool!r}", path="tool")
     parameters = tools[tool]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
@@ -10,7 +11,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from trajforge.errors import TrajforgeError
-from trajforge.review.corrections import correct, edited_call
+from trajforge.review.corrections import correct, edited_action, kind_of, replacement
+from trajforge.review.forms import TEXT_ACTIONS
 from trajforge.review.labels import STEP_CLASSES, VERDICTS
 from trajforge.review.models import Item, Project, User
 from trajforge.review.store import (
@@ -24,7 +26,7 @@ from trajforge.review.store import (
 )
 from trajforge.review.view import options, pretty, quality_radios, trajectory_view
 from trajforge.review.web import DB, CurrentUser, error_response, not_found, render, wants_json
-from trajforge.schema import Trajectory
+from trajforge.schema import ToolCall, Trajectory
 
 router = APIRouter()
 
@@ -108,44 +110,66 @@ def grade(
 def correction_form(
     request: Request, session: DB, me: CurrentUser, key: str, step: int, action: int
 ) -> Response:
-    """The form to edit a tool call's arguments."""
+    """The form to edit an action: its arguments, or another tool or a text action instead."""
     found = _corrected(request, session, me, key, step, action)
     if isinstance(found, Response):
         return found
     item, trajectory = found
-    arguments = pretty(edited_call(trajectory, step, action).arguments)
-    context = _correction_context(item, trajectory, step, action, arguments, None)
+    original = edited_action(trajectory, step, action)
+    form = CorrectionForm(
+        kind=kind_of(original),
+        arguments=pretty(original.arguments) if isinstance(original, ToolCall) else "{}",
+        content="" if isinstance(original, ToolCall) else original.content,
+    )
+    context = _correction_context(item, trajectory, step, action, form, None)
     return render(request, "correct.html", context, me=me)
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionForm:
+    """What the correction form holds: the action's kind (a tool or a text action), the
+    arguments of a call (JSON) and the message of a text action."""
+
+    kind: str
+    arguments: str
+    content: str
 
 
 def _corrected(
     request: Request, session: DB, me: User, key: str, step: int, action: int
 ) -> tuple[Item, Trajectory] | Response:
-    """The item and trajectory whose call ``step``/``action`` is corrected (404 when the user
-    may not see it), or the error page when there is no such call."""
+    """The item and trajectory whose action ``step``/``action`` is corrected (404 when the
+    user may not see it), or the error page when there is no such action."""
     item = item_for(session, me, key)
     if item is None:
         raise not_found("item")
     trajectory = trajectory_of(item)
     try:
-        edited_call(trajectory, step, action)
+        edited_action(trajectory, step, action)
     except TrajforgeError as exc:
         return error_response(request, 400, str(exc))
     return item, trajectory
 
 
 def _correction_context(
-    item: Item, trajectory: Trajectory, step: int, action: int, arguments: str, error: str | None
+    item: Item,
+    trajectory: Trajectory,
+    step: int,
+    action: int,
+    form: CorrectionForm,
+    error: str | None,
 ) -> dict[str, object]:
-    call = edited_call(trajectory, step, action)
-    spec = next((t for t in trajectory.tools if t.name == call.name), None)
+    kinds = (*(t.name for t in trajectory.tools), *TEXT_ACTIONS)
     return {
         "item": item,
         "step": step,
         "action": action,
-        "call": call,
-        "arguments": arguments,
-        "schema": pretty(spec.parameters if spec and spec.parameters else {}),
+        "original": kind_of(edited_action(trajectory, step, action)),
+        "form": form,
+        "kinds": options(kinds, form.kind),
+        "tools": [
+            (t.name, t.description or "", pretty(t.parameters or {})) for t in trajectory.tools
+        ],
         "error": error,
     }
 
@@ -158,26 +182,32 @@ def submit_correction(
     key: str,
     step: Annotated[int, Form()],
     action: Annotated[int, Form()],
-    arguments: Annotated[str, Form(max_length=100_000)],
+    kind: Annotated[str, Form(max_length=200)] = "",
+    arguments: Annotated[str, Form(max_length=100_000)] = "{}",
+    content: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
-    """Validate the edited arguments, re-run the rest of the episode, save the new version."""
+    """Validate the new action (the arguments against its tool's schema), re-run the rest of
+    the episode, save the new version. ``kind`` left out keeps the action's kind."""
     found = _corrected(request, session, me, key, step, action)
     if isinstance(found, Response):
         return found
     item, trajectory = found
+    original = edited_action(trajectory, step, action)
+    form = CorrectionForm(kind=kind or kind_of(original), arguments=arguments, content=content)
     versions = session.scalars(select(Item.id).where(Item.parent_id == item.id)).all()
     new_id = f"{trajectory.id}-fix{len(versions) + 1}"
     try:
-        parsed = msgspec.json.decode(arguments.encode())
-        fixed = correct(trajectory, step, action, parsed, reviewer=me.username, new_id=new_id)
+        parsed = msgspec.json.decode(arguments.encode()) if form.kind not in TEXT_ACTIONS else {}
+        new = replacement(trajectory.tools, original, form.kind, parsed, content)
+        fixed = correct(trajectory, step, action, new, reviewer=me.username, new_id=new_id)
     except (msgspec.DecodeError, TrajforgeError) as exc:
         message = str(exc)
         if isinstance(exc, msgspec.DecodeError):
             message = f"the arguments are not JSON: {exc}"
-        context = _correction_context(item, trajectory, step, action, arguments, message)
+        context = _correction_context(item, trajectory, step, action, form, message)
         return render(request, "correct.html", context, me=me, status_code=400)
     project = session.get(Project, item.project_id)
     assert project is not None
-    new = add_item(session, project, fixed, kind="correction", parent=item, created_by=me)
+    saved = add_item(session, project, fixed, kind="correction", parent=item, created_by=me)
     session.commit()
-    return RedirectResponse(f"/items/{new.key}", status_code=303)
+    return RedirectResponse(f"/items/{saved.key}", status_code=303)

@@ -14,9 +14,9 @@ from trajforge.review.store import (
     ROLES,
     assign,
     create_user,
-    items_of,
     project_for,
     project_named,
+    queue_of,
     visible_projects,
 )
 from trajforge.review.web import DB, AdminUser, CurrentUser, not_found, render
@@ -41,11 +41,12 @@ def new_project(session: DB, me: AdminUser, name: Annotated[str, Form(max_length
 
 @router.get("/projects/{key}")
 def project_page(request: Request, session: DB, me: CurrentUser, key: str) -> Response:
-    """A project's queue, with how far the user got in each item; its members for an admin."""
+    """A project's queue (the items the user reviews), with how far the user got in each
+    item; its members for an admin."""
     project = project_for(session, me, key)
     if project is None:
         raise not_found("project")
-    items = items_of(session, project)
+    items = queue_of(session, project, me)
     graded = dict(
         session.execute(
             select(Grade.item_id, func.count())
