@@ -21,7 +21,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -104,7 +104,9 @@ class ReportSpec(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
 class PipelineSpec(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """A whole pipeline, as written (``curate`` is read into a :class:`CurationConfig`)."""
 
-    workers: Positive = 1
+    workers: Positive | None = None  # the engine's default: 1 here, a Ray cluster's CPUs
+    engine: Literal["local", "ray"] = "local"
+    address: str | None = None  # an existing Ray cluster's (auto, or ray://HOST:10001)
     generate: RunSpec | None = None
     source: SourceSpec | None = None
     verify: VerifySpec | None = None

@@ -10,6 +10,7 @@ from typing import Literal
 
 import msgspec
 
+from trajforge.engine import get_engine, using_engine
 from trajforge.errors import ConfigError
 from trajforge.io.atomic import atomic_write
 from trajforge.pipeline.config import PipelineConfig
@@ -37,23 +38,29 @@ def run_pipeline(
     plan = plan_pipeline(config, out, from_stage)
     _claim(out, config, plan)
     outcomes = []
-    for stage in plan:
-        outcome = _outcome(stage)
-        if outcome is None:
-            directory = Path(stage.directory or "")
-            state = _prepared(directory, stage)
-            resumed = bool(state.units or state.done) or stage.status == "resume"
-            started = time.perf_counter()
-            context = StageContext(config, stage, directory, state, events, out)
-            EXECUTORS[stage.name](context)
-            state.seconds += time.perf_counter() - started
-            state.complete = True
-            save_state(directory, state)
-            status: Literal["ran", "resumed"] = "resumed" if resumed else "ran"
-            outcome = Outcome(stage, status, state.seconds, state.counts)
-        events.finished(outcome)
-        outcomes.append(outcome)
+    spec = config.spec
+    with using_engine(get_engine(spec.engine, spec.address)):
+        for stage in plan:
+            outcomes.append(_run_stage(config, out, stage, events))
     return outcomes
+
+
+def _run_stage(config: PipelineConfig, out: Path, stage: Planned, events: Events) -> Outcome:
+    """Run one stage of the plan (or say why it does not run now)."""
+    outcome = _outcome(stage)
+    if outcome is None:
+        directory = Path(stage.directory or "")
+        state = _prepared(directory, stage)
+        resumed = bool(state.units or state.done) or stage.status == "resume"
+        started = time.perf_counter()
+        EXECUTORS[stage.name](StageContext(config, stage, directory, state, events, out))
+        state.seconds += time.perf_counter() - started
+        state.complete = True
+        save_state(directory, state)
+        status: Literal["ran", "resumed"] = "resumed" if resumed else "ran"
+        outcome = Outcome(stage, status, state.seconds, state.counts)
+    events.finished(outcome)
+    return outcome
 
 
 def _outcome(stage: Planned) -> Outcome | None:

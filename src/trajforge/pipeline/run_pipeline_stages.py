@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from trajforge.curate.run import run_curation
+from trajforge.engine import active_engine
 from trajforge.errors import InputError, TrajforgeError
 from trajforge.formats.export import export_dataset
 from trajforge.formats.registry import get_format
@@ -199,7 +200,7 @@ def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
             check_file_hash(file.path, file.sha256)
         job = run_job(str(file.path), str(dest), stages, workers=ctx.config.spec.workers,
                       quarantine=ctx.directory / "quarantine" / f"{name}.jsonl",
-                      observers=[ticker])  # fmt: skip
+                      observers=[ticker], engine=active_engine())  # fmt: skip
         unit = ShardInfo(file=name, count=job.written.count, sha256=sha256_file(dest))
         units.append(unit)
         ctx.state.units = [*ctx.state.units, unit]
