@@ -12,13 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.smollm2 import smollm2_gguf
-from trajforge.agents.local_server import llama_server
 
 from .blocks import Block, page_blocks
 
@@ -35,12 +31,10 @@ PAGES = sorted(
 SLOW = {"scaling.md"}
 
 
-@pytest.fixture(scope="session")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local OpenAI-compatible server (skipped, saying why, without the llm-test extra)."""
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with llama_server(smollm2_gguf(), log=log) as url:
-        yield url
+@pytest.fixture
+def endpoint(smollm2_server: str) -> str:
+    """The session's OpenAI-compatible server (llama.cpp with SmolLM2-135M, tests/conftest.py)."""
+    return smollm2_server
 
 
 def environment(folder: Path) -> dict[str, str]:

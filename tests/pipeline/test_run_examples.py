@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.smollm2 import smollm2_gguf
-from trajforge.agents.local_server import SMOLLM2_ALIAS, llama_server
+from trajforge.agents.local_server import SMOLLM2_ALIAS
 from trajforge.io import read_trajectories
 from trajforge.pipeline.run_pipeline_state import StageState, load_state
 
@@ -92,12 +90,10 @@ def test_the_import_example_reads_the_shipped_fixture(
     assert imported.counts == {"imported": 9, "quarantined": 0}  # the fixture's 9 results
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama.cpp's server with SmolLM2-135M on loopback (skipped where the extra is missing)."""
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with llama_server(smollm2_gguf(), log=log) as url:
-        yield url
+@pytest.fixture
+def server(smollm2_server: str) -> str:
+    """The session's llama.cpp server with SmolLM2-135M on loopback (tests/conftest.py)."""
+    return smollm2_server
 
 
 @pytest.mark.slow
