@@ -4,6 +4,7 @@ were saved, and is checked like the other tables."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from trajforge.errors import ConfigError
 from trajforge.io import read_trajectories
 from trajforge.pipeline.config import load_pipeline_config
 from trajforge.pipeline.run_pipeline import run_pipeline
+from trajforge.pipeline.run_pipeline_plan import plan_pipeline
 from trajforge.review.store import GradeInput, save_grade
 
 
@@ -82,3 +84,17 @@ def test_the_review_table_is_checked(tmp_path: Path, review: str, message: str) 
         load_pipeline_config(path)
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_planning_only_reads_the_review_database(tmp_path: Path) -> None:
+    """A plan (``--dry-run`` too) never migrates or writes the database; one that is not a review
+    database is a located error."""
+    (tmp_path / "r.db").write_bytes(b"")
+    path = tmp_path / "pipe.toml"
+    path.write_text('[source]\npath = "data"\n\n[review]\ndb = "r.db"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        plan_pipeline(load_pipeline_config(path), tmp_path / "out", None)
+    assert "review.db: cannot read the review database" in str(caught.value)
+    assert str(path) in str(caught.value)
+    with sqlite3.connect(tmp_path / "r.db") as connection:  # not migrated: no tables made
+        assert connection.execute("select name from sqlite_master").fetchall() == []

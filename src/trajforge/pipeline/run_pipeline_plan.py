@@ -148,20 +148,30 @@ def _settings(config: PipelineConfig) -> Iterator[tuple[str, object, bool]]:
 
 
 def _labels_state(config: PipelineConfig) -> str:
-    """What the review database holds now (new grades make the review stage run again)."""
-    from trajforge.review.db import open_database  # noqa: PLC0415  # the review extra
+    """What the review database holds now (new grades make the review stage run again). Only
+    read: planning (``--dry-run`` too) never migrates or writes the database; the stage does."""
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415  # the review extra
+
+    from trajforge.review.db import Database  # noqa: PLC0415  # the review extra
     from trajforge.review.exporting import labels_state  # noqa: PLC0415  # the review extra
 
     review = config.spec.review
     assert review is not None
     try:
-        database = open_database(review.db)
+        database = Database(review.db)
         try:
             return labels_state(database, review.project)
         finally:
             database.engine.dispose()
     except ConfigError as exc:
         raise ConfigError(exc.message, file=config.file, path="review", hint=exc.hint) from None
+    except SQLAlchemyError as exc:
+        raise ConfigError(
+            f"cannot read the review database: {exc.__class__.__name__}",
+            file=config.file,
+            path="review.db",
+            hint="is it a review database? `trajforge review import` or `serve` creates one",
+        ) from None
 
 
 def _unreached(spec: RunSpec) -> RunSpec:
