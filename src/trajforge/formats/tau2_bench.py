@@ -56,6 +56,7 @@ from trajforge.formats.tau_tools import (
     TAU2_USER_ENDINGS,
     read_only_by_name,
     tool_specs,
+    user_ends,
 )
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import (
@@ -334,11 +335,12 @@ def _ends(messages: list[_Message]) -> bool:
     if not messages:
         return False
     *before, last = messages
-    return (
-        last.role == "user"
-        and not last.tool_calls
-        and any(marker in (last.content or "") for marker in TAU2_USER_ENDINGS)
-        and any(message.role == "assistant" for message in before)
+    return user_ends(
+        last.role,
+        last.content,
+        calls=bool(last.tool_calls),
+        agent_spoke=any(message.role == "assistant" for message in before),
+        markers=TAU2_USER_ENDINGS,
     )
 
 

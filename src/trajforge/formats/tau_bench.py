@@ -39,7 +39,7 @@ from trajforge.formats.fields import keep_unmapped
 from trajforge.formats.importer import import_format
 from trajforge.formats.openai import record_to_trajectory, trajectory_to_messages
 from trajforge.formats.openai_wire import located_error
-from trajforge.formats.tau_tools import ERROR_PREFIX, USER_STOP, read_only_by_name, tool_specs
+from trajforge.formats.tau_tools import ERROR_PREFIX, read_only_by_name, tool_specs, user_ends
 from trajforge.io import WriteResult, write_lines
 from trajforge.io.documents import SourceRecord
 from trajforge.schema import ExpectedAction, Outcome, Provenance, ToolCall, ToolResult, Trajectory
@@ -127,11 +127,11 @@ def _without_ending(traj: list[Any]) -> tuple[list[Any], dict[str, Any] | None]:
     """The messages the agent took part in, and the simulated user's last message where it ends
     the conversation (it has the stop token and follows an assistant message)."""
     *before, last = traj or [None]
-    ends = (
-        isinstance(last, dict)
-        and last.get("role") == "user"
-        and USER_STOP in str(last.get("content"))
-        and any(isinstance(m, dict) and m.get("role") == "assistant" for m in before)
+    ends = isinstance(last, dict) and user_ends(
+        last.get("role"),
+        last.get("content"),
+        calls=bool(last.get("tool_calls")),
+        agent_spoke=any(isinstance(m, dict) and m.get("role") == "assistant" for m in before),
     )
     return (before, last) if ends else (traj, None)
 

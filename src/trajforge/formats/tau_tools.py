@@ -28,6 +28,17 @@ USER_STOP: Final = "###STOP###"
 #: (the agent's hand-off is its ``transfer_to_human_agents`` call before), or asks for what the
 #: scenario does not cover.
 TAU2_USER_ENDINGS: Final = (USER_STOP, "###TRANSFER###", "###OUT-OF-SCOPE###")
+
+
+def user_ends(role: object, content: object, *, calls: bool, agent_spoke: bool,
+              markers: tuple[str, ...] = (USER_STOP,)) -> bool:  # fmt: skip
+    """Whether a last message is the simulated user ending the conversation: a user message
+    without tool calls holding one of ``markers``, after the agent has spoken (so nothing is left
+    for the agent to answer)."""
+    text = content if isinstance(content, str) else ""
+    return role == "user" and not calls and agent_spoke and any(m in text for m in markers)
+
+
 _LOOKUP: Final = re.compile(r"^(get|find|list|search|check)_")
 _NO_EFFECT: Final = frozenset({"calculate", "think", HANDOFF_TOOL})
 
