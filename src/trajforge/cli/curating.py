@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from trajforge.cli.common import FromOption, QuarantineOption, finish_job, out, start_job
-from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
+from trajforge.cli.engine_options import EngineOption, RayAddressOption
+from trajforge.engine import engine_in_force
 
 
 def curate(

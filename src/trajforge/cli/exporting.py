@@ -14,7 +14,8 @@ from trajforge.cli.common import (
     out,
     report_quarantine,
 )
-from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
+from trajforge.cli.engine_options import EngineOption, RayAddressOption
+from trajforge.engine import engine_in_force
 from trajforge.errors import InputError
 
 _UNIT = {"min": 0.0, "max": 1.0}

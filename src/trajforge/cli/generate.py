@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trajforge.cli.common import err, out
-from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
+from trajforge.cli.engine_options import EngineOption, RayAddressOption
+from trajforge.engine import engine_in_force
 from trajforge.errors import ConfigError, TrajforgeError
 
 if TYPE_CHECKING:

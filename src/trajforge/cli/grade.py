@@ -16,7 +16,8 @@ from trajforge.cli.common import (
     run_batch,
     start_job,
 )
-from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
+from trajforge.cli.engine_options import EngineOption, RayAddressOption
+from trajforge.engine import engine_in_force
 
 if TYPE_CHECKING:
     from trajforge.pipeline.stage import Stage

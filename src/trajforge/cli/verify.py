@@ -15,7 +15,8 @@ from trajforge.cli.common import (
     run_batch,
     start_job,
 )
-from trajforge.cli.engine_options import EngineOption, RayAddressOption, engine_in_force
+from trajforge.cli.engine_options import EngineOption, RayAddressOption
+from trajforge.engine import engine_in_force
 
 
 def verify(

@@ -15,7 +15,15 @@ from contextvars import ContextVar
 from trajforge.engine.base import Engine, LocalEngine
 from trajforge.errors import ConfigError
 
-__all__ = ["ENGINES", "Engine", "LocalEngine", "active_engine", "get_engine", "using_engine"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "LocalEngine",
+    "active_engine",
+    "engine_in_force",
+    "get_engine",
+    "using_engine",
+]
 
 #: The engines ``--engine`` and a pipeline config's ``engine`` accept.
 ENGINES = ("local", "ray")
@@ -57,3 +65,10 @@ def using_engine(engine: Engine) -> Iterator[Engine]:
         yield engine
     finally:
         _active.reset(token)
+
+
+@contextmanager
+def engine_in_force(name: str, address: str | None = None) -> Iterator[Engine]:
+    """Run the work inside the block on the engine ``name`` (:func:`get_engine`)."""
+    with using_engine(get_engine(name, address)) as engine:
+        yield engine

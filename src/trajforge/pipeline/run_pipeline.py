@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-from trajforge.engine import get_engine, using_engine
+from trajforge.engine import engine_in_force
 from trajforge.errors import ConfigError
 from trajforge.io.atomic import atomic_write
 from trajforge.pipeline.config import PipelineConfig
@@ -39,7 +39,7 @@ def run_pipeline(
     _claim(out, config, plan)
     outcomes = []
     spec = config.spec
-    with using_engine(get_engine(spec.engine, spec.address)):
+    with engine_in_force(spec.engine, spec.address):
         for stage in plan:
             outcomes.append(_run_stage(config, out, stage, events))
     return outcomes
