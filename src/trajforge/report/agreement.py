@@ -9,7 +9,8 @@ Per source: the 2x2 table, the share of agreement and Cohen's kappa.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 from trajforge.formats.export_options import ExportOptions
@@ -17,6 +18,24 @@ from trajforge.formats.mistakes import marks_mistake
 from trajforge.schema import Trajectory
 
 _OPTIONS = ExportOptions()
+
+
+def cohen_kappa(pairs: Mapping[tuple[Hashable, Hashable], int]) -> float | None:
+    """Cohen's kappa of two raters from how many units got each pair of values (``None``: no
+    units, or chance agreement is total so kappa is undefined)."""
+    n = sum(pairs.values())
+    if not n:
+        return None
+    first: Counter[Hashable] = Counter()
+    second: Counter[Hashable] = Counter()
+    for (a, b), count in pairs.items():
+        first[a] += count
+        second[b] += count
+    chance = sum(first[v] * second[v] for v in first) / n**2
+    if chance >= 1:
+        return None
+    observed = sum(count for (a, b), count in pairs.items() if a == b) / n
+    return (observed - chance) / (1 - chance)
 HUMAN = "human"
 
 
@@ -42,15 +61,13 @@ class Table2x2:
     @property
     def kappa(self) -> float | None:
         """Cohen's kappa (``None`` when chance agreement is total, e.g. one class only)."""
-        n = self.steps
-        if not n:
-            return None
-        human, grader = self.both + self.human_only, self.both + self.grader_only
-        chance = (human * grader + (n - human) * (n - grader)) / n**2
-        if chance >= 1:
-            return None
-        observed = (self.both + self.neither) / n
-        return (observed - chance) / (1 - chance)
+        pairs: dict[tuple[Hashable, Hashable], int] = {
+            (True, True): self.both,
+            (True, False): self.human_only,
+            (False, True): self.grader_only,
+            (False, False): self.neither,
+        }
+        return cohen_kappa(pairs)
 
     def add(self, human: bool, grader: bool) -> None:
         """Count one step."""

@@ -19,6 +19,7 @@ from typing import Literal
 import krippendorff
 import numpy as np
 
+from trajforge.report.agreement import cohen_kappa as kappa_of_pairs
 from trajforge.review.labels import GOOD_CLASSES
 
 #: A graded unit: (item key, step; -1 for the trajectory).
@@ -32,15 +33,9 @@ KINDS = ("class", "quality", "ask_human", "verdict")
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
     """Cohen's kappa of two raters' values on the same units (None: no units, or chance
     agreement is total so kappa is undefined)."""
-    n = len(a)
-    if n == 0 or n != len(b):
+    if len(a) != len(b):
         return None
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    if expected == 1:
-        return None
-    return (observed - expected) / (1 - expected)
+    return kappa_of_pairs(Counter(zip(a, b, strict=True)))
 
 
 def krippendorff_alpha(ratings: Ratings, level: Level = "nominal") -> float | None:
