@@ -18,7 +18,7 @@ where ``"null"`` and a missing value differ.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -132,11 +132,14 @@ class FieldPlan:
     ``drop_null`` is true for optional fields whose default is not None (or that do not accept
     None): a null there means "omitted", so the key is removed and the default applies. Elsewhere
     a null is kept: it is the value (or, in a required field, an error validation reports).
+    ``always`` is true where ``to_builtins`` writes the key whatever its value (a required field,
+    a field of a Struct that does not omit defaults), so its value may be null.
     """
 
     name: str
     node: Node
     drop_null: bool
+    always: bool = False
 
 
 class StructNode(Node):
@@ -288,16 +291,17 @@ def _accepts_none(t: mi.Type) -> bool:
     return isinstance(t, mi.UnionType) and any(_accepts_none(x) for x in t.types)
 
 
-def _field_plan(field: mi.Field, stack: tuple[type, ...]) -> FieldPlan:
+def _field_plan(field: mi.Field, stack: tuple[type, ...], omit_defaults: bool) -> FieldPlan:
     node = _node(field.type, stack)
     if field.required:
-        return FieldPlan(field.encode_name, node, drop_null=False)
+        return FieldPlan(field.encode_name, node, drop_null=False, always=True)
+    always = not omit_defaults
     accepts_none = _accepts_none(field.type)
     if accepts_none and field.default is None:
-        return FieldPlan(field.encode_name, node, drop_null=False)
+        return FieldPlan(field.encode_name, node, drop_null=False, always=always)
     if accepts_none:
         node = JsonLeaf()  # defaults to something else: keep "null" and "omitted" apart
-    return FieldPlan(field.encode_name, node, drop_null=True)
+    return FieldPlan(field.encode_name, node, drop_null=True, always=always)
 
 
 def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
@@ -305,7 +309,8 @@ def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
     variants: dict[Any, tuple[FieldPlan, ...]] = {}
     for st in types:
         inner = (*stack, st.cls)
-        variants[st.tag] = tuple(_field_plan(f, inner) for f in st.fields)
+        omit = bool(st.cls.__struct_config__.omit_defaults)
+        variants[st.tag] = tuple(_field_plan(f, inner, omit) for f in st.fields)
     # a field name shared by variants with different Arrow types is stored as JSON in all of them
     seen: dict[str, pa.DataType] = {}
     clash: set[str] = set()
@@ -317,7 +322,8 @@ def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
     if clash:
         variants = {
             tag: tuple(
-                FieldPlan(f.name, JsonLeaf(), f.drop_null) if f.name in clash else f for f in fields
+                FieldPlan(f.name, JsonLeaf(), f.drop_null, f.always) if f.name in clash else f
+                for f in fields
             )
             for tag, fields in variants.items()
         }
@@ -371,6 +377,23 @@ def _node(t: mi.Type, stack: tuple[type, ...]) -> Node:
     return JsonLeaf()
 
 
+FieldPath = tuple[str, ...]
+"""The field names from a column down to a nested field (a list's items share its path)."""
+
+
+def _always_written(node: Node, path: FieldPath) -> Iterator[FieldPath]:
+    """The paths below ``node`` whose keys ``to_builtins`` writes whatever their value."""
+    if isinstance(node, ListNode):
+        yield from _always_written(node.item, path)
+    elif isinstance(node, StructNode):
+        if node.tag_field is not None:
+            yield (*path, node.tag_field)
+        for fields in node.variants.values():
+            yield from ((*path, f.name) for f in fields if f.always)
+        for name, f in node.merged.items():
+            yield from _always_written(f.node, (*path, name))
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """The Arrow schema of a record type and its converters."""
@@ -379,6 +402,9 @@ class TablePlan:
     root: StructNode
     write_row: Converter
     """Turn one record's ``to_builtins`` dict into an Arrow-ready row (mutates and returns it)."""
+    always_written: frozenset[FieldPath]
+    """The fields whose keys every written row holds where their struct is present (required
+    fields, tags, top-level fields), null as their value may be."""
 
     def row_reader(self, file_schema: pa.Schema) -> Converter:
         """Compile the converter from rows of ``file_schema`` back to builtins.
@@ -397,7 +423,12 @@ def table_plan(cls: type[msgspec.Struct]) -> TablePlan:
     root = _struct_node([info], ())
     assert isinstance(root, StructNode)
     schema = pa.schema(list(root.arrow_type), metadata={SCHEMA_METADATA_KEY: SCHEMA_LAYOUT})
-    return TablePlan(schema=schema, root=root, write_row=root.writer() or _identity)
+    return TablePlan(
+        schema=schema,
+        root=root,
+        write_row=root.writer() or _identity,
+        always_written=frozenset(_always_written(root, ())),
+    )
 
 
 def _identity(value: Any) -> Any:

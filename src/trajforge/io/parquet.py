@@ -5,26 +5,26 @@ buffers ``row_group_size`` records per row group, so memory stays bounded; readi
 by row group in small batches. Page checksums are written and verified, so corruption is caught.
 
 A row group is buffered as the JSON lines of its rows and turned into Arrow by Arrow's JSON
-reader, with the schema given: no row stays alive as Python dicts and lists, which the garbage
-collector's full passes would walk again and again (with a whole row group held as dicts, they
-took most of the time of a conversion, the more so in a process holding much else).
+reader, with the schema given (see :mod:`trajforge.io.arrow_json`): no row stays alive as Python
+dicts and lists, which the garbage collector's full passes would walk again and again (with a
+whole row group held as dicts, they took most of the time of a conversion, the more so in a
+process holding much else).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from trajforge.errors import ConversionError, InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
+from trajforge.io.arrow_json import JsonBlockParser, JsonLines
 from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.manifest import check_file_hash
@@ -35,11 +35,8 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
-#: The largest block Arrow's JSON reader takes (its size is a 32-bit integer).
-MAX_JSON_BLOCK: Final = 2**31 - 1
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
-_json_encode = msgspec.json.Encoder().encode
 _CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
 
 
@@ -104,12 +101,15 @@ class ParquetWriter(ParquetFile):
         self.count = 0
         self.row_group_size = row_group_size
         self._plan = trajectory_plan()
-        self._lines: list[bytes] = []
-        self._parse = pa_json.ParseOptions(
-            explicit_schema=self._plan.schema, unexpected_field_behavior="error"
-        )
+        self._lines = JsonLines()
+        self._parser = JsonBlockParser(self._plan.schema, self._plan.always_written)
+        # no dictionaries: zstd packs repeated strings as well, and writing is faster without
         super().__init__(
-            Path(path), self._plan.schema, compression=compression, write_page_checksum=True
+            Path(path),
+            self._plan.schema,
+            compression=compression,
+            use_dictionary=False,
+            write_page_checksum=True,
         )
 
     def write(self, record: Trajectory | bytes) -> None:
@@ -119,29 +119,21 @@ class ParquetWriter(ParquetFile):
             if isinstance(record, bytes)
             else msgspec.to_builtins(record)
         )
-        self._lines.append(_json_encode(self._plan.write_row(doc)))
+        self._lines.append(self._plan.write_row(doc))
         self.count += 1
         if len(self._lines) >= self.row_group_size:
             self._flush()
 
-    def _read(self, lines: list[bytes]) -> pa.Table:
-        data = b"\n".join(lines)
-        # one block, one thread: the row group comes out as one chunk per column, which Arrow
-        # parses and Parquet writes faster than many (the file is the same); threads would cost
-        # more CPU than they save on a row group
-        block = min(len(data) + 1, MAX_JSON_BLOCK)
-        options = pa_json.ReadOptions(block_size=block, use_threads=False)
-        return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=self._parse)
-
     def _table(self) -> pa.Table:
         try:
-            return self._read(self._lines)
+            return self._parser.parse(self._lines)
         except _CONVERT_ERRORS:
             pass
         first = self.count - len(self._lines) + 1
-        for index, line in enumerate(self._lines):  # find the record Arrow cannot take
+        for index in range(len(self._lines)):  # find the record Arrow cannot take
+            line = self._lines.line(index)
             try:
-                self._read([line])
+                self._parser.parse_full(line)
             except _CONVERT_ERRORS as exc:
                 record_id = msgspec.json.decode(line).get("id")
                 raise ConversionError(
@@ -160,7 +152,7 @@ class ParquetWriter(ParquetFile):
             self.abort()
             raise
         self._write_table(table)
-        self._lines = []
+        self._lines = JsonLines()
 
 
 def write_parquet(
