@@ -15,7 +15,7 @@ with a null value, which leaves no trace in the table), pruning stops for good.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import msgspec
@@ -30,22 +30,27 @@ MAX_JSON_BLOCK: Final = 2**31 - 1
 SAMPLE_ROWS: Final = 50
 
 
-_encode_into = msgspec.json.Encoder().encode_into
+EncodeInto = Callable[[Any, bytearray, int], None]
+"""``msgspec.json.Encoder.encode_into``: append a value's JSON to a buffer (at offset -1)."""
+
+
+_encode_into: Final[EncodeInto] = msgspec.json.Encoder().encode_into
 
 
 class JsonLines:
     """Values encoded as JSON lines into one buffer (no bytes object per line, no join)."""
 
-    def __init__(self) -> None:
+    def __init__(self, encode_into: EncodeInto = _encode_into) -> None:
         self.data = bytearray()
         self._ends: list[int] = []
+        self._encode_into = encode_into
 
     def __len__(self) -> int:
         return len(self._ends)
 
     def append(self, value: Any) -> None:
         """Encode ``value`` as the next line."""
-        _encode_into(value, self.data, -1)
+        self._encode_into(value, self.data, -1)
         self.data += b"\n"
         self._ends.append(len(self.data))
 

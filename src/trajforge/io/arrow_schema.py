@@ -145,15 +145,20 @@ class FieldPlan:
 class StructNode(Node):
     """A Struct, or a tagged union of Structs merged into one Arrow struct.
 
-    ``variants`` maps each tag value to that variant's fields; an untagged Struct has a single
-    variant under the key ``None``.
+    ``variants`` maps each tag value to that variant's fields, ``classes`` to its Struct type;
+    an untagged Struct has a single variant under the key ``None``.
     """
 
     def __init__(
-        self, tag_field: str | None, variants: dict[Any, tuple[FieldPlan, ...]], tag_type: Any
+        self,
+        tag_field: str | None,
+        variants: dict[Any, tuple[FieldPlan, ...]],
+        tag_type: Any,
+        classes: dict[Any, type[msgspec.Struct]],
     ) -> None:
         self.tag_field = tag_field
         self.variants = variants
+        self.classes = classes
         merged: dict[str, FieldPlan] = {}
         for fields in variants.values():
             for f in fields:
@@ -329,7 +334,7 @@ def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
         }
     tags = [st.tag for st in types]
     tag_type = pa.int64() if tags and all(isinstance(t, int) for t in tags) else pa.string()
-    return StructNode(tag_field, variants, tag_type)
+    return StructNode(tag_field, variants, tag_type, {st.tag: st.cls for st in types})
 
 
 def _literal_node(values: tuple[Any, ...]) -> Node:

@@ -28,6 +28,7 @@ from trajforge.io.arrow_json import JsonBlockParser, JsonLines
 from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.manifest import check_file_hash
+from trajforge.io.parquet_rows import TrajectoryRow, encode_row_into
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
 from trajforge.schema.codec import nested_too_deeply
@@ -101,7 +102,7 @@ class ParquetWriter(ParquetFile):
         self.count = 0
         self.row_group_size = row_group_size
         self._plan = trajectory_plan()
-        self._lines = JsonLines()
+        self._lines = JsonLines(encode_row_into)
         self._parser = JsonBlockParser(self._plan.schema, self._plan.always_written)
         # no dictionaries: zstd packs repeated strings as well, and writing is faster without
         super().__init__(
@@ -112,14 +113,15 @@ class ParquetWriter(ParquetFile):
             write_page_checksum=True,
         )
 
-    def write(self, record: Trajectory | bytes) -> None:
-        """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
-        doc = (
-            msgspec.json.decode(record)
-            if isinstance(record, bytes)
-            else msgspec.to_builtins(record)
-        )
-        self._lines.append(self._plan.write_row(doc))
+    def write(self, record: Trajectory | TrajectoryRow | bytes) -> None:
+        """Append one trajectory (or its row, or its JSON encoding); written out once a row
+        group is full."""
+        if isinstance(record, TrajectoryRow):
+            self._lines.append(record)
+        elif isinstance(record, bytes):
+            self._lines.append(self._plan.write_row(msgspec.json.decode(record)))
+        else:
+            self._lines.append(self._plan.write_row(msgspec.to_builtins(record)))
         self.count += 1
         if len(self._lines) >= self.row_group_size:
             self._flush()
@@ -152,12 +154,12 @@ class ParquetWriter(ParquetFile):
             self.abort()
             raise
         self._write_table(table)
-        self._lines = JsonLines()
+        self._lines = JsonLines(encode_row_into)
 
 
 def write_parquet(
     path: str | Path,
-    records: Iterable[Trajectory | bytes],
+    records: Iterable[Trajectory | TrajectoryRow | bytes],
     *,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:
