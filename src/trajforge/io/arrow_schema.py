@@ -399,6 +399,17 @@ def _always_written(node: Node, path: FieldPath) -> Iterator[FieldPath]:
             yield from _always_written(f.node, (*path, name))
 
 
+def _filter_columns(node: StructNode, prefix: str) -> Iterator[str]:
+    """The dotted paths of the primitive leaves below ``node`` outside lists, not JSON text."""
+    if node.tag_field is not None:
+        yield prefix + node.tag_field
+    for name, f in node.merged.items():
+        if isinstance(f.node, StructNode):
+            yield from _filter_columns(f.node, f"{prefix}{name}.")
+        elif isinstance(f.node, Leaf):
+            yield prefix + name
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """The Arrow schema of a record type and its converters."""
@@ -410,6 +421,9 @@ class TablePlan:
     always_written: frozenset[FieldPath]
     """The fields whose keys every written row holds where their struct is present (required
     fields, tags, top-level fields), null as their value may be."""
+    filter_columns: tuple[str, ...]
+    """The columns one value per row (outside lists), primitive (not JSON text): those whose
+    statistics let a reader skip row groups (``id``, ``outcome.status``)."""
 
     def row_reader(self, file_schema: pa.Schema) -> Converter:
         """Compile the converter from rows of ``file_schema`` back to builtins.
@@ -433,6 +447,7 @@ def table_plan(cls: type[msgspec.Struct]) -> TablePlan:
         root=root,
         write_row=root.writer() or _identity,
         always_written=frozenset(_always_written(root, ())),
+        filter_columns=tuple(_filter_columns(root, "")),
     )
 
 

@@ -36,6 +36,7 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
+WRITE_BATCH_SIZE: Final = 1 << 16
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
 _CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
@@ -104,12 +105,17 @@ class ParquetWriter(ParquetFile):
         self._plan = trajectory_plan()
         self._lines = JsonLines(encode_row_into)
         self._parser = JsonBlockParser(self._plan.schema, self._plan.always_written)
-        # no dictionaries: zstd packs repeated strings as well, and writing is faster without
+        # No dictionaries: zstd packs repeated strings as well, and writing is faster without.
+        # Statistics only where a reader may filter row groups by them: writing them for every
+        # column cost a tenth of the writing. Levels computed in big batches (the null columns
+        # of a wide schema cost less so).
         super().__init__(
             Path(path),
             self._plan.schema,
             compression=compression,
             use_dictionary=False,
+            write_statistics=list(self._plan.filter_columns),
+            write_batch_size=WRITE_BATCH_SIZE,
             write_page_checksum=True,
         )
 

@@ -136,6 +136,7 @@ class _RowTypes:
             tag=config.tag,
             tag_field=config.tag_field,
             rename={info.name: info.encode_name for info in infos},
+            gc=False,  # rows are trees: nothing for the garbage collector to find
         )
         return typing.cast(type[Row], made)
 
