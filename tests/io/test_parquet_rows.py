@@ -13,23 +13,14 @@ from tests.io.test_malformed import JSONL_CASES
 from tests.io.test_roundtrip_property import trajectories
 from trajforge.errors import TrajforgeError
 from trajforge.io import BadRecord, copy_trajectories, read_trajectories, write_trajectories
-from trajforge.io.arrow_json import JsonLines
 from trajforge.io.jsonl import read_jsonl, write_jsonl
 from trajforge.io.parquet import trajectory_plan, write_parquet
-from trajforge.io.parquet_rows import RowDecoder, TrajectoryRow, encode_row_into, encode_row_json
+from trajforge.io.parquet_rows import RowDecoder, TrajectoryRow, encode_row, encode_row_json
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
 
-def _row_line(row: TrajectoryRow) -> bytes:
-    lines = JsonLines(encode_row_into)
-    lines.append(row)
-    return bytes(lines.data)
-
-
 def _trajectory_line(trajectory: Trajectory) -> bytes:
-    lines = JsonLines()
-    lines.append(trajectory_plan().write_row(msgspec.to_builtins(trajectory)))
-    return bytes(lines.data)
+    return msgspec.json.encode(trajectory_plan().write_row(msgspec.to_builtins(trajectory)))
 
 
 def _row(data: bytes) -> TrajectoryRow:
@@ -41,7 +32,7 @@ def _row(data: bytes) -> TrajectoryRow:
 def _same_as_trajectory(trajectory: Trajectory) -> None:
     data = encode(trajectory)
     row = _row(data)
-    assert _row_line(row) == _trajectory_line(TrajectoryDecoder().decode(data))
+    assert encode_row(row) == _trajectory_line(TrajectoryDecoder().decode(data))
     assert encode_row_json(row) == data
 
 

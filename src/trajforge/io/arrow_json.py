@@ -8,17 +8,16 @@ and widened to the full schema afterwards (the fields left out are all null). A 
 field not seen before fails to parse ("unexpected field"): it is parsed again with the full
 schema, and its fields are learned. The first fields are learned from the first rows of the
 first block, parsed whole (a block parsed whole costs more than pruning saves on it). Should a
-failed block teach nothing (the block holds a key written
-with a null value, which leaves no trace in the table), pruning stops for good.
+failed block teach nothing (the block holds a key written with a null value, which leaves no
+trace in the table), pruning stops for good.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
-from typing import Any, Final
+from collections.abc import Iterable, Sequence
+from typing import Final
 
-import msgspec
 import pyarrow as pa
 import pyarrow.json as pa_json
 
@@ -30,45 +29,11 @@ MAX_JSON_BLOCK: Final = 2**31 - 1
 SAMPLE_ROWS: Final = 50
 
 
-EncodeInto = Callable[[Any, bytearray, int], None]
-"""``msgspec.json.Encoder.encode_into``: append a value's JSON to a buffer (at offset -1)."""
-
-
-_encode_into: Final[EncodeInto] = msgspec.json.Encoder().encode_into
-
-
-class JsonLines:
-    """Values encoded as JSON lines into one buffer (no bytes object per line, no join)."""
-
-    def __init__(self, encode_into: EncodeInto = _encode_into) -> None:
-        self.data = bytearray()
-        self._ends: list[int] = []
-        self._encode_into = encode_into
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def append(self, value: Any) -> None:
-        """Encode ``value`` as the next line."""
-        self._encode_into(value, self.data, -1)
-        self.data += b"\n"
-        self._ends.append(len(self.data))
-
-    def line(self, index: int) -> bytes:
-        """Line ``index`` (from 0), without its newline."""
-        start = self._ends[index - 1] if index else 0
-        return bytes(self.data[start : self._ends[index] - 1])
-
-    def head(self, rows: int) -> bytes:
-        """The first ``rows`` lines."""
-        return bytes(self.data[: self._ends[min(rows, len(self._ends)) - 1]])
-
-
 def _options(schema: pa.Schema) -> pa_json.ParseOptions:
     return pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
 
 
-def parse_block(data: bytes | bytearray, options: pa_json.ParseOptions) -> pa.Table:
+def parse_block(data: bytes, options: pa_json.ParseOptions) -> pa.Table:
     """Parse JSON lines as one block on this thread: each column comes out as one chunk, which
     Arrow parses and Parquet writes faster than many; threads would cost more CPU than they
     save on a block."""
@@ -96,24 +61,25 @@ class JsonBlockParser:
         """The schema blocks are parsed with now (None: the full schema)."""
         return None if self._pruned is None else self._pruned.explicit_schema
 
-    def parse(self, lines: JsonLines) -> pa.Table:
-        """The table of ``lines`` (errors are Arrow's, as from its reader)."""
-        if self._learning and self._pruned is None and len(lines):
+    def parse(self, lines: Sequence[bytes]) -> pa.Table:
+        """The table of JSON ``lines`` (errors are Arrow's, as from its reader)."""
+        if self._learning and self._pruned is None and lines:
             with contextlib.suppress(pa.ArrowException):  # bad rows: the whole block says so
-                self._learn(self.parse_full(lines.head(SAMPLE_ROWS)))
+                self._learn(self.parse_full(lines[:SAMPLE_ROWS]))
+        data = b"\n".join(lines)
         if self._pruned is not None:
             try:
-                return self._widen(parse_block(lines.data, self._pruned))
+                return self._widen(parse_block(data, self._pruned))
             except pa.ArrowException:
                 pass  # a field not seen before, or data Arrow refuses: parse it whole
-        table = self.parse_full(lines.data)
+        table = parse_block(data, self._full)
         if self._learning:
             self._learn(table)
         return table
 
-    def parse_full(self, data: bytes | bytearray) -> pa.Table:
-        """The table of the JSON lines ``data``, parsed with the full schema."""
-        return parse_block(data, self._full)
+    def parse_full(self, lines: Sequence[bytes]) -> pa.Table:
+        """The table of JSON ``lines``, parsed with the full schema."""
+        return parse_block(b"\n".join(lines), self._full)
 
     def _learn(self, table: pa.Table) -> None:
         before = len(self._keep)

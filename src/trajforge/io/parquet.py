@@ -24,11 +24,11 @@ import pyarrow.parquet as pq
 
 from trajforge.errors import ConversionError, InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
-from trajforge.io.arrow_json import JsonBlockParser, JsonLines
+from trajforge.io.arrow_json import JsonBlockParser
 from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.manifest import check_file_hash
-from trajforge.io.parquet_rows import TrajectoryRow, encode_row_into
+from trajforge.io.parquet_rows import TrajectoryRow, encode_row
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
 from trajforge.schema.codec import nested_too_deeply
@@ -36,7 +36,6 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
-WRITE_BATCH_SIZE: Final = 1 << 16
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
 _CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
@@ -103,19 +102,17 @@ class ParquetWriter(ParquetFile):
         self.count = 0
         self.row_group_size = row_group_size
         self._plan = trajectory_plan()
-        self._lines = JsonLines(encode_row_into)
+        self._lines: list[bytes] = []
         self._parser = JsonBlockParser(self._plan.schema, self._plan.always_written)
         # No dictionaries: zstd packs repeated strings as well, and writing is faster without.
         # Statistics only where a reader may filter row groups by them: writing them for every
-        # column cost a tenth of the writing. Levels computed in big batches (the null columns
-        # of a wide schema cost less so).
+        # column cost a tenth of the writing.
         super().__init__(
             Path(path),
             self._plan.schema,
             compression=compression,
             use_dictionary=False,
             write_statistics=list(self._plan.filter_columns),
-            write_batch_size=WRITE_BATCH_SIZE,
             write_page_checksum=True,
         )
 
@@ -123,11 +120,12 @@ class ParquetWriter(ParquetFile):
         """Append one trajectory (or its row, or its JSON encoding); written out once a row
         group is full."""
         if isinstance(record, TrajectoryRow):
-            self._lines.append(record)
+            row: Any = record
         elif isinstance(record, bytes):
-            self._lines.append(self._plan.write_row(msgspec.json.decode(record)))
+            row = self._plan.write_row(msgspec.json.decode(record))
         else:
-            self._lines.append(self._plan.write_row(msgspec.to_builtins(record)))
+            row = self._plan.write_row(msgspec.to_builtins(record))
+        self._lines.append(encode_row(row))
         self.count += 1
         if len(self._lines) >= self.row_group_size:
             self._flush()
@@ -138,10 +136,9 @@ class ParquetWriter(ParquetFile):
         except _CONVERT_ERRORS:
             pass
         first = self.count - len(self._lines) + 1
-        for index in range(len(self._lines)):  # find the record Arrow cannot take
-            line = self._lines.line(index)
+        for index, line in enumerate(self._lines):  # find the record Arrow cannot take
             try:
-                self._parser.parse_full(line)
+                self._parser.parse_full([line])
             except _CONVERT_ERRORS as exc:
                 record_id = msgspec.json.decode(line).get("id")
                 raise ConversionError(
@@ -160,7 +157,7 @@ class ParquetWriter(ParquetFile):
             self.abort()
             raise
         self._write_table(table)
-        self._lines = JsonLines(encode_row_into)
+        self._lines = []
 
 
 def write_parquet(

@@ -207,8 +207,9 @@ def _json_value(value: JsonText | _Tools) -> msgspec.Raw:
 _ROW_ENCODER: Final = msgspec.json.Encoder(enc_hook=_row_value)
 _JSON_ENCODER: Final = msgspec.json.Encoder(enc_hook=_json_value)
 
-#: Append a row to a buffer as the JSON line Arrow's reader takes (its JSON text as strings).
-encode_row_into: Final = _ROW_ENCODER.encode_into
+#: Encode a row as the JSON line Arrow's reader takes (its JSON text as strings); also a row
+#: of plain dicts and lists (``TablePlan.write_row``'s).
+encode_row: Final[Callable[[Any], bytes]] = _ROW_ENCODER.encode
 #: Encode a row as the trajectory's JSON (its JSON text as the values), as ``encode`` would.
 encode_row_json: Final[Callable[[TrajectoryRow], bytes]] = _JSON_ENCODER.encode
 
