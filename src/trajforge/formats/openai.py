@@ -353,6 +353,8 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
     observations: list[Observation] = []
     calls: list[ToolCall] = []
     call_ids: list[str | None] = []
+    parsed: list[ToolCall] = []  # the calls whose arguments text decoded, and that text
+    texts: list[str] = []
     for index in range(start, len(messages)):
         message = messages[index]
         kind = type(message)
@@ -394,22 +396,29 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
             if type(wires) is list:
                 for wire in wires:
                     function = wire.function
+                    text = function.arguments
                     if (
-                        type(function.arguments) is str
+                        type(text) is str
                         and function.parsed_arguments is UNSET
                         and type(wire.id) is str
                         and wire.type is not UNSET
                     ):
-                        arguments, raw = parse_arguments(function.arguments)
-                        call_id = wire.id
+                        try:
+                            call = ToolCall(
+                                id=wire.id, name=function.name, arguments=_ARGUMENTS.decode(text)
+                            )
+                        except (msgspec.DecodeError, RecursionError):  # not an object
+                            call = ToolCall(id=wire.id, name=function.name, raw_arguments=text)
+                        else:
+                            parsed.append(call)
+                            texts.append(text)
                     else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
                         call_id, arguments, raw = _rare_call(wire, len(steps), len(calls), shape)
-                    calls.append(
-                        ToolCall(
+                        call = ToolCall(
                             id=call_id, name=function.name, arguments=arguments, raw_arguments=raw
                         )
-                    )
-                    call_ids.append(call_id)
+                    calls.append(call)
+                    call_ids.append(call.id)
                 actions.extend(calls)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
@@ -421,7 +430,26 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
             observations.append(_observation(message, f"messages[{index}]", extra))
         else:
             raise _misplaced(message, f"messages[{index}]")
+    _keep_raw_arguments(parsed, texts)
     return steps
+
+
+def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
+    """Give the calls whose arguments ``texts`` are not the canonical encoding of their
+    arguments that text as ``raw_arguments`` (see :func:`parse_arguments`).
+
+    One encoding of all the arguments, compared with all the texts joined, settles the usual
+    record, whose every text is canonical. It is exact: each text decoded on its own as one
+    object, and a text that ran past the canonical object it starts with (or stopped inside it)
+    would not have.
+    """
+    if not calls or _ENCODER.encode([call.arguments for call in calls]) == (
+        "[" + ",".join(texts) + "]"
+    ).encode():
+        return
+    for call, text in zip(calls, texts, strict=True):
+        if _ENCODER.encode(call.arguments) != text.encode():
+            call.raw_arguments = text
 
 
 def _text(content: Content, where: str, extra: dict[str, Any]) -> str:

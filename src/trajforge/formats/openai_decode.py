@@ -13,6 +13,7 @@ A record's id hashes its canonical form (:func:`canonical_id`), the same for bot
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -41,6 +42,9 @@ _CHAT: Final = msgspec.json.Decoder(ChatRecord)
 _TOP: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _CANONICAL: Final = msgspec.msgpack.Encoder(order="deterministic")
 _CANONICAL_JSON: Final = msgspec.json.Encoder(order="deterministic")
+_BUFFERS: Final = threading.local()
+"""Each thread's buffer of canonical forms, reused: encoding into it saves growing a new one and
+copying it out for every record."""
 _PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
     MESSAGES_KEY: msgspec.json.Decoder(list[Message]),
     TOOLS_KEY: msgspec.json.Decoder(list[ToolDef]),
@@ -85,11 +89,14 @@ def canonical_id(decoded: Decoded) -> str:
     order), other keys and what went to extra (keys sorted), as MessagePack. Spacing, key order
     and the route (JSON text or data) do not count; ``null`` and an absent key still differ."""
     parts = (decoded.chat, decoded.others, decoded.extra)
+    buffer: bytearray | None = getattr(_BUFFERS, "buffer", None)
+    if buffer is None:
+        buffer = _BUFFERS.buffer = bytearray()
     try:
-        canonical = _CANONICAL.encode(parts)
+        _CANONICAL.encode_into(parts, buffer)
     except OverflowError:  # an integer beyond 64 bits, which JSON holds and MessagePack not
-        canonical = _CANONICAL_JSON.encode(parts)
-    return xxhash.xxh3_128_hexdigest(canonical)
+        _CANONICAL_JSON.encode_into(parts, buffer)
+    return xxhash.xxh3_128_hexdigest(buffer)
 
 
 def without_null_fill(record: dict[str, Any]) -> dict[str, Any]:
