@@ -280,17 +280,16 @@ def record_to_trajectory(
     system_prompt, instruction, start = _preamble(messages, extra)
     legacy = not isinstance(chat.functions, UnsetType)
     tools = chat.functions if legacy else _functions(chat.tools)
-    shape = Shape(
-        developer=bool(messages) and type(messages[0]) is DeveloperMessage,
-        empty_tools=tools == [],
-        functions=legacy,
-        bare=decoded.bare,
-        tool_type_absent=_type_absent(chat.tools),
-    )
-    steps = _steps(messages, start, shape, extra)
+    steps, shape = _steps(messages, start, extra)
+    developer = bool(messages) and type(messages[0]) is DeveloperMessage
+    untyped = _type_absent(chat.tools)
+    if developer or tools == [] or legacy or decoded.bare or untyped:
+        shape = shape or Shape()
+        shape.developer, shape.empty_tools, shape.functions = developer, tools == [], legacy
+        shape.bare, shape.tool_type_absent = decoded.bare, untyped
     metadata: dict[str, Any] = {}
-    if shape != _PLAIN:  # JSON data only (no tuples), so that it survives serialisation as is
-        metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))
+    if shape is not None and shape != _PLAIN:  # JSON data only (no tuples), so that it
+        metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))  # survives as is
     return Trajectory(
         id=id,
         task=Task(instruction=instruction),
@@ -341,17 +340,19 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
     return system_prompt, instruction, index
 
 
-def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, Any]) -> list[Step]:
-    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``
-    (and content parts in ``extra``).
+def _steps(
+    messages: list[Message], start: int, extra: dict[str, Any]
+) -> tuple[list[Step], Shape | None]:
+    """The steps from ``messages[start:]``, and a Shape noting what they cannot hold (None
+    where there is nothing to note; content parts go to ``extra``).
 
     The loop an import spends most of its time in, so written flat (a function call per message
     costs 7% of an import): types compared by identity, the usual messages handled inline, the
-    rare ones and the rare keys in functions of their own.
+    rare ones and the rare keys in functions of their own; the Shape made only when needed.
     """
     steps: list[Step] = []
+    shape: Shape | None = None
     observations: list[Observation] = []
-    calls: list[ToolCall] = []
     call_ids: list[str | None] = []
     parsed: list[ToolCall] = []  # the calls whose arguments text decoded, and that text
     texts: list[str] = []
@@ -370,7 +371,8 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
                     )
                 )
             else:
-                observations.append(_rare_result(message, index, steps, calls, shape, extra))
+                shape = shape or Shape()
+                observations.append(_rare_result(message, index, steps, shape, extra))
         elif kind is AssistantMessage:
             assert type(message) is AssistantMessage
             content, wires = message.content, message.tool_calls
@@ -386,13 +388,14 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
                 or wires is None
                 or wires == []
             ):  # a key no step holds, or text besides the content
+                shape = shape or Shape()
                 _note_shape(message, f"messages[{index}]", len(steps), shape)
             if type(content) is list:
                 content = _text(content, f"messages[{index}]", extra)
             actions: list[Action] = [Reply(content=content)] if type(content) is str else []
             if message.refusal is not UNSET or message.function_call is not UNSET:
                 _rare_actions(message, actions)
-            calls, call_ids = [], []
+            call_ids = []
             if type(wires) is list:
                 for wire in wires:
                     function = wire.function
@@ -413,13 +416,13 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
                             parsed.append(call)
                             texts.append(text)
                     else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
-                        call_id, arguments, raw = _rare_call(wire, len(steps), len(calls), shape)
+                        shape = shape or Shape()
+                        call_id, arguments, raw = _rare_call(wire, len(steps), len(call_ids), shape)
                         call = ToolCall(
                             id=call_id, name=function.name, arguments=arguments, raw_arguments=raw
                         )
-                    calls.append(call)
+                    actions.append(call)
                     call_ids.append(call.id)
-                actions.extend(calls)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
             if message.weight == 0:
@@ -431,7 +434,7 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
         else:
             raise _misplaced(message, f"messages[{index}]")
     _keep_raw_arguments(parsed, texts)
-    return steps
+    return steps, shape
 
 
 def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
@@ -504,16 +507,12 @@ def _rare_call(
 
 
 def _rare_result(
-    message: ToolMessage,
-    index: int,
-    steps: list[Step],
-    calls: list[ToolCall],
-    shape: Shape,
-    extra: dict[str, Any],
+    message: ToolMessage, index: int, steps: list[Step], shape: Shape, extra: dict[str, Any]
 ) -> ToolResult:
     """The result of a tool message without ``tool_call_id`` (it answers the step's calls in
     order) or with content that is null or a list of parts."""
     step, observations = len(steps) - 1, steps[-1].observations
+    calls = [a for a in steps[-1].actions if isinstance(a, ToolCall) and a.id is not None]
     call_id: str | None
     if isinstance(message.tool_call_id, UnsetType):
         position = sum(1 for seen in observations if isinstance(seen, ToolResult))

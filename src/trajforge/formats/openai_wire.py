@@ -20,8 +20,9 @@ from trajforge.schema.codec import schema_error
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of the OpenAI shapes: strict, unknown keys rejected."""
+class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base of the OpenAI shapes: strict, unknown keys rejected; untracked by the garbage
+    collector (they hold JSON data, never themselves), which spares it a pass per record."""
 
 
 class FunctionCall(Wire):
