@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
 
@@ -68,6 +69,7 @@ from trajforge.formats.openai_decode import (
     decode_record,
 )
 from trajforge.formats.openai_wire import (
+    AnyMessage,
     AssistantMessage,
     Content,
     DeveloperMessage,
@@ -75,6 +77,8 @@ from trajforge.formats.openai_wire import (
     FunctionDef,
     FunctionMessage,
     Message,
+    PlainAssistantMessage,
+    PlainToolMessage,
     SystemMessage,
     ToolCallWire,
     ToolDef,
@@ -323,7 +327,9 @@ def _tool_spec(function: FunctionDef) -> ToolSpec:
     )
 
 
-def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | None, str | None, int]:
+def _preamble(
+    messages: Sequence[AnyMessage], extra: dict[str, Any]
+) -> tuple[str | None, str | None, int]:
     """``(system_prompt, instruction, index of the first message after them)``; the
     instruction message's ``name`` (task.instruction has none) is kept in ``extra``."""
     index = 0
@@ -341,100 +347,96 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
 
 
 def _steps(
-    messages: list[Message], start: int, extra: dict[str, Any]
+    messages: Sequence[AnyMessage], start: int, extra: dict[str, Any]
 ) -> tuple[list[Step], Shape | None]:
     """The steps from ``messages[start:]``, and a Shape noting what they cannot hold (None
     where there is nothing to note; content parts go to ``extra``).
 
     The loop an import spends most of its time in, so written flat (a function call per message
-    costs 7% of an import): types compared by identity, the usual messages handled inline, the
-    rare ones and the rare keys in functions of their own; the Shape made only when needed.
+    costs 7% of an import): the messages of the plain shape (all a step holds, nothing to note:
+    see :class:`~trajforge.formats.openai_wire.PlainChatRecord`) are handled inline, with types
+    compared by identity; those of a record in the general shape, and the rare kinds, in
+    functions of their own.
     """
     steps: list[Step] = []
     shape: Shape | None = None
     observations: list[Observation] = []
-    call_ids: list[str | None] = []
-    parsed: list[ToolCall] = []  # the calls whose arguments text decoded, and that text
+    call_ids: list[str] = []
+    parsed: list[ToolCall] = []  # the plain calls whose arguments decoded, and their text
     texts: list[str] = []
     for index in range(start, len(messages)):
         message = messages[index]
-        kind = type(message)
-        if kind is ToolMessage and steps:
-            assert type(message) is ToolMessage  # for mypy, which does not narrow on ``kind``
-            answers, result, name = message.tool_call_id, message.content, message.name
-            if type(answers) is str and type(result) is str:
-                if answers not in call_ids:
-                    raise _unknown_call(answers, index)
-                observations.append(
-                    ToolResult(
-                        call_id=answers, name=name if type(name) is str else None, content=result
-                    )
+        if type(message) is PlainToolMessage and steps:
+            answers, name = message.tool_call_id, message.name
+            if answers not in call_ids:
+                raise _unknown_call(answers, index)
+            result = message.content
+            observations.append(
+                ToolResult(
+                    call_id=answers, name=name if type(name) is str else None, content=result
                 )
-            else:
-                shape = shape or Shape()
-                observations.append(_rare_result(message, index, steps, shape, extra))
-        elif kind is AssistantMessage:
-            assert type(message) is AssistantMessage
+            )
+        elif type(message) is PlainAssistantMessage:
             content, wires = message.content, message.tool_calls
-            if (
-                content is UNSET
-                or message.refusal is not UNSET
-                or message.function_call is not UNSET
-                or message.annotations is not UNSET
-                or message.audio is not UNSET
-                or message.parsed is not UNSET
-                or message.weight is not UNSET
-                or message.reasoning_content is None
-                or wires is None
-                or wires == []
-            ):  # a key no step holds, or text besides the content
-                shape = shape or Shape()
-                _note_shape(message, f"messages[{index}]", len(steps), shape)
-            if type(content) is list:
-                content = _text(content, f"messages[{index}]", extra)
-            actions: list[Action] = [Reply(content=content)] if type(content) is str else []
-            if message.refusal is not UNSET or message.function_call is not UNSET:
-                _rare_actions(message, actions)
+            actions: list[Action] = [] if content is None else [Reply(content=content)]
             call_ids = []
             if type(wires) is list:
                 for wire in wires:
                     function = wire.function
                     text = function.arguments
-                    if (
-                        type(text) is str
-                        and function.parsed_arguments is UNSET
-                        and type(wire.id) is str
-                        and wire.type is not UNSET
-                    ):
-                        try:
-                            call = ToolCall(
-                                id=wire.id, name=function.name, arguments=_ARGUMENTS.decode(text)
-                            )
-                        except (msgspec.DecodeError, RecursionError):  # not an object
-                            call = ToolCall(id=wire.id, name=function.name, raw_arguments=text)
-                        else:
-                            parsed.append(call)
-                            texts.append(text)
-                    else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
-                        shape = shape or Shape()
-                        call_id, arguments, raw = _rare_call(wire, len(steps), len(call_ids), shape)
+                    try:
                         call = ToolCall(
-                            id=call_id, name=function.name, arguments=arguments, raw_arguments=raw
+                            id=wire.id, name=function.name, arguments=_ARGUMENTS.decode(text)
                         )
+                    except (msgspec.DecodeError, RecursionError):  # not an object: kept as is
+                        call = ToolCall(id=wire.id, name=function.name, raw_arguments=text)
+                    else:
+                        parsed.append(call)
+                        texts.append(text)
                     actions.append(call)
-                    call_ids.append(call.id)
+                    call_ids.append(wire.id)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
-            if message.weight == 0:
-                step.labels.append(_weight_label())
             steps.append(step)
             observations = step.observations
-        elif steps and (kind is UserMessageWire or kind is FunctionMessage):
+        elif type(message) is AssistantMessage:
+            shape = shape or Shape()
+            step = _assistant_step(message, index, len(steps), shape, extra)
+            steps.append(step)
+            observations = step.observations
+        elif type(message) is ToolMessage and steps:
+            shape = shape or Shape()
+            observations.append(_tool_result(message, index, steps, shape, extra))
+        elif steps and (type(message) is UserMessageWire or type(message) is FunctionMessage):
             observations.append(_observation(message, f"messages[{index}]", extra))
         else:
             raise _misplaced(message, f"messages[{index}]")
     _keep_raw_arguments(parsed, texts)
     return steps, shape
+
+
+def _assistant_step(
+    message: AssistantMessage, index: int, step: int, shape: Shape, extra: dict[str, Any]
+) -> Step:
+    """Step ``step``, of an assistant message in the general shape: what no step holds is noted
+    in ``shape``, content parts are kept in ``extra``."""
+    where = f"messages[{index}]"
+    _note_shape(message, where, step, shape)
+    content = message.content
+    if isinstance(content, list):
+        content = _text(content, where, extra)
+    actions: list[Action] = [Reply(content=content)] if isinstance(content, str) else []
+    _rare_actions(message, actions)
+    if isinstance(message.tool_calls, list):
+        for position, wire in enumerate(message.tool_calls):
+            call_id, arguments, raw = _call_parts(wire, step, position, shape)
+            name = wire.function.name
+            actions.append(ToolCall(id=call_id, name=name, arguments=arguments, raw_arguments=raw))
+    reasoning = _none(message.reasoning_content)
+    made = Step(reasoning=reasoning, actions=actions)
+    if message.weight == 0:
+        made.labels.append(_weight_label())
+    return made
 
 
 def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
@@ -446,9 +448,11 @@ def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
     object, and a text that ran past the canonical object it starts with (or stopped inside it)
     would not have.
     """
-    if not calls or _ENCODER.encode([call.arguments for call in calls]) == (
-        "[" + ",".join(texts) + "]"
-    ).encode():
+    if (
+        not calls
+        or _ENCODER.encode([call.arguments for call in calls])
+        == ("[" + ",".join(texts) + "]").encode()
+    ):
         return
     for call, text in zip(calls, texts, strict=True):
         if _ENCODER.encode(call.arguments) != text.encode():
@@ -491,12 +495,11 @@ def _weight_label() -> Label:
     return Label(name=WEIGHT_LABEL, source=source, value=0.0)
 
 
-def _rare_call(
+def _call_parts(
     wire: ToolCallWire, step: int, position: int, shape: Shape
 ) -> tuple[str, dict[str, Any], str | None]:
-    """``(id, arguments, raw_arguments)`` of a tool call without an id or a type, or with
-    arguments as an object or ``parsed_arguments``; what the call cannot hold is noted in
-    ``shape``."""
+    """``(id, arguments, raw_arguments)`` of tool call ``position`` of step ``step`` (a made-up
+    id where it has none); what the call cannot hold is noted in ``shape``."""
     call_id = wire.id
     if type(call_id) is not str:
         call_id = f"call_{step}_{position}"
@@ -506,11 +509,12 @@ def _rare_call(
     return (call_id, *_arguments(wire.function, step, position, shape))
 
 
-def _rare_result(
+def _tool_result(
     message: ToolMessage, index: int, steps: list[Step], shape: Shape, extra: dict[str, Any]
 ) -> ToolResult:
-    """The result of a tool message without ``tool_call_id`` (it answers the step's calls in
-    order) or with content that is null or a list of parts."""
+    """The result of a tool message in the general shape: one without ``tool_call_id`` answers
+    the step's calls in order; null content is an empty result, content parts are kept in
+    ``extra``."""
     step, observations = len(steps) - 1, steps[-1].observations
     calls = [a for a in steps[-1].actions if isinstance(a, ToolCall) and a.id is not None]
     call_id: str | None
@@ -580,7 +584,7 @@ def _unknown_call(call_id: str, index: int) -> ConversionError:
     )
 
 
-def _misplaced(message: Message, where: str) -> ConversionError:
+def _misplaced(message: AnyMessage, where: str) -> ConversionError:
     """The error for a system message after the first, or a message before the first step."""
     if isinstance(message, SystemMessage | DeveloperMessage):
         role = "developer" if isinstance(message, DeveloperMessage) else "system"

@@ -6,7 +6,9 @@ split into raw values first (``msgspec.Raw``), so that the keys beside the chat 
 without decoding the chat twice. Anything else (a dict, a bare array of messages, keys to keep
 in ``provenance.extra``, malformed JSON) takes the general route: decoded as plain JSON, its
 unknown keys split off (:mod:`~trajforge.formats.openai_extra`), then converted, which also
-says what is wrong with a bad record.
+says what is wrong with a bad record. Either route tries the plain Structs first (the usual
+assistant and tool messages, :class:`~trajforge.formats.openai_wire.PlainChatRecord`), then
+the general ones.
 
 A record's id hashes its canonical form (:func:`canonical_id`), the same for both routes.
 """
@@ -22,7 +24,16 @@ from msgspec import UNSET, UnsetType
 
 from trajforge.errors import ConversionError
 from trajforge.formats.openai_extra import split_extra
-from trajforge.formats.openai_wire import ChatRecord, FunctionDef, Message, ToolDef, decode_chat
+from trajforge.formats.openai_wire import (
+    AnyChatRecord,
+    ChatRecord,
+    FunctionDef,
+    Message,
+    PlainChatRecord,
+    PlainMessage,
+    ToolDef,
+    decode_chat,
+)
 from trajforge.io.documents import decode_json, without_nulls
 
 MESSAGES_KEY: Final = "messages"
@@ -38,7 +49,8 @@ _JSON_TYPES: Final = {
     float: "number",
     bool: "boolean",
 }
-_CHAT: Final = msgspec.json.Decoder(ChatRecord)
+_CHATS: Final = (msgspec.json.Decoder(PlainChatRecord), msgspec.json.Decoder(ChatRecord))
+_MESSAGES: Final = (msgspec.json.Decoder(list[PlainMessage]), msgspec.json.Decoder(list[Message]))
 _TOP: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _CANONICAL: Final = msgspec.msgpack.Encoder(order="deterministic")
 _CANONICAL_JSON: Final = msgspec.json.Encoder(order="deterministic")
@@ -46,7 +58,6 @@ _BUFFERS: Final = threading.local()
 """Each thread's buffer of canonical forms, reused: encoding into it saves growing a new one and
 copying it out for every record."""
 _PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
-    MESSAGES_KEY: msgspec.json.Decoder(list[Message]),
     TOOLS_KEY: msgspec.json.Decoder(list[ToolDef]),
     FUNCTIONS_KEY: msgspec.json.Decoder(list[FunctionDef]),
 }
@@ -55,7 +66,7 @@ _PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
 class Decoded(NamedTuple):
     """A record's chat part, its other top-level keys, and what no Struct holds."""
 
-    chat: ChatRecord
+    chat: AnyChatRecord
     others: dict[str, Any]
     """The top-level keys the mapping does not read, as JSON data."""
     extra: dict[str, Any]
@@ -122,15 +133,19 @@ def interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:
 def _typed(text: bytes) -> Decoded | None:
     """The record decoded straight into the Structs; None where the general route must say
     what it is (not an object, keys for extra, malformed or deeply nested JSON)."""
-    try:
-        chat = _CHAT.decode(text)  # a record of messages and tools alone, the usual kind
-    except msgspec.ValidationError as exc:
-        return _split(text) if _beside_chat(exc) else None
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    if isinstance(chat.tools, UnsetType) or isinstance(chat.functions, UnsetType):
-        return Decoded(chat, {}, {}, False)
-    return _split(text)  # functions beside tools are not read: kept as they are
+    for decoder in _CHATS:  # a record of messages and tools alone, the usual kind
+        try:
+            chat = decoder.decode(text)
+        except msgspec.ValidationError as exc:
+            if _beside_chat(exc):
+                return _split(text)
+            continue
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if isinstance(chat.tools, UnsetType) or isinstance(chat.functions, UnsetType):
+            return Decoded(chat, {}, {}, False)
+        return _split(text)  # functions beside tools are not read: kept as they are
+    return None
 
 
 def _beside_chat(exc: msgspec.ValidationError) -> bool:
@@ -147,25 +162,41 @@ def _split(text: bytes) -> Decoded | None:
         if MESSAGES_KEY not in top or SHAPE_KEY in top:
             return None
         interpreted = interpreted_keys(top)
-        parts = {key: _PARTS[key].decode(top[key]) for key in interpreted}
-        others = {key: msgspec.json.decode(raw) for key, raw in top.items() if key not in parts}
+        parts = {key: _PARTS[key].decode(top[key]) for key in interpreted[1:]}
+        others = {
+            key: msgspec.json.decode(raw) for key, raw in top.items() if key not in interpreted
+        }
+        plain, messages = _messages(top[MESSAGES_KEY])
     except (msgspec.DecodeError, RecursionError):  # ValidationError included
         return None
-    chat = ChatRecord(
-        messages=parts[MESSAGES_KEY],
+    kind = PlainChatRecord if plain else ChatRecord
+    chat = kind(
+        messages=messages,
         tools=parts.get(TOOLS_KEY, UNSET),
         functions=parts.get(FUNCTIONS_KEY, UNSET),
     )
     return Decoded(chat, others, {}, False)
 
 
-def _converted(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:
+def _messages(text: msgspec.Raw) -> tuple[bool, list[Any]]:
+    """``(plain, messages)``: a record's messages decoded, into the plain Structs if they fit."""
+    plain, general = _MESSAGES
+    try:
+        return True, plain.decode(text)
+    except msgspec.ValidationError:
+        return False, general.decode(text)
+
+
+def _converted(chat: dict[str, Any], extra: dict[str, Any]) -> AnyChatRecord:
     """The chat part of a record converted; what no field holds goes to ``extra`` first, which
     is needed only when strict conversion fails."""
-    try:
-        return msgspec.convert(chat, ChatRecord)
-    except msgspec.ValidationError:
-        return decode_chat(split_extra(chat, extra))
+    kinds: tuple[type[AnyChatRecord], ...] = (PlainChatRecord, ChatRecord)
+    for kind in kinds:
+        try:
+            return msgspec.convert(chat, kind)
+        except msgspec.ValidationError:
+            continue
+    return decode_chat(split_extra(chat, extra))
 
 
 def _load(record: dict[str, Any] | list[Any] | bytes) -> dict[str, Any] | list[Any]:
