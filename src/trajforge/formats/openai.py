@@ -78,6 +78,7 @@ from trajforge.formats.openai_wire import (
     FunctionMessage,
     Message,
     PlainAssistantMessage,
+    PlainToolCall,
     PlainToolMessage,
     SystemMessage,
     ToolCallWire,
@@ -353,60 +354,84 @@ def _steps(
     where there is nothing to note; content parts go to ``extra``).
 
     The loop an import spends most of its time in, so written flat (a function call per message
-    costs 7% of an import): the messages of the plain shape (all a step holds, nothing to note:
-    see :class:`~trajforge.formats.openai_wire.PlainChatRecord`) are handled inline, with types
-    compared by identity; those of a record in the general shape, and the rare kinds, in
-    functions of their own.
+    costs 7% of an import): types compared by identity, the usual messages handled inline, the
+    rare ones and the rare keys in functions of their own. A message of the plain shape (see
+    :class:`~trajforge.formats.openai_wire.PlainChatRecord`) has no rare key to look for.
     """
     steps: list[Step] = []
     shape: Shape | None = None
     observations: list[Observation] = []
-    call_ids: list[str] = []
-    parsed: list[ToolCall] = []  # the plain calls whose arguments decoded, and their text
+    call_ids: list[str | None] = []
+    parsed: list[ToolCall] = []  # the calls whose arguments text decoded, and that text
     texts: list[str] = []
     for index in range(start, len(messages)):
         message = messages[index]
-        if type(message) is PlainToolMessage and steps:
-            answers, name = message.tool_call_id, message.name
-            if answers not in call_ids:
-                raise _unknown_call(answers, index)
-            result = message.content
-            observations.append(
-                ToolResult(
-                    call_id=answers, name=name if type(name) is str else None, content=result
+        if (type(message) is PlainToolMessage or type(message) is ToolMessage) and steps:
+            answers, result, name = message.tool_call_id, message.content, message.name
+            if type(answers) is str and type(result) is str:
+                if answers not in call_ids:
+                    raise _unknown_call(answers, index)
+                observations.append(
+                    ToolResult(
+                        call_id=answers, name=name if type(name) is str else None, content=result
+                    )
                 )
-            )
-        elif type(message) is PlainAssistantMessage:
+            else:  # (never a plain one); the Shape is made at the first note
+                observations.append(
+                    _rare_result(message, index, steps, shape := shape or Shape(), extra)
+                )
+        elif type(message) is PlainAssistantMessage or type(message) is AssistantMessage:
             content, wires = message.content, message.tool_calls
-            actions: list[Action] = [] if content is None else [Reply(content=content)]
+            rare = type(message) is AssistantMessage and (
+                content is UNSET
+                or type(content) is list
+                or message.refusal is not UNSET
+                or message.function_call is not UNSET
+                or message.annotations is not UNSET
+                or message.audio is not UNSET
+                or message.parsed is not UNSET
+                or message.weight is not UNSET
+                or message.reasoning_content is None
+                or wires is None
+                or wires == []
+            )  # a key no step holds, text besides the content, or content parts
+            if rare:
+                actions = _rare_actions(
+                    message, index, len(steps), shape := shape or Shape(), extra
+                )
+            else:
+                actions = [Reply(content=content)] if type(content) is str else []
             call_ids = []
             if type(wires) is list:
                 for wire in wires:
                     function = wire.function
-                    text = function.arguments
-                    try:
-                        call = ToolCall(
-                            id=wire.id, name=function.name, arguments=_ARGUMENTS.decode(text)
+                    text, call_id = function.arguments, wire.id
+                    if (
+                        type(text) is str
+                        and type(call_id) is str
+                        and (type(wire) is PlainToolCall or _usual_call(wire))
+                    ):
+                        try:
+                            call = ToolCall(
+                                id=call_id, name=function.name, arguments=_ARGUMENTS.decode(text)
+                            )
+                        except (msgspec.DecodeError, RecursionError):  # not an object: kept
+                            call = ToolCall(id=call_id, name=function.name, raw_arguments=text)
+                        else:
+                            parsed.append(call)
+                            texts.append(text)
+                    else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
+                        call = _rare_call(
+                            wire, len(steps), len(call_ids), shape := shape or Shape()
                         )
-                    except (msgspec.DecodeError, RecursionError):  # not an object: kept as is
-                        call = ToolCall(id=wire.id, name=function.name, raw_arguments=text)
-                    else:
-                        parsed.append(call)
-                        texts.append(text)
                     actions.append(call)
-                    call_ids.append(wire.id)
+                    call_ids.append(call.id)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
+            if rare:
+                _weigh(message, step)
             steps.append(step)
             observations = step.observations
-        elif type(message) is AssistantMessage:
-            shape = shape or Shape()
-            step = _assistant_step(message, index, len(steps), shape, extra)
-            steps.append(step)
-            observations = step.observations
-        elif type(message) is ToolMessage and steps:
-            shape = shape or Shape()
-            observations.append(_tool_result(message, index, steps, shape, extra))
         elif steps and (type(message) is UserMessageWire or type(message) is FunctionMessage):
             observations.append(_observation(message, f"messages[{index}]", extra))
         else:
@@ -415,28 +440,14 @@ def _steps(
     return steps, shape
 
 
-def _assistant_step(
-    message: AssistantMessage, index: int, step: int, shape: Shape, extra: dict[str, Any]
-) -> Step:
-    """Step ``step``, of an assistant message in the general shape: what no step holds is noted
-    in ``shape``, content parts are kept in ``extra``."""
-    where = f"messages[{index}]"
-    _note_shape(message, where, step, shape)
-    content = message.content
-    if isinstance(content, list):
-        content = _text(content, where, extra)
-    actions: list[Action] = [Reply(content=content)] if isinstance(content, str) else []
-    _rare_actions(message, actions)
-    if isinstance(message.tool_calls, list):
-        for position, wire in enumerate(message.tool_calls):
-            call_id, arguments, raw = _call_parts(wire, step, position, shape)
-            name = wire.function.name
-            actions.append(ToolCall(id=call_id, name=name, arguments=arguments, raw_arguments=raw))
-    reasoning = _none(message.reasoning_content)
-    made = Step(reasoning=reasoning, actions=actions)
-    if message.weight == 0:
-        made.labels.append(_weight_label())
-    return made
+def _usual_call(wire: PlainToolCall | ToolCallWire) -> bool:
+    """Whether a call of a message in the general shape has nothing to note (its id and
+    arguments text checked already)."""
+    return (
+        isinstance(wire, ToolCallWire)
+        and wire.function.parsed_arguments is UNSET
+        and wire.type is not UNSET
+    )
 
 
 def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
@@ -490,31 +501,44 @@ def _joined(content: Any) -> Any:
     )
 
 
+def _weigh(message: PlainAssistantMessage | AssistantMessage, step: Step) -> None:
+    """The weight label on a step whose assistant message had ``"weight": 0``."""
+    if isinstance(message, AssistantMessage) and message.weight == 0:
+        step.labels.append(_weight_label())
+
+
 def _weight_label() -> Label:
     source = LabelSource(kind="imported", id="openai-weight")
     return Label(name=WEIGHT_LABEL, source=source, value=0.0)
 
 
-def _call_parts(
-    wire: ToolCallWire, step: int, position: int, shape: Shape
-) -> tuple[str, dict[str, Any], str | None]:
-    """``(id, arguments, raw_arguments)`` of tool call ``position`` of step ``step`` (a made-up
-    id where it has none); what the call cannot hold is noted in ``shape``."""
+def _rare_call(
+    wire: PlainToolCall | ToolCallWire, step: int, position: int, shape: Shape
+) -> ToolCall:
+    """Tool call ``position`` of step ``step``, one without an id or a type, or with arguments
+    as an object or ``parsed_arguments`` (never a plain one); what the call cannot hold is noted
+    in ``shape``."""
+    assert isinstance(wire, ToolCallWire)
     call_id = wire.id
     if type(call_id) is not str:
         call_id = f"call_{step}_{position}"
         shape.synthesised_ids.append((step, position))
     if wire.type is UNSET:
         shape.call_type_absent.append((step, position))
-    return (call_id, *_arguments(wire.function, step, position, shape))
+    arguments, raw = _arguments(wire.function, step, position, shape)
+    return ToolCall(id=call_id, name=wire.function.name, arguments=arguments, raw_arguments=raw)
 
 
-def _tool_result(
-    message: ToolMessage, index: int, steps: list[Step], shape: Shape, extra: dict[str, Any]
+def _rare_result(
+    message: PlainToolMessage | ToolMessage,
+    index: int,
+    steps: list[Step],
+    shape: Shape,
+    extra: dict[str, Any],
 ) -> ToolResult:
-    """The result of a tool message in the general shape: one without ``tool_call_id`` answers
-    the step's calls in order; null content is an empty result, content parts are kept in
-    ``extra``."""
+    """The result of a tool message without ``tool_call_id`` (it answers the step's calls in
+    order) or with content that is null or a list of parts (never a plain one)."""
+    assert isinstance(message, ToolMessage)
     step, observations = len(steps) - 1, steps[-1].observations
     calls = [a for a in steps[-1].actions if isinstance(a, ToolCall) and a.id is not None]
     call_id: str | None
@@ -545,13 +569,29 @@ def _tool_result(
     return ToolResult(call_id=call_id, name=_none(message.name), content=content)
 
 
-def _rare_actions(message: AssistantMessage, actions: list[Action]) -> None:
-    """The refusal (never beside a string content: see :func:`_note_shape`) and the legacy
-    function call of an assistant message, added to ``actions``."""
+def _rare_actions(
+    message: PlainAssistantMessage | AssistantMessage,
+    index: int,
+    step: int,
+    shape: Shape,
+    extra: dict[str, Any],
+) -> list[Action]:
+    """The actions but tool calls of assistant message ``index`` (step ``step``) with a rare key
+    or content parts (never a plain one): its content (the text of the parts, which are kept in
+    ``extra``), its refusal (never beside a string content: see :func:`_note_shape`) and its
+    legacy function call; what no record holds is noted in ``shape``."""
+    assert isinstance(message, AssistantMessage)
+    where = f"messages[{index}]"
+    _note_shape(message, where, step, shape)
+    content = message.content
+    if isinstance(content, list):
+        content = _text(content, where, extra)
+    actions: list[Action] = [Reply(content=content)] if isinstance(content, str) else []
     if type(message.refusal) is str:
         actions.append(Reply(content=message.refusal))
     if type(message.function_call) is FunctionCall:
         actions.append(_tool_call(None, message.function_call))
+    return actions
 
 
 def _arguments(
