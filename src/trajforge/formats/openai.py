@@ -284,10 +284,9 @@ def record_to_trajectory(
     messages = chat.messages
     system_prompt, instruction, start = _preamble(messages, extra)
     legacy = not isinstance(chat.functions, UnsetType)
-    tools = chat.functions if legacy else _functions(chat.tools)
+    tools, untyped = (chat.functions, []) if legacy else _functions(chat.tools)
     steps, shape = _steps(messages, start, extra)
     developer = bool(messages) and type(messages[0]) is DeveloperMessage
-    untyped = _type_absent(chat.tools)
     if developer or tools == [] or legacy or decoded.bare or untyped:
         shape = shape or Shape()
         shape.developer, shape.empty_tools, shape.functions = developer, tools == [], legacy
@@ -308,14 +307,14 @@ def record_to_trajectory(
     )
 
 
-def _type_absent(tools: list[ToolDef] | UnsetType) -> list[int]:
+def _functions(
+    tools: list[ToolDef] | UnsetType,
+) -> tuple[list[FunctionDef] | UnsetType, list[int]]:
+    """The functions of ``tools``, and the indices of the tools without ``"type"``."""
     if isinstance(tools, UnsetType):
-        return []
-    return [index for index, tool in enumerate(tools) if tool.type is UNSET]
-
-
-def _functions(tools: list[ToolDef] | UnsetType) -> list[FunctionDef] | UnsetType:
-    return tools if isinstance(tools, UnsetType) else [tool.function for tool in tools]
+        return tools, []
+    untyped = [index for index, tool in enumerate(tools) if tool.type is UNSET]
+    return [tool.function for tool in tools], untyped
 
 
 def _tool_spec(function: FunctionDef) -> ToolSpec:
