@@ -17,7 +17,8 @@ from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.process import ProcessLabelStage, make_options
 from trajforge.pipeline.job import run_job
 from trajforge.pipeline.stage import Stage
-from trajforge.run.runner import Progress, Runner
+from trajforge.run.journal import Journal
+from trajforge.run.runner import JOURNALS, Progress, Runner
 
 pytestmark = pytest.mark.ray
 
@@ -36,6 +37,19 @@ def test_generation_with_branches_is_identical(
     lines = b"".join(p.read_bytes() for p in sorted(out.glob("part-*"))).splitlines()
     branches = [json.loads(line) for line in lines if b'"parent_id":"' in line]
     assert len(branches) > 24  # forks made, next to their parents in the same shard
+
+
+def test_workers_journal_the_episodes_themselves(
+    ray_engine: Engine, generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_driver_journal(*args: object) -> None:
+        raise AssertionError("an episode came back to the driver to be journaled")
+
+    monkeypatch.setattr(Journal, "append", no_driver_journal)  # in the driver only
+    out = tmp_path / "run"
+    asyncio.run(Runner(branched_spec(), out, engine=ray_engine, workers=2).run())
+    assert _files(out) == _files(generated)
+    assert not list((out / JOURNALS).iterdir())  # segments published and removed
 
 
 class _StopDriverError(Exception):
