@@ -14,12 +14,14 @@ stream is read lazily and the driver's memory stays flat however long it is.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ray
+from ray._private.services import canonicalize_bootstrap_address
 
 from trajforge.errors import ConfigError, TrajforgeError
 
@@ -34,6 +36,8 @@ B = TypeVar("B")
 MAX_RETRIES = 3
 #: Chunks started ahead of the oldest one not yet returned, per worker.
 AHEAD = 4
+#: Seconds to wait for a cluster's address to accept a connection.
+CONNECT_TIMEOUT_S = 10.0
 
 
 class RayEngine:
@@ -46,9 +50,12 @@ class RayEngine:
         self.address = address
 
     def connect(self) -> None:
-        """Join the cluster (a no-op when this process already has)."""
+        """Join the cluster (a no-op when this process already has); an address nothing answers
+        at fails within :data:`CONNECT_TIMEOUT_S` (Ray itself would wait for minutes)."""
         if ray.is_initialized():
             return
+        if self.address is not None:
+            check_reachable(self.address)
         try:
             ray.init(
                 address=self.address,
@@ -115,6 +122,36 @@ class RayEngine:
 
         self.connect()
         return RayGates.of(endpoints, limit)
+
+
+def check_reachable(address: str) -> None:
+    """Fail with what to do unless something accepts connections at the cluster's ``address``
+    (``auto``: the cluster this machine started last, or ``RAY_ADDRESS``)."""
+    target = address.removeprefix("ray://")
+    if target == "auto":
+        try:
+            resolved = canonicalize_bootstrap_address(target)
+        except ConnectionError:
+            resolved = None  # none running: ray.init says so at once
+        if resolved is None:
+            return
+        target = resolved
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"{address!r} is not a Ray cluster address",
+            path="--ray-address",
+            hint="give HOST:PORT (the head's GCS port, 6379 by default), ray://HOST:10001, or auto",
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"no Ray cluster answers at {address}: {exc.strerror or exc}",
+            path="--ray-address",
+            hint="start it with `ray start --head`, check the address and port, "
+            "or leave the address out for a local cluster",
+        ) from None
 
 
 def cluster_cpus() -> int:
