@@ -2,12 +2,13 @@
 sends back for the driver to journal.
 
 A worker runs its chunk's items concurrently (``concurrency`` at a time, as the local runner
-does), writes the finished ones to journal segments (:mod:`trajforge.run.segments`) where it
-sees the run's directory, and returns, per item, its count (or its lines, where it does not see
-the directory) or its errors-file entry. Segments are published atomically and their bytes
-depend on the items alone, so a worker that dies and is run again duplicates nothing; the
-driver publishes shards as the local runner does, and a driver killed and restarted resumes
-from its journals and the segments.
+does). Where it sees the run's directory, it publishes its chunk as a shard when the chunk is
+a whole shard and every item finished, or else writes the finished ones to journal segments
+(:mod:`trajforge.run.segments`); it returns, per item, its count (or its lines, where it does
+not see the directory) or its errors-file entry. Shards and segments are published atomically
+and their bytes depend on the items alone, so a worker that dies and is run again duplicates
+nothing; the driver publishes the other shards as the local runner does, and a driver killed
+and restarted resumes from its journals and the segments.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import msgspec
 
 from trajforge.agents.gate import Gate
 from trajforge.errors import EndpointDownError
+from trajforge.io.manifest import ShardInfo
 from trajforge.run.episodes import EpisodeMaker, error_entry
 from trajforge.run.items import make_item
 from trajforge.run.segments import SegmentPlace
+from trajforge.run.shard_files import write_shard
 from trajforge.run.spec import RunSpec
 
 #: Items per task sent to a worker, at least; and always for episodes that wait on a model
@@ -36,10 +39,16 @@ MAX_CHUNK = 512
 TASKS_PER_WORKER = 4
 
 
-def chunk_size(pending: int, workers: int, *, llm: bool) -> int:
-    """Items per task for ``pending`` items on ``workers`` (``llm``: episodes wait on a model)."""
+def chunk_size(pending: int, workers: int, *, llm: bool, whole_shards: int | None = None) -> int:
+    """Items per task for ``pending`` items on ``workers`` (``llm``: episodes wait on a model).
+
+    ``whole_shards`` (the shard size, where the pending items are whole shards in order): a task
+    per shard, which its worker publishes, when that still gives every worker a few tasks."""
     if llm:
         return CHUNK
+    enough = whole_shards and pending >= whole_shards * workers * TASKS_PER_WORKER
+    if whole_shards and enough and whole_shards <= MAX_CHUNK:
+        return whole_shards
     return max(CHUNK, min(MAX_CHUNK, -(-pending // (workers * TASKS_PER_WORKER))))
 
 
@@ -55,6 +64,14 @@ class ItemResult:
     down: str | None = None
     #: The trajectories a journal segment holds instead of ``lines``.
     segmented: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk's items, and the manifest entry of the shard it published (if it did)."""
+
+    items: list[ItemResult]
+    published: ShardInfo | None = None
 
 
 #: Per worker process: the episode maker of each run spec it has seen (policy makers, clients).
@@ -73,20 +90,35 @@ class EpisodeChunk:
     gates: Callable[[str], Gate] | None = None
     place: SegmentPlace | None = None
 
-    def __call__(self, indices: list[int]) -> list[ItemResult]:
-        """Run the items (in the worker); the finished ones go to journal segments where this
-        worker sees the run's directory."""
+    def __call__(self, indices: list[int]) -> ChunkResult:
+        """Run the items (in the worker). Where this worker sees the run's directory, a chunk
+        that is a whole shard, every item finished, is published as the shard; other finished
+        items go to journal segments."""
         results = asyncio.run(self._run(indices))
-        if self.place is None or not self.place.reachable():
-            return results
+        place = self.place
+        if place is None or not place.reachable():
+            return ChunkResult(results)
         by_shard: dict[int, list[tuple[int, list[bytes]]]] = {}
         for result in results:
             if result.error is None:
                 shard = result.index // self.spec.shard_size
                 by_shard.setdefault(shard, []).append((result.index, result.lines))
-        for shard, entries in by_shard.items():
-            self.place.write(shard, entries)
-        return [r if r.error else replace(r, lines=[], segmented=len(r.lines)) for r in results]
+        published = None
+        if len(by_shard) == 1 and self._whole_shard(indices) and len(results) == len(indices):
+            [(shard, entries)] = by_shard.items()
+            if len(entries) == len(indices):
+                lines = [line for _, item_lines in entries for line in item_lines]
+                published = write_shard(place.run_directory, shard, self.spec.format, lines)
+        if published is None:
+            for shard, entries in by_shard.items():
+                place.write(shard, entries)
+        kept = [r if r.error else replace(r, lines=[], segmented=len(r.lines)) for r in results]
+        return ChunkResult(kept, published)
+
+    def _whole_shard(self, indices: list[int]) -> bool:
+        size = self.spec.shard_size
+        first = indices[0] - indices[0] % size
+        return indices == list(range(first, min(first + size, self.spec.total)))
 
     def _maker(self) -> EpisodeMaker:
         key = msgspec.json.encode(self.spec)

@@ -29,18 +29,17 @@ import msgspec
 from trajforge.engine import Engine, active_engine
 from trajforge.envs.approval import Approver
 from trajforge.errors import ConfigError, EndpointDownError
-from trajforge.io import write_lines, write_trajectories
 from trajforge.io._oserror import write_error
 from trajforge.io.atomic import atomic_write, remove_temp_files
-from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
+from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo
 from trajforge.io.shards import shard_name
 from trajforge.run import chunks
 from trajforge.run.episodes import EpisodeMaker, LLMHooks, error_entry
 from trajforge.run.items import WorkItem, make_item
 from trajforge.run.journal import Journal
 from trajforge.run.segments import SegmentPlace, load_segments, remove_segments, segment_files
+from trajforge.run.shard_files import write_shard
 from trajforge.run.spec import RunSpec, same_run
-from trajforge.schema import TrajectoryDecoder
 
 __all__ = ["ERRORS_NAME", "JOURNALS", "SPEC_NAME", "LLMHooks", "Progress", "Runner"]
 
@@ -208,31 +207,19 @@ class Runner:
             self._publish(shard)
 
     def _publish(self, shard: int) -> None:
-        journal = self._journals.pop(shard)
-        del self._done[shard]
+        """Write a shard whose items are all journaled (here or in segments)."""
         segments = segment_files(self.out / JOURNALS, shard)
-        stored = load_segments(segments) | journal.entries
+        stored = load_segments(segments) | self._journals[shard].entries
         lines = [line for i in self._shard_items(shard) for line in stored[i]]
-        name = shard_name(shard, self.spec.format)
-        path = self.out / name
-        if self.spec.format == "parquet":
-            decoder = TrajectoryDecoder()
-            write_trajectories(path, (decoder.decode(line) for line in lines))
-        else:
-            write_lines(path, lines)
-        ids = [msgspec.json.decode(line, type=_IdOnly).id for line in (lines[:1] + lines[-1:])]
-        self._manifest.add(
-            ShardInfo(
-                file=name,
-                count=len(lines),
-                sha256=sha256_file(path),
-                first_id=ids[0] if ids else None,
-                last_id=ids[-1] if ids else None,
-            )
-        )
+        self._published(shard, write_shard(self.out, shard, self.spec.format, lines), segments)
+
+    def _published(self, shard: int, info: ShardInfo, segments: list[Path]) -> None:
+        """Add a written shard to the manifest; its journal and segments are done with."""
+        self._manifest.add(info)
         self._manifest.shards.sort(key=lambda s: s.file)
         self._manifest.save(self.out)
-        journal.remove()
+        self._journals.pop(shard).remove()
+        del self._done[shard]
         remove_segments(segments)
 
     # -- the run -------------------------------------------------------------------------------
@@ -294,20 +281,33 @@ class Runner:
             self.spec, llm=self.llm_hooks is not None, gates=gates, place=place
         )
         workers = self.workers or self.engine.default_workers()
-        chunk = chunks.chunk_size(len(todo), workers, llm=uses_llm)
+        whole = all(len(self._done[s]) == 0 for s in self._journals)  # todo: whole shards
+        size = self.spec.shard_size if whole else None
+        chunk = chunks.chunk_size(len(todo), workers, llm=uses_llm, whole_shards=size)
         try:
-            for results in self.engine.map_chunks(work, todo, workers=workers, chunk=chunk):
-                for result in results:
-                    if result.error is not None:
-                        self._record_failure(result.error, result.down)
-                    else:
-                        self.progress.successes += result.success
-                        self._finish_item(result.index, result.lines, segmented=result.segmented)
+            for chunk_result in self.engine.map_chunks(work, todo, workers=workers, chunk=chunk):
+                self._take(chunk_result)
                 self._report()
                 if self.progress.stopped is not None:
                     break
         finally:
             place.release()
+
+    def _take(self, chunk: chunks.ChunkResult) -> None:
+        """Account for a chunk a worker ran (and, if it published its shard, record that)."""
+        for result in chunk.items:
+            if result.error is not None:
+                self._record_failure(result.error, result.down)
+            elif chunk.published is not None:
+                self.progress.successes += result.success
+                self.progress.done += 1
+                self.progress.trajectories += result.segmented
+            else:
+                self.progress.successes += result.success
+                self._finish_item(result.index, result.lines, segmented=result.segmented)
+        if chunk.published is not None:
+            shard = chunk.items[0].index // self.spec.shard_size
+            self._published(shard, chunk.published, [])
 
     def _close_journals(self) -> None:
         for journal in self._journals.values():
@@ -326,7 +326,3 @@ class Runner:
         self.progress.elapsed_s = time.monotonic() - self._started
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-
-class _IdOnly(msgspec.Struct):
-    id: str

@@ -42,6 +42,11 @@ class SegmentPlace:
             f.write(token.encode())
         return cls(str(directory), token)
 
+    @property
+    def run_directory(self) -> Path:
+        """The run's directory (where its shards go)."""
+        return Path(self.directory).parent
+
     def release(self) -> None:
         """Remove the token: the run's workers are done."""
         (Path(self.directory) / TOKEN_NAME).unlink(missing_ok=True)
