@@ -284,8 +284,9 @@ class Runner:
         whole = all(len(self._done[s]) == 0 for s in self._journals)  # todo: whole shards
         size = self.spec.shard_size if whole else None
         chunk = chunks.chunk_size(len(todo), workers, llm=uses_llm, whole_shards=size)
+        done = self.engine.map_chunks(work, todo, workers=workers, chunk=chunk, fixed=True)
         try:
-            for chunk_result in self.engine.map_chunks(work, todo, workers=workers, chunk=chunk):
+            for chunk_result in done:
                 self._take(chunk_result)
                 self._report()
                 if self.progress.stopped is not None:
