@@ -31,10 +31,10 @@ from trajforge.pipeline.job import run_job
 from trajforge.pipeline.run_pipeline_plan import Events, Planned
 from trajforge.pipeline.run_pipeline_state import StageState, save_state
 from trajforge.pipeline.stage import Stage
+from trajforge.pipeline.ticker import Ticker
 from trajforge.report.html import write_report
 from trajforge.run.llm_hooks import llm_hooks
 from trajforge.run.runner import ERRORS_NAME, Progress, Runner
-from trajforge.schema import Trajectory
 from trajforge.verify import VerifyOptions, VerifyStage
 
 #: The format of the datasets that stages write.
@@ -68,32 +68,6 @@ class StageContext:
     def save(self) -> None:
         """Record the stage's progress."""
         save_state(self.directory, self.state)
-
-
-class Ticker:
-    """An observer of the stage runner that reports each trajectory written as progress."""
-
-    def __init__(self, tick: Callable[[int], None] | None, start: int = 0) -> None:
-        self.tick = tick
-        self.count = start
-
-    def add(self, trajectory: Trajectory) -> None:
-        """One more trajectory done."""
-        self.advance(1)
-
-    def advance(self, n: int) -> None:
-        """``n`` more done."""
-        self.count += n
-        if self.tick is not None:
-            self.tick(self.count)
-
-    def merge(self, other: Ticker) -> None:
-        """What a worker process did."""
-        self.advance(other.count)
-
-    def fresh(self) -> Ticker:
-        """A counter for a worker process (progress is reported here, as chunks come back)."""
-        return Ticker(None)
 
 
 def generate(ctx: StageContext) -> None:
