@@ -37,6 +37,7 @@ from trajforge.schema import (
     Trajectory,
     UserMessage,
 )
+from trajforge.schema.codec import SharedTools
 
 
 def _call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
@@ -813,3 +814,28 @@ def test_the_id_of_a_plain_record_is_that_of_the_general_structs() -> None:
     general = Decoded(msgspec.json.decode(line, type=ChatRecord), {}, {}, False)
     assert type(decode_record(line).chat) is PlainChatRecord
     assert record_to_trajectory(line).id == "oai-" + canonical_id(general)
+
+
+def test_records_with_the_same_tools_share_one_read_only_list() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    first, second = (
+        record_to_trajectory(msgspec.json.encode(_record(USER, tools=tools, n=n))) for n in (1, 2)
+    )
+    assert first.tools is second.tools
+    assert isinstance(first.tools, SharedTools)
+    assert first.tools.raw == msgspec.json.encode(first.tools)  # what verify's cache keys on
+    assert first.tools == record_to_trajectory(_record(USER, tools=tools, n=1)).tools
+    empty = [record_to_trajectory(msgspec.json.encode(_record(USER, tools=[]))) for _ in "ab"]
+    assert empty[0].tools == []
+    assert empty[0].tools is not empty[1].tools
+
+
+def test_ids_of_records_with_integers_beyond_64_bits_do_not_depend_on_the_route() -> None:
+    big = {"type": "integer", "maximum": 2**70}
+    tools = [{"type": "function", "function": {"name": "f", "parameters": big}}]
+    for record in (
+        _record(USER, tools=tools),
+        _record({**USER, "content": [{"type": "text", "text": "hi", "n": 2**70}]}, tools=[]),
+    ):
+        line = msgspec.json.encode(record)
+        assert record_to_trajectory(line).id == record_to_trajectory(record).id

@@ -65,9 +65,11 @@ from trajforge.formats.openai_decode import (
     MESSAGES_KEY,
     SHAPE_KEY,
     TOOLS_KEY,
+    Decoded,
     canonical_id,
     decode_record,
 )
+from trajforge.formats.openai_tools import tool_spec
 from trajforge.formats.openai_wire import (
     AnyMessage,
     AssistantMessage,
@@ -284,12 +286,12 @@ def record_to_trajectory(
     messages = chat.messages
     system_prompt, instruction, start = _preamble(messages, extra)
     legacy = not isinstance(chat.functions, UnsetType)
-    tools, untyped = (chat.functions, []) if legacy else _functions(chat.tools)
+    tools, untyped, empty = _tools(decoded)
     steps, shape = _steps(messages, start, extra)
     developer = bool(messages) and type(messages[0]) is DeveloperMessage
-    if developer or tools == [] or legacy or decoded.bare or untyped:
+    if developer or empty or legacy or decoded.bare or untyped:
         shape = shape or Shape()
-        shape.developer, shape.empty_tools, shape.functions = developer, tools == [], legacy
+        shape.developer, shape.empty_tools, shape.functions = developer, empty, legacy
         shape.bare, shape.tool_type_absent = decoded.bare, untyped
     metadata: dict[str, Any] = {}
     if shape is not None and shape != _PLAIN:  # JSON data only (no tuples), so that it
@@ -297,7 +299,7 @@ def record_to_trajectory(
     return Trajectory(
         id=id,
         task=Task(instruction=instruction),
-        tools=[_tool_spec(function) for function in tools or ()],
+        tools=tools,
         system_prompt=system_prompt,
         steps=steps,
         provenance=Provenance(
@@ -307,24 +309,21 @@ def record_to_trajectory(
     )
 
 
-def _functions(
-    tools: list[ToolDef] | UnsetType,
-) -> tuple[list[FunctionDef] | UnsetType, list[int]]:
-    """The functions of ``tools``, and the indices of the tools without ``"type"``."""
-    if isinstance(tools, UnsetType):
-        return tools, []
-    untyped = [index for index, tool in enumerate(tools) if tool.type is UNSET]
-    return [tool.function for tool in tools], untyped
-
-
-def _tool_spec(function: FunctionDef) -> ToolSpec:
-    description, parameters, strict = function.description, function.parameters, function.strict
-    return ToolSpec(
-        name=function.name,
-        description=None if description is UNSET else description,
-        parameters=None if parameters is UNSET else parameters,
-        strict=None if strict is UNSET else strict,
-    )
+def _tools(decoded: Decoded) -> tuple[list[ToolSpec], list[int], bool]:
+    """The trajectory's tools (shared, read-only, where the record's list was shared), the
+    indices of the entries without ``"type"``, and whether the record's list was empty."""
+    if decoded.tools is not None:
+        shared = decoded.tools
+        return shared.specs or [], list(shared.untyped), not shared.wire
+    chat = decoded.chat
+    if not isinstance(chat.functions, UnsetType):  # the legacy list, without tools
+        return [tool_spec(function) for function in chat.functions], [], chat.functions == []
+    listed = chat.tools
+    if isinstance(listed, UnsetType):
+        return [], [], False
+    assert isinstance(listed, list)  # a plain record's JSON text comes decoded: decoded.tools
+    untyped = [index for index, tool in enumerate(listed) if tool.type is UNSET]
+    return [tool_spec(tool.function) for tool in listed], untyped, listed == []
 
 
 def _preamble(

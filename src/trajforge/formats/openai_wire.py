@@ -195,10 +195,11 @@ PlainMessage: TypeAlias = (
 
 
 class PlainChatRecord(Wire):
-    """A :class:`ChatRecord` whose messages are all in the plain shape."""
+    """A :class:`ChatRecord` whose messages are all in the plain shape; its ``tools`` are left
+    as JSON text, decoded once per distinct list (see :mod:`~trajforge.formats.openai_tools`)."""
 
     messages: list[PlainMessage]
-    tools: list[ToolDef] | UnsetType = UNSET
+    tools: msgspec.Raw | UnsetType = UNSET
     functions: list[FunctionDef] | UnsetType = UNSET
 
 
