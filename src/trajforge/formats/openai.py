@@ -7,7 +7,8 @@ stay apart). The mapping:
   message before any assistant message is ``task.instruction`` (its ``name``, if any, is kept in
   ``provenance.extra``);
 - ``tools`` are the trajectory's tools, and so are the legacy top-level ``functions`` in a record
-  without ``tools`` (exported back as ``functions``);
+  without ``tools`` (exported back as ``functions``); the JSON lines with the same ``tools``
+  share one read-only list (see :mod:`trajforge.formats.openai_tools`);
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
@@ -28,7 +29,8 @@ stay apart). The mapping:
   as top-level keys too.
 
 Records are decoded by :mod:`trajforge.formats.openai_decode`: a JSON line straight into the
-wire Structs, once.
+wire Structs, once (into the plain ones, which the step loop takes without looking for rare
+keys, where they fit).
 
 What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
 and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
