@@ -409,7 +409,14 @@ def _steps(
                     if (
                         type(text) is str
                         and type(call_id) is str
-                        and (type(wire) is PlainToolCall or _usual_call(wire))
+                        and (
+                            type(wire) is PlainToolCall
+                            or (  # a call of the general shape with nothing to note
+                                isinstance(wire, ToolCallWire)
+                                and wire.function.parsed_arguments is UNSET
+                                and wire.type is not UNSET
+                            )
+                        )
                     ):
                         try:
                             call = ToolCall(
@@ -438,16 +445,6 @@ def _steps(
             raise _misplaced(message, f"messages[{index}]")
     _keep_raw_arguments(parsed, texts)
     return steps, shape
-
-
-def _usual_call(wire: PlainToolCall | ToolCallWire) -> bool:
-    """Whether a call of a message in the general shape has nothing to note (its id and
-    arguments text checked already)."""
-    return (
-        isinstance(wire, ToolCallWire)
-        and wire.function.parsed_arguments is UNSET
-        and wire.type is not UNSET
-    )
 
 
 def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
