@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.run.test_runner import _toy_registered, digest, spec
+from trajforge.engine.storage import TOKEN_NAME
 from trajforge.io.manifest import Manifest
 from trajforge.run.chunks import MAX_CHUNK, EpisodeChunk, chunk_size
 from trajforge.run.runner import JOURNALS, Runner
-from trajforge.run.segments import TOKEN_NAME, SegmentPlace, load_segments, segment_files
+from trajforge.run.segments import SegmentPlace, load_segments, segment_files
 
 __all__ = ["_toy_registered"]  # the toy environment, registered for every test here
 

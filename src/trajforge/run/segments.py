@@ -7,56 +7,29 @@ of its items (ids, seeds and branches derive from the run's seed), so a task run
 the same bytes, and items two segments share (a resumed run cut into other chunks) are the same.
 The driver publishes a shard from its segments and its own journal, then removes them.
 
-A worker writes segments only where it sees the driver's run directory: the driver leaves a
-fresh token there (:meth:`SegmentPlace.claim`) and a worker that reads another token, or none
-(a node without the driver's storage), sends its episodes back instead, as before.
+A worker writes segments only where it sees the driver's run directory
+(:class:`~trajforge.engine.storage.SharedDirectory`); elsewhere it sends its episodes back.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from trajforge.engine.storage import SharedDirectory
 from trajforge.io.atomic import atomic_write
 from trajforge.run.journal import decode_entry, encode_entry
 
-#: The token file a run's driver leaves in its journal directory.
-TOKEN_NAME = "run-token"
-
 
 @dataclass(frozen=True)
-class SegmentPlace:
+class SegmentPlace(SharedDirectory):
     """A run's journal directory, as its workers are told it, and the driver's token there."""
-
-    directory: str
-    token: str
-
-    @classmethod
-    def claim(cls, directory: Path) -> SegmentPlace:
-        """Leave a fresh token in ``directory`` (this run's driver owns it from now on)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_hex(16)
-        with atomic_write(directory / TOKEN_NAME) as f:
-            f.write(token.encode())
-        return cls(str(directory), token)
 
     @property
     def run_directory(self) -> Path:
         """The run's directory (where its shards go)."""
         return Path(self.directory).parent
-
-    def release(self) -> None:
-        """Remove the token: the run's workers are done."""
-        (Path(self.directory) / TOKEN_NAME).unlink(missing_ok=True)
-
-    def reachable(self) -> bool:
-        """Whether this process sees the driver's directory (its token is there)."""
-        try:
-            return (Path(self.directory) / TOKEN_NAME).read_text() == self.token
-        except OSError:
-            return False
 
     def write(self, shard: int, entries: list[tuple[int, list[bytes]]]) -> None:
         """Publish ``entries`` (items of ``shard``, in order, with their lines) as one segment."""
