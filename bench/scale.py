@@ -13,7 +13,9 @@ at most that many tasks run at once whatever stage they serve.
 - **grading by shard** (wall time, per trajectory): the same grading as a pipeline's
   ``[grade]`` runs it, a job per input shard (the graded run is in shards of 10): locally one
   after the other, on Ray a task per shard that reads and writes its files on the worker.
-- **driver memory** (peak RSS, ``VmHWM``): a fresh driver process streams ``--small`` and then
+- **driver memory** (peak RSS, ``VmHWM``, and the peak of its own memory, ``RssAnon``:
+  ``VmHWM`` also counts the pages of Ray's shared object store the driver touched, which Ray
+  bounds by the store's size): a fresh driver process streams ``--small`` and then
   ``--large`` trajectories (the run's records repeated by a generator, never stored) through
   the stage runner on Ray (2 workers; the score stage: the step of grading every trajectory
   passes, cheap enough for a million here) and drops the output. Target: flat.
@@ -211,6 +213,15 @@ def repeated(lines: list[RawLine], count: int) -> Iterator[RawLine]:
     return itertools.islice(itertools.cycle(lines), count)
 
 
+def private_mb() -> float:
+    """This process's resident memory of its own (``RssAnon``: not the pages of Ray's shared
+    object store it has touched, which ``VmHWM`` counts too), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no RssAnon in /proc/self/status")
+
+
 def stream_child(source: str, count: int) -> None:
     """In a fresh driver process: ``count`` trajectories through the score stage on Ray."""
     logging.disable(logging.WARNING)
@@ -218,21 +229,25 @@ def stream_child(source: str, count: int) -> None:
     lines = list(read_raw(source))
     baseline = peak_mb()
     runner = StageRunner([ScoreStage()], engine=engine, workers=2)
-    passed = sum(1 for _ in runner.stream_raw(repeated(lines, count)))
+    private = 0.0
+    for passed, _ in enumerate(runner.stream_raw(repeated(lines, count)), 1):
+        if passed % 1000 == 0:
+            private = max(private, private_mb())
     assert passed == count, passed
-    print(f"{baseline:.1f} {peak_mb():.1f}")
+    print(f"{baseline:.1f} {peak_mb():.1f} {private:.1f}")
 
 
-def driver_peak(source: Path, count: int) -> tuple[float, float]:
-    """A fresh driver's peak RSS (MB) before streaming (its records loaded) and after."""
+def driver_peak(source: Path, count: int) -> tuple[float, float, float]:
+    """A fresh driver's peak RSS (MB) before streaming (its records loaded) and after, and the
+    peak of its private memory while streaming (sampled every 1,000 trajectories)."""
     done = subprocess.run(
         [sys.executable, __file__, "--stream-child", str(source), str(count)],
         capture_output=True,
         text=True,
         check=True,
     )
-    before, after = done.stdout.split()[-2:]
-    return float(before), float(after)
+    before, after, private = done.stdout.split()[-3:]
+    return float(before), float(after), float(private)
 
 
 def main() -> None:
@@ -269,8 +284,9 @@ def main() -> None:
         ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
         try:
             for count in (args.small, args.large):
-                before, after = driver_peak(source, count)
-                print(f"  {count:>10,} trajectories: {after:7.1f} MB ({before:.1f} MB before)")
+                before, after, private = driver_peak(source, count)
+                print(f"  {count:>10,} trajectories: {after:7.1f} MB ({before:.1f} MB before;"
+                      f" its own memory {private:.1f} MB at most)")  # fmt: skip
         finally:
             ray.shutdown()
 
