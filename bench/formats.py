@@ -22,9 +22,9 @@ printed next to that baseline as a ratio (baseline time / subject time: 1 is as 
   validate trajforge JSONL, write nested Parquet) over ``--n / 2`` trajectories vs pyarrow's own
   JSON reader and Parquet writer (zstd) on the same file (columns pyarrow cannot write, empty
   structs, dropped). Target: >= 0.6.
-- **peak RSS** of ``trajforge import openai`` (``--n / 10`` and ``--n`` records) and of
-  ``trajforge convert --to tokenized`` (``--n / 100`` and ``--n / 10``), each in a fresh process:
-  flat (ratio ~1.0).
+- **peak RSS** of ``trajforge import openai`` and ``trajforge convert`` to Parquet (``--n / 10``
+  and ``--n`` records) and of ``trajforge convert --to tokenized`` (``--n / 100`` and
+  ``--n / 10``), each in a fresh process: flat (ratio ~1.0).
 """
 
 from __future__ import annotations
@@ -265,6 +265,12 @@ def bench_rss(n: int, tokenizer: Path) -> None:
         for k in (few, many)
     }
     rss_pair("trajforge convert --to tokenized", runs[few], runs[many])
+    few, many = max(1, n // 10), max(2, n)
+    runs = {
+        k: (k, ["convert", str(write_jsonl(DATA / f"formats-{k}.jsonl", k)), str(parquet)])
+        for k in (few, many)
+    }
+    rss_pair("trajforge convert (to Parquet)", runs[few], runs[many])
     parquet.unlink()
 
 
