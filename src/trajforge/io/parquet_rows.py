@@ -17,6 +17,7 @@ Trajectory is returned instead, so no record is lost to a difference between the
 from __future__ import annotations
 
 import functools
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -41,6 +42,13 @@ class JsonText(str):
     __slots__ = ()
     check: ClassVar[Check | None] = None
     """None: any JSON value is one of the type."""
+
+    row_value = str.__str__
+    """The value in a Parquet row: the text as a string."""
+
+    def json_value(self) -> msgspec.Raw:
+        """The value in the trajectory's JSON: the text itself."""
+        return msgspec.Raw(self.encode())
 
 
 class Row(msgspec.Struct):
@@ -195,17 +203,18 @@ class _Tools:
         self.parquet = msgspec.Raw(_ROW_ENCODER.encode(tools))
         self.json = msgspec.Raw(_JSON_ENCODER.encode(tools))
 
+    def row_value(self) -> msgspec.Raw:
+        """The tools in a Parquet row."""
+        return self.parquet
 
-def _row_value(value: JsonText | _Tools) -> str | msgspec.Raw:
-    return value.parquet if isinstance(value, _Tools) else str.__str__(value)
+    def json_value(self) -> msgspec.Raw:
+        """The tools in the trajectory's JSON."""
+        return self.json
 
 
-def _json_value(value: JsonText | _Tools) -> msgspec.Raw:
-    return value.json if isinstance(value, _Tools) else msgspec.Raw(value.encode())
-
-
-_ROW_ENCODER: Final = msgspec.json.Encoder(enc_hook=_row_value)
-_JSON_ENCODER: Final = msgspec.json.Encoder(enc_hook=_json_value)
+# each value the encoders do not know (JsonText, _Tools) says how it is written
+_ROW_ENCODER: Final = msgspec.json.Encoder(enc_hook=operator.methodcaller("row_value"))
+_JSON_ENCODER: Final = msgspec.json.Encoder(enc_hook=operator.methodcaller("json_value"))
 
 #: Encode a row as the JSON line Arrow's reader takes (its JSON text as strings); also a row
 #: of plain dicts and lists (``TablePlan.write_row``'s).
