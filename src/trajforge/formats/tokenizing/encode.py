@@ -11,7 +11,6 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Final
 
 from trajforge.formats.tokenizing.sources import Tokenizer
@@ -45,19 +44,13 @@ def encode_texts(
 ) -> list[TokenText]:
     """Each rendering in tokens; the turns of the steps in its collection are not trained."""
     bounds = [_bounds(rendering) for rendering, _ in texts]
-    segments = [
-        rendering.text[start:stop]
-        for (rendering, _), cuts in zip(texts, bounds, strict=True)
-        for start, stop in pairwise(cuts)
-    ]
-    encoded = iter(tokenizer.encode_batch(segments))
+    encoded = tokenizer.encode_cut(
+        [(rendering.text, cuts) for (rendering, _), cuts in zip(texts, bounds, strict=True)]
+    )
     out = []
-    for (rendering, untrained), cuts in zip(texts, bounds, strict=True):
-        ids: array[int] = array("i")
-        position = {0: 0}
-        for stop in cuts[1:]:
-            ids.extend(next(encoded))
-            position[stop] = len(ids)
+    for (rendering, untrained), cuts, (tokens, counts) in zip(texts, bounds, encoded, strict=True):
+        ids = array("i", tokens)
+        position = dict(zip(cuts, counts, strict=True))
         turns = tuple(
             TokenTurn(
                 position[turn.start],
