@@ -48,8 +48,7 @@ def encode_texts(
         [(rendering.text, cuts) for (rendering, _), cuts in zip(texts, bounds, strict=True)]
     )
     out = []
-    for (rendering, untrained), cuts, (tokens, counts) in zip(texts, bounds, encoded, strict=True):
-        ids = array("i", tokens)
+    for (rendering, untrained), cuts, (ids, counts) in zip(texts, bounds, encoded, strict=True):
         position = dict(zip(cuts, counts, strict=True))
         turns = tuple(
             TokenTurn(

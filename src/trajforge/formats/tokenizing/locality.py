@@ -6,8 +6,8 @@ A template is *message-local* when its syntax tree shows:
 - exactly one loop over ``messages``, at the top level, plain (no ``else``, filter or
   recursion), and ``messages`` used nowhere else but as ``messages[i]`` (no slices, filters,
   tests, renaming, second loops: Qwen3's ``messages[::-1]`` is refused);
-- in that loop, ``loop`` only read as ``first``, ``index``, ``index0``, ``previtem``, ``cycle``,
-  ``depth`` and the look-ahead ``last`` and ``nextitem`` (not ``length``, ``revindex*`` nor
+- in that loop, ``loop`` only read as ``first``, ``index``, ``index0``, ``previtem``, ``depth``
+  and the look-ahead ``last`` and ``nextitem`` (not ``length``, ``revindex*``, ``cycle`` nor
   ``changed``), and no macro or call block defined inside it;
 - ``add_generation_prompt`` read only after the loop, and after the loop no name but it, the
   template's constants (``bos_token``...) and the helpers ``raise_exception`` and
@@ -31,7 +31,7 @@ from jinja2 import nodes
 MESSAGES: Final = "messages"
 GENERATION_PROMPT: Final = "add_generation_prompt"
 _LOOP_FIELDS: Final = frozenset(
-    {"first", "index", "index0", "previtem", "cycle", "depth", "depth0", "last", "nextitem"}
+    {"first", "index", "index0", "previtem", "depth", "depth0", "last", "nextitem"}
 )
 _HELPERS: Final = frozenset({GENERATION_PROMPT, "raise_exception", "strftime_now"})
 _STATEFUL_OBJECTS: Final = frozenset({"cycler", "joiner"})

@@ -6,19 +6,23 @@ piece. A Hugging Face tokenizer encodes each text in one go instead, as a *pre-t
 sequence whose words are the pieces with a *marker* between them: ``tokenizers`` encodes every
 word exactly as it would encode it alone (added tokens, normalizer, pre-tokenizer, model, word by
 word), and the marker, a special token that encodes alone to its own id and does not occur in the
-text, shows where each piece's tokens end. Where the marker's id is found more often than it was
-put in, the text is encoded piece by piece after all.
+text, ends every word but the last and shows where each piece's tokens end. A special token is
+split off before anything else, so a word encodes as its piece and then the marker, if the marker
+is split off where it was put: then its id is found exactly once per marked word (it cannot come
+from anything else, since its text occurs nowhere else). Where it is not, the text is encoded
+piece by piece after all.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
 Cut = tuple[str, Sequence[int]]
 """A text and the offsets it is cut at, in order, ``0`` and its length included."""
-Encoded = tuple[list[int], list[int]]
+Encoded = tuple["array[int]", list[int]]
 """A text's token ids and, for each cut offset, how many tokens come before it."""
 
 
@@ -30,7 +34,7 @@ def apart(
     encoded = iter(encode_batch(pieces))
     out = []
     for _, cuts in texts:
-        ids: list[int] = []
+        ids: array[int] = array("i")
         counts = [0]
         for _ in range(len(cuts) - 1):
             ids.extend(next(encoded))
@@ -40,11 +44,13 @@ def apart(
 
 
 def markers(tokenizer: Any) -> list[tuple[str, int]]:
-    """The special tokens of a ``tokenizers.Tokenizer`` that encode alone, as a word of a
-    pre-tokenized sequence, to exactly their own id."""
+    """The special tokens of a ``tokenizers.Tokenizer`` that take nothing around them (no
+    stripping, matched in the raw text) and encode alone, as a word of a pre-tokenized sequence,
+    to exactly their own id."""
     found = []
     for token_id, token in sorted(tokenizer.get_added_tokens_decoder().items()):
-        if not token.special or not token.content:
+        plain = not (token.lstrip or token.rstrip or token.single_word or token.normalized)
+        if not (token.special and plain and token.content):
             continue
         [alone] = tokenizer.encode_batch_fast(
             [[token.content]], is_pretokenized=True, add_special_tokens=False
@@ -82,25 +88,23 @@ def marked(
 
 
 def _between(pieces: list[str], mark: str) -> list[str]:
-    words = [mark] * (2 * len(pieces) - 1) if pieces else []
-    words[::2] = pieces
-    return words
+    return [piece + mark for piece in pieces[:-1]] + pieces[-1:]
 
 
 def _unmarked(ids: list[int], mark: int, marks: int) -> Encoded | None:
     """The ids without the ``marks`` markers, and the token counts at each cut; ``None`` where
-    the marker's id is found more often."""
-    if ids.count(mark) != marks:
-        return None
-    counts = [0]
-    kept: list[int] = []
+    the marker's id is found more (or less) often."""
+    found = []
     start = 0
-    for _ in range(marks):
-        stop = ids.index(mark, start)
-        kept += ids[start:stop]
-        counts.append(len(kept))
-        start = stop + 1
-    kept += ids[start:]
-    counts.append(len(kept))
-    return kept, counts
-
+    try:
+        for _ in range(marks):
+            start = ids.index(mark, start) + 1
+            found.append(start - 1)
+    except ValueError:
+        return None
+    if mark in ids[start:]:
+        return None
+    kept = array("i", ids)
+    for position in reversed(found):
+        del kept[position]
+    return kept, [0, *(position - n for n, position in enumerate(found)), len(kept)]

@@ -73,27 +73,22 @@ def spliced(
     shape = template.locality
     if shape is None or min(lengths) < 1:
         return None
-    whole = _trace(template, messages, tools, blind=False)
+    whole = _trace(template, messages, tools)
     if whole is None:
         return None
     prompted = _prompted_tail(template, messages, tools)
     if prompted is None:
         return None
     reach = list(accumulate(whole.needs, max))
-    blind: _Trace | None = None
-    lasts = {}
-    for k in lengths:
-        if reach[k - 1] > k:  # something before iteration k-1 saw message k or later
+    if any(reach[k - 1] > k for k in lengths):  # an iteration before k-1 saw message k or later
+        return None
+    ahead = sorted(k - 1 for k in lengths if whole.needs[k] > k)  # iterations that looked ahead
+    lasts = {k: whole.text[whole.starts[k - 1] : whole.starts[k]] for k in lengths}
+    if ahead:
+        blind = _trace(template, messages, tools, blind_at=ahead) if shape.stateless else None
+        if blind is None:
             return None
-        trace = whole
-        if whole.needs[k] > k:  # iteration k-1 looked ahead
-            if not shape.stateless:
-                return None
-            blind = blind or _trace(template, messages, tools, blind=True)
-            if blind is None:
-                return None
-            trace = blind
-        lasts[k] = trace.text[trace.starts[k - 1] : trace.starts[k]]
+        lasts |= {m + 1: blind.text[a:b] for m, a, b in zip(ahead, blind.starts, blind.starts[1:])}
     tails = {False: whole.text[whole.starts[-1] :], True: prompted}
     return Spliced(whole.text, whole.starts, lasts, tails)
 
@@ -103,17 +98,20 @@ def _trace(
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None,
     *,
-    blind: bool,
+    blind_at: list[int] | None = None,
     add_generation_prompt: bool = False,
 ) -> _Trace | None:
-    """Render ``messages`` through a tape; ``None`` where the render fails or tells nothing."""
+    """Render ``messages`` through a tape (blind at ``blind_at``: see
+    :class:`~trajforge.formats.tokenizing.tape.Tape`); ``None`` where the render fails or
+    tells nothing."""
     chunks: list[str] = []
-    tape = Tape(messages, chunks, blind=blind)
+    tape = Tape(messages, chunks, blind_at=blind_at)
     try:
         template.record(tape, tools, add_generation_prompt=add_generation_prompt)
     except ConversionError:
         return None
-    if tape.aborted or len(tape.starts) != len(messages) + 1:  # e.g. a {% break %}
+    iterations = len(messages) if blind_at is None else len(blind_at)
+    if tape.aborted or len(tape.starts) != iterations + 1:  # e.g. a {% break %}
         return None
     offsets = [0, *accumulate(map(len, chunks))]
     return _Trace("".join(chunks), [offsets[c] for c in tape.starts], tape.needs)
@@ -125,7 +123,7 @@ def _prompted_tail(
     """What the template writes after its loop with the generation prompt (found once)."""
     tail = _PROMPTED_TAILS.get(template)
     if tail is None:
-        trace = _trace(template, messages, tools, blind=False, add_generation_prompt=True)
+        trace = _trace(template, messages, tools, add_generation_prompt=True)
         if trace is None:
             return None
         tail = _PROMPTED_TAILS[template] = trace.text[trace.starts[-1] :]

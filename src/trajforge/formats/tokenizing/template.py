@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from trajforge.errors import ConfigError, ConversionError
 from trajforge.formats.tokenizing.locality import Locality, locality
-from trajforge.formats.tokenizing.tape import Tape
+from trajforge.formats.tokenizing.tape import TAPE_FIELDS, Tape
 
 #: The date ``strftime_now`` renders (templates such as Llama 3.1's print "today's" date).
 TEMPLATE_DATE: Final = datetime(2025, 1, 1)
@@ -36,14 +36,13 @@ _DICT_ATTRIBUTES: Final = frozenset(dir(dict))
 _LOOP_FIELDS: Final = frozenset(
     {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0"}
 )
-_LOOK_AHEAD: Final = frozenset({"last", "nextitem"})
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with the two lookups chat templates make most answered directly,
     with the same result: a message's field (``message.role``: a dict key that is no dict
-    method) and a loop's counters (``loop.last``). A loop over a :class:`Tape` has its
-    look-ahead answered by the tape, without peeking."""
+    method) and a loop's counters (``loop.last``). A loop over a :class:`Tape` has its counters
+    and look-ahead answered by the tape, without peeking."""
 
     def getattr(self, obj: Any, attribute: str) -> Any | Undefined:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -53,7 +52,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 return self.undefined(obj=obj, name=attribute)
         if type(obj) is LoopContext:
             tape = obj._iterable  # noqa: SLF001 - the loop's sequence
-            if attribute in _LOOK_AHEAD and type(tape) is Tape:
+            if attribute in TAPE_FIELDS and type(tape) is Tape:
                 return tape.loop_field(obj, attribute)
             if attribute in _LOOP_FIELDS:
                 return getattr(obj, attribute)

@@ -140,7 +140,9 @@ def _generation_prompt(render: Prefixes, length: int, prompted: str) -> str | No
 def _turn_end(text: str, start: int, end_tokens: Collection[str]) -> int:
     """The end of the turn that starts at ``start``: the text's end, less whitespace after a
     closing end-of-turn token."""
-    stripped = text.rstrip()
-    if len(stripped) < len(text) and any(stripped.endswith(token) for token in end_tokens):
-        return max(start, len(stripped))
+    stripped = len(text)
+    while stripped and text[stripped - 1].isspace():  # as rstrip() would, without a copy
+        stripped -= 1
+    if stripped < len(text) and any(text.endswith(token, 0, stripped) for token in end_tokens):
+        return max(start, stripped)
     return len(text)
