@@ -47,7 +47,7 @@ class Locality:
 def locality(tree: nodes.Template, constants: Collection[str]) -> Locality | None:
     """How ``tree`` (a parsed template whose globals are ``constants``) renders its messages;
     ``None`` where it is not message-local (see the module)."""
-    loop = next((node for node in tree.body if _over_messages(node)), None)
+    loop = next((node for node in tree.body if isinstance(node, nodes.For) and _over(node)), None)
     if loop is None or loop.else_ or loop.test is not None or loop.recursive:
         return None
     after = tree.body[tree.body.index(loop) + 1 :]
@@ -62,8 +62,9 @@ def locality(tree: nodes.Template, constants: Collection[str]) -> Locality | Non
     return Locality(stateless=not any(any(node.find_all(nodes.NSRef)) for node in shared))
 
 
-def _over_messages(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.For) and _is_name(node.iter, MESSAGES)
+def _over(loop: nodes.For) -> bool:
+    """Whether ``loop`` runs over the messages."""
+    return _is_name(loop.iter, MESSAGES)
 
 
 def _is_name(node: nodes.Node, name: str) -> bool:
@@ -83,21 +84,27 @@ def _names_fit(tree: nodes.Template, loop: nodes.For, after: list[nodes.Node]) -
     """``messages`` only subscripted (or looped over, once), the generation prompt flag only
     read after the loop, no stateful helper objects, no name of ours assigned."""
     after_nodes = {id(node) for top in after for node, _ in _walk(top)}
-    for node, parent in _walk(tree):
-        if not isinstance(node, nodes.Name):
-            continue
-        if node.ctx != "load":
-            if node.name in (MESSAGES, "loop", GENERATION_PROMPT):
-                return False
-        elif node.name == MESSAGES:
-            subscripted = isinstance(parent, nodes.Getitem) and parent.node is node
-            if not (node is loop.iter or (subscripted and not isinstance(parent.arg, nodes.Slice))):
-                return False
-        elif node.name == GENERATION_PROMPT and id(node) not in after_nodes:
-            return False
-        elif node.name in _STATEFUL_OBJECTS:
-            return False
-    return True
+    return all(
+        _name_fits(node, parent, loop, after_nodes)
+        for node, parent in _walk(tree)
+        if isinstance(node, nodes.Name)
+    )
+
+
+def _name_fits(
+    name: nodes.Name, parent: nodes.Node | None, loop: nodes.For, after_nodes: set[int]
+) -> bool:
+    if name.ctx != "load":
+        return name.name not in (MESSAGES, "loop", GENERATION_PROMPT)
+    if name.name == MESSAGES:
+        return name is loop.iter or (
+            isinstance(parent, nodes.Getitem)
+            and parent.node is name
+            and not isinstance(parent.arg, nodes.Slice)
+        )
+    if name.name == GENERATION_PROMPT:
+        return id(name) in after_nodes
+    return name.name not in _STATEFUL_OBJECTS
 
 
 def _loop_fields_fit(body: list[nodes.Node]) -> bool:
@@ -118,7 +125,10 @@ def _outer_scope(
 ) -> Iterator[tuple[nodes.Node, nodes.Node | None]]:
     """Like :func:`_walk`, but not into the bodies of inner loops (``loop`` is theirs there)."""
     yield node, parent
-    children = [node.iter] if isinstance(node, nodes.For) else node.iter_child_nodes()
+    if isinstance(node, nodes.For):  # its target, body and else are in its own scope
+        children = [node.iter] if node.test is None else [node.iter, node.test]
+    else:
+        children = list(node.iter_child_nodes())
     for child in children:
         yield from _outer_scope(child, node)
 

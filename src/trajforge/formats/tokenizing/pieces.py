@@ -72,7 +72,7 @@ def marked(
     words: list[list[str]] = []
     used: list[int | None] = []
     for text, cuts in texts:
-        mark = next(((s, i) for s, i in marks if s not in text), None)
+        mark = next(((s, i) for s, i in marks if s not in text), None) if text else None
         used.append(None if mark is None else mark[1])
         pieces = [text[start:stop] for start, stop in pairwise(cuts)]
         words.append(_between(pieces, mark[0]) if mark is not None else pieces)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any, Final
 
 from trajforge.errors import ConversionError
@@ -30,9 +30,7 @@ from trajforge.formats.tokenizing.template import ChatTemplate
 
 #: What each template writes after its message loop with the generation prompt (it depends on
 #: nothing else: see the module).
-_PROMPTED_TAILS: Final[weakref.WeakKeyDictionary[ChatTemplate, str]] = (
-    weakref.WeakKeyDictionary()
-)
+_PROMPTED_TAILS: Final[weakref.WeakKeyDictionary[ChatTemplate, str]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,8 @@ def spliced(
         blind = _trace(template, messages, tools, blind_at=ahead) if shape.stateless else None
         if blind is None:
             return None
-        lasts |= {m + 1: blind.text[a:b] for m, a, b in zip(ahead, blind.starts, blind.starts[1:])}
+        spans = pairwise(blind.starts)
+        lasts |= {m + 1: blind.text[a:b] for m, (a, b) in zip(ahead, spans, strict=True)}
     tails = {False: whole.text[whole.starts[-1] :], True: prompted}
     return Spliced(whole.text, whole.starts, lasts, tails)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from trajforge.errors import ConfigError
-from trajforge.formats.tokenizing.pieces import Cut, Encoded, apart, markers, marked
+from trajforge.formats.tokenizing.pieces import Cut, Encoded, apart, marked, markers
 
 TOKENIZER_FILE: Final = "tokenizer.json"
 CONFIG_FILE: Final = "tokenizer_config.json"

@@ -70,11 +70,11 @@ class Tape:
             return _COUNTERS[name](current)
         if name == "previtem":
             if current == 0:
-                return loop._undefined("there is no previous item")  # noqa: SLF001
+                return loop._undefined("there is no previous item")
             return self.items[current - 1]
         following = current + 1
         if self.blind or following >= len(self.items):
-            return True if name == "last" else loop._undefined("there is no next item")  # noqa: SLF001
+            return True if name == "last" else loop._undefined("there is no next item")
         self._observe(following + 1)
         return False if name == "last" else self.items[following]
 

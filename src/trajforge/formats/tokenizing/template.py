@@ -51,7 +51,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         if type(obj) is LoopContext:
-            tape = obj._iterable  # noqa: SLF001 - the loop's sequence
+            tape = obj._iterable
             if attribute in TAPE_FIELDS and type(tape) is Tape:
                 return tape.loop_field(obj, attribute)
             if attribute in _LOOP_FIELDS:
