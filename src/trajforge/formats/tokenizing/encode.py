@@ -2,8 +2,8 @@
 
 A text is encoded in segments cut at every turn boundary and every place a step begins (as a
 model sees its prompt and then the tokens it writes), so no token straddles a boundary and the
-tokens of a trained turn decode to exactly its text. The segments of many texts go to the
-tokenizer in one batch.
+tokens of a trained turn decode to exactly its text. The texts of a batch go to the tokenizer
+together, each in its segments (:mod:`trajforge.formats.tokenizing.pieces`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ trained in one text. Templates that rewrite earlier turns (dropping the reasonin
 last, say) break that; the trajectory then gives one text per assistant turn, its render of
 ``messages[:i + 1]``, in which that last turn alone is trained.
 
+The prefix renders need not be rendered one by one: for templates that render each message where
+a prefix would (most do), one traced render of the conversation gives them all, exactly (see
+:mod:`trajforge.formats.tokenizing.single_pass`); other conversations render every prefix.
+
 Each turn also says where its step begins (``cut``: before the assistant header), found by the
 generation prompt the template writes; long texts are cut there (see
 :mod:`trajforge.formats.tokenizing.windows`).
