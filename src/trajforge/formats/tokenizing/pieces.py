@@ -94,14 +94,17 @@ def _between(pieces: list[str], mark: str) -> list[str]:
 def _unmarked(ids: list[int], mark: int, marks: int) -> Encoded | None:
     """The ids without the ``marks`` markers, and the token counts at each cut; ``None`` where
     the marker's id is found more (or less) often."""
-    kept = array("i", ids)
-    if kept.count(mark) != marks:
-        return None
     found = []
     start = 0
-    for _ in range(marks):
-        start = kept.index(mark, start) + 1
-        found.append(start - 1)
+    try:
+        for _ in range(marks):
+            start = ids.index(mark, start) + 1
+            found.append(start - 1)
+    except ValueError:
+        return None
+    if mark in ids[start:]:
+        return None
+    kept = array("i", ids)
     for position in reversed(found):
         del kept[position]
     return kept, [0, *(position - n for n, position in enumerate(found)), len(kept)]
