@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -356,6 +357,11 @@ def test_grade_labels_steps_and_scores_trajectories(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     graded = [json.loads(x) for x in (tmp_path / "g.jsonl").read_text().splitlines()]
     assert len(graded) == 4
+    row = r"│ (\w+) +│ +\d+ │ +(\d+) │ +(\d+) │ .* │ +(\d+) │ +([\d.]+) s │"  # the stage table
+    stages = re.findall(row, result.stdout)
+    assert [(name, seen, failed) for name, seen, _, failed, _ in stages] == [
+        ("rules", "4", "0"), ("process_labels", "4", "0"), ("score", "4", "0")]  # fmt: skip
+    assert float(stages[1][4]) > 0  # the rollouts took time
     for record in graded:
         (score,) = [label for label in record["labels"] if label["name"] == "score"]
         assert 0.0 <= score["value"] <= 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -163,3 +164,39 @@ def test_a_stage_that_finds_nothing_has_changed_nothing() -> None:
     rules, mark = runner.report.stages
     assert (rules.kept, rules.changed) == (2, 0)  # an expert episode does not loop
     assert (mark.kept, mark.changed) == (2, 2)
+
+
+class Sleepy(TrajectoryStage):
+    """A record stage that takes 20 ms a trajectory."""
+
+    name = "sleepy"
+    version = "1"
+
+    def apply(self, trajectory: Trajectory) -> Trajectory | None:
+        time.sleep(0.02)
+        return trajectory
+
+
+class SleepyStream:
+    """A stream stage that takes 5 ms a trajectory."""
+
+    name = "sleepy-stream"
+    version = "1"
+
+    def __call__(self, trajectories: Iterable[Trajectory]) -> Iterator[Trajectory]:
+        for trajectory in trajectories:
+            time.sleep(0.005)
+            yield trajectory
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_stage_is_timed_without_the_stages_before_it(workers: int) -> None:
+    lines = [RawLine("in.jsonl", i + 1, encode(t)) for i, t in enumerate(trajectories(
+        *[f"t{i}" for i in range(6)]))]  # fmt: skip
+    runner = StageRunner([Sleepy(), SleepyStream(), ScoreStage()], workers=workers)
+    assert len(list(runner.stream_raw(lines))) == 6
+    sleepy, stream, score = runner.report.stages
+    assert sleepy.seconds >= 6 * 0.02  # in the workers too: their times come back summed
+    assert 6 * 0.005 <= stream.seconds < 6 * 0.02  # not the 0.12 s its input took to come
+    assert 0 < score.seconds < stream.seconds
+

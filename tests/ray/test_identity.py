@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.conftest import Outcome
@@ -15,9 +17,12 @@ from trajforge.engine import Engine
 from trajforge.grade import RuleGrader, select_rules
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.process import ProcessLabelStage, make_options
+from trajforge.io.manifest import Manifest
 from trajforge.pipeline.job import run_job
 from trajforge.pipeline.stage import Stage
-from trajforge.run.runner import Progress, Runner
+from trajforge.run import runner as runner_module
+from trajforge.run.journal import Journal
+from trajforge.run.runner import JOURNALS, Progress, Runner
 
 pytestmark = pytest.mark.ray
 
@@ -38,6 +43,37 @@ def test_generation_with_branches_is_identical(
     assert len(branches) > 24  # forks made, next to their parents in the same shard
 
 
+def test_workers_journal_the_episodes_themselves(
+    ray_engine: Engine, generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_driver_journal(*args: object) -> None:
+        raise AssertionError("an episode came back to the driver to be journaled")
+
+    monkeypatch.setattr(Journal, "append", no_driver_journal)  # in the driver only
+    out = tmp_path / "run"
+    asyncio.run(Runner(branched_spec(), out, engine=ray_engine, workers=2).run())
+    assert _files(out) == _files(generated)
+    assert not list((out / JOURNALS).iterdir())  # segments published and removed
+
+
+def test_workers_publish_the_shards_their_tasks_are(
+    ray_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_shards = msgspec.structs.replace(branched_spec(), shard_size=3)  # 8 shards, 4 a worker
+    local = tmp_path / "local"
+    asyncio.run(Runner(small_shards, local).run())
+
+    def no_driver_shard(*args: object) -> None:
+        raise AssertionError("the driver wrote a shard")
+
+    monkeypatch.setattr(runner_module, "write_shard", no_driver_shard)  # in the driver only
+    monkeypatch.setattr(Journal, "append", no_driver_shard)
+    out = tmp_path / "run"
+    asyncio.run(Runner(small_shards, out, engine=ray_engine, workers=2).run())
+    assert _files(out) == _files(local)
+    assert len(list(out.glob("part-*"))) == 8
+
+
 class _StopDriverError(Exception):
     pass
 
@@ -55,7 +91,8 @@ def test_a_driver_stopped_midway_resumes_to_the_same_dataset(
         asyncio.run(
             Runner(branched_spec(), out, engine=ray_engine, on_progress=stop_after_ten).run()
         )
-    assert len(list(out.glob("part-*"))) < 3  # stopped before the end
+    # stopped before the end (a shard a worker had in hand may have been published meanwhile)
+    assert len(Manifest.load(out).shards) < 3
     progress = asyncio.run(Runner(branched_spec(), out, engine=ray_engine).run())
     assert progress.resumed >= 10
     assert progress.pending == 0
@@ -141,13 +178,14 @@ def test_verification_is_identical(
             "verify", source, "--out", tmp_path / f"{engine}.jsonl", "--engine", engine
         )
         assert done.code == 0, done.stderr
-        tables.append(done.stdout.replace(engine, "OUT"))
+        # the stage table's times are the only thing that may differ
+        tables.append(re.sub(r"\d+\.\d\d s", "T", done.stdout.replace(engine, "OUT")))
     verified = (tmp_path / "ray.jsonl").read_bytes()
     assert verified == (tmp_path / "local.jsonl").read_bytes()
     records = [json.loads(line) for line in verified.splitlines()]
     assert len(records) == good.count(b"\n")
     assert all(r["provenance"]["stages"][-1]["name"] == "verify" for r in records)
-    assert tables[0] == tables[1]  # the label counts, merged from the workers
+    assert tables[0] == tables[1]  # the label and stage counts, merged from the workers
     quarantined = [
         (tmp_path / f"{e}.jsonl.quarantine.jsonl").read_bytes() for e in ("local", "ray")
     ]

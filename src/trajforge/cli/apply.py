@@ -11,7 +11,6 @@ from trajforge.cli.common import (
     QuarantineOption,
     VerifyHashesOption,
     finish_job,
-    out,
     run_batch,
     start_job,
 )
@@ -32,10 +31,8 @@ def apply(
     """Run registered stages (with their default settings) over a dataset, in order."""
     from trajforge.io import ReadChecks
     from trajforge.pipeline.stages import build_stage
-    from trajforge.report.tables import stage_table
 
     fmt = start_job(source, dest, from_format, ReadChecks(shard_hashes=verify_hashes))
     stages = [build_stage(name) for name in stage]
     job = run_batch(source, dest, stages, fmt=fmt, workers=workers, quarantine=quarantine)
-    out.print(stage_table(job.report, title=f"stages over {source}"))
     finish_job(job, dest, "trajectories")

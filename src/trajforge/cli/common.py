@@ -135,12 +135,27 @@ def run_batch(
     shard_size: int | None = None,
 ) -> JobResult:
     """A batch command's job (``run_job``, its record stages on the engine the command put in
-    force); stopped by Ctrl-C or SIGTERM, it says what became of ``dest``."""
+    force) with a progress bar on stderr (one for the whole run, on a cluster too); stopped by
+    Ctrl-C or SIGTERM, it says what became of ``dest``."""
+    from rich import progress
+
     from trajforge.cli.interrupt import unwritten
     from trajforge.engine import active_engine
     from trajforge.pipeline.job import run_job
+    from trajforge.pipeline.ticker import Ticker
 
-    with unwritten(dest):
+    bar = progress.Progress(
+        progress.SpinnerColumn(),
+        progress.TextColumn("[bold]{task.description}"),
+        progress.BarColumn(),
+        progress.MofNCompleteColumn(),
+        progress.TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("trajectories", total=_dataset_count(source, fmt))
+    ticker = Ticker(lambda n: bar.update(task, completed=n))
+    with unwritten(dest), bar:
         return run_job(
             source,
             dest,
@@ -148,13 +163,29 @@ def run_batch(
             fmt=fmt,
             workers=workers,
             quarantine=quarantine,
-            observers=observers,
+            observers=[*observers, ticker],
             shard_size=shard_size,
             engine=active_engine(),
         )
 
 
+def _dataset_count(source: str, fmt: Format) -> int | None:
+    """The trajectories a trajforge dataset directory's manifest counts (None: not known)."""
+    from trajforge.io.manifest import Manifest
+
+    if fmt.name != "trajforge" or not Path(source).is_dir():
+        return None
+    try:
+        return Manifest.load(source).count
+    except InputError:
+        return None
+
+
 def finish_job(job: JobResult, dest: str, what: str) -> None:
-    """Say what a batch command wrote (``what``: "graded trajectories"), and what it set aside."""
+    """Say what each stage of a batch command did, what it wrote (``what``: "graded
+    trajectories"), and what it set aside."""
+    from trajforge.report.tables import stage_table
+
+    out.print(stage_table(job.report))
     out.print(f"wrote {job.written.count:,} {what} to {dest}")
     report_quarantine(job.quarantined, job.quarantine, written=job.written.count)

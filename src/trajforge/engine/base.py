@@ -35,9 +35,17 @@ class Engine(Protocol):
         ...
 
     def map_chunks(
-        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
+        self,
+        fn: Callable[[list[A]], B],
+        items: Iterable[A],
+        *,
+        workers: int,
+        chunk: int,
+        fixed: bool = False,
     ) -> Iterator[B]:
-        """``fn`` over chunks of ``items``, ``workers`` at a time, its results in input order."""
+        """``fn`` over chunks of ``items``, ``workers`` at a time, its results in input order:
+        chunks of ``chunk`` items, or (a distributed engine, unless ``fixed``) of at least as
+        many, grown while the items are cheap."""
         ...
 
     def duplicate_finder(self, *, exact: bool, near: NearSettings | None) -> DuplicateFinder:
@@ -62,9 +70,16 @@ class LocalEngine:
         return 1
 
     def map_chunks(
-        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
+        self,
+        fn: Callable[[list[A]], B],
+        items: Iterable[A],
+        *,
+        workers: int,
+        chunk: int,
+        fixed: bool = False,
     ) -> Iterator[B]:
-        """The local process pool (:func:`trajforge.io.pool.map_chunks`)."""
+        """The local process pool (:func:`trajforge.io.pool.map_chunks`), ``chunk`` items a
+        chunk (a process costs far less per chunk than a Ray task)."""
         from trajforge.io.pool import map_chunks  # noqa: PLC0415  # io imports engines lazily
 
         return map_chunks(fn, items, workers=workers, chunk=chunk)

@@ -8,18 +8,23 @@ each chunk's result once: a retried worker never duplicates a record.
 
 Results come back in input order, with at most ``workers`` chunks running and
 ``4 * workers`` chunks between the oldest unreturned one and the newest started, so the
-stream is read lazily and the driver's memory stays flat however long it is.
+stream is read lazily and the driver's memory stays flat however long it is. Chunks of cheap
+items grow until a task takes about :data:`TASK_SECONDS` (Ray's cost per task is a few ms of
+the driver's and the scheduler's CPU), up to :data:`MAX_ITEMS`.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from itertools import islice
+from time import monotonic
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ray
+from ray._private.services import canonicalize_bootstrap_address
 
 from trajforge.errors import ConfigError, TrajforgeError
 
@@ -34,6 +39,12 @@ B = TypeVar("B")
 MAX_RETRIES = 3
 #: Chunks started ahead of the oldest one not yet returned, per worker.
 AHEAD = 4
+#: About how long a task should take, where the caller lets chunks grow.
+TASK_SECONDS = 0.2
+#: Items per task, at most, where chunks grow.
+MAX_ITEMS = 512
+#: Seconds to wait for a cluster's address to accept a connection.
+CONNECT_TIMEOUT_S = 10.0
 
 
 class RayEngine:
@@ -46,9 +57,12 @@ class RayEngine:
         self.address = address
 
     def connect(self) -> None:
-        """Join the cluster (a no-op when this process already has)."""
+        """Join the cluster (a no-op when this process already has); an address nothing answers
+        at fails within :data:`CONNECT_TIMEOUT_S` (Ray itself would wait for minutes)."""
         if ray.is_initialized():
             return
+        if self.address is not None:
+            check_reachable(self.address)
         try:
             ray.init(
                 address=self.address,
@@ -69,24 +83,34 @@ class RayEngine:
         return cluster_cpus()
 
     def map_chunks(
-        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
+        self,
+        fn: Callable[[list[A]], B],
+        items: Iterable[A],
+        *,
+        workers: int,
+        chunk: int,
+        fixed: bool = False,
     ) -> Iterator[B]:
-        """``fn`` over chunks of ``items`` as Ray tasks, results in input order (see module)."""
+        """``fn`` over chunks of ``items`` as Ray tasks, results in input order (see module).
+
+        Chunks start at ``chunk`` items and, unless ``fixed``, grow (or shrink back, never below
+        ``chunk``) so that a task takes about :data:`TASK_SECONDS`, up to :data:`MAX_ITEMS`."""
         self.connect()
         workers = max(1, workers)
         task = _chunk_task()
         fn_ref = ray.put(fn)  # sent once, not with every chunk
         source = iter(items)
-        running: dict[Any, int] = {}
+        sizing = _Sizing(chunk, fixed)
+        running: dict[Any, tuple[int, int, float]] = {}  # ref: (chunk number, items, sent at)
         finished: dict[int, B] = {}
         started = returned = 0
         try:
             while True:
                 while len(running) < workers and started - returned < AHEAD * workers:
-                    batch = list(islice(source, chunk))
+                    batch = list(islice(source, sizing.size))
                     if not batch:
                         break
-                    running[task.remote(fn_ref, batch)] = started
+                    running[task.remote(fn_ref, batch)] = (started, len(batch), monotonic())
                     started += 1
                 if returned in finished:
                     yield finished.pop(returned)
@@ -96,7 +120,9 @@ class RayEngine:
                     return
                 ready, _ = ray.wait(list(running), num_returns=1)
                 for ref in ready:
-                    finished[running.pop(ref)] = _result(ref)
+                    number, count, sent = running.pop(ref)
+                    finished[number] = _result(ref)
+                    sizing.took(count, monotonic() - sent)
         finally:  # stopped early: what is still running is of no use
             for ref in running:
                 ray.cancel(ref)
@@ -115,6 +141,57 @@ class RayEngine:
 
         self.connect()
         return RayGates.of(endpoints, limit)
+
+
+def check_reachable(address: str) -> None:
+    """Fail with what to do unless something accepts connections at the cluster's ``address``
+    (``auto``: the cluster this machine started last, or ``RAY_ADDRESS``)."""
+    target = address.removeprefix("ray://")
+    if target == "auto":
+        try:
+            resolved = canonicalize_bootstrap_address(target)
+        except ConnectionError:
+            resolved = None  # none running: ray.init says so at once
+        if resolved is None:
+            return
+        target = resolved
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(
+            f"{address!r} is not a Ray cluster address",
+            path="--ray-address",
+            hint="give HOST:PORT (the head's GCS port, 6379 by default), ray://HOST:10001, or auto",
+        )
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"no Ray cluster answers at {address}: {exc.strerror or exc}",
+            path="--ray-address",
+            hint="start it with `ray start --head`, check the address and port, "
+            "or leave the address out for a local cluster",
+        ) from None
+
+
+class _Sizing:
+    """Items per task: ``least`` at first, then what the last tasks say takes about
+    :data:`TASK_SECONDS` (each task costs the driver and Ray's scheduler a few ms of CPU, so
+    tasks of cheap items are made bigger; tasks of slow items, such as a model's, stay small)."""
+
+    def __init__(self, least: int, fixed: bool) -> None:
+        self.size = self.least = least
+        self.fixed = fixed
+        self._per_item: float | None = None
+
+    def took(self, items: int, seconds: float) -> None:
+        """A task of ``items`` came back after ``seconds``."""
+        if self.fixed:
+            return
+        per_item = seconds / items
+        # smoothed: one task that waited on a busy machine does not swing the size
+        self._per_item = per_item if self._per_item is None else (self._per_item + per_item) / 2
+        wanted = int(TASK_SECONDS / max(self._per_item, 1e-9))
+        self.size = max(self.least, min(MAX_ITEMS, wanted))
 
 
 def cluster_cpus() -> int:

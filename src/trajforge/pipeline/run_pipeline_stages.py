@@ -23,18 +23,19 @@ from trajforge.grade import RuleGrader, read_weights, select_rules
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.process import ProcessLabelStage, make_options
 from trajforge.io import Quarantine
-from trajforge.io.manifest import Manifest, ShardInfo, check_file_hash, sha256_file
+from trajforge.io.manifest import Manifest, ShardInfo, sha256_file
 from trajforge.io.shards import shard_name
 from trajforge.io.sources import resolve_files
 from trajforge.pipeline.config import PipelineConfig
 from trajforge.pipeline.job import run_job
 from trajforge.pipeline.run_pipeline_plan import Events, Planned
 from trajforge.pipeline.run_pipeline_state import StageState, save_state
+from trajforge.pipeline.shard_tasks import ShardTask, run_shards
 from trajforge.pipeline.stage import Stage
+from trajforge.pipeline.ticker import Ticker
 from trajforge.report.html import write_report
 from trajforge.run.llm_hooks import llm_hooks
 from trajforge.run.runner import ERRORS_NAME, Progress, Runner
-from trajforge.schema import Trajectory
 from trajforge.verify import VerifyOptions, VerifyStage
 
 #: The format of the datasets that stages write.
@@ -68,32 +69,6 @@ class StageContext:
     def save(self) -> None:
         """Record the stage's progress."""
         save_state(self.directory, self.state)
-
-
-class Ticker:
-    """An observer of the stage runner that reports each trajectory written as progress."""
-
-    def __init__(self, tick: Callable[[int], None] | None, start: int = 0) -> None:
-        self.tick = tick
-        self.count = start
-
-    def add(self, trajectory: Trajectory) -> None:
-        """One more trajectory done."""
-        self.advance(1)
-
-    def advance(self, n: int) -> None:
-        """``n`` more done."""
-        self.count += n
-        if self.tick is not None:
-            self.tick(self.count)
-
-    def merge(self, other: Ticker) -> None:
-        """What a worker process did."""
-        self.advance(other.count)
-
-    def fresh(self) -> Ticker:
-        """A counter for a worker process (progress is reported here, as chunks come back)."""
-        return Ticker(None)
 
 
 def generate(ctx: StageContext) -> None:
@@ -181,13 +156,15 @@ def review(ctx: StageContext) -> None:
 
 
 def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
-    """Run ``stages`` over the input shard by shard, skipping the shards done before."""
+    """Run ``stages`` over the input shard by shard, skipping the shards done before (on Ray,
+    a shard a task where there are enough: :mod:`trajforge.pipeline.shard_tasks`)."""
     files = resolve_files(ctx.input)
     done = {unit.file: unit for unit in ctx.state.units}
     ticker = Ticker(lambda n: ctx.events.advanced(ctx.stage, n))
     ctx.events.started(ctx.stage, _count(ctx.input))
     ctx.data.mkdir(parents=True, exist_ok=True)
     units = []
+    todo = []
     for k, file in enumerate(files):
         name = shard_name(k, DATA_FORMAT)
         dest = ctx.data / name
@@ -196,18 +173,19 @@ def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
             ticker.advance(unit.count)
             units.append(unit)
             continue
-        if file.sha256 is not None:
-            check_file_hash(file.path, file.sha256)
-        job = run_job(str(file.path), str(dest), stages, workers=ctx.config.spec.workers,
-                      quarantine=ctx.directory / "quarantine" / f"{name}.jsonl",
-                      observers=[ticker], engine=active_engine())  # fmt: skip
-        unit = ShardInfo(file=name, count=job.written.count, sha256=sha256_file(dest))
+        quarantine = ctx.directory / "quarantine" / f"{name}.jsonl"
+        todo.append(ShardTask(str(file.path), str(dest), str(quarantine), file.sha256))
+    shards = run_shards(todo, stages, engine=active_engine(), workers=ctx.config.spec.workers,
+                        place=ctx.directory, progress=ticker)  # fmt: skip
+    for task, job in shards:
+        unit = ShardInfo(file=Path(task.dest).name, count=job.count, sha256=job.sha256)
         units.append(unit)
         ctx.state.units = [*ctx.state.units, unit]
-        counts = {f"{c.name}.{what}": getattr(c, what) for c in job.report.stages
+        counts = {f"{c.name}.{what}": getattr(c, what) for c in job.stages
                   for what in ("changed", "set_aside", "failed")}  # fmt: skip
-        ctx.state.add({"written": job.written.count, "quarantined": job.quarantined, **counts})
+        ctx.state.add({"written": job.count, "quarantined": job.quarantined, **counts})
         ctx.save()
+    units.sort(key=lambda unit: unit.file)
     manifest = Manifest(format=DATA_FORMAT, complete=True)
     for unit in units:
         manifest.add(unit)

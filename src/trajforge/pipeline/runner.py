@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
+from time import perf_counter
 from typing import Any, Protocol, Self
 
 from trajforge.engine import Engine, get_engine
@@ -61,6 +62,8 @@ class StageCount:
     changed: int = 0
     set_aside: int = 0
     failed: int = 0
+    #: Seconds spent in the stage (summed over the processes it ran in; not compared).
+    seconds: float = field(default=0.0, compare=False)
 
     def merge(self, other: StageCount) -> None:
         """Add another count of the same stage."""
@@ -69,6 +72,7 @@ class StageCount:
         self.changed += other.changed
         self.set_aside += other.set_aside
         self.failed += other.failed
+        self.seconds += other.seconds
 
 
 @dataclass
@@ -188,20 +192,31 @@ class StageRunner:
         """
         count = bound.count
         waiting: dict[str, list[int]] = {}  # the digests of what went in and is not out, by id
+        upstream = 0.0  # of the time spent asking the stage for more, what fed it took
 
         def feed() -> Iterator[Trajectory]:
-            for trajectory in stream:
+            nonlocal upstream
+            source = iter(stream)
+            while True:
+                started = perf_counter()
+                trajectory = next(source, None)
+                upstream += perf_counter() - started
+                if trajectory is None:
+                    return
                 count.seen += 1
                 cleared = bound.clear(trajectory)
                 waiting.setdefault(cleared.id, []).append(_digest(cleared))
                 yield cleared
 
-        for trajectory in bound.stage(feed()):
+        for trajectory in _timed(bound.stage(feed()), count):
+            count.seconds -= upstream
+            upstream = 0.0
             count.kept += 1
             if not _came_back(waiting, trajectory):
                 count.changed += 1
             record_stage(trajectory, bound.record)
             yield trajectory
+        count.seconds -= upstream
         count.set_aside += sum(map(len, waiting.values()))
 
     def _set_aside(self, bad: BadRecord) -> None:
@@ -266,6 +281,18 @@ def _decode(
         return None
 
 
+def _timed(stream: Iterable[Trajectory], count: StageCount) -> Iterator[Trajectory]:
+    """``stream``, the time spent waiting on each of its items added to ``count.seconds``."""
+    source = iter(stream)
+    while True:
+        started = perf_counter()
+        trajectory = next(source, None)
+        count.seconds += perf_counter() - started
+        if trajectory is None:
+            return
+        yield trajectory
+
+
 def _digest(trajectory: Trajectory) -> int:
     return hash(encode(trajectory))
 
@@ -313,12 +340,15 @@ def _through(
             if any(map(owns, came_with)):
                 current = clear_labels(trajectory, owns)
         before = shape if shape is not None and current is trajectory else _shape(current)
+        started = perf_counter()
         try:
             result: Trajectory | None = b.apply(current)
         except Exception as exc:  # a stage's bug on one record must not stop the batch
+            count.seconds += perf_counter() - started
             count.failed += 1
             on_error(_bad(trajectory, f"stage {b.stage.name} failed: {type(exc).__name__}: {exc}"))
             return None
+        count.seconds += perf_counter() - started
         if result is None:
             count.set_aside += 1
             on_error(_bad(trajectory, f"set aside by stage {b.stage.name}"))

@@ -81,15 +81,24 @@ def label_table(summary: LabelSummary, title: str) -> Table:
 
 
 def stage_table(report: RunReport, title: str = "stages") -> Table:
-    """What each stage of a run saw, kept, changed, set aside and failed on."""
+    """What each stage of a run saw, kept, changed, set aside and failed on, and the time it
+    took (summed over the processes it ran in)."""
     table = Table(title=title, header_style="bold")
     table.add_column("stage")
-    for column in ("version", "seen", "kept", "changed", "set aside", "failed"):
+    for column in ("version", "seen", "kept", "changed", "set aside", "failed", "time"):
         table.add_column(column, justify="right")
     for s in report.stages:
         counts = (s.seen, s.kept, s.changed, s.set_aside, s.failed)
-        table.add_row(s.name, s.version, *(f"{n:,}" for n in counts))
+        table.add_row(s.name, s.version, *(f"{n:,}" for n in counts), _duration(s.seconds))
     return table
+
+
+def _duration(seconds: float) -> str:
+    """``0.42 s``, ``3 min 05 s``."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 def import_table(fmt: str, read: int, tally: ImportTally, reasons: Counter[str]) -> Table:

@@ -2,28 +2,54 @@
 sends back for the driver to journal.
 
 A worker runs its chunk's items concurrently (``concurrency`` at a time, as the local runner
-does) and returns, per item, its lines or its errors-file entry; it writes nothing. The driver
-journals and publishes shards as the local runner does, so a worker that dies and is run again
-duplicates nothing, and a driver killed and restarted resumes from its journals.
+does). Where it sees the run's directory, it publishes its chunk as a shard when the chunk is
+a whole shard and every item finished, or else writes the finished ones to journal segments
+(:mod:`trajforge.run.segments`); it returns, per item, its count (or its lines, where it does
+not see the directory) or its errors-file entry. Shards and segments are published atomically
+and their bytes depend on the items alone, so a worker that dies and is run again duplicates
+nothing; the driver publishes the other shards as the local runner does, and a driver killed
+and restarted resumes from its journals and the segments.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
 
 from trajforge.agents.gate import Gate
 from trajforge.errors import EndpointDownError
+from trajforge.io.manifest import ShardInfo
 from trajforge.run.episodes import EpisodeMaker, error_entry
 from trajforge.run.items import make_item
+from trajforge.run.segments import SegmentPlace
+from trajforge.run.shard_files import write_shard
 from trajforge.run.spec import RunSpec
 
-#: Items per task sent to a worker (each task costs the driver ~4 ms of Ray's CPU).
+#: Items per task sent to a worker, at least; and always for episodes that wait on a model
+#: (a task run again redoes its chunk: small ones lose little and report often).
 CHUNK = 16
+#: Items per task, at most.
+MAX_CHUNK = 512
+#: Tasks per worker that a run of scripted episodes is cut into: each task costs the driver and
+#: Ray's scheduler ~3 ms of CPU, and a few per worker still even out the load at the end.
+TASKS_PER_WORKER = 4
+
+
+def chunk_size(pending: int, workers: int, *, llm: bool, whole_shards: int | None = None) -> int:
+    """Items per task for ``pending`` items on ``workers`` (``llm``: episodes wait on a model).
+
+    ``whole_shards`` (the shard size, where the pending items are whole shards in order): a task
+    per shard, which its worker publishes, when that still gives every worker a few tasks."""
+    if llm:
+        return CHUNK
+    enough = whole_shards and pending >= whole_shards * workers * TASKS_PER_WORKER
+    if whole_shards and enough and whole_shards <= MAX_CHUNK:
+        return whole_shards
+    return max(CHUNK, min(MAX_CHUNK, -(-pending // (workers * TASKS_PER_WORKER))))
 
 
 @dataclass(frozen=True)
@@ -36,6 +62,16 @@ class ItemResult:
     success: bool = False
     error: dict[str, Any] | None = None
     down: str | None = None
+    #: The trajectories a journal segment holds instead of ``lines``.
+    segmented: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk's items, and the manifest entry of the shard it published (if it did)."""
+
+    items: list[ItemResult]
+    published: ShardInfo | None = None
 
 
 #: Per worker process: the episode maker of each run spec it has seen (policy makers, clients).
@@ -45,16 +81,44 @@ _makers: dict[bytes, EpisodeMaker] = {}
 @dataclass(frozen=True)
 class EpisodeChunk:
     """The work sent with a chunk of item indices: the run's spec, whether the worker should
-    make LLM agents and users (``trajforge.run.llm_hooks``), and the engine's gates that bound
-    what all workers send to one endpoint (:mod:`trajforge.agents.gate`)."""
+    make LLM agents and users (``trajforge.run.llm_hooks``), the engine's gates that bound
+    what all workers send to one endpoint (:mod:`trajforge.agents.gate`), and where the
+    run's journal segments go."""
 
     spec: RunSpec
     llm: bool
     gates: Callable[[str], Gate] | None = None
+    place: SegmentPlace | None = None
 
-    def __call__(self, indices: list[int]) -> list[ItemResult]:
-        """Run the items (in the worker)."""
-        return asyncio.run(self._run(indices))
+    def __call__(self, indices: list[int]) -> ChunkResult:
+        """Run the items (in the worker). Where this worker sees the run's directory, a chunk
+        that is a whole shard, every item finished, is published as the shard; other finished
+        items go to journal segments."""
+        results = asyncio.run(self._run(indices))
+        place = self.place
+        if place is None or not place.reachable():
+            return ChunkResult(results)
+        by_shard: dict[int, list[tuple[int, list[bytes]]]] = {}
+        for result in results:
+            if result.error is None:
+                shard = result.index // self.spec.shard_size
+                by_shard.setdefault(shard, []).append((result.index, result.lines))
+        published = None
+        if len(by_shard) == 1 and self._whole_shard(indices) and len(results) == len(indices):
+            [(shard, entries)] = by_shard.items()
+            if len(entries) == len(indices):
+                lines = [line for _, item_lines in entries for line in item_lines]
+                published = write_shard(place.run_directory, shard, self.spec.format, lines)
+        if published is None:
+            for shard, entries in by_shard.items():
+                place.write(shard, entries)
+        kept = [r if r.error else replace(r, lines=[], segmented=len(r.lines)) for r in results]
+        return ChunkResult(kept, published)
+
+    def _whole_shard(self, indices: list[int]) -> bool:
+        size = self.spec.shard_size
+        first = indices[0] - indices[0] % size
+        return indices == list(range(first, min(first + size, self.spec.total)))
 
     def _maker(self) -> EpisodeMaker:
         key = msgspec.json.encode(self.spec)

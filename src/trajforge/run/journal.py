@@ -25,6 +25,17 @@ _decoder = msgspec.json.Decoder(JournalEntry)
 _encoder = msgspec.json.Encoder()
 
 
+def encode_entry(item: int, trajectories: list[bytes]) -> bytes:
+    """One journal line: the item and its trajectories' JSON, byte-exact."""
+    return _encoder.encode(JournalEntry(item, [msgspec.Raw(t) for t in trajectories])) + b"\n"
+
+
+def decode_entry(line: bytes) -> tuple[int, list[bytes]]:
+    """A journal line's item and trajectories (``msgspec.DecodeError`` if it is torn)."""
+    entry = _decoder.decode(line)
+    return entry.item, [bytes(t) for t in entry.trajectories]
+
+
 class Journal:
     """An append-only file of JournalEntry lines."""
 
@@ -43,10 +54,10 @@ class Journal:
             if not line.endswith(b"\n"):
                 break
             try:
-                entry = _decoder.decode(line)
+                item, trajectories = decode_entry(line)
             except msgspec.DecodeError:
                 break
-            self.entries[entry.item] = [bytes(t) for t in entry.trajectories]
+            self.entries[item] = trajectories
             good += len(line)
         if good < len(data):
             with open(self.path, "r+b") as f:
@@ -55,12 +66,11 @@ class Journal:
 
     def append(self, item: int, trajectories: list[bytes]) -> None:
         """Record a finished item."""
-        raw = [msgspec.Raw(t) for t in trajectories]
         try:
             if self._fd is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            os.write(self._fd, _encoder.encode(JournalEntry(item, raw)) + b"\n")
+            os.write(self._fd, encode_entry(item, trajectories))
         except OSError as exc:  # a full disk, say: the error names the journal
             raise write_error(self.path, exc) from exc
         self.entries[item] = trajectories

@@ -11,8 +11,9 @@ pending, never journaled: its shard is not published, the manifest stays incompl
 next run of the same spec retries exactly the pending items. When the endpoint's circuit breaker
 opens (``EndpointDownError``), no further episode starts; those in flight fail and stay pending too.
 
-On a distributed engine (Ray) the episodes run on its workers (:mod:`trajforge.run.chunks`) and
-come back here, where they are journaled and published just the same.
+On a distributed engine (Ray) the episodes run on its workers (:mod:`trajforge.run.chunks`),
+which journal them in segments of their own (:mod:`trajforge.run.segments`) where they see the
+run's directory, or send them back to be journaled here; shards are published just the same.
 """
 
 from __future__ import annotations
@@ -28,17 +29,17 @@ import msgspec
 from trajforge.engine import Engine, active_engine
 from trajforge.envs.approval import Approver
 from trajforge.errors import ConfigError, EndpointDownError
-from trajforge.io import write_lines, write_trajectories
 from trajforge.io._oserror import write_error
 from trajforge.io.atomic import atomic_write, remove_temp_files
-from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo, sha256_file
+from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo
 from trajforge.io.shards import shard_name
 from trajforge.run import chunks
 from trajforge.run.episodes import EpisodeMaker, LLMHooks, error_entry
 from trajforge.run.items import WorkItem, make_item
 from trajforge.run.journal import Journal
+from trajforge.run.segments import SegmentPlace, load_segments, remove_segments, segment_files
+from trajforge.run.shard_files import write_shard
 from trajforge.run.spec import RunSpec, same_run
-from trajforge.schema import TrajectoryDecoder
 
 __all__ = ["ERRORS_NAME", "JOURNALS", "SPEC_NAME", "LLMHooks", "Progress", "Runner"]
 
@@ -95,6 +96,7 @@ class Runner:
         self.workers = workers
         self.progress = Progress(total=spec.total)
         self._journals: dict[int, Journal] = {}
+        self._done: dict[int, set[int]] = {}  # by shard: items journaled here or in segments
         self._manifest = Manifest(format=spec.format, shard_size=spec.shard_size)
         if approver is not None and self.engine.distributed:
             raise ConfigError(
@@ -120,6 +122,8 @@ class Runner:
                 )
             # a run killed while publishing a shard or the manifest leaves its temporary file
             remove_temp_files(self.out)
+            if (self.out / JOURNALS).is_dir():  # and one killed in a worker, a segment's
+                remove_temp_files(self.out / JOURNALS)
         elif any(self.out.iterdir()):
             raise ConfigError(
                 f"{self.out} is not empty and holds no trajforge run",
@@ -154,8 +158,10 @@ class Runner:
                 self.progress.resumed += len(self._shard_items(shard))
                 continue
             journal = Journal(self.out / JOURNALS / f"part-{shard:05d}.jsonl")
-            done = journal.load()
+            done = set(journal.load())
+            done.update(load_segments(segment_files(self.out / JOURNALS, shard)))
             self._journals[shard] = journal
+            self._done[shard] = done
             self.progress.resumed += len(done)
             for i in self._shard_items(shard):
                 if i not in done:
@@ -187,38 +193,34 @@ class Runner:
 
     # -- shards --------------------------------------------------------------------------------
 
-    def _finish_item(self, index: int, lines: list[bytes]) -> None:
+    def _finish_item(self, index: int, lines: list[bytes], *, segmented: int = 0) -> None:
+        """Journal a finished item (``segmented``: the trajectories a worker's segment holds
+        instead of ``lines``), and publish its shard if that was the last one missing."""
         shard = index // self.spec.shard_size
-        journal = self._journals[shard]
-        journal.append(index, lines)
+        if not segmented:
+            self._journals[shard].append(index, lines)
+        done = self._done[shard]
+        done.add(index)
         self.progress.done += 1
-        self.progress.trajectories += len(lines)
-        if len(journal.entries) == len(self._shard_items(shard)):
+        self.progress.trajectories += segmented or len(lines)
+        if len(done) == len(self._shard_items(shard)):
             self._publish(shard)
 
     def _publish(self, shard: int) -> None:
-        journal = self._journals.pop(shard)
-        lines = [line for i in self._shard_items(shard) for line in journal.entries[i]]
-        name = shard_name(shard, self.spec.format)
-        path = self.out / name
-        if self.spec.format == "parquet":
-            decoder = TrajectoryDecoder()
-            write_trajectories(path, (decoder.decode(line) for line in lines))
-        else:
-            write_lines(path, lines)
-        ids = [msgspec.json.decode(line, type=_IdOnly).id for line in (lines[:1] + lines[-1:])]
-        self._manifest.add(
-            ShardInfo(
-                file=name,
-                count=len(lines),
-                sha256=sha256_file(path),
-                first_id=ids[0] if ids else None,
-                last_id=ids[-1] if ids else None,
-            )
-        )
+        """Write a shard whose items are all journaled (here or in segments)."""
+        segments = segment_files(self.out / JOURNALS, shard)
+        stored = load_segments(segments) | self._journals[shard].entries
+        lines = [line for i in self._shard_items(shard) for line in stored[i]]
+        self._published(shard, write_shard(self.out, shard, self.spec.format, lines), segments)
+
+    def _published(self, shard: int, info: ShardInfo, segments: list[Path]) -> None:
+        """Add a written shard to the manifest; its journal and segments are done with."""
+        self._manifest.add(info)
         self._manifest.shards.sort(key=lambda s: s.file)
         self._manifest.save(self.out)
-        journal.remove()
+        self._journals.pop(shard).remove()
+        del self._done[shard]
+        remove_segments(segments)
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -236,7 +238,7 @@ class Runner:
         pending = self._pending_items()
         todo = list(pending)
         for shard in list(self._journals):
-            if len(self._journals[shard].entries) == len(self._shard_items(shard)):
+            if len(self._done[shard]) == len(self._shard_items(shard)):
                 self._publish(shard)
         self._report()
         if self.engine.distributed:
@@ -269,21 +271,44 @@ class Runner:
         return self._finish()
 
     def _run_on_engine(self, todo: list[int]) -> None:
-        """The pending items in chunks on the engine's workers; this process journals them."""
-        endpoints = [self.spec.llm.base_url] if self.spec.llm and self._uses_llm() else []
+        """The pending items in chunks on the engine's workers, which journal them in segments
+        (or send them here to be journaled)."""
+        uses_llm = self._uses_llm()
+        endpoints = [self.spec.llm.base_url] if self.spec.llm and uses_llm else []
         gates = self.engine.endpoint_gates(endpoints, self.spec.concurrency)
-        work = chunks.EpisodeChunk(self.spec, llm=self.llm_hooks is not None, gates=gates)
+        place = SegmentPlace.claim(self.out / JOURNALS)
+        work = chunks.EpisodeChunk(
+            self.spec, llm=self.llm_hooks is not None, gates=gates, place=place
+        )
         workers = self.workers or self.engine.default_workers()
-        for results in self.engine.map_chunks(work, todo, workers=workers, chunk=chunks.CHUNK):
-            for result in results:
-                if result.error is not None:
-                    self._record_failure(result.error, result.down)
-                else:
-                    self.progress.successes += result.success
-                    self._finish_item(result.index, result.lines)
-            self._report()
-            if self.progress.stopped is not None:
-                break
+        whole = all(len(self._done[s]) == 0 for s in self._journals)  # todo: whole shards
+        size = self.spec.shard_size if whole else None
+        chunk = chunks.chunk_size(len(todo), workers, llm=uses_llm, whole_shards=size)
+        done = self.engine.map_chunks(work, todo, workers=workers, chunk=chunk, fixed=True)
+        try:
+            for chunk_result in done:
+                self._take(chunk_result)
+                self._report()
+                if self.progress.stopped is not None:
+                    break
+        finally:
+            place.release()
+
+    def _take(self, chunk: chunks.ChunkResult) -> None:
+        """Account for a chunk a worker ran (and, if it published its shard, record that)."""
+        for result in chunk.items:
+            if result.error is not None:
+                self._record_failure(result.error, result.down)
+            elif chunk.published is not None:
+                self.progress.successes += result.success
+                self.progress.done += 1
+                self.progress.trajectories += result.segmented
+            else:
+                self.progress.successes += result.success
+                self._finish_item(result.index, result.lines, segmented=result.segmented)
+        if chunk.published is not None:
+            shard = chunk.items[0].index // self.spec.shard_size
+            self._published(shard, chunk.published, [])
 
     def _close_journals(self) -> None:
         for journal in self._journals.values():
@@ -302,7 +327,3 @@ class Runner:
         self.progress.elapsed_s = time.monotonic() - self._started
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-
-class _IdOnly(msgspec.Struct):
-    id: str
