@@ -15,7 +15,7 @@ iterations carry no state from one to the next.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from jinja2.runtime import LoopContext
@@ -66,8 +66,12 @@ class Tape:
         """A field of the loop over this tape (``index0``, ``index``, ``first``, ``previtem``,
         ``last``, ``nextitem``): what it is at this iteration, found without peeking."""
         current = self.current
-        if name in _COUNTERS:
-            return _COUNTERS[name](current)
+        if name == "index0":
+            return current
+        if name == "index":
+            return current + 1
+        if name == "first":
+            return current == 0
         if name == "previtem":
             if current == 0:
                 return loop._undefined("there is no previous item")
@@ -83,10 +87,5 @@ class Tape:
             self.needs[self.current + 1] = needed
 
 
-_COUNTERS: Final[dict[str, Callable[[int], int | bool]]] = {
-    "index0": lambda current: current,
-    "index": lambda current: current + 1,
-    "first": lambda current: current == 0,
-}
 #: The fields of a loop over a tape that the tape answers.
-TAPE_FIELDS: Final = frozenset({*_COUNTERS, "previtem", "last", "nextitem"})
+TAPE_FIELDS: Final = frozenset({"index0", "index", "first", "previtem", "last", "nextitem"})

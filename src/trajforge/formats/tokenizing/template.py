@@ -175,10 +175,14 @@ class ChatTemplate:
         """Render the messages of ``tape`` into its chunks, as they are made (a ConversionError
         if the template fails)."""
         chunks = tape.chunks
-        with self._failures():
-            for chunk in self._template.generate(
-                messages=tape, tools=tools, add_generation_prompt=add_generation_prompt
-            ):
+        template = self._template
+        variables = {
+            "messages": tape,
+            "tools": tools,
+            "add_generation_prompt": add_generation_prompt,
+        }
+        with self._failures():  # what Template.generate does, less its traceback rewriting
+            for chunk in template.root_render_func(template.new_context(variables)):
                 chunks.append(chunk)
 
     @contextmanager

@@ -147,6 +147,6 @@ def _turn_end(text: str, start: int, end_tokens: Collection[str]) -> int:
     stripped = len(text)
     while stripped and text[stripped - 1].isspace():  # as rstrip() would, without a copy
         stripped -= 1
-    if stripped < len(text) and any(text.endswith(token, 0, stripped) for token in end_tokens):
+    if stripped < len(text) and text.endswith(tuple(end_tokens), 0, stripped):
         return max(start, stripped)
     return len(text)
