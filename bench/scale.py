@@ -10,7 +10,12 @@ at most that many tasks run at once whatever stage they serve.
 - **grading** (wall time, per trajectory): ``run_job`` with the rules, Monte-Carlo rollouts (2
   per step, the expensive part) and the score over a run of ``--graded`` episodes, locally in
   one process vs on Ray with 1 and 2 workers. Target: 2 workers >= 1.7x one.
-- **driver memory** (peak RSS, ``VmHWM``): a fresh driver process streams ``--small`` and then
+- **grading by shard** (wall time, per trajectory): the same grading as a pipeline's
+  ``[grade]`` runs it, a job per input shard (the graded run is in shards of 10): locally one
+  after the other, on Ray a task per shard that reads and writes its files on the worker.
+- **driver memory** (peak RSS, ``VmHWM``, and the peak of its own memory, ``RssAnon``:
+  ``VmHWM`` also counts the pages of Ray's shared object store the driver touched, which Ray
+  bounds by the store's size): a fresh driver process streams ``--small`` and then
   ``--large`` trajectories (the run's records repeated by a generator, never stored) through
   the stage runner on Ray (2 workers; the score stage: the step of grading every trajectory
   passes, cheap enough for a million here) and drops the output. Target: flat.
@@ -42,9 +47,12 @@ from trajforge.grade import RuleGrader, select_rules
 from trajforge.grade.aggregate import ScoreStage
 from trajforge.grade.process import ProcessLabelStage, make_options
 from trajforge.io import RawLine, read_raw
+from trajforge.io.sources import resolve_files
 from trajforge.pipeline.job import run_job
 from trajforge.pipeline.runner import StageRunner
+from trajforge.pipeline.shard_tasks import ShardTask, run_shards
 from trajforge.pipeline.stage import Stage
+from trajforge.pipeline.ticker import Ticker
 from trajforge.run.runner import Runner
 from trajforge.run.spec import RunSpec, spec_from_flags
 
@@ -55,13 +63,13 @@ from timing import WALL, Timing, header, legend, row, seconds
 WIDTH = 34
 
 
-def spec(episodes: int) -> RunSpec:
-    """The benchmark's run: support episodes with mistakes, in shards of 100."""
+def spec(episodes: int, shard_size: int = 100) -> RunSpec:
+    """The benchmark's run: support episodes with mistakes, in shards of ``shard_size``."""
     return spec_from_flags(
         {
             "mix": [{"env": "support", "tasks": episodes, "mistakes": 0.2}],
             "seed": 3,
-            "shard_size": 100,
+            "shard_size": shard_size,
             "format": "jsonl",
         }
     )
@@ -86,6 +94,21 @@ CASES = (("local, 1 process", 0), ("ray, 1 worker", 1), ("ray, 2 workers", 2))
 def grade(source: Path, out: Path, engine: Engine | None, workers: int) -> None:
     """One grading of ``source`` into ``out``."""
     run_job(str(source), str(out), grading(engine, workers), engine=engine, workers=workers)
+
+
+def grade_by_shard(source: Path, out: Path, engine: Engine, workers: int) -> None:
+    """What a pipeline's ``[grade]`` does: a job per input shard (on Ray, with two shards or
+    more per worker, a task per shard that reads and writes its files itself)."""
+    out.mkdir(parents=True)
+    tasks = [
+        ShardTask(str(file.path), str(out / f"part-{k:05d}.jsonl"), str(out / f"q{k}.jsonl"), None)
+        for k, file in enumerate(resolve_files(str(source)))
+    ]
+    rollouts = ProcessLabelStage(make_options(rollouts=2, seed=1))
+    stages: list[Stage] = [RuleGrader(select_rules("all")), rollouts, ScoreStage()]
+    done = run_shards(tasks, stages, engine=engine, workers=workers, place=out,
+                      progress=Ticker(None))  # fmt: skip
+    assert len(list(done)) == len(tasks)
 
 
 def ray_workers_cpu() -> float:
@@ -140,7 +163,10 @@ def cases_for(run: RunSpec, source: Path, fresh: Iterator[Path], cpus: int) -> C
     def grading_() -> None:
         grade(source, next(fresh), engine, cpus or 1)
 
-    return {"generation": generation, "grading": grading_}
+    def by_shard() -> None:
+        grade_by_shard(source, next(fresh), engine or get_engine("local"), cpus or 1)
+
+    return {"generation": generation, "grading": grading_, "grading by shard": by_shard}
 
 
 def measure(work: Path, run: RunSpec, source: Path, repeats: int) -> dict[str, dict[str, Timing]]:
@@ -187,6 +213,15 @@ def repeated(lines: list[RawLine], count: int) -> Iterator[RawLine]:
     return itertools.islice(itertools.cycle(lines), count)
 
 
+def private_mb() -> float:
+    """This process's resident memory of its own (``RssAnon``: not the pages of Ray's shared
+    object store it has touched, which ``VmHWM`` counts too), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no RssAnon in /proc/self/status")
+
+
 def stream_child(source: str, count: int) -> None:
     """In a fresh driver process: ``count`` trajectories through the score stage on Ray."""
     logging.disable(logging.WARNING)
@@ -194,21 +229,25 @@ def stream_child(source: str, count: int) -> None:
     lines = list(read_raw(source))
     baseline = peak_mb()
     runner = StageRunner([ScoreStage()], engine=engine, workers=2)
-    passed = sum(1 for _ in runner.stream_raw(repeated(lines, count)))
+    private = 0.0
+    for passed, _ in enumerate(runner.stream_raw(repeated(lines, count)), 1):
+        if passed % 1000 == 0:
+            private = max(private, private_mb())
     assert passed == count, passed
-    print(f"{baseline:.1f} {peak_mb():.1f}")
+    print(f"{baseline:.1f} {peak_mb():.1f} {private:.1f}")
 
 
-def driver_peak(source: Path, count: int) -> tuple[float, float]:
-    """A fresh driver's peak RSS (MB) before streaming (its records loaded) and after."""
+def driver_peak(source: Path, count: int) -> tuple[float, float, float]:
+    """A fresh driver's peak RSS (MB) before streaming (its records loaded) and after, and the
+    peak of its private memory while streaming (sampled every 1,000 trajectories)."""
     done = subprocess.run(
         [sys.executable, __file__, "--stream-child", str(source), str(count)],
         capture_output=True,
         text=True,
         check=True,
     )
-    before, after = done.stdout.split()[-2:]
-    return float(before), float(after)
+    before, after, private = done.stdout.split()[-3:]
+    return float(before), float(after), float(private)
 
 
 def main() -> None:
@@ -228,20 +267,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         source = work / "source"
-        generate(spec(args.graded), source, get_engine("local"), None)
+        # in shards of 10: enough for a task per shard on 2 workers
+        generate(spec(args.graded, shard_size=10), source, get_engine("local"), None)
         trajectories = sum(1 for _ in read_raw(str(source)))
         timings = measure(work, run, source, args.repeats)
         show("generation", timings["generation"], args.episodes, "episodes")
         title = "grading: rules, 2 rollouts a step, score"
         show(title, timings["grading"], trajectories, "trajectories")
-        for what, units in (("generation", args.episodes), ("grading", trajectories)):
-            show_cpu(what, timings, units)
+        title = "grading by shard (a pipeline's [grade]: on Ray a task per input shard)"
+        show(title, timings["grading by shard"], trajectories, "trajectories")
+        units = {"generation": args.episodes, "grading": trajectories}
+        units["grading by shard"] = trajectories
+        for what, count in units.items():
+            show_cpu(what, timings, count)
         print("\ndriver peak RSS streaming through the score stage on Ray (2 workers)")
         ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
         try:
             for count in (args.small, args.large):
-                before, after = driver_peak(source, count)
-                print(f"  {count:>10,} trajectories: {after:7.1f} MB ({before:.1f} MB before)")
+                before, after, private = driver_peak(source, count)
+                print(f"  {count:>10,} trajectories: {after:7.1f} MB ({before:.1f} MB before;"
+                      f" its own memory {private:.1f} MB at most)")  # fmt: skip
         finally:
             ray.shutdown()
 

@@ -20,7 +20,8 @@ from trajforge.formats.openai import (
     trajectory_to_messages,
     trajectory_to_record,
 )
-from trajforge.formats.openai_decode import SHAPE_KEY
+from trajforge.formats.openai_decode import SHAPE_KEY, Decoded, canonical_id, decode_record
+from trajforge.formats.openai_wire import ChatRecord, PlainChatRecord
 from trajforge.formats.registry import get_format, get_reader
 from trajforge.io import BadRecord
 from trajforge.io.checks import ReadChecks, checking
@@ -36,6 +37,7 @@ from trajforge.schema import (
     Trajectory,
     UserMessage,
 )
+from trajforge.schema.codec import SharedTools
 
 
 def _call(call_id: str, name: str, arguments: str) -> dict[str, Any]:
@@ -774,3 +776,66 @@ def test_vllm_and_deepseek_empty_forms_import_and_export_unchanged(
     assert not any(isinstance(a, ToolCall) for a in traj.steps[0].actions)
     assert traj.steps[0].reasoning is None
     assert trajectory_to_record(traj) == record
+
+
+# ---------------------------------------------------------------- plain and general shapes
+
+
+def _plain_record() -> dict[str, Any]:
+    """A record in the plain shape: every text canonical but one, one text not an object."""
+    calls = [_call("a", "f", '{"x":1}'), _call("b", "f", '{"x": 2}'), _call("c", "f", "[1]")]
+    results = [{"role": "tool", "tool_call_id": c, "content": "ok"} for c in "abc"]
+    return _record(USER, {"role": "assistant", "content": None, "tool_calls": calls}, *results)
+
+
+def test_arguments_texts_are_kept_only_where_not_canonical_whatever_the_route() -> None:
+    record = _plain_record()
+    for source in (record, msgspec.json.encode(record)):
+        calls = record_to_trajectory(source).steps[0].actions
+        assert [(c.arguments, c.raw_arguments) for c in calls if isinstance(c, ToolCall)] == [
+            ({"x": 1}, None),
+            ({"x": 2}, '{"x": 2}'),
+            ({}, "[1]"),
+        ]
+
+
+def test_a_record_in_the_general_shape_imports_as_its_plain_twin() -> None:
+    plain = _plain_record()
+    general = json.loads(json.dumps(plain))
+    general["messages"][1]["weight"] = 1  # a key only the general Structs hold
+    ours, theirs = record_to_trajectory(plain), record_to_trajectory(general)
+    assert ours.steps == theirs.steps
+    assert theirs.metadata == {SHAPE_KEY: {"weights": [[0, 1]]}}
+    assert ours.metadata == {}
+
+
+def test_the_id_of_a_plain_record_is_that_of_the_general_structs() -> None:
+    line = msgspec.json.encode(_plain_record())
+    general = Decoded(msgspec.json.decode(line, type=ChatRecord), {}, {}, False)
+    assert type(decode_record(line).chat) is PlainChatRecord
+    assert record_to_trajectory(line).id == "oai-" + canonical_id(general)
+
+
+def test_records_with_the_same_tools_share_one_read_only_list() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    first, second = (
+        record_to_trajectory(msgspec.json.encode(_record(USER, tools=tools, n=n))) for n in (1, 2)
+    )
+    assert first.tools is second.tools
+    assert isinstance(first.tools, SharedTools)
+    assert first.tools.raw == msgspec.json.encode(first.tools)  # what verify's cache keys on
+    assert first.tools == record_to_trajectory(_record(USER, tools=tools, n=1)).tools
+    empty = [record_to_trajectory(msgspec.json.encode(_record(USER, tools=[]))) for _ in "ab"]
+    assert empty[0].tools == []
+    assert empty[0].tools is not empty[1].tools
+
+
+def test_ids_of_records_with_integers_beyond_64_bits_do_not_depend_on_the_route() -> None:
+    big = {"type": "integer", "maximum": 2**70}
+    tools = [{"type": "function", "function": {"name": "f", "parameters": big}}]
+    for record in (
+        _record(USER, tools=tools),
+        _record({**USER, "content": [{"type": "text", "text": "hi", "n": 2**70}]}, tools=[]),
+    ):
+        line = msgspec.json.encode(record)
+        assert record_to_trajectory(line).id == record_to_trajectory(record).id

@@ -7,7 +7,8 @@ stay apart). The mapping:
   message before any assistant message is ``task.instruction`` (its ``name``, if any, is kept in
   ``provenance.extra``);
 - ``tools`` are the trajectory's tools, and so are the legacy top-level ``functions`` in a record
-  without ``tools`` (exported back as ``functions``);
+  without ``tools`` (exported back as ``functions``); the JSON lines with the same ``tools``
+  share one read-only list (see :mod:`trajforge.formats.openai_tools`);
 - each ``assistant`` message is one ``Step``: ``reasoning_content`` is ``step.reasoning``, string
   ``content`` is one text action (a ``Reply`` on import), and so is a string ``refusal`` (the
   model declined; ``content`` is then null or absent), ``tool_calls``/``function_call`` are
@@ -28,7 +29,8 @@ stay apart). The mapping:
   as top-level keys too.
 
 Records are decoded by :mod:`trajforge.formats.openai_decode`: a JSON line straight into the
-wire Structs, once.
+wire Structs, once (into the plain ones, which the step loop takes without looking for rare
+keys, where they fit).
 
 What of the OpenAI shape has no place in the records is kept in the metadata entry ``SHAPE_KEY``,
 and only when it occurs (see :class:`Shape`): which steps came from an assistant message *without*
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
 
@@ -64,10 +67,13 @@ from trajforge.formats.openai_decode import (
     MESSAGES_KEY,
     SHAPE_KEY,
     TOOLS_KEY,
+    Decoded,
     canonical_id,
     decode_record,
 )
+from trajforge.formats.openai_tools import tool_spec
 from trajforge.formats.openai_wire import (
+    AnyMessage,
     AssistantMessage,
     Content,
     DeveloperMessage,
@@ -75,6 +81,9 @@ from trajforge.formats.openai_wire import (
     FunctionDef,
     FunctionMessage,
     Message,
+    PlainAssistantMessage,
+    PlainToolCall,
+    PlainToolMessage,
     SystemMessage,
     ToolCallWire,
     ToolDef,
@@ -279,22 +288,20 @@ def record_to_trajectory(
     messages = chat.messages
     system_prompt, instruction, start = _preamble(messages, extra)
     legacy = not isinstance(chat.functions, UnsetType)
-    tools = chat.functions if legacy else _functions(chat.tools)
-    shape = Shape(
-        developer=bool(messages) and type(messages[0]) is DeveloperMessage,
-        empty_tools=tools == [],
-        functions=legacy,
-        bare=decoded.bare,
-        tool_type_absent=_type_absent(chat.tools),
-    )
-    steps = _steps(messages, start, shape, extra)
+    tools, untyped, empty = _tools(decoded)
+    steps, shape = _steps(messages, start, extra)
+    developer = bool(messages) and type(messages[0]) is DeveloperMessage
+    if developer or empty or legacy or decoded.bare or untyped:
+        shape = shape or Shape()
+        shape.developer, shape.empty_tools, shape.functions = developer, empty, legacy
+        shape.bare, shape.tool_type_absent = decoded.bare, untyped
     metadata: dict[str, Any] = {}
-    if shape != _PLAIN:  # JSON data only (no tuples), so that it survives serialisation as is
-        metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))
+    if shape is not None and shape != _PLAIN:  # JSON data only (no tuples), so that it
+        metadata[SHAPE_KEY] = msgspec.json.decode(_ENCODER.encode(shape))  # survives as is
     return Trajectory(
         id=id,
         task=Task(instruction=instruction),
-        tools=[_tool_spec(function) for function in tools or ()],
+        tools=tools,
         system_prompt=system_prompt,
         steps=steps,
         provenance=Provenance(
@@ -304,27 +311,26 @@ def record_to_trajectory(
     )
 
 
-def _type_absent(tools: list[ToolDef] | UnsetType) -> list[int]:
-    if isinstance(tools, UnsetType):
-        return []
-    return [index for index, tool in enumerate(tools) if tool.type is UNSET]
+def _tools(decoded: Decoded) -> tuple[list[ToolSpec], list[int], bool]:
+    """The trajectory's tools (shared, read-only, where the record's list was shared), the
+    indices of the entries without ``"type"``, and whether the record's list was empty."""
+    if decoded.tools is not None:
+        shared = decoded.tools
+        return shared.specs or [], list(shared.untyped), not shared.wire
+    chat = decoded.chat
+    if not isinstance(chat.functions, UnsetType):  # the legacy list, without tools
+        return [tool_spec(function) for function in chat.functions], [], chat.functions == []
+    listed = chat.tools
+    if isinstance(listed, UnsetType):
+        return [], [], False
+    assert isinstance(listed, list)  # a plain record's JSON text comes decoded: decoded.tools
+    untyped = [index for index, tool in enumerate(listed) if tool.type is UNSET]
+    return [tool_spec(tool.function) for tool in listed], untyped, listed == []
 
 
-def _functions(tools: list[ToolDef] | UnsetType) -> list[FunctionDef] | UnsetType:
-    return tools if isinstance(tools, UnsetType) else [tool.function for tool in tools]
-
-
-def _tool_spec(function: FunctionDef) -> ToolSpec:
-    description, parameters, strict = function.description, function.parameters, function.strict
-    return ToolSpec(
-        name=function.name,
-        description=None if description is UNSET else description,
-        parameters=None if parameters is UNSET else parameters,
-        strict=None if strict is UNSET else strict,
-    )
-
-
-def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | None, str | None, int]:
+def _preamble(
+    messages: Sequence[AnyMessage], extra: dict[str, Any]
+) -> tuple[str | None, str | None, int]:
     """``(system_prompt, instruction, index of the first message after them)``; the
     instruction message's ``name`` (task.instruction has none) is kept in ``extra``."""
     index = 0
@@ -341,23 +347,26 @@ def _preamble(messages: list[Message], extra: dict[str, Any]) -> tuple[str | Non
     return system_prompt, instruction, index
 
 
-def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, Any]) -> list[Step]:
-    """The steps from ``messages[start:]``; what the steps cannot hold is noted in ``shape``
-    (and content parts in ``extra``).
+def _steps(
+    messages: Sequence[AnyMessage], start: int, extra: dict[str, Any]
+) -> tuple[list[Step], Shape | None]:
+    """The steps from ``messages[start:]``, and a Shape noting what they cannot hold (None
+    where there is nothing to note; content parts go to ``extra``).
 
     The loop an import spends most of its time in, so written flat (a function call per message
     costs 7% of an import): types compared by identity, the usual messages handled inline, the
-    rare ones and the rare keys in functions of their own.
+    rare ones and the rare keys in functions of their own. A message of the plain shape (see
+    :class:`~trajforge.formats.openai_wire.PlainChatRecord`) has no rare key to look for.
     """
     steps: list[Step] = []
+    shape: Shape | None = None
     observations: list[Observation] = []
-    calls: list[ToolCall] = []
     call_ids: list[str | None] = []
+    parsed: list[ToolCall] = []  # the calls whose arguments text decoded, and that text
+    texts: list[str] = []
     for index in range(start, len(messages)):
         message = messages[index]
-        kind = type(message)
-        if kind is ToolMessage and steps:
-            assert type(message) is ToolMessage  # for mypy, which does not narrow on ``kind``
+        if (type(message) is PlainToolMessage or type(message) is ToolMessage) and steps:
             answers, result, name = message.tool_call_id, message.content, message.name
             if type(answers) is str and type(result) is str:
                 if answers not in call_ids:
@@ -367,13 +376,15 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
                         call_id=answers, name=name if type(name) is str else None, content=result
                     )
                 )
-            else:
-                observations.append(_rare_result(message, index, steps, calls, shape, extra))
-        elif kind is AssistantMessage:
-            assert type(message) is AssistantMessage
+            else:  # (never a plain one); the Shape is made at the first note
+                observations.append(
+                    _rare_result(message, index, steps, shape := shape or Shape(), extra)
+                )
+        elif type(message) is PlainAssistantMessage or type(message) is AssistantMessage:
             content, wires = message.content, message.tool_calls
-            if (
+            rare = type(message) is AssistantMessage and (
                 content is UNSET
+                or type(content) is list
                 or message.refusal is not UNSET
                 or message.function_call is not UNSET
                 or message.annotations is not UNSET
@@ -383,45 +394,77 @@ def _steps(messages: list[Message], start: int, shape: Shape, extra: dict[str, A
                 or message.reasoning_content is None
                 or wires is None
                 or wires == []
-            ):  # a key no step holds, or text besides the content
-                _note_shape(message, f"messages[{index}]", len(steps), shape)
-            if type(content) is list:
-                content = _text(content, f"messages[{index}]", extra)
-            actions: list[Action] = [Reply(content=content)] if type(content) is str else []
-            if message.refusal is not UNSET or message.function_call is not UNSET:
-                _rare_actions(message, actions)
-            calls, call_ids = [], []
+            )  # a key no step holds, text besides the content, or content parts
+            if rare:
+                actions = _rare_actions(
+                    message, index, len(steps), shape := shape or Shape(), extra
+                )
+            else:
+                actions = [Reply(content=content)] if type(content) is str else []
+            call_ids = []
             if type(wires) is list:
                 for wire in wires:
                     function = wire.function
+                    text, call_id = function.arguments, wire.id
                     if (
-                        type(function.arguments) is str
-                        and function.parsed_arguments is UNSET
-                        and type(wire.id) is str
-                        and wire.type is not UNSET
-                    ):
-                        arguments, raw = parse_arguments(function.arguments)
-                        call_id = wire.id
-                    else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
-                        call_id, arguments, raw = _rare_call(wire, len(steps), len(calls), shape)
-                    calls.append(
-                        ToolCall(
-                            id=call_id, name=function.name, arguments=arguments, raw_arguments=raw
+                        type(text) is str
+                        and type(call_id) is str
+                        and (
+                            type(wire) is PlainToolCall
+                            or (  # a call of the general shape with nothing to note
+                                isinstance(wire, ToolCallWire)
+                                and wire.function.parsed_arguments is UNSET
+                                and wire.type is not UNSET
+                            )
                         )
-                    )
-                    call_ids.append(call_id)
-                actions.extend(calls)
+                    ):
+                        try:
+                            call = ToolCall(
+                                id=call_id, name=function.name, arguments=_ARGUMENTS.decode(text)
+                            )
+                        except (msgspec.DecodeError, RecursionError):  # not an object: kept
+                            call = ToolCall(id=call_id, name=function.name, raw_arguments=text)
+                        else:
+                            parsed.append(call)
+                            texts.append(text)
+                    else:  # no id or type, arguments as an object, a parse()'s parsed_arguments
+                        call = _rare_call(
+                            wire, len(steps), len(call_ids), shape := shape or Shape()
+                        )
+                    actions.append(call)
+                    call_ids.append(call.id)
             reasoning = message.reasoning_content
             step = Step(reasoning=reasoning if type(reasoning) is str else None, actions=actions)
-            if message.weight == 0:
-                step.labels.append(_weight_label())
+            if rare:
+                _weigh(message, step)
             steps.append(step)
             observations = step.observations
-        elif steps and (kind is UserMessageWire or kind is FunctionMessage):
+        elif steps and (type(message) is UserMessageWire or type(message) is FunctionMessage):
             observations.append(_observation(message, f"messages[{index}]", extra))
         else:
             raise _misplaced(message, f"messages[{index}]")
-    return steps
+    _keep_raw_arguments(parsed, texts)
+    return steps, shape
+
+
+def _keep_raw_arguments(calls: list[ToolCall], texts: list[str]) -> None:
+    """Give the calls whose arguments ``texts`` are not the canonical encoding of their
+    arguments that text as ``raw_arguments`` (see :func:`parse_arguments`).
+
+    One encoding of all the arguments, compared with all the texts joined, settles the usual
+    record, whose every text is canonical. It is exact: each text decoded on its own as one
+    object, and a text that ran past the canonical object it starts with (or stopped inside it)
+    would not have.
+    """
+    if (
+        not calls
+        or _ENCODER.encode([call.arguments for call in calls])
+        == ("[" + ",".join(texts) + "]").encode()
+    ):
+        return
+    for call, text in zip(calls, texts, strict=True):
+        if _ENCODER.encode(call.arguments) != text.encode():
+            call.raw_arguments = text
 
 
 def _text(content: Content, where: str, extra: dict[str, Any]) -> str:
@@ -455,37 +498,46 @@ def _joined(content: Any) -> Any:
     )
 
 
+def _weigh(message: PlainAssistantMessage | AssistantMessage, step: Step) -> None:
+    """The weight label on a step whose assistant message had ``"weight": 0``."""
+    if isinstance(message, AssistantMessage) and message.weight == 0:
+        step.labels.append(_weight_label())
+
+
 def _weight_label() -> Label:
     source = LabelSource(kind="imported", id="openai-weight")
     return Label(name=WEIGHT_LABEL, source=source, value=0.0)
 
 
 def _rare_call(
-    wire: ToolCallWire, step: int, position: int, shape: Shape
-) -> tuple[str, dict[str, Any], str | None]:
-    """``(id, arguments, raw_arguments)`` of a tool call without an id or a type, or with
-    arguments as an object or ``parsed_arguments``; what the call cannot hold is noted in
-    ``shape``."""
+    wire: PlainToolCall | ToolCallWire, step: int, position: int, shape: Shape
+) -> ToolCall:
+    """Tool call ``position`` of step ``step``, one without an id or a type, or with arguments
+    as an object or ``parsed_arguments`` (never a plain one); what the call cannot hold is noted
+    in ``shape``."""
+    assert isinstance(wire, ToolCallWire)
     call_id = wire.id
     if type(call_id) is not str:
         call_id = f"call_{step}_{position}"
         shape.synthesised_ids.append((step, position))
     if wire.type is UNSET:
         shape.call_type_absent.append((step, position))
-    return (call_id, *_arguments(wire.function, step, position, shape))
+    arguments, raw = _arguments(wire.function, step, position, shape)
+    return ToolCall(id=call_id, name=wire.function.name, arguments=arguments, raw_arguments=raw)
 
 
 def _rare_result(
-    message: ToolMessage,
+    message: PlainToolMessage | ToolMessage,
     index: int,
     steps: list[Step],
-    calls: list[ToolCall],
     shape: Shape,
     extra: dict[str, Any],
 ) -> ToolResult:
     """The result of a tool message without ``tool_call_id`` (it answers the step's calls in
-    order) or with content that is null or a list of parts."""
+    order) or with content that is null or a list of parts (never a plain one)."""
+    assert isinstance(message, ToolMessage)
     step, observations = len(steps) - 1, steps[-1].observations
+    calls = [a for a in steps[-1].actions if isinstance(a, ToolCall) and a.id is not None]
     call_id: str | None
     if isinstance(message.tool_call_id, UnsetType):
         position = sum(1 for seen in observations if isinstance(seen, ToolResult))
@@ -514,13 +566,29 @@ def _rare_result(
     return ToolResult(call_id=call_id, name=_none(message.name), content=content)
 
 
-def _rare_actions(message: AssistantMessage, actions: list[Action]) -> None:
-    """The refusal (never beside a string content: see :func:`_note_shape`) and the legacy
-    function call of an assistant message, added to ``actions``."""
+def _rare_actions(
+    message: PlainAssistantMessage | AssistantMessage,
+    index: int,
+    step: int,
+    shape: Shape,
+    extra: dict[str, Any],
+) -> list[Action]:
+    """The actions but tool calls of assistant message ``index`` (step ``step``) with a rare key
+    or content parts (never a plain one): its content (the text of the parts, which are kept in
+    ``extra``), its refusal (never beside a string content: see :func:`_note_shape`) and its
+    legacy function call; what no record holds is noted in ``shape``."""
+    assert isinstance(message, AssistantMessage)
+    where = f"messages[{index}]"
+    _note_shape(message, where, step, shape)
+    content = message.content
+    if isinstance(content, list):
+        content = _text(content, where, extra)
+    actions: list[Action] = [Reply(content=content)] if isinstance(content, str) else []
     if type(message.refusal) is str:
         actions.append(Reply(content=message.refusal))
     if type(message.function_call) is FunctionCall:
         actions.append(_tool_call(None, message.function_call))
+    return actions
 
 
 def _arguments(
@@ -553,7 +621,7 @@ def _unknown_call(call_id: str, index: int) -> ConversionError:
     )
 
 
-def _misplaced(message: Message, where: str) -> ConversionError:
+def _misplaced(message: AnyMessage, where: str) -> ConversionError:
     """The error for a system message after the first, or a message before the first step."""
     if isinstance(message, SystemMessage | DeveloperMessage):
         role = "developer" if isinstance(message, DeveloperMessage) else "system"

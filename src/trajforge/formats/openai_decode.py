@@ -6,13 +6,17 @@ split into raw values first (``msgspec.Raw``), so that the keys beside the chat 
 without decoding the chat twice. Anything else (a dict, a bare array of messages, keys to keep
 in ``provenance.extra``, malformed JSON) takes the general route: decoded as plain JSON, its
 unknown keys split off (:mod:`~trajforge.formats.openai_extra`), then converted, which also
-says what is wrong with a bad record.
+says what is wrong with a bad record. The JSON text is tried in the plain Structs first (the
+usual assistant and tool messages, :class:`~trajforge.formats.openai_wire.PlainChatRecord`,
+with the tool list shared by the records that have the same: see
+:mod:`~trajforge.formats.openai_tools`), then in the general ones.
 
 A record's id hashes its canonical form (:func:`canonical_id`), the same for both routes.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -21,7 +25,17 @@ from msgspec import UNSET, UnsetType
 
 from trajforge.errors import ConversionError
 from trajforge.formats.openai_extra import split_extra
-from trajforge.formats.openai_wire import ChatRecord, FunctionDef, Message, ToolDef, decode_chat
+from trajforge.formats.openai_tools import ToolList, tool_list
+from trajforge.formats.openai_wire import (
+    AnyChatRecord,
+    ChatRecord,
+    FunctionDef,
+    Message,
+    PlainChatRecord,
+    PlainMessage,
+    ToolDef,
+    decode_chat,
+)
 from trajforge.io.documents import decode_json, without_nulls
 
 MESSAGES_KEY: Final = "messages"
@@ -37,27 +51,40 @@ _JSON_TYPES: Final = {
     float: "number",
     bool: "boolean",
 }
-_CHAT: Final = msgspec.json.Decoder(ChatRecord)
+_CHATS: Final = (msgspec.json.Decoder(PlainChatRecord), msgspec.json.Decoder(ChatRecord))
+_PLAIN_MESSAGES: Final = msgspec.json.Decoder(list[PlainMessage])
+_MESSAGES: Final = msgspec.json.Decoder(list[Message])
+_TOOLS: Final = msgspec.json.Decoder(list[ToolDef])
+_FUNCTIONS: Final = msgspec.json.Decoder(list[FunctionDef])
 _TOP: Final = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _CANONICAL: Final = msgspec.msgpack.Encoder(order="deterministic")
 _CANONICAL_JSON: Final = msgspec.json.Encoder(order="deterministic")
-_PARTS: Final[dict[str, msgspec.json.Decoder[Any]]] = {
-    MESSAGES_KEY: msgspec.json.Decoder(list[Message]),
-    TOOLS_KEY: msgspec.json.Decoder(list[ToolDef]),
-    FUNCTIONS_KEY: msgspec.json.Decoder(list[FunctionDef]),
-}
+_BUFFERS: Final = threading.local()
+"""Each thread's buffer of canonical forms, reused: encoding into it saves growing a new one and
+copying it out for every record."""
 
 
 class Decoded(NamedTuple):
     """A record's chat part, its other top-level keys, and what no Struct holds."""
 
-    chat: ChatRecord
+    chat: AnyChatRecord
     others: dict[str, Any]
     """The top-level keys the mapping does not read, as JSON data."""
     extra: dict[str, Any]
     """What no field of ``chat`` holds, by path (see :mod:`trajforge.formats.extra`)."""
     bare: bool
     """The record was a bare array of messages."""
+    tools: ToolList | None = None
+    """The ``tools`` of a record in the plain shape (whose ``chat.tools`` are JSON text)."""
+
+
+class _Hashed(msgspec.Struct):
+    """A chat part as its canonical form has it: the fields of :class:`ChatRecord`, ``tools``
+    given as their MessagePack (or their Structs)."""
+
+    messages: Any
+    tools: Any = UNSET
+    functions: Any = UNSET
 
 
 def decode_record(record: dict[str, Any] | list[Any] | bytes) -> Decoded:
@@ -84,12 +111,21 @@ def canonical_id(decoded: Decoded) -> str:
     """A hash (XXH3-128) of the record's canonical form: its decoded Structs (fields in a fixed
     order), other keys and what went to extra (keys sorted), as MessagePack. Spacing, key order
     and the route (JSON text or data) do not count; ``null`` and an absent key still differ."""
-    parts = (decoded.chat, decoded.others, decoded.extra)
+    chat: AnyChatRecord | _Hashed = decoded.chat
+    tools = decoded.tools
+    if tools is not None:  # a shared list: its MessagePack encoded once
+        packed = tools.wire if tools.packed is None else tools.packed
+        chat = _Hashed(messages=chat.messages, tools=packed, functions=chat.functions)
+    buffer: bytearray | None = getattr(_BUFFERS, "buffer", None)
+    if buffer is None:
+        buffer = _BUFFERS.buffer = bytearray()
     try:
-        canonical = _CANONICAL.encode(parts)
+        _CANONICAL.encode_into((chat, decoded.others, decoded.extra), buffer)
     except OverflowError:  # an integer beyond 64 bits, which JSON holds and MessagePack not
-        canonical = _CANONICAL_JSON.encode(parts)
-    return xxhash.xxh3_128_hexdigest(canonical)
+        if tools is not None:
+            chat = _Hashed(messages=chat.messages, tools=tools.wire, functions=chat.functions)
+        _CANONICAL_JSON.encode_into((chat, decoded.others, decoded.extra), buffer)
+    return xxhash.xxh3_128_hexdigest(buffer)
 
 
 def without_null_fill(record: dict[str, Any]) -> dict[str, Any]:
@@ -115,15 +151,24 @@ def interpreted_keys(data: dict[str, Any]) -> tuple[str, ...]:
 def _typed(text: bytes) -> Decoded | None:
     """The record decoded straight into the Structs; None where the general route must say
     what it is (not an object, keys for extra, malformed or deeply nested JSON)."""
-    try:
-        chat = _CHAT.decode(text)  # a record of messages and tools alone, the usual kind
-    except msgspec.ValidationError as exc:
-        return _split(text) if _beside_chat(exc) else None
-    except (msgspec.DecodeError, RecursionError):
-        return None
-    if isinstance(chat.tools, UnsetType) or isinstance(chat.functions, UnsetType):
-        return Decoded(chat, {}, {}, False)
-    return _split(text)  # functions beside tools are not read: kept as they are
+    for decoder in _CHATS:  # a record of messages and tools alone, the usual kind
+        try:
+            chat = decoder.decode(text)
+        except msgspec.ValidationError as exc:
+            if _beside_chat(exc):
+                return _split(text)
+            continue
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if not isinstance(chat.tools, UnsetType) and not isinstance(chat.functions, UnsetType):
+            return _split(text)  # functions beside tools are not read: kept as they are
+        if not isinstance(chat.tools, msgspec.Raw):
+            return Decoded(chat, {}, {}, False)
+        try:
+            return Decoded(chat, {}, {}, False, tool_list(chat.tools))
+        except (msgspec.DecodeError, RecursionError):
+            continue  # keys of its own, or not a tool list: the general Structs say which
+    return None
 
 
 def _beside_chat(exc: msgspec.ValidationError) -> bool:
@@ -140,16 +185,36 @@ def _split(text: bytes) -> Decoded | None:
         if MESSAGES_KEY not in top or SHAPE_KEY in top:
             return None
         interpreted = interpreted_keys(top)
-        parts = {key: _PARTS[key].decode(top[key]) for key in interpreted}
-        others = {key: msgspec.json.decode(raw) for key, raw in top.items() if key not in parts}
+        others = {
+            key: msgspec.json.decode(raw) for key, raw in top.items() if key not in interpreted
+        }
+        functions = _FUNCTIONS.decode(top[FUNCTIONS_KEY]) if FUNCTIONS_KEY in interpreted else UNSET
+        plain = _plain_chat(top[MESSAGES_KEY], top.get(TOOLS_KEY), functions)
+        if plain is not None:
+            return Decoded(plain[0], others, {}, False, plain[1])
+        chat = ChatRecord(
+            messages=_MESSAGES.decode(top[MESSAGES_KEY]),
+            tools=_TOOLS.decode(top[TOOLS_KEY]) if TOOLS_KEY in top else UNSET,
+            functions=functions,
+        )
     except (msgspec.DecodeError, RecursionError):  # ValidationError included
         return None
-    chat = ChatRecord(
-        messages=parts[MESSAGES_KEY],
-        tools=parts.get(TOOLS_KEY, UNSET),
-        functions=parts.get(FUNCTIONS_KEY, UNSET),
-    )
     return Decoded(chat, others, {}, False)
+
+
+def _plain_chat(
+    messages: msgspec.Raw, tools: msgspec.Raw | None, functions: list[FunctionDef] | UnsetType
+) -> tuple[PlainChatRecord, ToolList | None] | None:
+    """The chat part of a split record in the plain Structs; None where it does not fit them."""
+    try:
+        chat = PlainChatRecord(
+            messages=_PLAIN_MESSAGES.decode(messages),
+            tools=UNSET if tools is None else tools,
+            functions=functions,
+        )
+        return chat, None if tools is None else tool_list(tools)
+    except msgspec.ValidationError:
+        return None
 
 
 def _converted(chat: dict[str, Any], extra: dict[str, Any]) -> ChatRecord:

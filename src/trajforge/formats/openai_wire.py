@@ -20,8 +20,9 @@ from trajforge.schema.codec import schema_error
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of the OpenAI shapes: strict, unknown keys rejected."""
+class Wire(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base of the OpenAI shapes: strict, unknown keys rejected; untracked by the garbage
+    collector (they hold JSON data, never themselves), which spares it a pass per record."""
 
 
 class FunctionCall(Wire):
@@ -141,6 +142,69 @@ class ChatRecord(Wire):
     messages: list[Message]
     tools: list[ToolDef] | UnsetType = UNSET
     functions: list[FunctionDef] | UnsetType = UNSET
+
+
+# ---------------------------------------------------------------- the plain shape
+
+# A record in the usual shape decodes into these first (see openai_decode): the keys of the
+# assistant and tool messages that a step holds as it is, and no others, so the import takes
+# them without looking for the rare keys message by message. Their fields have the names and
+# order of the general Structs above (UNSET ones are left out on encoding), so a record encodes
+# the same either way: its id does not depend on which Structs it decoded into.
+
+
+class PlainFunction(Wire):
+    """``tool_calls[i].function`` with its arguments as JSON text, as the API writes them."""
+
+    name: str
+    arguments: str
+
+
+class PlainToolCall(Wire):
+    """A tool call with its ``id`` and ``"type": "function"``."""
+
+    id: str
+    type: Literal["function"]
+    function: PlainFunction
+
+
+class PlainAssistantMessage(Wire, tag="assistant", tag_field="role"):
+    """An assistant turn with a ``content`` (text or null), perhaps reasoning and tool calls."""
+
+    content: str | None
+    reasoning_content: str | UnsetType = UNSET
+    tool_calls: Annotated[list[PlainToolCall], msgspec.Meta(min_length=1)] | UnsetType = UNSET
+
+
+class PlainToolMessage(Wire, kw_only=True, tag="tool", tag_field="role"):
+    """The text result of the call with ``tool_call_id``."""
+
+    tool_call_id: str
+    content: str
+    name: str | UnsetType = UNSET
+
+
+PlainMessage: TypeAlias = (
+    SystemMessage
+    | DeveloperMessage
+    | UserMessageWire
+    | PlainAssistantMessage
+    | PlainToolMessage
+    | FunctionMessage
+)
+
+
+class PlainChatRecord(Wire):
+    """A :class:`ChatRecord` whose messages are all in the plain shape; its ``tools`` are left
+    as JSON text, decoded once per distinct list (see :mod:`~trajforge.formats.openai_tools`)."""
+
+    messages: list[PlainMessage]
+    tools: msgspec.Raw | UnsetType = UNSET
+    functions: list[FunctionDef] | UnsetType = UNSET
+
+
+AnyMessage: TypeAlias = Message | PlainAssistantMessage | PlainToolMessage
+AnyChatRecord: TypeAlias = ChatRecord | PlainChatRecord
 
 
 # ---------------------------------------------------------------- located errors
