@@ -10,7 +10,8 @@ printed next to that baseline as a ratio (baseline time / subject time: 1 is as 
   vs bare ``orjson.loads`` of each line of the same file (charged the decoding alone).
   Target (issue 15): >= 0.3.
 - **tokenized**: the tokenized writer (render each trajectory with a chat template, find the
-  trained turns by rendering prefixes, tokenize, write Parquet) on ``--n / 10`` trajectories in
+  trained turns from one traced render, tokenize in segments, write Parquet; see
+  ``trajforge.formats.tokenizing.single_pass`` and ``.pieces``) on ``--n / 10`` trajectories in
   memory vs the bare tokenizer's batch encoding (``encode_batch_fast``) of the same
   conversations rendered whole. The tokenizer is a byte-level BPE of 4,096 tokens trained here
   on those texts; the template ChatML with tools (``tests/formats/tokenizer_files.py``). Twice:

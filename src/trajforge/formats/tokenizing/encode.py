@@ -2,8 +2,8 @@
 
 A text is encoded in segments cut at every turn boundary and every place a step begins (as a
 model sees its prompt and then the tokens it writes), so no token straddles a boundary and the
-tokens of a trained turn decode to exactly its text. The segments of many texts go to the
-tokenizer in one batch.
+tokens of a trained turn decode to exactly its text. The texts of a batch go to the tokenizer
+together, each in its segments (:mod:`trajforge.formats.tokenizing.pieces`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Final
 
 from trajforge.formats.tokenizing.sources import Tokenizer
@@ -45,19 +44,12 @@ def encode_texts(
 ) -> list[TokenText]:
     """Each rendering in tokens; the turns of the steps in its collection are not trained."""
     bounds = [_bounds(rendering) for rendering, _ in texts]
-    segments = [
-        rendering.text[start:stop]
-        for (rendering, _), cuts in zip(texts, bounds, strict=True)
-        for start, stop in pairwise(cuts)
-    ]
-    encoded = iter(tokenizer.encode_batch(segments))
+    encoded = tokenizer.encode_cut(
+        [(rendering.text, cuts) for (rendering, _), cuts in zip(texts, bounds, strict=True)]
+    )
     out = []
-    for (rendering, untrained), cuts in zip(texts, bounds, strict=True):
-        ids: array[int] = array("i")
-        position = {0: 0}
-        for stop in cuts[1:]:
-            ids.extend(next(encoded))
-            position[stop] = len(ids)
+    for (rendering, untrained), cuts, (ids, counts) in zip(texts, bounds, encoded, strict=True):
+        position = dict(zip(cuts, counts, strict=True))
         turns = tuple(
             TokenTurn(
                 position[turn.start],

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from trajforge.errors import ConfigError
+from trajforge.formats.tokenizing.pieces import Cut, Encoded, apart, marked, markers
 
 TOKENIZER_FILE: Final = "tokenizer.json"
 CONFIG_FILE: Final = "tokenizer_config.json"
@@ -50,6 +51,11 @@ class Tokenizer(Protocol):
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids of each text."""
+        ...
+
+    def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
+        """Each text encoded piece by piece, cut at its offsets (see
+        :mod:`trajforge.formats.tokenizing.pieces`)."""
         ...
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -122,11 +128,17 @@ class HuggingFaceTokenizer:
         self.variables = _token_strings(config)
         added = self._tokenizer.get_added_tokens_decoder().values()
         self.end_tokens = frozenset(token.content for token in added if token.special)
+        self._marks = markers(self._tokenizer)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids of each text (encoded in parallel by ``tokenizers``)."""
         encodings = self._tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         return [encoding.ids for encoding in encodings]
+
+    def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
+        """Each text encoded piece by piece, in one pre-tokenized encoding with markers (see
+        :mod:`trajforge.formats.tokenizing.pieces`)."""
+        return marked(self._tokenizer, self._marks, texts, self.encode_batch)
 
     def decode(self, ids: Sequence[int]) -> str:
         """The text of token ids, special tokens included."""
@@ -231,6 +243,10 @@ class GgufTokenizer:
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids of each text."""
         return [self._encode(text.encode("utf-8")) for text in texts]
+
+    def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
+        """Each text encoded piece by piece, each piece as a text of its own."""
+        return apart(self.encode_batch, texts)
 
     def _encode(self, data: bytes) -> list[int]:
         capacity = len(data) + 8  # a token holds at least one byte

@@ -10,8 +10,10 @@ rendered as it is), a ``tojson`` filter that keeps non-ASCII text, and the globa
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final, NoReturn
 
 import jinja2
@@ -22,6 +24,8 @@ from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from trajforge.errors import ConfigError, ConversionError
+from trajforge.formats.tokenizing.locality import Locality, locality
+from trajforge.formats.tokenizing.tape import TAPE_FIELDS, Tape
 
 #: The date ``strftime_now`` renders (templates such as Llama 3.1's print "today's" date).
 TEMPLATE_DATE: Final = datetime(2025, 1, 1)
@@ -37,7 +41,8 @@ _LOOP_FIELDS: Final = frozenset(
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with the two lookups chat templates make most answered directly,
     with the same result: a message's field (``message.role``: a dict key that is no dict
-    method) and a loop's counters (``loop.last``)."""
+    method) and a loop's counters (``loop.last``). A loop over a :class:`Tape` has its counters
+    and look-ahead answered by the tape, without peeking."""
 
     def getattr(self, obj: Any, attribute: str) -> Any | Undefined:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -45,8 +50,12 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
-        if type(obj) is LoopContext and attribute in _LOOP_FIELDS:
-            return getattr(obj, attribute)
+        if type(obj) is LoopContext:
+            tape = obj._iterable
+            if attribute in TAPE_FIELDS and type(tape) is Tape:
+                return tape.loop_field(obj, attribute)
+            if attribute in _LOOP_FIELDS:
+                return getattr(obj, attribute)
         return super().getattr(obj, attribute)
 
 
@@ -138,6 +147,14 @@ class ChatTemplate:
         # a plain dict instead of the environment's ChainMap: every render copies the globals,
         # and a ChainMap is slow to copy (this halves the time of a short render)
         self._template.globals = dict(self._template.globals)
+        self._constants = tuple(variables)
+
+    @cached_property
+    def locality(self) -> Locality | None:
+        """Whether the template renders each message as a prefix render would (see
+        :mod:`trajforge.formats.tokenizing.locality`)."""
+        tree = self._template.environment.parse(self.source)
+        return locality(tree, self._constants)
 
     def render(
         self,
@@ -147,10 +164,31 @@ class ChatTemplate:
         add_generation_prompt: bool,
     ) -> str:
         """The text of ``messages`` (with ``tools``); a ConversionError if the template fails."""
-        try:
+        with self._failures():
             return self._template.render(
                 messages=messages, tools=tools, add_generation_prompt=add_generation_prompt
             )
+
+    def record(
+        self, tape: Tape, tools: list[dict[str, Any]] | None, *, add_generation_prompt: bool
+    ) -> None:
+        """Render the messages of ``tape`` into its chunks, as they are made (a ConversionError
+        if the template fails)."""
+        chunks = tape.chunks
+        template = self._template
+        variables = {
+            "messages": tape,
+            "tools": tools,
+            "add_generation_prompt": add_generation_prompt,
+        }
+        with self._failures():  # what Template.generate does, less its traceback rewriting
+            for chunk in template.root_render_func(template.new_context(variables)):
+                chunks.append(chunk)
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        try:
+            yield
         except (jinja2.TemplateError, TypeError, ValueError, KeyError, IndexError) as exc:
             raise ConversionError(
                 f"the chat template of {self.origin} failed: {type(exc).__name__}: {exc}",
