@@ -19,13 +19,13 @@ printed next to that baseline as a ratio (baseline time / subject time: 1 is as 
   usual long texts (a 6 KB policy as system prompt, 1 KB tool results). The trajectories held in
   memory are the fixture, frozen out of the garbage collector's passes (an export streams them).
   Target: >= 0.7.
-- **JSONL -> Parquet**: what ``trajforge convert`` does (read and validate trajforge JSONL,
-  write nested Parquet) over ``--n / 2`` trajectories vs pyarrow's own JSON reader and Parquet
-  writer (zstd) on the same file (columns pyarrow cannot write, empty structs, dropped).
-  Target: >= 0.6.
-- **peak RSS** of ``trajforge import openai`` (``--n / 10`` and ``--n`` records) and of
-  ``trajforge convert --to tokenized`` (``--n / 100`` and ``--n / 10``), each in a fresh process:
-  flat (ratio ~1.0).
+- **JSONL -> Parquet**: what ``trajforge convert`` does (``copy_trajectories``: read and
+  validate trajforge JSONL, write nested Parquet) over ``--n / 2`` trajectories vs pyarrow's own
+  JSON reader and Parquet writer (zstd) on the same file (columns pyarrow cannot write, empty
+  structs, dropped). Target: >= 0.6.
+- **peak RSS** of ``trajforge import openai`` and ``trajforge convert`` to Parquet (``--n / 10``
+  and ``--n`` records) and of ``trajforge convert --to tokenized`` (``--n / 100`` and
+  ``--n / 10``), each in a fresh process: flat (ratio ~1.0).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from trajforge.formats.openai import trajectory_to_record
 from trajforge.formats.registry import get_reader, get_writer
 from trajforge.formats.tokenizing.messages import chat_messages
 from trajforge.formats.tokenizing.template import ChatTemplate
-from trajforge.io import read_trajectories, write_trajectories
+from trajforge.io import copy_trajectories
 from trajforge.schema import ToolResult, Trajectory
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -208,7 +208,7 @@ def bench_parquet(source: Path, repeats: int) -> None:
             "pyarrow": ("pyarrow read_json + write_table", pyarrow_case(source, theirs)),
             "convert": (
                 "trajforge convert (validated, nested)",
-                lambda: write_trajectories(str(ours), read_trajectories(str(source))),
+                lambda: copy_trajectories(str(source), str(ours)),
             ),
         },
         repeats,
@@ -266,6 +266,12 @@ def bench_rss(n: int, tokenizer: Path) -> None:
         for k in (few, many)
     }
     rss_pair("trajforge convert --to tokenized", runs[few], runs[many])
+    few, many = max(1, n // 10), max(2, n)
+    runs = {
+        k: (k, ["convert", str(write_jsonl(DATA / f"formats-{k}.jsonl", k)), str(parquet)])
+        for k in (few, many)
+    }
+    rss_pair("trajforge convert (to Parquet)", runs[few], runs[many])
     parquet.unlink()
 
 

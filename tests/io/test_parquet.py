@@ -86,6 +86,24 @@ def test_row_groups_follow_row_group_size(tmp_path: Path) -> None:
     assert list(read_parquet(path)) == records
 
 
+def test_row_groups_have_statistics_to_filter_by(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    write_parquet(path, [canonical(generated_trajectory(i)) for i in range(25)], row_group_size=10)
+    group = pq.ParquetFile(path).metadata.row_group(1)
+    stats = {
+        group.column(i).path_in_schema: group.column(i).is_stats_set
+        for i in range(group.num_columns)
+    }
+    assert stats["id"]
+    assert stats["outcome.status"]
+    assert not stats["metadata"]  # JSON text
+    assert not any(v for k, v in stats.items() if k.startswith("steps."))  # inside lists
+    assert (group.column(0).statistics.min, group.column(0).statistics.max) == (
+        "gen-0-0000010",
+        "gen-0-0000019",
+    )
+
+
 def test_empty_parquet(tmp_path: Path) -> None:
     path = tmp_path / "empty.parquet"
     assert write_parquet(path, []) == 0

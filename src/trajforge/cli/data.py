@@ -60,17 +60,22 @@ def convert(
     plugins')."""
     from trajforge.cli.interrupt import unwritten
     from trajforge.formats.registry import get_format, get_writer
-    from trajforge.io import Quarantine, ReadChecks, check_destination
+    from trajforge.io import Quarantine, ReadChecks, check_destination, checking, copy_trajectories
     from trajforge.pipeline.job import default_quarantine
 
-    read = reader(from_format, ReadChecks(shard_hashes=verify_hashes, unique_keys=strict))
+    checks = ReadChecks(shard_hashes=verify_hashes, unique_keys=strict)
+    read = reader(from_format, checks)
     write = get_writer(to_format)
     options = writer_options(get_format(to_format, option="--to"), writer_option)
     check_destination(dest, source, option="DEST")
     sink = Quarantine(quarantine or default_quarantine(dest))
     with unwritten(dest), sink:
-        records = read(source, None if strict else sink.add)
-        result = write(dest, records, shard_size=shard_size, **options)
+        on_error = None if strict else sink.add
+        if from_format == to_format == "trajforge":  # no Trajectory made of a JSONL record
+            with checking(checks):
+                result = copy_trajectories(source, dest, on_error, shard_size=shard_size)
+        else:
+            result = write(dest, read(source, on_error), shard_size=shard_size, **options)
     files = len(result.paths)
     out.print(f"wrote {result.count:,} trajectories to {dest} ({files} file{'s' * (files != 1)})")
     report_quarantine(sink.count, sink.path, written=result.count)

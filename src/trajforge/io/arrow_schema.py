@@ -18,7 +18,7 @@ where ``"null"`` and a missing value differ.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -132,25 +132,33 @@ class FieldPlan:
     ``drop_null`` is true for optional fields whose default is not None (or that do not accept
     None): a null there means "omitted", so the key is removed and the default applies. Elsewhere
     a null is kept: it is the value (or, in a required field, an error validation reports).
+    ``always`` is true where ``to_builtins`` writes the key whatever its value (a required field,
+    a field of a Struct that does not omit defaults), so its value may be null.
     """
 
     name: str
     node: Node
     drop_null: bool
+    always: bool = False
 
 
 class StructNode(Node):
     """A Struct, or a tagged union of Structs merged into one Arrow struct.
 
-    ``variants`` maps each tag value to that variant's fields; an untagged Struct has a single
-    variant under the key ``None``.
+    ``variants`` maps each tag value to that variant's fields, ``classes`` to its Struct type;
+    an untagged Struct has a single variant under the key ``None``.
     """
 
     def __init__(
-        self, tag_field: str | None, variants: dict[Any, tuple[FieldPlan, ...]], tag_type: Any
+        self,
+        tag_field: str | None,
+        variants: dict[Any, tuple[FieldPlan, ...]],
+        tag_type: Any,
+        classes: dict[Any, type[msgspec.Struct]],
     ) -> None:
         self.tag_field = tag_field
         self.variants = variants
+        self.classes = classes
         merged: dict[str, FieldPlan] = {}
         for fields in variants.values():
             for f in fields:
@@ -288,16 +296,17 @@ def _accepts_none(t: mi.Type) -> bool:
     return isinstance(t, mi.UnionType) and any(_accepts_none(x) for x in t.types)
 
 
-def _field_plan(field: mi.Field, stack: tuple[type, ...]) -> FieldPlan:
+def _field_plan(field: mi.Field, stack: tuple[type, ...], omit_defaults: bool) -> FieldPlan:
     node = _node(field.type, stack)
     if field.required:
-        return FieldPlan(field.encode_name, node, drop_null=False)
+        return FieldPlan(field.encode_name, node, drop_null=False, always=True)
+    always = not omit_defaults
     accepts_none = _accepts_none(field.type)
     if accepts_none and field.default is None:
-        return FieldPlan(field.encode_name, node, drop_null=False)
+        return FieldPlan(field.encode_name, node, drop_null=False, always=always)
     if accepts_none:
         node = JsonLeaf()  # defaults to something else: keep "null" and "omitted" apart
-    return FieldPlan(field.encode_name, node, drop_null=True)
+    return FieldPlan(field.encode_name, node, drop_null=True, always=always)
 
 
 def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
@@ -305,7 +314,8 @@ def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
     variants: dict[Any, tuple[FieldPlan, ...]] = {}
     for st in types:
         inner = (*stack, st.cls)
-        variants[st.tag] = tuple(_field_plan(f, inner) for f in st.fields)
+        omit = bool(st.cls.__struct_config__.omit_defaults)
+        variants[st.tag] = tuple(_field_plan(f, inner, omit) for f in st.fields)
     # a field name shared by variants with different Arrow types is stored as JSON in all of them
     seen: dict[str, pa.DataType] = {}
     clash: set[str] = set()
@@ -317,13 +327,14 @@ def _struct_node(types: list[mi.StructType], stack: tuple[type, ...]) -> Node:
     if clash:
         variants = {
             tag: tuple(
-                FieldPlan(f.name, JsonLeaf(), f.drop_null) if f.name in clash else f for f in fields
+                FieldPlan(f.name, JsonLeaf(), f.drop_null, f.always) if f.name in clash else f
+                for f in fields
             )
             for tag, fields in variants.items()
         }
     tags = [st.tag for st in types]
     tag_type = pa.int64() if tags and all(isinstance(t, int) for t in tags) else pa.string()
-    return StructNode(tag_field, variants, tag_type)
+    return StructNode(tag_field, variants, tag_type, {st.tag: st.cls for st in types})
 
 
 def _literal_node(values: tuple[Any, ...]) -> Node:
@@ -371,6 +382,34 @@ def _node(t: mi.Type, stack: tuple[type, ...]) -> Node:
     return JsonLeaf()
 
 
+FieldPath = tuple[str, ...]
+"""The field names from a column down to a nested field (a list's items share its path)."""
+
+
+def _always_written(node: Node, path: FieldPath) -> Iterator[FieldPath]:
+    """The paths below ``node`` whose keys ``to_builtins`` writes whatever their value."""
+    if isinstance(node, ListNode):
+        yield from _always_written(node.item, path)
+    elif isinstance(node, StructNode):
+        if node.tag_field is not None:
+            yield (*path, node.tag_field)
+        for fields in node.variants.values():
+            yield from ((*path, f.name) for f in fields if f.always)
+        for name, f in node.merged.items():
+            yield from _always_written(f.node, (*path, name))
+
+
+def _filter_columns(node: StructNode, prefix: str) -> Iterator[str]:
+    """The dotted paths of the primitive leaves below ``node`` outside lists, not JSON text."""
+    if node.tag_field is not None:
+        yield prefix + node.tag_field
+    for name, f in node.merged.items():
+        if isinstance(f.node, StructNode):
+            yield from _filter_columns(f.node, f"{prefix}{name}.")
+        elif isinstance(f.node, Leaf):
+            yield prefix + name
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """The Arrow schema of a record type and its converters."""
@@ -379,6 +418,12 @@ class TablePlan:
     root: StructNode
     write_row: Converter
     """Turn one record's ``to_builtins`` dict into an Arrow-ready row (mutates and returns it)."""
+    always_written: frozenset[FieldPath]
+    """The fields whose keys every written row holds where their struct is present (required
+    fields, tags, top-level fields), null as their value may be."""
+    filter_columns: tuple[str, ...]
+    """The columns one value per row (outside lists), primitive (not JSON text): those whose
+    statistics let a reader skip row groups (``id``, ``outcome.status``)."""
 
     def row_reader(self, file_schema: pa.Schema) -> Converter:
         """Compile the converter from rows of ``file_schema`` back to builtins.
@@ -397,7 +442,13 @@ def table_plan(cls: type[msgspec.Struct]) -> TablePlan:
     root = _struct_node([info], ())
     assert isinstance(root, StructNode)
     schema = pa.schema(list(root.arrow_type), metadata={SCHEMA_METADATA_KEY: SCHEMA_LAYOUT})
-    return TablePlan(schema=schema, root=root, write_row=root.writer() or _identity)
+    return TablePlan(
+        schema=schema,
+        root=root,
+        write_row=root.writer() or _identity,
+        always_written=frozenset(_always_written(root, ())),
+        filter_columns=tuple(_filter_columns(root, "")),
+    )
 
 
 def _identity(value: Any) -> Any:

@@ -6,7 +6,7 @@ import codecs
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Final, NamedTuple
+from typing import BinaryIO, Final, NamedTuple, Protocol, TypeVar
 
 from trajforge.errors import InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
@@ -20,10 +20,20 @@ from trajforge.io.compression import (
     wrap_writer,
 )
 from trajforge.io.integrity import HashingReader, stream_error
+from trajforge.io.parquet_rows import TrajectoryRow, encode_row_json
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
 _FLUSH_AT: Final = 1 << 20
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class LineDecoder(Protocol[_T_co]):
+    """Decodes one JSON line into a record; errors are TrajforgeErrors."""
+
+    def decode(self, data: bytes) -> _T_co:
+        """The record of ``data``."""
+        ...
 
 
 class RawLine(NamedTuple):
@@ -116,7 +126,15 @@ def read_jsonl(
     refuses a record that repeats a key in an object (otherwise the last one wins).
     """
     decoder = TrajectoryDecoder(unique_keys=unique_keys)
-    for raw in iter_lines(path, on_error, sha256=sha256):
+    return decode_lines(iter_lines(path, on_error, sha256=sha256), decoder, on_error)
+
+
+def decode_lines(
+    lines: Iterable[RawLine], decoder: LineDecoder[_T_co], on_error: OnError | None
+) -> Iterator[_T_co]:
+    """The records ``decoder`` makes of ``lines``: an error is located at its line, and raised
+    or (with ``on_error``) reported and skipped."""
+    for raw in lines:
         try:
             yield decoder.decode(raw.data)
         except TrajforgeError as err:
@@ -151,9 +169,10 @@ class LineWriter(PublishingWriter):
         if len(buffer) >= _FLUSH_AT:
             self._flush()
 
-    def write(self, record: Trajectory | bytes) -> None:
-        """Append one trajectory (or its JSON encoding) as a compact JSON line."""
-        self.write_line(record if isinstance(record, bytes) else encode(record))
+    def write(self, record: Trajectory | TrajectoryRow | bytes) -> None:
+        """Append one trajectory (or its Parquet row, or its JSON encoding) as a compact JSON
+        line."""
+        self.write_line(_json_line(record))
 
     def _flush(self) -> None:
         try:
@@ -175,7 +194,13 @@ def write_lines(path: str | Path, lines: Iterable[bytes]) -> int:
     return writer.count
 
 
-def write_jsonl(path: str | Path, records: Iterable[Trajectory | bytes]) -> int:
-    """Write trajectories (or their JSON encodings) as JSONL (compressed by suffix) atomically;
-    return the count."""
-    return write_lines(path, (r if isinstance(r, bytes) else encode(r) for r in records))
+def _json_line(record: Trajectory | TrajectoryRow | bytes) -> bytes:
+    if isinstance(record, bytes):
+        return record
+    return encode_row_json(record) if isinstance(record, TrajectoryRow) else encode(record)
+
+
+def write_jsonl(path: str | Path, records: Iterable[Trajectory | TrajectoryRow | bytes]) -> int:
+    """Write trajectories (or their Parquet rows, or their JSON encodings) as JSONL (compressed
+    by suffix) atomically; return the count."""
+    return write_lines(path, map(_json_line, records))

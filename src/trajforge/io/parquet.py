@@ -5,29 +5,30 @@ buffers ``row_group_size`` records per row group, so memory stays bounded; readi
 by row group in small batches. Page checksums are written and verified, so corruption is caught.
 
 A row group is buffered as the JSON lines of its rows and turned into Arrow by Arrow's JSON
-reader, with the schema given: no row stays alive as Python dicts and lists, which the garbage
-collector's full passes would walk again and again (with a whole row group held as dicts, they
-took most of the time of a conversion, the more so in a process holding much else).
+reader, with the schema given (see :mod:`trajforge.io.arrow_json`): no row stays alive as Python
+dicts and lists, which the garbage collector's full passes would walk again and again (with a
+whole row group held as dicts, they took most of the time of a conversion, the more so in a
+process holding much else).
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from trajforge.errors import ConversionError, InputError, IntegrityError, TrajforgeError
 from trajforge.io._oserror import read_error, write_error
+from trajforge.io.arrow_json import JsonBlockParser
 from trajforge.io.arrow_schema import TablePlan, table_plan
 from trajforge.io.atomic import AtomicFile, PublishingWriter
 from trajforge.io.manifest import check_file_hash
+from trajforge.io.parquet_rows import TrajectoryRow, encode_row
 from trajforge.io.quarantine import BadRecord, OnError
 from trajforge.schema import Trajectory, from_builtins
 from trajforge.schema.codec import nested_too_deeply
@@ -35,11 +36,8 @@ from trajforge.schema.codec import nested_too_deeply
 ROW_GROUP_SIZE: Final = 1000
 READ_BATCH_SIZE: Final = 256
 COMPRESSION: Final = "zstd"
-#: The largest block Arrow's JSON reader takes (its size is a 32-bit integer).
-MAX_JSON_BLOCK: Final = 2**31 - 1
 
 _ARROW_ERRORS: Final = (pa.ArrowException, OSError)
-_json_encode = msgspec.json.Encoder().encode
 _CONVERT_ERRORS: Final = (pa.ArrowException, OverflowError, TypeError, ValueError)
 
 
@@ -105,43 +103,42 @@ class ParquetWriter(ParquetFile):
         self.row_group_size = row_group_size
         self._plan = trajectory_plan()
         self._lines: list[bytes] = []
-        self._parse = pa_json.ParseOptions(
-            explicit_schema=self._plan.schema, unexpected_field_behavior="error"
-        )
+        self._parser = JsonBlockParser(self._plan.schema, self._plan.always_written)
+        # No dictionaries: zstd packs repeated strings as well, and writing is faster without.
+        # Statistics only where a reader may filter row groups by them: writing them for every
+        # column cost a tenth of the writing.
         super().__init__(
-            Path(path), self._plan.schema, compression=compression, write_page_checksum=True
+            Path(path),
+            self._plan.schema,
+            compression=compression,
+            use_dictionary=False,
+            write_statistics=list(self._plan.filter_columns),
+            write_page_checksum=True,
         )
 
-    def write(self, record: Trajectory | bytes) -> None:
-        """Append one trajectory, or its JSON encoding (written out once a row group is full)."""
-        doc = (
-            msgspec.json.decode(record)
-            if isinstance(record, bytes)
-            else msgspec.to_builtins(record)
-        )
-        self._lines.append(_json_encode(self._plan.write_row(doc)))
+    def write(self, record: Trajectory | TrajectoryRow | bytes) -> None:
+        """Append one trajectory (or its row, or its JSON encoding); written out once a row
+        group is full."""
+        if isinstance(record, TrajectoryRow):
+            row: Any = record
+        elif isinstance(record, bytes):
+            row = self._plan.write_row(msgspec.json.decode(record))
+        else:
+            row = self._plan.write_row(msgspec.to_builtins(record))
+        self._lines.append(encode_row(row))
         self.count += 1
         if len(self._lines) >= self.row_group_size:
             self._flush()
 
-    def _read(self, lines: list[bytes]) -> pa.Table:
-        data = b"\n".join(lines)
-        # one block, one thread: the row group comes out as one chunk per column, which Arrow
-        # parses and Parquet writes faster than many (the file is the same); threads would cost
-        # more CPU than they save on a row group
-        block = min(len(data) + 1, MAX_JSON_BLOCK)
-        options = pa_json.ReadOptions(block_size=block, use_threads=False)
-        return pa_json.read_json(io.BytesIO(data), read_options=options, parse_options=self._parse)
-
     def _table(self) -> pa.Table:
         try:
-            return self._read(self._lines)
+            return self._parser.parse(self._lines)
         except _CONVERT_ERRORS:
             pass
         first = self.count - len(self._lines) + 1
         for index, line in enumerate(self._lines):  # find the record Arrow cannot take
             try:
-                self._read([line])
+                self._parser.parse_full([line])
             except _CONVERT_ERRORS as exc:
                 record_id = msgspec.json.decode(line).get("id")
                 raise ConversionError(
@@ -165,7 +162,7 @@ class ParquetWriter(ParquetFile):
 
 def write_parquet(
     path: str | Path,
-    records: Iterable[Trajectory | bytes],
+    records: Iterable[Trajectory | TrajectoryRow | bytes],
     *,
     row_group_size: int = ROW_GROUP_SIZE,
 ) -> int:

@@ -14,6 +14,7 @@ from trajforge.io.atomic import KeepOrDiscard, remove_temp_files
 from trajforge.io.jsonl import LineWriter
 from trajforge.io.manifest import Manifest, ShardInfo, sha256_file
 from trajforge.io.parquet import ROW_GROUP_SIZE, ParquetWriter
+from trajforge.io.parquet_rows import TrajectoryRow
 from trajforge.io.suffixes import FORMATS, DataFormat, supported_hint
 from trajforge.schema import Trajectory
 
@@ -36,7 +37,7 @@ class RecordWriter(Protocol):
 
     count: int
 
-    def write(self, record: Trajectory | bytes) -> None: ...
+    def write(self, record: Trajectory | TrajectoryRow | bytes) -> None: ...
 
     def close(self) -> None: ...
 
@@ -110,8 +111,9 @@ class ShardedWriter(KeepOrDiscard):
         self.manifest.save(self.out_dir)  # incomplete until close
         self._started = True
 
-    def write(self, record: Trajectory | bytes) -> None:
-        """Add one trajectory, or its JSON encoding; a full shard is published."""
+    def write(self, record: Trajectory | TrajectoryRow | bytes) -> None:
+        """Add one trajectory (or its Parquet row, or its JSON encoding); a full shard is
+        published."""
         record_id = _ID.decode(record).id if isinstance(record, bytes) else record.id
         self._start()
         if self._current is None:

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from trajforge.errors import ConfigError, IntegrityError
 from trajforge.io._oserror import write_error
 from trajforge.io.checks import read_checks
-from trajforge.io.jsonl import RawLine, iter_lines, read_jsonl, write_jsonl
+from trajforge.io.jsonl import LineDecoder, RawLine, decode_lines, iter_lines, write_jsonl
 from trajforge.io.manifest import MANIFEST_NAME, Manifest
 from trajforge.io.parquet import ROW_GROUP_SIZE, read_parquet, write_parquet
+from trajforge.io.parquet_rows import RowDecoder, TrajectoryRow
 from trajforge.io.quarantine import OnError
 from trajforge.io.shards import SHARD_SIZE, ShardedWriter
 from trajforge.io.suffixes import FORMATS, DataFormat, format_of, supported_hint
-from trajforge.schema import Trajectory, encode
+from trajforge.schema import Trajectory, TrajectoryDecoder, encode
 
 _GLOB_CHARS = frozenset("*?[")
+_T = TypeVar("_T")
 
 
 class DataFile(NamedTuple):
@@ -106,12 +108,19 @@ def read_file(
 ) -> Iterator[Trajectory]:
     """Read one data file, choosing the reader by suffix. ``sha256``: what its bytes must hash
     to; ``unique_keys``: refuse JSON records that repeat a key (see :mod:`trajforge.io.checks`)."""
+    return _read_file(path, on_error, sha256, TrajectoryDecoder(unique_keys=unique_keys))
+
+
+def _read_file(
+    path: str | Path, on_error: OnError | None, sha256: str | None, decoder: LineDecoder[_T]
+) -> Iterator[_T | Trajectory]:
+    """The records of a Parquet file, or those ``decoder`` makes of a JSONL file's lines."""
     fmt = format_of(path)
     if fmt is None:
         raise ConfigError("unknown file type", file=str(path), hint=supported_hint())
     if fmt == "parquet":
         return read_parquet(path, on_error, sha256=sha256)
-    return read_jsonl(path, on_error, sha256=sha256, unique_keys=unique_keys)
+    return decode_lines(iter_lines(path, on_error, sha256=sha256), decoder, on_error)
 
 
 def read_trajectories(spec: str | Path, on_error: OnError | None = None) -> Iterator[Trajectory]:
@@ -120,14 +129,41 @@ def read_trajectories(spec: str | Path, on_error: OnError | None = None) -> Iter
     The paths, and the checks in force, are taken at call time (a bad spec raises at once);
     records stream lazily.
     """
-    return _read_all(resolve_files(spec), on_error, unique_keys=read_checks().unique_keys)
+    unique_keys = read_checks().unique_keys
+    return _read_all(
+        resolve_files(spec), on_error, lambda: TrajectoryDecoder(unique_keys=unique_keys)
+    )
+
+
+def read_rows(
+    spec: str | Path, on_error: OnError | None = None
+) -> Iterator[TrajectoryRow | Trajectory]:
+    """The records of every file ``spec`` names, as :func:`read_trajectories` reads them but
+    for trajforge's own writers: JSONL records come as Parquet rows (validated the same, never
+    made into Trajectory objects: see :mod:`trajforge.io.parquet_rows`), Parquet rows as
+    trajectories."""
+    unique_keys = read_checks().unique_keys
+    return _read_all(resolve_files(spec), on_error, lambda: RowDecoder(unique_keys=unique_keys))
 
 
 def _read_all(
-    files: list[DataFile], on_error: OnError | None, *, unique_keys: bool
-) -> Iterator[Trajectory]:
+    files: list[DataFile], on_error: OnError | None, decoder: Callable[[], LineDecoder[_T]]
+) -> Iterator[_T | Trajectory]:
     for path, sha256 in files:
-        yield from read_file(path, on_error, sha256=sha256, unique_keys=unique_keys)
+        yield from _read_file(path, on_error, sha256, decoder())
+
+
+def copy_trajectories(
+    source: str | Path,
+    dest: str | Path,
+    on_error: OnError | None = None,
+    *,
+    shard_size: int | None = None,
+) -> WriteResult:
+    """Write the trajectories of ``source`` (see :func:`resolve_files`) to ``dest`` (see
+    :func:`write_trajectories`), in the format ``dest`` names: what ``trajforge convert`` does
+    from trajforge records to trajforge records. JSONL records pass as Parquet rows."""
+    return write_trajectories(dest, read_rows(source, on_error), shard_size=shard_size)
 
 
 def read_raw(spec: str | Path, on_error: OnError | None = None) -> Iterator[RawLine]:
@@ -165,7 +201,7 @@ class WriteResult:
 
 def write_trajectories(
     dest: str | Path,
-    records: Iterable[Trajectory | bytes],
+    records: Iterable[Trajectory | TrajectoryRow | bytes],
     *,
     format: DataFormat | None = None,
     shard_size: int | None = None,
