@@ -1,5 +1,5 @@
 """Ray tasks of cheap items grow (each task costs the driver and the scheduler a few ms), tasks
-of slow ones stay small, and a caller that needs exact chunks gets them."""
+of slow ones stay small."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.ray
 
 
 def test_cheap_items_make_bigger_tasks_up_to_the_most() -> None:
-    sizing = _Sizing(32, fixed=False)
+    sizing = _Sizing(32)
     sizing.took(32, 32 * 0.001)  # 1 ms an item
     assert sizing.size == int(TASK_SECONDS / 0.001)
     for _ in range(4):
@@ -20,16 +20,10 @@ def test_cheap_items_make_bigger_tasks_up_to_the_most() -> None:
 
 
 def test_slow_items_keep_the_least_and_a_slow_spell_is_smoothed() -> None:
-    sizing = _Sizing(4, fixed=False)
+    sizing = _Sizing(4)
     sizing.took(4, 4 * 2.0)  # a model's seconds per item
     assert sizing.size == 4
-    sizing = _Sizing(4, fixed=False)
+    sizing = _Sizing(4)
     sizing.took(4, 4 * 0.001)
     sizing.took(200, 200 * 0.003)  # one task on a busy machine: the mean of the two
     assert sizing.size == int(TASK_SECONDS / 0.002)
-
-
-def test_fixed_chunks_never_change() -> None:
-    sizing = _Sizing(100, fixed=True)
-    sizing.took(100, 0.0001)
-    assert sizing.size == 100

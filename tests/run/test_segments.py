@@ -21,8 +21,8 @@ __all__ = ["_toy_registered"]  # the toy environment, registered for every test 
 def test_a_worker_that_sees_the_run_writes_segments_and_sends_counts(tmp_path: Path) -> None:
     place = SegmentPlace.claim(tmp_path / JOURNALS)
     items = list(range(3, 9))  # shards 0 (3, 4) and 1 (5..8) of 5 items each
-    sent_back = EpisodeChunk(spec(), llm=False)(items).items
-    written = EpisodeChunk(spec(), llm=False, place=place)(items).items
+    sent_back = EpisodeChunk(spec(), llm=False).one(items).items
+    written = EpisodeChunk(spec(), llm=False, place=place).one(items).items
     assert [r.lines for r in written] == [[]] * 6
     assert [r.segmented for r in written] == [len(r.lines) for r in sent_back]
     assert [p.name for p in sorted((tmp_path / JOURNALS).glob("seg-*"))] == [
@@ -32,7 +32,7 @@ def test_a_worker_that_sees_the_run_writes_segments_and_sends_counts(tmp_path: P
     stored = load_segments(segment_files(tmp_path / JOURNALS, 0))
     stored |= load_segments(segment_files(tmp_path / JOURNALS, 1))
     assert stored == {r.index: r.lines for r in sent_back}
-    EpisodeChunk(spec(), llm=False, place=place)(items)  # run again (a retried task)
+    EpisodeChunk(spec(), llm=False, place=place).one(items)  # run again (a retried task)
     again = load_segments(segment_files(tmp_path / JOURNALS, 1))
     assert again == {i: lines for i, lines in stored.items() if i >= 5}
 
@@ -40,7 +40,7 @@ def test_a_worker_that_sees_the_run_writes_segments_and_sends_counts(tmp_path: P
 def test_a_worker_without_the_drivers_storage_sends_the_lines_back(tmp_path: Path) -> None:
     SegmentPlace.claim(tmp_path / JOURNALS)
     elsewhere = SegmentPlace(str(tmp_path / JOURNALS), token="another run's")
-    results = EpisodeChunk(spec(), llm=False, place=elsewhere)([0, 1, 2, 3, 4])
+    results = EpisodeChunk(spec(), llm=False, place=elsewhere).one([0, 1, 2, 3, 4])
     assert results.published is None  # a whole shard, but not where the driver sees it
     assert all(r.lines and not r.segmented for r in results.items)
     assert not list((tmp_path / JOURNALS).glob("seg-*"))
@@ -53,12 +53,12 @@ def test_a_worker_whose_chunk_is_a_whole_shard_publishes_it(tmp_path: Path) -> N
     asyncio.run(Runner(spec(), full).run())
     out = tmp_path / "run"
     place = SegmentPlace.claim(out / JOURNALS)
-    result = EpisodeChunk(spec(), llm=False, place=place)([5, 6, 7, 8, 9])
+    result = EpisodeChunk(spec(), llm=False, place=place).one([5, 6, 7, 8, 9])
     assert result.published is not None
     assert result.published in Manifest.load(full).shards
     assert (out / "part-00001.jsonl").read_bytes() == (full / "part-00001.jsonl").read_bytes()
     assert not list((out / JOURNALS).glob("seg-*"))
-    last = EpisodeChunk(spec(), llm=False, place=place)([20, 21, 22])  # the short last shard
+    last = EpisodeChunk(spec(), llm=False, place=place).one([20, 21, 22])  # the short last shard
     assert last.published is not None
     assert (out / "part-00004.jsonl").read_bytes() == (full / "part-00004.jsonl").read_bytes()
 
@@ -78,7 +78,7 @@ def test_a_run_resumes_from_segments_beside_its_journal(tmp_path: Path) -> None:
         asyncio.run(runner.run())
     # workers of a driver that was then killed: their segments were written, never reported
     place = SegmentPlace.claim(partial / JOURNALS)
-    EpisodeChunk(spec(), llm=False, place=place)([3, 4, 5, 6, 12, 13])
+    EpisodeChunk(spec(), llm=False, place=place).one([3, 4, 5, 6, 12, 13])
     place.release()
     resumed = asyncio.run(Runner(spec(), partial).run())
     assert resumed.resumed == 3 + 6

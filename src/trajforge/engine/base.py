@@ -35,17 +35,10 @@ class Engine(Protocol):
         ...
 
     def map_chunks(
-        self,
-        fn: Callable[[list[A]], B],
-        items: Iterable[A],
-        *,
-        workers: int,
-        chunk: int,
-        fixed: bool = False,
+        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
     ) -> Iterator[B]:
         """``fn`` over chunks of ``items``, ``workers`` at a time, its results in input order:
-        chunks of ``chunk`` items, or (a distributed engine, unless ``fixed``) of at least as
-        many, grown while the items are cheap."""
+        chunks of ``chunk`` items (a distributed engine: at least, grown while items are cheap)."""
         ...
 
     def duplicate_finder(self, *, exact: bool, near: NearSettings | None) -> DuplicateFinder:
@@ -70,13 +63,7 @@ class LocalEngine:
         return 1
 
     def map_chunks(
-        self,
-        fn: Callable[[list[A]], B],
-        items: Iterable[A],
-        *,
-        workers: int,
-        chunk: int,
-        fixed: bool = False,
+        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
     ) -> Iterator[B]:
         """The local process pool (:func:`trajforge.io.pool.map_chunks`), ``chunk`` items a
         chunk (a process costs far less per chunk than a Ray task)."""

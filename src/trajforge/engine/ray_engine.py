@@ -83,24 +83,19 @@ class RayEngine:
         return cluster_cpus()
 
     def map_chunks(
-        self,
-        fn: Callable[[list[A]], B],
-        items: Iterable[A],
-        *,
-        workers: int,
-        chunk: int,
-        fixed: bool = False,
+        self, fn: Callable[[list[A]], B], items: Iterable[A], *, workers: int, chunk: int
     ) -> Iterator[B]:
         """``fn`` over chunks of ``items`` as Ray tasks, results in input order (see module).
 
-        Chunks start at ``chunk`` items and, unless ``fixed``, grow (or shrink back, never below
-        ``chunk``) so that a task takes about :data:`TASK_SECONDS`, up to :data:`MAX_ITEMS`."""
+        Chunks start at ``chunk`` items and grow (or shrink back, never below ``chunk``) so that
+        a task takes about :data:`TASK_SECONDS`, up to :data:`MAX_ITEMS`: callers whose items
+        must stay apart send them as lists, one item each."""
         self.connect()
         workers = max(1, workers)
         task = _chunk_task()
         fn_ref = ray.put(fn)  # sent once, not with every chunk
         source = iter(items)
-        sizing = _Sizing(chunk, fixed)
+        sizing = _Sizing(chunk)
         running: dict[Any, tuple[int, int, float]] = {}  # ref: (chunk number, items, sent at)
         finished: dict[int, B] = {}
         started = returned = 0
@@ -178,15 +173,12 @@ class _Sizing:
     :data:`TASK_SECONDS` (each task costs the driver and Ray's scheduler a few ms of CPU, so
     tasks of cheap items are made bigger; tasks of slow items, such as a model's, stay small)."""
 
-    def __init__(self, least: int, fixed: bool) -> None:
+    def __init__(self, least: int) -> None:
         self.size = self.least = least
-        self.fixed = fixed
         self._per_item: float | None = None
 
     def took(self, items: int, seconds: float) -> None:
         """A task of ``items`` came back after ``seconds``."""
-        if self.fixed:
-            return
         per_item = seconds / items
         # smoothed: one task that waited on a busy machine does not swing the size
         self._per_item = per_item if self._per_item is None else (self._per_item + per_item) / 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from trajforge.engine import Engine, get_engine
@@ -101,10 +102,8 @@ def run_shards(
         return
     shared = SharedDirectory.claim(place)
     try:
-        results = engine.map_chunks(
-            _ShardWork(stages, shared), tasks, workers=count, chunk=1, fixed=True
-        )
-        for task, [shipped] in zip(tasks, results, strict=True):
+        results = engine.map_chunks(_ShardWork(stages, shared), tasks, workers=count, chunk=1)
+        for task, shipped in zip(tasks, chain.from_iterable(results), strict=True):
             if shipped is None:
                 yield task, here(task)
             else:

@@ -90,10 +90,14 @@ class EpisodeChunk:
     gates: Callable[[str], Gate] | None = None
     place: SegmentPlace | None = None
 
-    def __call__(self, indices: list[int]) -> ChunkResult:
-        """Run the items (in the worker). Where this worker sees the run's directory, a chunk
-        that is a whole shard, every item finished, is published as the shard; other finished
-        items go to journal segments."""
+    def __call__(self, chunks: list[list[int]]) -> list[ChunkResult]:
+        """Run the chunks (in the worker), one after the other (see :meth:`one`)."""
+        return [self.one(indices) for indices in chunks]
+
+    def one(self, indices: list[int]) -> ChunkResult:
+        """Run a chunk's items. Where this worker sees the run's directory, a chunk that is a
+        whole shard, every item finished, is published as the shard; other finished items go
+        to journal segments."""
         results = asyncio.run(self._run(indices))
         place = self.place
         if place is None or not place.reachable():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -284,9 +285,10 @@ class Runner:
         whole = all(len(self._done[s]) == 0 for s in self._journals)  # todo: whole shards
         size = self.spec.shard_size if whole else None
         chunk = chunks.chunk_size(len(todo), workers, llm=uses_llm, whole_shards=size)
-        done = self.engine.map_chunks(work, todo, workers=workers, chunk=chunk, fixed=True)
+        planned = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+        done = self.engine.map_chunks(work, planned, workers=workers, chunk=1)
         try:
-            for chunk_result in done:
+            for chunk_result in chain.from_iterable(done):
                 self._take(chunk_result)
                 self._report()
                 if self.progress.stopped is not None:
