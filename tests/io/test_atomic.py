@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trajforge.errors import TrajforgeError
-from trajforge.io.atomic import AtomicFile, atomic_write
+from trajforge.io.atomic import AtomicFile, atomic_write, deferred_sync, sync_file
 
 
 def test_publishes_the_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -65,3 +65,23 @@ def test_missing_directory_is_a_trajforge_error(tmp_path: Path) -> None:
     with pytest.raises(TrajforgeError, match="cannot write") as info:
         AtomicFile(tmp_path / "no" / "such" / "dir.bin")
     assert info.value.file == str(tmp_path / "no" / "such" / "dir.bin")
+
+
+def test_deferred_writes_are_atomic_and_left_for_the_recorder_to_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    target = tmp_path / "part-00000.jsonl"
+    with deferred_sync(), atomic_write(target) as f:
+        f.write(b"{}\n")
+    assert target.read_bytes() == b"{}\n"
+    assert synced == []  # a worker does not wait on the disk
+    with atomic_write(tmp_path / "manifest.json") as f:  # outside the block: durable as ever
+        f.write(b"{}")
+    assert len(synced) == 2  # the file and its directory
+    sync_file(target)
+    assert len(synced) == 4
+    with pytest.raises(TrajforgeError, match="gone"):
+        sync_file(tmp_path / "gone")

@@ -1,7 +1,10 @@
 """Atomic publication of files: write a temporary file beside the target, then rename it.
 
 Readers see either the old file or the complete new one, never a partial write: the data is
-flushed and fsynced before ``os.replace``, and the directory is fsynced after it.
+flushed and fsynced before ``os.replace``, and the directory is fsynced after it. Inside
+:func:`deferred_sync` the fsyncs are left to whoever records the file (:func:`sync_file`): a
+Ray worker that publishes a shard leaves them to the driver, which syncs it before the manifest
+names it, instead of idling on the disk.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Final, Self
@@ -41,6 +46,33 @@ def remove_temp_files(directory: Path, target: str | None = None) -> list[Path]:
                 path.unlink()
                 removed.append(path)
     return removed
+
+
+_durable: ContextVar[bool] = ContextVar("trajforge_durable_writes", default=True)
+
+
+@contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Atomic writes inside the block are not fsynced (a killed process loses none of them; a
+    lost machine may): whoever records them calls :func:`sync_file` first."""
+    token = _durable.set(False)
+    try:
+        yield
+    finally:
+        _durable.reset(token)
+
+
+def sync_file(path: Path) -> None:
+    """Make a file another process wrote (and renamed into place) durable, its rename too."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    fsync_dir(path.parent)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -109,19 +141,23 @@ class AtomicFile(KeepOrDiscard):
         self.file: BinaryIO = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
 
     def commit(self) -> None:
-        """Flush, fsync and rename the temporary file onto ``path``; fsync the directory."""
+        """Flush, fsync and rename the temporary file onto ``path``; fsync the directory (no
+        fsyncs inside :func:`deferred_sync`)."""
         if self.done:
             return
         try:
             self.file.flush()
-            os.fsync(self.file.fileno())
+            durable = _durable.get()
+            if durable:
+                os.fsync(self.file.fileno())
             self.file.close()
             os.replace(self.temp_path, self.path)
         except OSError as exc:
             self.abort()
             raise write_error(self.path, exc) from exc
         self.done = True
-        fsync_dir(self.path.parent)
+        if durable:
+            fsync_dir(self.path.parent)
 
     def abort(self) -> None:
         """Close and delete the temporary file; ``path`` is left as it was."""

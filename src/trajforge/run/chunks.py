@@ -22,6 +22,7 @@ import msgspec
 
 from trajforge.agents.gate import Gate
 from trajforge.errors import EndpointDownError
+from trajforge.io.atomic import deferred_sync
 from trajforge.io.manifest import ShardInfo
 from trajforge.run.episodes import EpisodeMaker, error_entry
 from trajforge.run.items import make_item
@@ -91,8 +92,10 @@ class EpisodeChunk:
     place: SegmentPlace | None = None
 
     def __call__(self, chunks: list[list[int]]) -> list[ChunkResult]:
-        """Run the chunks (in the worker), one after the other (see :meth:`one`)."""
-        return [self.one(indices) for indices in chunks]
+        """Run the chunks (in the worker), one after the other (see :meth:`one`); what it
+        writes the driver makes durable (``sync_file``) as it records it."""
+        with deferred_sync():
+            return [self.one(indices) for indices in chunks]
 
     def one(self, indices: list[int]) -> ChunkResult:
         """Run a chunk's items. Where this worker sees the run's directory, a chunk that is a

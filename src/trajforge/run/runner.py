@@ -31,7 +31,7 @@ from trajforge.engine import Engine, active_engine
 from trajforge.envs.approval import Approver
 from trajforge.errors import ConfigError, EndpointDownError
 from trajforge.io._oserror import write_error
-from trajforge.io.atomic import atomic_write, remove_temp_files
+from trajforge.io.atomic import atomic_write, remove_temp_files, sync_file
 from trajforge.io.manifest import MANIFEST_NAME, Manifest, ShardInfo
 from trajforge.io.shards import shard_name
 from trajforge.run import chunks
@@ -310,6 +310,7 @@ class Runner:
                 self._finish_item(result.index, result.lines, segmented=result.segmented)
         if chunk.published is not None:
             shard = chunk.items[0].index // self.spec.shard_size
+            sync_file(self.out / chunk.published.file)  # the worker left that to this process
             self._published(shard, chunk.published, [])
 
     def _close_journals(self) -> None:

@@ -6,6 +6,8 @@ published atomically; it sends the driver only counts and errors. A segment is a
 of its items (ids, seeds and branches derive from the run's seed), so a task run again rewrites
 the same bytes, and items two segments share (a resumed run cut into other chunks) are the same.
 The driver publishes a shard from its segments and its own journal, then removes them.
+Like the journal, a segment survives its writer being killed, not the machine being lost: it is
+written without fsync (``deferred_sync``); what the driver publishes from it is durable.
 
 A worker writes segments only where it sees the driver's run directory
 (:class:`~trajforge.engine.storage.SharedDirectory`); elsewhere it sends its episodes back.
