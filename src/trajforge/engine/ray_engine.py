@@ -42,7 +42,7 @@ AHEAD = 4
 #: About how long a task should take, where the caller lets chunks grow.
 TASK_SECONDS = 0.2
 #: Items per task, at most, where chunks grow.
-MAX_ITEMS = 512
+MAX_ITEMS = 128
 #: Seconds to wait for a cluster's address to accept a connection.
 CONNECT_TIMEOUT_S = 10.0
 
