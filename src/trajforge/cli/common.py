@@ -175,10 +175,7 @@ def _dataset_count(source: str, fmt: Format) -> int | None:
 
     if fmt.name != "trajforge" or not Path(source).is_dir():
         return None
-    try:
-        return Manifest.load(source).count
-    except InputError:
-        return None
+    return Manifest.count_in(source)
 
 
 def finish_job(job: JobResult, dest: str, what: str) -> None:

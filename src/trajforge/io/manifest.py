@@ -66,6 +66,14 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"malformed manifest: {exc}", file=str(path)) from None
 
+    @classmethod
+    def count_in(cls, directory: str | Path) -> int | None:
+        """The trajectories the manifest in ``directory`` counts (None: no readable manifest)."""
+        try:
+            return cls.load(directory).count
+        except InputError:
+            return None
+
     def paths(self, directory: str | Path) -> list[Path]:
         """The shard files, in order; an InputError for a shard named outside the directory (an
         absolute path, or ``..`` out of it): a dataset reads only its own files."""

@@ -161,7 +161,7 @@ def by_shard(ctx: StageContext, stages: list[Stage]) -> None:
     files = resolve_files(ctx.input)
     done = {unit.file: unit for unit in ctx.state.units}
     ticker = Ticker(lambda n: ctx.events.advanced(ctx.stage, n))
-    ctx.events.started(ctx.stage, _count(ctx.input))
+    ctx.events.started(ctx.stage, Manifest.count_in(ctx.input))
     ctx.data.mkdir(parents=True, exist_ok=True)
     units = []
     todo = []
@@ -240,14 +240,6 @@ def report(ctx: StageContext) -> None:
     reference = Path(spec.reference) if spec.reference else None
     write_report(Path(ctx.input), ctx.directory / REPORT_NAME, run_dir=ctx.run_dir,
                  reference=reference)  # fmt: skip
-
-
-def _count(data: str) -> int | None:
-    """How many trajectories a stage's dataset holds (None if it is not one)."""
-    try:
-        return Manifest.load(data).count
-    except InputError:
-        return None
 
 
 EXECUTORS: Final[dict[str, Callable[[StageContext], None]]] = {

@@ -192,31 +192,24 @@ class StageRunner:
         """
         count = bound.count
         waiting: dict[str, list[int]] = {}  # the digests of what went in and is not out, by id
-        upstream = 0.0  # of the time spent asking the stage for more, what fed it took
+        asking, feeding = _Stopwatch(), _Stopwatch()  # the stage's time: asking it, less feeding it
 
         def feed() -> Iterator[Trajectory]:
-            nonlocal upstream
-            source = iter(stream)
-            while True:
-                started = perf_counter()
-                trajectory = next(source, None)
-                upstream += perf_counter() - started
-                if trajectory is None:
-                    return
+            for trajectory in _timed(stream, feeding):
                 count.seen += 1
                 cleared = bound.clear(trajectory)
                 waiting.setdefault(cleared.id, []).append(_digest(cleared))
                 yield cleared
 
-        for trajectory in _timed(bound.stage(feed()), count):
-            count.seconds -= upstream
-            upstream = 0.0
-            count.kept += 1
-            if not _came_back(waiting, trajectory):
-                count.changed += 1
-            record_stage(trajectory, bound.record)
-            yield trajectory
-        count.seconds -= upstream
+        try:
+            for trajectory in _timed(bound.stage(feed()), asking):
+                count.kept += 1
+                if not _came_back(waiting, trajectory):
+                    count.changed += 1
+                record_stage(trajectory, bound.record)
+                yield trajectory
+        finally:
+            count.seconds += asking.seconds - feeding.seconds
         count.set_aside += sum(map(len, waiting.values()))
 
     def _set_aside(self, bad: BadRecord) -> None:
@@ -281,13 +274,20 @@ def _decode(
         return None
 
 
-def _timed(stream: Iterable[Trajectory], count: StageCount) -> Iterator[Trajectory]:
-    """``stream``, the time spent waiting on each of its items added to ``count.seconds``."""
+@dataclass
+class _Stopwatch:
+    """Seconds added up."""
+
+    seconds: float = 0.0
+
+
+def _timed(stream: Iterable[Trajectory], watch: _Stopwatch) -> Iterator[Trajectory]:
+    """``stream``, the time spent waiting on each of its items added to ``watch``."""
     source = iter(stream)
     while True:
         started = perf_counter()
         trajectory = next(source, None)
-        count.seconds += perf_counter() - started
+        watch.seconds += perf_counter() - started
         if trajectory is None:
             return
         yield trajectory

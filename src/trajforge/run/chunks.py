@@ -47,8 +47,8 @@ def chunk_size(pending: int, workers: int, *, llm: bool, whole_shards: int | Non
     per shard, which its worker publishes, when that still gives every worker a few tasks."""
     if llm:
         return CHUNK
-    enough = whole_shards and pending >= whole_shards * workers * TASKS_PER_WORKER
-    if whole_shards and enough and whole_shards <= MAX_CHUNK:
+    shards = pending // whole_shards if whole_shards else 0
+    if whole_shards and whole_shards <= MAX_CHUNK and shards >= workers * TASKS_PER_WORKER:
         return whole_shards
     return max(CHUNK, min(MAX_CHUNK, -(-pending // (workers * TASKS_PER_WORKER))))
 
@@ -105,18 +105,17 @@ class EpisodeChunk:
         place = self.place
         if place is None or not place.reachable():
             return ChunkResult(results)
-        by_shard: dict[int, list[tuple[int, list[bytes]]]] = {}
-        for result in results:
-            if result.error is None:
-                shard = result.index // self.spec.shard_size
-                by_shard.setdefault(shard, []).append((result.index, result.lines))
         published = None
-        if len(by_shard) == 1 and self._whole_shard(indices) and len(results) == len(indices):
-            [(shard, entries)] = by_shard.items()
-            if len(entries) == len(indices):
-                lines = [line for _, item_lines in entries for line in item_lines]
-                published = write_shard(place.run_directory, shard, self.spec.format, lines)
-        if published is None:
+        if self._whole_shard(indices) and all(r.error is None for r in results):
+            lines = [line for r in results for line in r.lines]
+            shard = indices[0] // self.spec.shard_size
+            published = write_shard(place.run_directory, shard, self.spec.format, lines)
+        else:
+            size = self.spec.shard_size
+            by_shard: dict[int, list[tuple[int, list[bytes]]]] = {}
+            for r in results:
+                if r.error is None:
+                    by_shard.setdefault(r.index // size, []).append((r.index, r.lines))
             for shard, entries in by_shard.items():
                 place.write(shard, entries)
         kept = [r if r.error else replace(r, lines=[], segmented=len(r.lines)) for r in results]

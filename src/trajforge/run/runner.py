@@ -301,13 +301,13 @@ class Runner:
         for result in chunk.items:
             if result.error is not None:
                 self._record_failure(result.error, result.down)
-            elif chunk.published is not None:
-                self.progress.successes += result.success
+                continue
+            self.progress.successes += result.success
+            if chunk.published is None:
+                self._finish_item(result.index, result.lines, segmented=result.segmented)
+            else:  # its shard is recorded whole below
                 self.progress.done += 1
                 self.progress.trajectories += result.segmented
-            else:
-                self.progress.successes += result.success
-                self._finish_item(result.index, result.lines, segmented=result.segmented)
         if chunk.published is not None:
             shard = chunk.items[0].index // self.spec.shard_size
             sync_file(self.out / chunk.published.file)  # the worker left that to this process
