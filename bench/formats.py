@@ -11,14 +11,17 @@ printed next to that baseline as a ratio (baseline time / subject time: 1 is as 
   Target (issue 15): >= 0.3.
 - **tokenized**: the tokenized writer (render each trajectory with a chat template, find the
   trained turns from one traced render, tokenize in segments, write Parquet; see
-  ``trajforge.formats.tokenizing.single_pass`` and ``.pieces``) on ``--n / 10`` trajectories in
-  memory vs the bare tokenizer's batch encoding (``encode_batch_fast``) of the same
-  conversations rendered whole. The tokenizer is a byte-level BPE of 4,096 tokens trained here
-  on those texts; the template ChatML with tools (``tests/formats/tokenizer_files.py``). Twice:
-  the synthetic trajectories (short texts: ~4 KB per trajectory), and the same with an agent's
-  usual long texts (a 6 KB policy as system prompt, 1 KB tool results). The trajectories held in
-  memory are the fixture, frozen out of the garbage collector's passes (an export streams them).
-  Target: >= 0.7.
+  ``trajforge.formats.tokenizing.single_pass``, ``.pieces`` and ``.preambles``) on ``--n / 10``
+  trajectories in memory vs the bare tokenizer's batch encoding (``encode_batch_fast``) of the
+  same conversations rendered whole. The tokenizer is a byte-level BPE of 4,096 tokens trained
+  here on those texts; the template ChatML with tools (``tests/formats/tokenizer_files.py``).
+  Twice: the synthetic trajectories (short texts: ~4 KB per trajectory; they share one system
+  prompt and tool set, as an environment's episodes do), and the same with an agent's usual
+  long texts (a 6 KB policy as system prompt, 1 KB tool results). Each with ``tokenizers``'
+  thread pool (its default) and single-threaded (``TOKENIZERS_PARALLELISM=false``), on both
+  sides: the pool's idle threads spin, so its CPU time follows the machine's other load. The
+  trajectories held in memory are the fixture, frozen out of the garbage collector's passes (an
+  export streams them). Target: >= 0.7.
 - **JSONL -> Parquet**: what ``trajforge convert`` does (``copy_trajectories``: read and
   validate trajforge JSONL, write nested Parquet) over ``--n / 2`` trajectories vs pyarrow's own
   JSON reader and Parquet writer (zstd) on the same file (columns pyarrow cannot write, empty
@@ -32,8 +35,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
@@ -45,7 +50,7 @@ from tokenizers import Tokenizer
 
 from trajforge.formats.openai import trajectory_to_record
 from trajforge.formats.registry import get_reader, get_writer
-from trajforge.formats.tokenizing.messages import chat_messages
+from trajforge.formats.tokenizing.messages import ChatMessages
 from trajforge.formats.tokenizing.template import ChatTemplate
 from trajforge.io import copy_trajectories
 from trajforge.schema import ToolResult, Trajectory
@@ -61,6 +66,7 @@ from timing import header, interleaved, legend, row
 DATA = Path(__file__).parent / "_data"
 WIDTH = 50
 VOCAB = 4096
+PARALLELISM = "TOKENIZERS_PARALLELISM"
 
 
 def openai_jsonl(path: Path, n: int) -> Path:
@@ -140,14 +146,30 @@ def rendered(trajectories: list[Trajectory]) -> list[str]:
     """Each trajectory's conversation rendered whole with the benchmark's template."""
     template = ChatTemplate(TOOLS_TEMPLATE, origin="bench", variables={})
     texts = []
+    chat_messages = ChatMessages(tools_as_text=False)
     for trajectory in trajectories:
-        messages, tools = chat_messages(trajectory, tools_as_text=False)
+        messages, tools = chat_messages(trajectory)
         texts.append(template.render(messages, tools, add_generation_prompt=False))
     return texts
 
 
+@contextmanager
+def tokenizers_parallelism(value: str) -> Iterator[None]:
+    """``TOKENIZERS_PARALLELISM`` set to ``value`` (``tokenizers`` reads it at every call)."""
+    before = os.environ.get(PARALLELISM)
+    os.environ[PARALLELISM] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PARALLELISM]
+        else:
+            os.environ[PARALLELISM] = before
+
+
 def bench_tokenized(label: str, trajectories: list[Trajectory], repeats: int) -> Path:
-    """Time the tokenized writer against bare batch encoding; return the tokenizer made."""
+    """Time the tokenized writer against bare batch encoding, with ``tokenizers``' thread pool
+    and single-threaded; return the tokenizer made."""
     texts = rendered(trajectories)
     directory = tokenizer_dir(
         DATA / f"tokenizer-{label}", TOOLS_TEMPLATE, corpus=texts, vocab_size=VOCAB
@@ -160,24 +182,26 @@ def bench_tokenized(label: str, trajectories: list[Trajectory], repeats: int) ->
     size = sum(len(text) for text in texts) / n / 1000
     gc.collect()
     gc.freeze()  # the trajectories are the fixture: collections during a case need not walk them
-    compare(
-        f"tokenized ({label})",
-        {
-            "bare": (
-                "bare encode_batch_fast",
-                lambda: tokenizer.encode_batch_fast(texts, add_special_tokens=False),
-            ),
-            "export": (
-                "tokenized writer (render, mask, Parquet)",
-                lambda: write(str(out), trajectories, tokenizer=str(directory)),
-            ),
-        },
-        repeats,
-        units=n,
-        unit="traj",
-        heading=f"{n:,} trajectories, {size:.1f} KB and {tokens // n:,} tokens each",
-        target=">= 0.7",
-    )
+    for threads, parallelism in (("thread pool", "true"), ("single-threaded", "false")):
+        with tokenizers_parallelism(parallelism):
+            compare(
+                f"tokenized ({label}, tokenizers {threads})",
+                {
+                    "bare": (
+                        "bare encode_batch_fast",
+                        lambda: tokenizer.encode_batch_fast(texts, add_special_tokens=False),
+                    ),
+                    "export": (
+                        "tokenized writer (render, mask, Parquet)",
+                        lambda: write(str(out), trajectories, tokenizer=str(directory)),
+                    ),
+                },
+                repeats,
+                units=n,
+                unit="traj",
+                heading=f"{n:,} trajectories, {size:.1f} KB and {tokens // n:,} tokens each",
+                target=">= 0.7",
+            )
     gc.unfreeze()
     out.unlink()
     return directory

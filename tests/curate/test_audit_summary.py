@@ -110,15 +110,27 @@ def test_strata_without_results(tmp_path: Path) -> None:
     ("lines", "line", "field", "message"),
     [
         (['{"id": "nope", "verdict": "accept"}'], 1, "id", "not in the queue"),
-        (['{"id": "@0", "verdict": "accept"}', '{"id": "@0", "verdict": "reject"}'], 2, "id",
-         "has a result already (line 1)"),
+        (
+            ['{"id": "@0", "verdict": "accept"}', '{"id": "@0", "verdict": "reject"}'],
+            2,
+            "id",
+            "has a result already (line 1)",
+        ),
         (['{"id": "@0", "verdict": "maybe"}'], 1, "verdict", "invalid enum value 'maybe'"),
-        (['{"id": "@0", "verdict": "reject", "step_errors": [{"step": 99}]}'], 1,
-         "step_errors[0].step", "has 4 steps (0 to 3)"),
-        (['{"id": "@0", "verdict": "reject", "step_errors": [{"step": -1}]}'], 1,
-         "step_errors[0].step", ">= 0"),
+        (
+            ['{"id": "@0", "verdict": "reject", "step_errors": [{"step": 99}]}'],
+            1,
+            "step_errors[0].step",
+            "has 4 steps (0 to 3)",
+        ),
+        (
+            ['{"id": "@0", "verdict": "reject", "step_errors": [{"step": -1}]}'],
+            1,
+            "step_errors[0].step",
+            ">= 0",
+        ),
         (['{"id": "@0", "verdict": "accept", "score": 3}'], 1, None, "unknown field"),
-        (['', '{"id": "@0", "verdict": "accept"'], 2, None, "truncated"),
+        (["", '{"id": "@0", "verdict": "accept"'], 2, None, "truncated"),
     ],
 )
 def test_bad_results_are_located(

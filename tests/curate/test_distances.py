@@ -40,9 +40,7 @@ def test_wasserstein() -> None:
     a, b = Counter({1.0: 1, 2.0: 1, 3.0: 1}), Counter({2.0: 1, 3.0: 1, 4.0: 1})
     assert wasserstein(a, b) == pytest.approx(1.0)  # every unit moves one step
     assert wasserstein(Counter({0.0: 4}), Counter({5.0: 1})) == pytest.approx(5.0)
-    assert wasserstein(Counter({0.0: 1, 10.0: 1}), Counter({0.0: 3, 10.0: 1})) == pytest.approx(
-        2.5
-    )
+    assert wasserstein(Counter({0.0: 1, 10.0: 1}), Counter({0.0: 3, 10.0: 1})) == pytest.approx(2.5)
 
 
 def test_tests_of_mixes_and_rates() -> None:

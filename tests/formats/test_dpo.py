@@ -6,13 +6,13 @@ import json
 from functools import partial
 from pathlib import Path
 
-from trajforge.formats.chat import conversation, tool_schemas, trl_message
+from trajforge.formats.chat import conversation, tool_schemas, trl_messages
 from trajforge.formats.dpo import TREE_PAIRS, WHOLE_PAIRS, write
 from trajforge.schema import Trajectory
 
 from .trajectories import call, read_rows, reply, trajectory
 
-TRL = partial(trl_message, json_strings=False)
+TRL = partial(trl_messages, json_strings=False)
 
 
 def test_rows_are_the_shared_prefix_and_two_continuations(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -177,10 +178,20 @@ def test_masked_tokens_decode_to_the_assistant_turns_and_nothing_else(
     assert_labels(row)
 
 
+def test_trajectories_with_the_same_tools_share_one_list_of_schemas(
+    tools_export: Tokenization,
+) -> None:
+    first, second = support_trajectory("a"), support_trajectory("b")
+    other = msgspec.structs.replace(first, tools=first.tools[:1])
+    _, tools = tools_export.messages(first)
+    assert tools_export.messages(second)[1] is tools  # so tojson writes their text once
+    assert tools_export.messages(other)[1] == tools[:1]
+
+
 def test_a_gguf_tokenizer_and_its_template_with_tool_calls_as_hermes_writes_them() -> None:
     gguf = smollm2_gguf()
     export = Tokenization(tokenized_options({"tokenizer": str(gguf)}))
-    assert export.tools_as_text  # SmolLM2's template has no place for tool calls
+    assert export.messages.tools_as_text  # SmolLM2's template has no place for tool calls
     [row] = rows(export, [support_trajectory()])
     decode = export.tokenizer.decode
     text = decode(row["input_ids"])

@@ -199,4 +199,3 @@ def test_each_stage_is_timed_without_the_stages_before_it(workers: int) -> None:
     assert sleepy.seconds >= 6 * 0.02  # in the workers too: their times come back summed
     assert 6 * 0.005 <= stream.seconds < 6 * 0.02  # not the 0.12 s its input took to come
     assert 0 < score.seconds < stream.seconds
-

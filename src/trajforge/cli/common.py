@@ -69,6 +69,7 @@ def writer_options(fmt: Format, pairs: list[str] | None) -> dict[str, str]:
         options[key] = value
     return options
 
+
 #: Whether reading checks the shards of a dataset directory against their manifest's sha256.
 VerifyHashesOption = Annotated[
     bool,

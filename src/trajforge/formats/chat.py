@@ -1,10 +1,13 @@
 """Trajectories as the chat messages trainers read, step by step.
 
-The messages are the lossless OpenAI mapping's (:func:`trajectory_to_messages`), adapted to the
-trainer: :func:`trl_message` for TRL's conversational format with tool calls (arguments as objects,
-or as the JSON text with ``json_strings``), :func:`fine_tuning_message` for OpenAI fine-tuning
-files (only the keys its validator accepts). A :class:`Conversation` keeps them by step, so that
-formats can cut a prompt at a step boundary and never inside a tool call.
+:func:`trl_messages` gives TRL's conversational format with tool calls (the Hugging Face
+convention chat templates take): what the lossless OpenAI mapping
+(:func:`trajectory_to_messages`) says, with the roles templates know, tool-call arguments as
+objects (or as the JSON text with ``json_strings``) and a refusal as the content; made straight
+from the trajectory, since it serves every TRL export and the tokenized one.
+:func:`fine_tuning_messages` gives OpenAI fine-tuning files' (the OpenAI mapping's messages with
+only the keys its validator accepts). A :class:`Conversation` keeps either by step, so that formats
+can cut a prompt at a step boundary and never inside a tool call.
 """
 
 from __future__ import annotations
@@ -16,13 +19,21 @@ from typing import Any, Final
 
 import msgspec
 
-from trajforge.formats.openai import trajectory_to_messages
-from trajforge.schema import ToolSpec, Trajectory
+from trajforge.formats.openai import (
+    arguments_text,
+    canonical_arguments,
+    check_result,
+    legacy_call,
+    step_text,
+    trajectory_to_messages,
+)
+from trajforge.schema import Observation, ToolCall, ToolResult, ToolSpec, Trajectory, UserMessage
 
 Message = dict[str, Any]
-Adapt = Callable[[Message], Message]
+Messages = Callable[[Trajectory], list[Message]]
+"""How a trajectory becomes messages: the prompt's, then each step's assistant message and one
+message per observation."""
 
-_ROLES: Final = {"developer": "system", "function": "tool"}
 _FINE_TUNING_KEYS: Final = (
     "role",
     "content",
@@ -51,9 +62,9 @@ class Conversation:
         return list(chain.from_iterable(self.steps[step:]))
 
 
-def conversation(trajectory: Trajectory, adapt: Adapt) -> Conversation:
-    """The trajectory's chat messages, each passed through ``adapt``, by step."""
-    messages = [adapt(m) for m in trajectory_to_messages(trajectory)]
+def conversation(trajectory: Trajectory, messages_of: Messages) -> Conversation:
+    """The trajectory's chat messages (made by ``messages_of``), by step."""
+    messages = messages_of(trajectory)
     head = (trajectory.system_prompt is not None) + (trajectory.task.instruction is not None)
     steps, start = [], head
     for step in trajectory.steps:
@@ -64,37 +75,62 @@ def conversation(trajectory: Trajectory, adapt: Adapt) -> Conversation:
     return Conversation(messages[:head], steps)
 
 
-def trl_message(message: Message, *, json_strings: bool) -> Message:
-    """A message as TRL's conversational format has it: roles system/user/assistant/tool,
-    ``tool_calls`` with ``arguments`` as an object (the text where it is not a JSON object), or
-    always the JSON text with ``json_strings``; a refusal becomes the content."""
-    content = message.get("content")
-    out: Message = {
-        "role": _ROLES.get(message["role"], message["role"]),
-        "content": content if content is not None else message.get("refusal"),
-    }
-    for key in ("reasoning_content", "name", "tool_call_id"):
-        if message.get(key) is not None:
-            out[key] = message[key]
-    calls = list(message.get("tool_calls") or ())
-    if message.get("function_call"):
-        calls.append({"function": message["function_call"]})
-    if calls:
-        out["tool_calls"] = [_trl_call(call, json_strings) for call in calls]
-    return out
+def trl_messages(trajectory: Trajectory, *, json_strings: bool) -> list[Message]:
+    """The trajectory's messages in TRL's conversational format: roles system/user/assistant/
+    tool, ``tool_calls`` with ``arguments`` as an object (the text where it is not a JSON object),
+    or always the JSON text with ``json_strings``; a refusal is the content. A ConversionError
+    where the OpenAI mapping has one."""
+    messages: list[Message] = []
+    if trajectory.system_prompt is not None:
+        messages.append({"role": "system", "content": trajectory.system_prompt})
+    if trajectory.task.instruction is not None:
+        messages.append({"role": "user", "content": trajectory.task.instruction})
+    for index, step in enumerate(trajectory.steps):
+        where = f"steps[{index}]"
+        calls = [action for action in step.actions if type(action) is ToolCall]
+        modern = [call for call in calls if call.id is not None]
+        wires = [_trl_call(call, json_strings, call.id) for call in modern]
+        legacy = legacy_call(calls, where)
+        if legacy is not None:
+            wires.append(_trl_call(legacy, json_strings, None))
+        assistant: Message = {"role": "assistant", "content": step_text(step, where)}
+        if step.reasoning is not None:
+            assistant["reasoning_content"] = step.reasoning
+        if wires:
+            assistant["tool_calls"] = wires
+        messages.append(assistant)
+        call_ids = {call.id for call in modern}
+        for number, observation in enumerate(step.observations):
+            messages.append(
+                _trl_observation(observation, f"{where}.observations[{number}]", call_ids)
+            )
+    return messages
 
 
-def _trl_call(call: Message, json_strings: bool) -> Message:
-    function = call["function"]
-    text = function["arguments"]
-    arguments = text if json_strings else _object_or_text(text)
-    wire: Message = {
-        "type": "function",
-        "function": {"name": function["name"], "arguments": arguments},
-    }
-    if "id" in call:
-        wire["id"] = call["id"]
+def _trl_call(call: ToolCall, json_strings: bool, call_id: str | None) -> Message:
+    if call.raw_arguments is None:  # the arguments are the canonical text's object
+        arguments: Any = canonical_arguments(call.arguments) if json_strings else call.arguments
+    else:
+        text = arguments_text(call)
+        arguments = text if json_strings else _object_or_text(text)
+    wire: Message = {"type": "function", "function": {"name": call.name, "arguments": arguments}}
+    if call_id is not None:
+        wire["id"] = call_id
     return wire
+
+
+def _trl_observation(observation: Observation, where: str, call_ids: set[str | None]) -> Message:
+    if type(observation) is UserMessage:
+        message: Message = {"role": "user", "content": observation.content}
+    else:
+        assert isinstance(observation, ToolResult)
+        check_result(observation, where, call_ids)
+        message = {"role": "tool", "content": observation.content}
+    if observation.name is not None:
+        message["name"] = observation.name
+    if type(observation) is ToolResult and observation.call_id is not None:
+        message["tool_call_id"] = observation.call_id
+    return message
 
 
 def _object_or_text(text: str) -> dict[str, Any] | str:
@@ -104,6 +140,12 @@ def _object_or_text(text: str) -> dict[str, Any] | str:
     except (msgspec.DecodeError, RecursionError):
         return text
     return value if isinstance(value, dict) else text
+
+
+def fine_tuning_messages(trajectory: Trajectory) -> list[Message]:
+    """The trajectory's messages as OpenAI fine-tuning files take them (see
+    :func:`fine_tuning_message`)."""
+    return [fine_tuning_message(message) for message in trajectory_to_messages(trajectory)]
 
 
 def fine_tuning_message(message: Message) -> Message:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-from trajforge.formats.chat import Conversation, conversation, tools_column, trl_message
+from trajforge.formats.chat import Conversation, conversation, tools_column, trl_messages
 from trajforge.formats.export_options import export_options
 from trajforge.formats.preference_pairs import Pair, pairs, task_groups
 from trajforge.formats.rows import Row, rendered, row_format, write_rows
@@ -42,9 +42,9 @@ def row(pair: Pair[Conversation], *, json_strings: bool) -> Row:
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
     """One JSON line per preference pair (see the module)."""
     settings = export_options(options)
-    adapt = partial(trl_message, json_strings=settings.json_strings)
+    messages_of = partial(trl_messages, json_strings=settings.json_strings)
     details: Counter[str] = Counter()
-    chats = rendered(trajectories, lambda t: conversation(t, adapt), options, details)
+    chats = rendered(trajectories, lambda t: conversation(t, messages_of), options, details)
 
     def rows() -> Iterator[Row]:
         for group in task_groups(chats, details):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-from trajforge.formats.chat import Conversation, conversation, tools_column, trl_message
+from trajforge.formats.chat import Conversation, conversation, tools_column, trl_messages
 from trajforge.formats.export_options import ExportOptions, export_options
 from trajforge.formats.mistakes import mistakes
 from trajforge.formats.ranking import quality
@@ -41,11 +41,11 @@ def desirable(trajectory: Trajectory, options: ExportOptions) -> bool | None:
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
     """One JSON line per trajectory or per step (see the module)."""
     settings = export_options(options)
-    adapt = partial(trl_message, json_strings=settings.json_strings)
+    messages_of = partial(trl_messages, json_strings=settings.json_strings)
     details: Counter[str] = Counter()
 
     def render(trajectory: Trajectory) -> Iterator[Row]:
-        chat = conversation(trajectory, adapt)
+        chat = conversation(trajectory, messages_of)
         tools = tools_column(trajectory.tools, json_strings=settings.json_strings)
         for prompt, completion, label in _examples(trajectory, chat, settings, details):
             details["desirable" if label else "undesirable"] += 1

@@ -29,4 +29,4 @@ def is_mistake(step: Step, options: ExportOptions) -> bool:
 
 def mistakes(trajectory: Trajectory, options: ExportOptions) -> list[bool]:
     """For each step, whether it is a mistake."""
-    return [is_mistake(step, options) for step in trajectory.steps]
+    return [bool(step.labels) and is_mistake(step, options) for step in trajectory.steps]

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar
 
@@ -216,6 +216,15 @@ class _StepShape:
     def nullable(self, key: str) -> UnsetType | None:
         """``None`` where the message had ``key`` as ``null``, else ``UNSET`` (absent)."""
         return None if key in self.null else UNSET
+
+
+_PLAIN_STEP: Final = _StepShape()
+_STEP_FIELDS: Final = tuple(
+    name
+    for name in Shape.__struct_fields__
+    if name not in {"developer", "empty_tools", "functions", "bare", "tool_type_absent"}
+)
+"""The fields of a :class:`Shape` about single steps (lists of them: empty in most records)."""
 
 
 def _unset(value: _T | None) -> _T | UnsetType:
@@ -770,6 +779,8 @@ def _messages(traj: Trajectory, shape: Shape) -> list[dict[str, Any]]:
 
 def _step_shapes(shape: Shape, count: int) -> list[_StepShape]:
     """The shape of each of ``count`` steps (indices out of range are ignored)."""
+    if not any(getattr(shape, name) for name in _STEP_FIELDS):  # most records
+        return [_PLAIN_STEP] * count
     null: defaultdict[int, set[str]] = defaultdict(set)
     for key in NULLABLE_KEYS:
         for step in getattr(shape, f"{key}_null"):
@@ -857,6 +868,13 @@ def step_text(step: Step, where: str) -> str | None:
 
 
 def _legacy_call(calls: list[ToolCall], where: str) -> FunctionCall | UnsetType:
+    legacy = legacy_call(calls, where)
+    return UNSET if legacy is None else _function_call(legacy)
+
+
+def legacy_call(calls: list[ToolCall], where: str) -> ToolCall | None:
+    """The step's call without an id (a legacy ``function_call``), if any; a ConversionError
+    where there are several (one message has room for one)."""
     legacy = [call for call in calls if call.id is None]
     if len(legacy) > 1:
         raise ConversionError(
@@ -864,7 +882,7 @@ def _legacy_call(calls: list[ToolCall], where: str) -> FunctionCall | UnsetType:
             path=f"{where}.actions",
             hint="give the calls ids so that they export as tool_calls",
         )
-    return _function_call(legacy[0]) if legacy else UNSET
+    return legacy[0] if legacy else None
 
 
 def _function_call(call: ToolCall) -> FunctionCall:
@@ -911,22 +929,31 @@ def _observation_message(
 ) -> Message:
     if isinstance(observation, UserMessage):
         return UserMessageWire(content=observation.content, name=_unset(observation.name))
+    check_result(observation, where, call_ids)
     if observation.call_id is None:
-        if observation.name is None:
-            raise ConversionError(
-                "a tool result with neither call_id nor name cannot be exported",
-                path=f"{where}.call_id",
-                hint="set call_id to the id of the call it answers",
-            )
+        assert observation.name is not None
         return FunctionMessage(name=observation.name, content=observation.content)
-    if observation.call_id not in call_ids:
-        raise ConversionError(
-            f"no tool call with id {observation.call_id!r} in this step",
-            path=f"{where}.call_id",
-            hint="a tool result must answer a call of its own step",
-        )
     return ToolMessage(
         tool_call_id=observation.call_id,
         content=observation.content,
         name=_unset(observation.name),
     )
+
+
+def check_result(result: ToolResult, where: str, call_ids: Collection[str | None]) -> None:
+    """A ConversionError where ``result`` (at ``where``) cannot be exported: it names no call and
+    no tool (a legacy function result needs the name), or a call not among its step's
+    ``call_ids``."""
+    if result.call_id is None:
+        if result.name is None:
+            raise ConversionError(
+                "a tool result with neither call_id nor name cannot be exported",
+                path=f"{where}.call_id",
+                hint="set call_id to the id of the call it answers",
+            )
+    elif result.call_id not in call_ids:
+        raise ConversionError(
+            f"no tool call with id {result.call_id!r} in this step",
+            path=f"{where}.call_id",
+            hint="a tool result must answer a call of its own step",
+        )

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from trajforge.formats.chat import conversation, fine_tuning_message, tool_schemas
+from trajforge.formats.chat import conversation, fine_tuning_messages, tool_schemas
 from trajforge.formats.export_options import export_options
 from trajforge.formats.mistakes import mistakes
 from trajforge.formats.rows import Row, row_format, rows_of, write_rows
@@ -28,7 +28,7 @@ PARALLEL = "parallel_tool_calls"
 
 def record(trajectory: Trajectory, mistaken_steps: list[bool]) -> Row:
     """The fine-tuning record of a trajectory, with weight 0 on the steps marked mistaken."""
-    chat = conversation(trajectory, fine_tuning_message)
+    chat = conversation(trajectory, fine_tuning_messages)
     for step, mistaken in zip(chat.steps, mistaken_steps, strict=True):
         step[0]["weight"] = 0 if mistaken else 1
     row: Row = {"messages": chat.before(len(chat.steps))}

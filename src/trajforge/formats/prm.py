@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-from trajforge.formats.chat import conversation, tool_schemas, trl_message
+from trajforge.formats.chat import conversation, tool_schemas, trl_messages
 from trajforge.formats.export_options import export_options
 from trajforge.formats.mistakes import mistakes
 from trajforge.formats.rows import Row, row_format, rows_of, write_rows
@@ -25,7 +25,7 @@ from trajforge.io import WriteResult
 from trajforge.schema import Trajectory
 
 NAME = "prm"
-_ADAPT = partial(trl_message, json_strings=False)
+_MESSAGES = partial(trl_messages, json_strings=False)
 
 
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
@@ -34,7 +34,7 @@ def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> W
     details: Counter[str] = Counter()
 
     def render(trajectory: Trajectory) -> Iterator[Row]:
-        chat = conversation(trajectory, _ADAPT)
+        chat = conversation(trajectory, _MESSAGES)
         labels = [not mistaken for mistaken in mistakes(trajectory, settings)]
         details["steps labelled good"] += sum(labels)
         details["steps labelled mistakes"] += len(labels) - sum(labels)

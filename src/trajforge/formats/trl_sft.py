@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-from trajforge.formats.chat import conversation, tools_column, trl_message
+from trajforge.formats.chat import conversation, tools_column, trl_messages
 from trajforge.formats.export_options import export_options
 from trajforge.formats.rows import Row, row_format, rows_of, write_rows
 from trajforge.io import WriteResult
@@ -30,11 +30,11 @@ NAME = "trl-sft"
 def write(dest: str, trajectories: Iterable[Trajectory], /, **options: Any) -> WriteResult:
     """One JSON line per trajectory with steps (see the module)."""
     json_strings = export_options(options).json_strings
-    adapt = partial(trl_message, json_strings=json_strings)
+    messages_of = partial(trl_messages, json_strings=json_strings)
     details: Counter[str] = Counter()
 
     def render(trajectory: Trajectory) -> Iterator[Row]:
-        chat = conversation(trajectory, adapt)
+        chat = conversation(trajectory, messages_of)
         yield {
             "messages": chat.before(len(chat.steps)),
             "tools": tools_column(trajectory.tools, json_strings=json_strings),

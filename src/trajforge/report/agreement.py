@@ -36,6 +36,8 @@ def cohen_kappa(pairs: Mapping[tuple[Hashable, Hashable], int]) -> float | None:
         return None
     observed = sum(count for (a, b), count in pairs.items() if a == b) / n
     return (observed - chance) / (1 - chance)
+
+
 HUMAN = "human"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from trajforge.formats.tokenizing.sources import Tokenizer
+from trajforge.formats.tokenizing.preambles import CutEncoder
 from trajforge.formats.tokenizing.turns import Rendering
 from trajforge.formats.tokenizing.windows import Ranges, TokenTurn
 
@@ -32,15 +32,22 @@ class TokenText:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One training sample: token ids, the loss mask (1: trained) and the labels."""
+    """One training sample: token ids and the loss mask (1: trained)."""
 
     input_ids: array[int]
     mask: bytes
-    labels: array[int]
+
+    @property
+    def labels(self) -> array[int]:
+        """The ids where the loss applies, :data:`IGNORED` elsewhere (the Parquet writer makes
+        the column of a whole row group at once)."""
+        return array(
+            "i", (t if m else IGNORED for t, m in zip(self.input_ids, self.mask, strict=True))
+        )
 
 
 def encode_texts(
-    tokenizer: Tokenizer, texts: Sequence[tuple[Rendering, Collection[int]]]
+    tokenizer: CutEncoder, texts: Sequence[tuple[Rendering, Collection[int]]]
 ) -> list[TokenText]:
     """Each rendering in tokens; the turns of the steps in its collection are not trained."""
     bounds = [_bounds(rendering) for rendering, _ in texts]
@@ -76,18 +83,14 @@ def make_sample(text: TokenText, ranges: Ranges) -> Sample | None:
     """The sample of ``text`` made of the token ``ranges``; ``None`` if nothing in it is
     trained."""
     mask = bytearray(len(text.ids))
-    labels = array("i", [IGNORED]) * len(text.ids)
     for turn in text.turns:
         if turn.trained:
             mask[turn.start : turn.end] = b"\x01" * (turn.end - turn.start)
-            labels[turn.start : turn.end] = text.ids[turn.start : turn.end]
     if len(ranges) == 1 and ranges[0] == (0, len(text.ids)):
-        sample = Sample(text.ids, bytes(mask), labels)
+        sample = Sample(text.ids, bytes(mask))
     else:
         sample = Sample(
-            _joined(text.ids, ranges),
-            b"".join(mask[start:stop] for start, stop in ranges),
-            _joined(labels, ranges),
+            _joined(text.ids, ranges), b"".join(mask[start:stop] for start, stop in ranges)
         )
     return sample if 1 in sample.mask else None
 

@@ -17,7 +17,8 @@ from trajforge.formats.mistakes import mistakes
 from trajforge.formats.rows import rendered
 from trajforge.formats.tokenized import TokenizedOptions
 from trajforge.formats.tokenizing.encode import Sample, TokenText, encode_texts, make_sample
-from trajforge.formats.tokenizing.messages import chat_messages, renders_tool_calls
+from trajforge.formats.tokenizing.messages import ChatMessages, renders_tool_calls
+from trajforge.formats.tokenizing.preambles import Preambles, free_tokens
 from trajforge.formats.tokenizing.sources import Tokenizer, load_tokenizer
 from trajforge.formats.tokenizing.template import ChatTemplate
 from trajforge.formats.tokenizing.turns import Rendering, render_turns
@@ -38,8 +39,9 @@ class Tokenization:
         self.writing = writing or {}
         self.export = export_options(self.writing)
         self.tokenizer: Tokenizer = load_tokenizer(options.tokenizer)
+        self.encoder = Preambles(self.tokenizer, free_tokens(self.tokenizer))
         self.template = _template(options, self.tokenizer)
-        self.tools_as_text = not renders_tool_calls(self.template)
+        self.messages = ChatMessages(tools_as_text=not renders_tool_calls(self.template))
         #: What gave no sample, and why (see :func:`trajforge.formats.rows.rendered`).
         self.details: Counter[str] = Counter()
 
@@ -52,7 +54,7 @@ class Tokenization:
                 for trajectory, renderings in batch
                 for rendering in renderings
             ]
-            texts = iter(encode_texts(self.tokenizer, jobs))
+            texts = iter(encode_texts(self.encoder, jobs))
             for trajectory, renderings in batch:
                 number = 0
                 for _ in renderings:
@@ -61,7 +63,7 @@ class Tokenization:
                         number += 1
 
     def _render(self, trajectory: Trajectory) -> list[Rendering]:
-        messages, tools = chat_messages(trajectory, tools_as_text=self.tools_as_text)
+        messages, tools = self.messages(trajectory)
         return render_turns(self.template, messages, tools, self.tokenizer.end_tokens)
 
     def _untrained(self, trajectory: Trajectory) -> frozenset[int]:

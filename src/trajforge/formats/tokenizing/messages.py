@@ -2,7 +2,7 @@
 convention (tool-call ``arguments`` as objects), one assistant message per step.
 
 Templates that cannot show tool calls (SmolLM2's, many older ones) drop them without a word; for
-those, :func:`chat_messages` gives the turns of the trajectory's Hermes record instead
+those, :class:`ChatMessages` gives the turns of the trajectory's Hermes record instead
 (:mod:`trajforge.formats.hermes`: the tools in ``<tools>`` in the system prompt, calls in
 ``<tool_call>`` and results in ``<tool_response>`` blocks, reasoning in ``<think>``). Whether a
 template shows tool calls is tried once, on a probe conversation (:func:`renders_tool_calls`).
@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
+
 from trajforge.errors import ConversionError
-from trajforge.formats.chat import tool_schemas, trl_message
+from trajforge.formats.chat import tool_schemas, trl_messages
 from trajforge.formats.hermes import CONVERSATIONS, ROLE_TAGS
 from trajforge.formats.hermes import trajectory_to_record as hermes_record
-from trajforge.formats.openai import trajectory_to_messages
 from trajforge.formats.tokenizing.template import ChatTemplate
-from trajforge.schema import Trajectory
+from trajforge.schema import ToolSpec, Trajectory
 
 _ROLES: Final = {tag: role for role, tag in ROLE_TAGS.items()}
+#: How many distinct tool lists keep their schemas (an environment has a few).
+TOOL_SETS: Final = 64
 _PROBE_VALUE: Final = "trajforge-probe-argument-7"
 _PROBE_TOOL: Final = "trajforge_probe_tool"
 _PROBE_CALL: Final[dict[str, Any]] = {
@@ -54,23 +57,39 @@ def renders_tool_calls(template: ChatTemplate) -> bool:
     return _PROBE_VALUE in text
 
 
-def chat_messages(
-    trajectory: Trajectory, *, tools_as_text: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    """The messages and tools (``None`` without any) to render ``trajectory`` with; with
+class ChatMessages:
+    """The messages and tools (``None`` without any) to render trajectories with; with
     ``tools_as_text`` the calls, results and tools are written into the texts (see the module).
 
-    The messages are TRL's (:func:`trajforge.formats.chat.trl_message`: the roles templates
+    The messages are TRL's (:func:`trajforge.formats.chat.trl_messages`: the roles templates
     know, arguments as objects, a refusal as the content); an assistant message with neither text
-    nor calls has the content ``""``.
+    nor calls has the content ``""``. Trajectories with the same tools get the same list of tool
+    schemas, whose JSON text the template's ``tojson`` then writes once.
     """
-    if tools_as_text:
-        return _hermes_messages(trajectory), None
-    messages = [
-        _with_content(trl_message(m, json_strings=False))
-        for m in trajectory_to_messages(trajectory)
-    ]
-    return messages, tool_schemas(trajectory.tools) or None
+
+    def __init__(self, *, tools_as_text: bool) -> None:
+        self.tools_as_text = tools_as_text
+        self._schemas: dict[bytes, list[dict[str, Any]]] = {}
+
+    def __call__(
+        self, trajectory: Trajectory
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+        """The messages and tools of ``trajectory``."""
+        if self.tools_as_text:
+            return _hermes_messages(trajectory), None
+        messages = [_with_content(m) for m in trl_messages(trajectory, json_strings=False)]
+        return messages, self._tools(trajectory.tools)
+
+    def _tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
+        if not tools:
+            return None
+        key = msgspec.json.encode(tools)
+        schemas = self._schemas.get(key)
+        if schemas is None:
+            if len(self._schemas) >= TOOL_SETS:
+                self._schemas.clear()
+            schemas = self._schemas[key] = tool_schemas(tools)
+        return schemas
 
 
 def _with_content(message: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from trajforge.formats.tokenizing.encode import Sample
+from trajforge.formats.tokenizing.encode import IGNORED, Sample
 from trajforge.io.parquet import ParquetFile
 
 ROW_GROUP_SIZE: Final = 1000
@@ -42,8 +43,13 @@ class SampleWriter(ParquetFile):
         self._offsets = array("i", [0])
         self._tokens: array[int] = array("i")
         self._mask = bytearray()
-        self._labels: array[int] = array("i")
-        super().__init__(path, SCHEMA.with_metadata(metadata), compression="zstd")
+        super().__init__(
+            path,
+            SCHEMA.with_metadata(metadata),
+            compression="zstd",
+            use_dictionary=False,  # token ids: dictionary pages cost twice the time, save ~20%
+            write_statistics=["trajectory_id", "sample"],
+        )
 
     def write(self, trajectory_id: str, number: int, sample: Sample) -> None:
         """Add one sample (a row group is written out when full)."""
@@ -51,7 +57,6 @@ class SampleWriter(ParquetFile):
         self._numbers.append(number)
         self._tokens.extend(sample.input_ids)
         self._mask.extend(sample.mask)
-        self._labels.extend(sample.labels)
         self._offsets.append(len(self._tokens))
         self.count += 1
         self.tokens += len(sample.input_ids)
@@ -63,20 +68,22 @@ class SampleWriter(ParquetFile):
         if not self._ids:
             return
         offsets = _buffer(pa.int32(), self._offsets)
+        tokens, mask = _buffer(pa.int32(), self._tokens), _buffer(pa.int8(), self._mask)
+        labels = pc.if_else(pc.not_equal(mask, 0), tokens, pa.scalar(IGNORED, pa.int32()))
         table = pa.table(
             [
                 pa.array(self._ids, pa.string()),
                 pa.array(self._numbers, pa.int32()),
-                pa.ListArray.from_arrays(offsets, _buffer(pa.int32(), self._tokens)),
-                pa.ListArray.from_arrays(offsets, _buffer(pa.int8(), self._mask)),
-                pa.ListArray.from_arrays(offsets, _buffer(pa.int32(), self._labels)),
+                pa.ListArray.from_arrays(offsets, tokens),
+                pa.ListArray.from_arrays(offsets, mask),
+                pa.ListArray.from_arrays(offsets, labels),
             ],
             schema=self._writer.schema,
         )
         self._write_table(table)
         self._ids, self._numbers = [], []
         self._offsets, self._tokens = array("i", [0]), array("i")
-        self._mask, self._labels = bytearray(), array("i")
+        self._mask = bytearray()
 
 
 def _buffer(kind: pa.DataType, values: array[int] | bytearray) -> pa.Array:

@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from trajforge.errors import ConfigError
-from trajforge.formats.tokenizing.pieces import Cut, Encoded, apart, marked, markers
+from trajforge.formats.tokenizing.pieces import (
+    Cut,
+    Encoded,
+    apart,
+    joins_like_apart,
+    marked,
+    markers,
+)
 
 TOKENIZER_FILE: Final = "tokenizer.json"
 CONFIG_FILE: Final = "tokenizer_config.json"
@@ -48,6 +55,11 @@ class Tokenizer(Protocol):
     end_tokens: frozenset[str]
     """Special tokens a turn may end with (EOS, end-of-turn): whitespace after them at the end
     of a turn is not trained."""
+    raw_tokens: tuple[str, ...]
+    """The tokens matched in the raw text before anything else (none where unknown)."""
+    plain_special: tuple[str, ...]
+    """Those of them that take nothing around them (see
+    :mod:`trajforge.formats.tokenizing.preambles`)."""
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids of each text."""
@@ -129,6 +141,9 @@ class HuggingFaceTokenizer:
         added = self._tokenizer.get_added_tokens_decoder().values()
         self.end_tokens = frozenset(token.content for token in added if token.special)
         self._marks = markers(self._tokenizer)
+        self._joined = joins_like_apart(self._tokenizer, self._marks, self.encode_batch)
+        self.raw_tokens = tuple(token.content for token in added if not token.normalized)
+        self.plain_special = tuple(content for content, _ in self._marks)
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """The token ids of each text (encoded in parallel by ``tokenizers``)."""
@@ -136,9 +151,9 @@ class HuggingFaceTokenizer:
         return [encoding.ids for encoding in encodings]
 
     def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
-        """Each text encoded piece by piece, in one pre-tokenized encoding with markers (see
+        """Each text encoded piece by piece, in one encoding with markers (see
         :mod:`trajforge.formats.tokenizing.pieces`)."""
-        return marked(self._tokenizer, self._marks, texts, self.encode_batch)
+        return marked(self._tokenizer, self._marks, texts, self.encode_batch, joined=self._joined)
 
     def decode(self, ids: Sequence[int]) -> str:
         """The text of token ids, special tokens included."""
@@ -231,6 +246,26 @@ class GgufTokenizer:
         self.end_tokens = frozenset(  # end-of-generation tokens: EOS, end of turn...
             self.decode([t]) for t in range(count) if llama_cpp.llama_vocab_is_eog(self._vocab, t)
         )
+        self.raw_tokens, self.plain_special = self._raw_tokens(count)
+
+    def _raw_tokens(self, count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The control and user-defined tokens (llama.cpp splits them off the raw text first),
+        and the control tokens among them that take nothing around them."""
+        llama = self._llama
+        around = (
+            llama.LLAMA_TOKEN_ATTR_LSTRIP
+            | llama.LLAMA_TOKEN_ATTR_RSTRIP
+            | llama.LLAMA_TOKEN_ATTR_SINGLE_WORD
+            | llama.LLAMA_TOKEN_ATTR_NORMALIZED
+        )
+        raw, plain = [], []
+        for token in range(count):
+            attributes = llama.llama_vocab_get_attr(self._vocab, token)
+            if attributes & (llama.LLAMA_TOKEN_ATTR_CONTROL | llama.LLAMA_TOKEN_ATTR_USER_DEFINED):
+                raw.append(self.decode([token]))
+                if attributes & llama.LLAMA_TOKEN_ATTR_CONTROL and not attributes & around:
+                    plain.append(raw[-1])
+        return tuple(raw), tuple(plain)
 
     def _metadata(self, key: str) -> str | None:
         size = self._llama.llama_model_meta_val_str(self._model, key.encode(), None, 0)

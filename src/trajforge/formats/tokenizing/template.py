@@ -80,10 +80,11 @@ def _raise_exception(message: str) -> NoReturn:
 class _ToJson:
     """The ``tojson`` filter, remembering the text of the last values it wrote: the memo holds
     each value, so no other object can take its id while it is there (the values are not
-    changed: the sandbox is immutable)."""
+    changed: the sandbox is immutable). One encoder is made per set of options."""
 
     def __init__(self) -> None:
         self._memo: dict[tuple[Any, ...], tuple[Any, str]] = {}
+        self._encoders: dict[tuple[Any, ...], json.JSONEncoder] = {}
 
     def __call__(
         self,
@@ -95,17 +96,17 @@ class _ToJson:
     ) -> str:
         if separators is not None:  # a template may give a list, which is no dict key
             separators = (separators[0], separators[1])
-        key = (id(value), ensure_ascii, indent, separators, sort_keys)
+        options = (ensure_ascii, indent, separators, sort_keys)
+        key = (id(value), *options)
         known = self._memo.get(key)
         if known is not None:
             return known[1]
-        text = json.dumps(
-            value,
-            ensure_ascii=ensure_ascii,
-            indent=indent,
-            separators=separators,
-            sort_keys=sort_keys,
-        )
+        encoder = self._encoders.get(options)
+        if encoder is None:  # as json.dumps makes it
+            encoder = self._encoders[options] = json.JSONEncoder(
+                ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+            )
+        text = encoder.encode(value)
         if len(self._memo) >= JSON_MEMO:
             self._memo.clear()
         self._memo[key] = (value, text)

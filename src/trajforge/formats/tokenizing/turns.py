@@ -24,17 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from trajforge.errors import ConversionError
 from trajforge.formats.tokenizing.single_pass import spliced
 from trajforge.formats.tokenizing.template import ChatTemplate
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
+class Turn(NamedTuple):
     """An assistant turn in a text: ``text[start:end]`` is trained; its step begins at ``cut``
-    (``None`` where the header before it could not be told apart)."""
+    (``None`` where the header before it could not be told apart); a tuple: one is made per turn."""
 
     step: int
     start: int
@@ -109,6 +108,7 @@ def _renderings(
     trained, from its prefix renders."""
     turns, texts = [], []
     header = None
+    ends = tuple(end_tokens)
     for step, index in enumerate(assistant):
         prompt = render(index, add_generation_prompt=True)
         text = render(index + 1, add_generation_prompt=False)
@@ -123,7 +123,7 @@ def _renderings(
             header = _generation_prompt(render, index, prompt)
         start = len(prompt)
         cut = start - len(header) if header and prompt.endswith(header) else None
-        turns.append(Turn(step, start, _turn_end(text, start, end_tokens), cut))
+        turns.append(Turn(step, start, _turn_end(text, start, ends), cut))
         texts.append(text)
     last = assistant[-1] + 1 == count
     full = texts[-1] if last else render(count, add_generation_prompt=False)
@@ -141,12 +141,12 @@ def _generation_prompt(render: Prefixes, length: int, prompted: str) -> str | No
     return prompted[len(bare) :] if prompted.startswith(bare) else None
 
 
-def _turn_end(text: str, start: int, end_tokens: Collection[str]) -> int:
+def _turn_end(text: str, start: int, end_tokens: tuple[str, ...]) -> int:
     """The end of the turn that starts at ``start``: the text's end, less whitespace after a
     closing end-of-turn token."""
     stripped = len(text)
     while stripped and text[stripped - 1].isspace():  # as rstrip() would, without a copy
         stripped -= 1
-    if stripped < len(text) and text.endswith(tuple(end_tokens), 0, stripped):
+    if stripped < len(text) and text.endswith(end_tokens, 0, stripped):
         return max(start, stripped)
     return len(text)

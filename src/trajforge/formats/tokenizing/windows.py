@@ -17,18 +17,16 @@ A text of one turn among others (a template that rewrites earlier turns: see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Overflow = Literal["drop", "truncate", "split"]
 Ranges = list[tuple[int, int]]
 """The token ranges ``[start, stop)`` of a text that make one sample, in order."""
 
 
-@dataclass(frozen=True, slots=True)
-class TokenTurn:
+class TokenTurn(NamedTuple):
     """An assistant turn in tokens: ``[start, end)``, its step's start ``cut`` (``None``: not a
-    place to cut), and whether it is trained."""
+    place to cut), and whether it is trained (a tuple: one is made per turn)."""
 
     start: int
     end: int
