@@ -17,6 +17,7 @@ anyway. Each token is also tried once, on probe texts, before it is used
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -114,6 +115,9 @@ class Preambles:
     def __init__(self, tokenizer: CutEncoder, free: dict[str, tuple[str, ...]]) -> None:
         self._encode_cut: Callable[[Sequence[Cut]], list[Encoded]] = tokenizer.encode_cut
         self._free = free
+        # one pass finds them all (a tokenizer may have hundreds: Llama 3 has 256 reserved)
+        longest_first = sorted(free, key=len, reverse=True)
+        self._tokens = re.compile("|".join(map(re.escape, longest_first))) if free else None
         self._known: OrderedDict[str, array[int]] = OrderedDict()
 
     def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
@@ -131,7 +135,7 @@ class Preambles:
     def _plan(self, text: str, cuts: Sequence[int]) -> _Plan | None:
         """``text`` with its first piece cut at free places; ``None`` where that has no long
         part."""
-        if not self._free or len(cuts) < 2:
+        if self._tokens is None or len(cuts) < 2:
             return None
         end = cuts[1]
         places = self._places(text, end)
@@ -151,15 +155,16 @@ class Preambles:
         return _Plan(text, cuts, head)
 
     def _places(self, text: str, end: int) -> list[int]:
-        """``0``, the free places in ``text[:end]`` and ``end``, in order."""
-        places = {0, end}
-        for token, spanning in self._free.items():
-            place = text.find(token, 1, end)
-            while place != -1:
-                if not spanning or not any(_spans(text, other, place) for other in spanning):
-                    places.add(place)
-                place = text.find(token, place + 1, end)
-        return sorted(places)
+        """``0``, free places in ``text[:end]`` and ``end``, in order (where occurrences of
+        tokens overlap, the places of the first only)."""
+        assert self._tokens is not None
+        places = [0]
+        for found in self._tokens.finditer(text, 1, end):
+            place, spanning = found.start(), self._free[found.group()]
+            if not spanning or not any(_spans(text, other, place) for other in spanning):
+                places.append(place)
+        places.append(end)
+        return places
 
     def _lookup(self, part: str) -> array[int] | None:
         ids = self._known.get(part)

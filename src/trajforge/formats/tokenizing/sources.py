@@ -242,30 +242,32 @@ class GgufTokenizer:
             for name, token in (("bos_token", bos), ("eos_token", eos))
             if token >= 0
         }
-        count = llama_cpp.llama_vocab_n_tokens(self._vocab)
-        self.end_tokens = frozenset(  # end-of-generation tokens: EOS, end of turn...
-            self.decode([t]) for t in range(count) if llama_cpp.llama_vocab_is_eog(self._vocab, t)
-        )
-        self.raw_tokens, self.plain_special = self._raw_tokens(count)
+        ends, raw, plain = self._special_tokens(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self.end_tokens = frozenset(ends)
+        self.raw_tokens, self.plain_special = tuple(raw), tuple(plain)
 
-    def _raw_tokens(self, count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The control and user-defined tokens (llama.cpp splits them off the raw text first),
-        and the control tokens among them that take nothing around them."""
-        llama = self._llama
+    def _special_tokens(self, count: int) -> tuple[list[str], list[str], list[str]]:
+        """In one pass over the vocabulary: the end-of-generation tokens (EOS, end of turn...),
+        the control and user-defined ones (llama.cpp splits them off the raw text first), and
+        the control tokens among those that take nothing around them."""
+        llama, vocab = self._llama, self._vocab
+        split_off = llama.LLAMA_TOKEN_ATTR_CONTROL | llama.LLAMA_TOKEN_ATTR_USER_DEFINED
         around = (
             llama.LLAMA_TOKEN_ATTR_LSTRIP
             | llama.LLAMA_TOKEN_ATTR_RSTRIP
             | llama.LLAMA_TOKEN_ATTR_SINGLE_WORD
             | llama.LLAMA_TOKEN_ATTR_NORMALIZED
         )
-        raw, plain = [], []
+        ends, raw, plain = [], [], []
         for token in range(count):
-            attributes = llama.llama_vocab_get_attr(self._vocab, token)
-            if attributes & (llama.LLAMA_TOKEN_ATTR_CONTROL | llama.LLAMA_TOKEN_ATTR_USER_DEFINED):
+            if llama.llama_vocab_is_eog(vocab, token):
+                ends.append(self.decode([token]))
+            attributes = llama.llama_vocab_get_attr(vocab, token)
+            if attributes & split_off:
                 raw.append(self.decode([token]))
                 if attributes & llama.LLAMA_TOKEN_ATTR_CONTROL and not attributes & around:
                     plain.append(raw[-1])
-        return tuple(raw), tuple(plain)
+        return ends, raw, plain
 
     def _metadata(self, key: str) -> str | None:
         size = self._llama.llama_model_meta_val_str(self._model, key.encode(), None, 0)
