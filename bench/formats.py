@@ -15,13 +15,14 @@ printed next to that baseline as a ratio (baseline time / subject time: 1 is as 
   trajectories in memory vs the bare tokenizer's batch encoding (``encode_batch_fast``) of the
   same conversations rendered whole. The tokenizer is a byte-level BPE of 4,096 tokens trained
   here on those texts; the template ChatML with tools (``tests/formats/tokenizer_files.py``).
-  Twice: the synthetic trajectories (short texts: ~4 KB per trajectory; they share one system
-  prompt and tool set, as an environment's episodes do), and the same with an agent's usual
-  long texts (a 6 KB policy as system prompt, 1 KB tool results). Each with ``tokenizers``'
-  thread pool (its default) and single-threaded (``TOKENIZERS_PARALLELISM=false``), on both
-  sides: the pool's idle threads spin, so its CPU time follows the machine's other load. The
-  trajectories held in memory are the fixture, frozen out of the garbage collector's passes (an
-  export streams them). Target: >= 0.7.
+  Three times: the synthetic trajectories (short texts: ~4 KB per trajectory; they share one
+  system prompt and tool set, as an environment's episodes do), the same with a system prompt
+  of their own each (no preamble to share: the worst case of ``.preambles``' cache), and the
+  same with an agent's usual long texts (a 6 KB policy as system prompt, 1 KB tool results).
+  Each with ``tokenizers``' thread pool (its default) and single-threaded
+  (``TOKENIZERS_PARALLELISM=false``), on both sides: with the pool, CPU times spread more from
+  run to run. The trajectories held in memory are the fixture, frozen out of the garbage
+  collector's passes (an export streams them). Target: >= 0.7.
 - **JSONL -> Parquet**: what ``trajforge convert`` does (``copy_trajectories``: read and
   validate trajforge JSONL, write nested Parquet) over ``--n / 2`` trajectories vs pyarrow's own
   JSON reader and Parquet writer (zstd) on the same file (columns pyarrow cannot write, empty
@@ -124,6 +125,12 @@ def bench_import(path: Path, repeats: int) -> None:
     )
 
 
+def with_own_prompt(trajectory: Trajectory) -> Trajectory:
+    """The trajectory with a system prompt no other has (nothing of its preamble is shared)."""
+    prompt = f"{trajectory.system_prompt} (session {trajectory.id})"
+    return msgspec.structs.replace(trajectory, system_prompt=prompt)
+
+
 def with_long_texts(trajectory: Trajectory) -> Trajectory:
     """The trajectory with a 6 KB system prompt and 1 KB tool results."""
     policy = " ".join(WORDS[i % len(WORDS)] for i in range(900))
@@ -171,12 +178,13 @@ def bench_tokenized(label: str, trajectories: list[Trajectory], repeats: int) ->
     """Time the tokenized writer against bare batch encoding, with ``tokenizers``' thread pool
     and single-threaded; return the tokenizer made."""
     texts = rendered(trajectories)
+    slug = label.replace(", ", "-").replace(" ", "-")
     directory = tokenizer_dir(
-        DATA / f"tokenizer-{label}", TOOLS_TEMPLATE, corpus=texts, vocab_size=VOCAB
+        DATA / f"tokenizer-{slug}", TOOLS_TEMPLATE, corpus=texts, vocab_size=VOCAB
     )
     tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
     write = get_writer("tokenized")
-    out = DATA / f"tokenized-{label}.parquet"
+    out = DATA / f"tokenized-{slug}.parquet"
     n = len(trajectories)
     tokens = sum(len(e.ids) for e in tokenizer.encode_batch_fast(texts, add_special_tokens=False))
     size = sum(len(text) for text in texts) / n / 1000
@@ -311,6 +319,7 @@ def main() -> None:
     bench_import(openai_jsonl(DATA / f"formats-openai-{timing_n}.jsonl", timing_n), args.repeats)
     trajectories = list(iter_trajectories(max(1, timing_n // 10)))
     tokenizer = bench_tokenized("short", trajectories, args.repeats)
+    bench_tokenized("short, own prompts", [with_own_prompt(t) for t in trajectories], args.repeats)
     bench_tokenized("long", [with_long_texts(t) for t in trajectories], args.repeats)
     bench_rss(args.n, tokenizer)
 
