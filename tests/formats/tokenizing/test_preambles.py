@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as FastTokenizer
+from tokenizers import models, pre_tokenizers, trainers
 
 from tests.formats.tokenizer_files import SPECIAL_TOKENS
 from tests.smollm2 import smollm2_gguf
@@ -156,6 +157,27 @@ def test_pieces_joined_by_a_marker_in_one_string_encode_as_one_by_one(
         return [e.ids for e in fast.encode_batch_fast(list(texts), add_special_tokens=False)]
 
     assert joins_like_apart(fast, markers(fast), encode_batch)
+
+
+@pytest.mark.parametrize(("scheme", "joins"), [("first", False), ("always", True)])
+def test_a_sentencepiece_style_prefix_space_joins_only_when_every_piece_gets_it(
+    scheme: str, joins: bool
+) -> None:
+    fast = FastTokenizer(models.BPE(byte_fallback=True, unk_token="<unk>"))
+    fast.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme=scheme)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<unk>", *SPECIAL_TOKENS],
+        initial_alphabet=list("abcdefghijklmnopqrstuvwxyz {}\n\té"),
+        show_progress=False,
+    )
+    fast.train_from_iterator(["Hello world x y z { } é \t a b the quick brown fox\n\n"], trainer)
+
+    def encode_batch(texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in fast.encode_batch_fast(list(texts), add_special_tokens=False)]
+
+    # "first": a piece alone starts a text, and gets the space a joined one does not
+    assert joins_like_apart(fast, markers(fast), encode_batch) is joins
 
 
 class PrefixSpace:
