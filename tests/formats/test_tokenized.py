@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +31,7 @@ from trajforge.formats.export_options import ExportOptions
 from trajforge.formats.registry import get_writer
 from trajforge.formats.tokenized import tokenized_options
 from trajforge.formats.tokenizing.export import Tokenization
+from trajforge.formats.tokenizing.parquet import labels_of
 from trajforge.formats.tokenizing.sources import load_tokenizer
 from trajforge.io import BadRecord
 from trajforge.schema import (
@@ -101,13 +103,16 @@ def support_trajectory(trajectory_id: str = "t-1", *, mistake_at: int | None = N
 
 
 def rows(export: Tokenization, trajectories: Sequence[Trajectory]) -> list[Row]:
+    """The samples as rows, their labels made as the Parquet writer makes them."""
     return [
         {
             "id": trajectory_id,
             "sample": number,
             "input_ids": list(sample.input_ids),
             "assistant_masks": list(sample.mask),
-            "labels": list(sample.labels),
+            "labels": labels_of(
+                pa.array(sample.input_ids, pa.int32()), pa.array(list(sample.mask), pa.int8())
+            ).to_pylist(),
         }
         for trajectory_id, number, sample in export.samples(trajectories)
     ]

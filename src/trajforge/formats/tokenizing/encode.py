@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from trajforge.formats.tokenizing.preambles import CutEncoder
+from trajforge.formats.tokenizing.pieces import CutEncoder
 from trajforge.formats.tokenizing.turns import Rendering
 from trajforge.formats.tokenizing.windows import Ranges, TokenTurn
 
@@ -32,18 +32,12 @@ class TokenText:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One training sample: token ids and the loss mask (1: trained)."""
+    """One training sample: token ids and the loss mask (1: trained); its labels are made by
+    the Parquet writer a row group at a time
+    (:func:`trajforge.formats.tokenizing.parquet.labels_of`)."""
 
     input_ids: array[int]
     mask: bytes
-
-    @property
-    def labels(self) -> array[int]:
-        """The ids where the loss applies, :data:`IGNORED` elsewhere (the Parquet writer makes
-        the column of a whole row group at once)."""
-        return array(
-            "i", (t if m else IGNORED for t, m in zip(self.input_ids, self.mask, strict=True))
-        )
 
 
 def encode_texts(

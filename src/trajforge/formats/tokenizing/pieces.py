@@ -25,12 +25,21 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import accumulate, pairwise
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 Cut = tuple[str, Sequence[int]]
 """A text and the offsets it is cut at, in order, ``0`` and its length included."""
 Encoded = tuple["array[int]", list[int]]
 """A text's token ids and, for each cut offset, how many tokens come before it."""
+
+
+class CutEncoder(Protocol):
+    """What encodes texts in pieces."""
+
+    def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
+        """Each text encoded piece by piece, cut at its offsets."""
+        ...
+
 
 #: Pieces a tokenizer must encode joined by a marker exactly as one by one for texts to be
 #: joined (see the module); the special tokens it has are tried too.

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 from typing import Final, Protocol
 
-from trajforge.formats.tokenizing.pieces import Cut, Encoded
+from trajforge.formats.tokenizing.pieces import Cut, CutEncoder, Encoded
 
 #: The shortest part of a preamble that is cached (shorter ones are encoded each time).
 MIN_KNOWN: Final = 64
@@ -33,14 +33,6 @@ MIN_KNOWN: Final = 64
 CAPACITY: Final = 256
 #: Texts put on both sides of each token to try it (see :func:`free_tokens`).
 _PROBES: Final = (("x y ", "z"), ("a\n\n", "\nb"), ("{", " }"), ("", "é"))
-
-
-class CutEncoder(Protocol):
-    """What encodes texts in pieces (see :mod:`trajforge.formats.tokenizing.pieces`)."""
-
-    def encode_cut(self, texts: Sequence[Cut]) -> list[Encoded]:
-        """Each text encoded piece by piece, cut at its offsets."""
-        ...
 
 
 class SplittingTokenizer(CutEncoder, Protocol):
